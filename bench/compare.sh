@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# Time pghaul against pg_dump/pg_restore (and pgcopydb where installed) copying
+# the same source database to the target server, in one run.
+#
+#   bench/compare.sh [--jobs N] [--db benchsrc] [--pghaul PATH]
+#                    [--methods pghaul,dump_fc,dump_fd,pgcopydb] [--keep]
+#
+#   --jobs N      parallelism given to every method (default: number of CPUs)
+#   --db NAME     source database (default benchsrc; make it with bench/gen-dataset.sh)
+#   --pghaul PATH pghaul binary (default $PGHAUL_BIN, else build/release/cli/pghaul)
+#   --methods     comma-separated subset, run in this order
+#   --keep        keep the target databases and the work dir (logs) afterwards
+#
+# Methods (each copies SOURCE db into its own target db `bench_<method>`):
+#   pghaul    pghaul copy --jobs N (creates the database itself)
+#   dump_fc   createdb; pg_dump -Fc | pg_restore --no-owner   (one pipe, no -j possible)
+#   dump_fd   pg_dump -Fd -j N -Z0 to a temp dir, then createdb; pg_restore -j N --no-owner
+#   pgcopydb  createdb; pgcopydb clone --table-jobs N --index-jobs N --no-owner
+#
+# Before each method: its target database is dropped, both servers CHECKPOINT
+# and the OS syncs, so no method pays for another's dirty pages. Each tool
+# process runs under GNU time for peak RSS and user+sys CPU. After each
+# method the row count of every source table is compared with the target's,
+# and the index/constraint/sequence counts too; any difference fails the method.
+#
+# Results: a table on stdout and bench/results/<timestamp>.tsv.
+# Connections come from `scripts/pg-sandbox.sh env` unless already set:
+#   PGHAUL_SRC_A, PGHAUL_TGT (the logins the tools use; TGT is not superuser)
+#   PGHAUL_SRC_A_SUPER, PGHAUL_TGT_SUPER (superuser: CHECKPOINT, DROP DATABASE)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+ALL_METHODS=(pghaul dump_fc dump_fd pgcopydb)
+
+die() { echo "compare: $*" >&2; exit 1; }
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+# ---------------------------------------------------------------- arguments
+JOBS=$(nproc)
+DB=benchsrc
+PGHAUL=${PGHAUL_BIN:-$ROOT/build/release/cli/pghaul}
+METHODS_ARG=$(IFS=,; echo "${ALL_METHODS[*]}")
+KEEP=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --jobs) JOBS=${2:?--jobs needs a value}; shift 2 ;;
+        --db) DB=${2:?--db needs a value}; shift 2 ;;
+        --pghaul) PGHAUL=${2:?--pghaul needs a value}; shift 2 ;;
+        --methods) METHODS_ARG=${2:?--methods needs a value}; shift 2 ;;
+        --keep) KEEP=1; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage >&2; die "unknown argument '$1'" ;;
+    esac
+done
+[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs must be a positive integer"
+IFS=, read -r -a METHODS <<<"$METHODS_ARG"
+for m in "${METHODS[@]}"; do
+    [[ " ${ALL_METHODS[*]} " == *" $m "* ]] || die "unknown method '$m' (known: ${ALL_METHODS[*]})"
+done
+has_method() { [[ " ${METHODS[*]} " == *" $1 "* ]]; }
+
+# ---------------------------------------------------------------- environment
+if [ -z "${PGHAUL_SRC_A:-}" ] || [ -z "${PGHAUL_TGT:-}" ]; then
+    env_out=$("$ROOT/scripts/pg-sandbox.sh" env) ||
+        die "sandbox not running and PGHAUL_SRC_A/PGHAUL_TGT not set (run: scripts/pg-sandbox.sh start)"
+    eval "$env_out"
+fi
+SRC_SUPER=${PGHAUL_SRC_A_SUPER:-}
+TGT_SUPER=${PGHAUL_TGT_SUPER:-}
+SRC_DB="$PGHAUL_SRC_A dbname=$DB"
+tgt_conn() { echo "$PGHAUL_TGT dbname=$1"; }
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+
+for tool in psql pg_dump pg_restore createdb awk; do
+    command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install postgresql-client)"
+done
+# GNU time (package `time`) gives %M (peak RSS) for a process and its waited-for
+# children, which covers pg_dump/pg_restore -j worker processes. bash's `time`
+# keyword cannot do that.
+TIME_BIN=/usr/bin/time
+"$TIME_BIN" -f '%M' -o /dev/null true 2>/dev/null || die "GNU time not found at $TIME_BIN (apt-get install time)"
+TIME_FMT='%M %U %S'
+
+if has_method pghaul && [ ! -x "$PGHAUL" ]; then
+    die "pghaul binary not found at '$PGHAUL'.
+  Build it first (see scripts/demo.sh), e.g.:
+      cmake --preset release && cmake --build --preset release
+  or pass --pghaul PATH / set PGHAUL_BIN, or leave pghaul out: --methods dump_fc,dump_fd"
+fi
+
+psql_val() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+
+psql_val "$PGHAUL_SRC_A" "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 ||
+    die "source database '$DB' does not exist; make it with: bench/gen-dataset.sh 1 $DB"
+
+# ---------------------------------------------------------------- work dir, cleanup
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pghaul-bench.XXXXXX")
+STAMP=$(date +%Y%m%d-%H%M%S)
+RESULTS_DIR=$HERE/results
+mkdir -p "$RESULTS_DIR"
+TSV=$RESULTS_DIR/$STAMP.tsv
+
+drop_target_db() {
+    # As superuser where we have one: WITH (FORCE) must be able to end the
+    # connections a failed tool may have left behind.
+    psql -X -q -v ON_ERROR_STOP=1 -d "${TGT_SUPER:-$PGHAUL_TGT}" \
+        -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null
+}
+
+cleanup() {
+    local rc=$?
+    if [ "$KEEP" = 0 ]; then
+        for m in "${METHODS[@]}"; do drop_target_db "bench_$m" 2>/dev/null || true; done
+        rm -rf "$WORK"
+    else
+        echo "kept: target databases bench_<method>, work dir $WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- measuring
+# Run one tool process under GNU time; its figures go to $WORK/<method>.<part>.time.
+timed() { # method part cmd...
+    local m=$1 part=$2; shift 2
+    "$TIME_BIN" -f "$TIME_FMT" -o "$WORK/$m.$part.time" "$@"
+}
+
+# Fold the GNU time files of one method: max RSS, summed CPU. The figures are
+# the file's last line (GNU time prepends "Command exited with non-zero status").
+collect_times() { # method -> "rss_kib cpu_s"
+    local f rss=0 cpu=0 line
+    for f in "$WORK/$1".*.time; do
+        [ -f "$f" ] || continue
+        line=$(tail -n 1 "$f")
+        read -r rss cpu < <(awk -v r="$rss" -v c="$cpu" -v l="$line" \
+            'BEGIN { split(l, a, " "); if (a[1] > r) r = a[1]; printf "%d %.2f\n", r, c + a[2] + a[3] }')
+    done
+    echo "$rss $cpu"
+}
+
+now() { date +%s.%N; }
+
+# Level the field: nothing dirty in either server's buffers nor in the OS.
+settle() {
+    local s
+    for s in "$SRC_SUPER" "$TGT_SUPER"; do
+        if [ -n "$s" ]; then psql -X -q -v ON_ERROR_STOP=1 -d "$s" -c CHECKPOINT; fi
+    done
+    sync
+}
+
+# ---------------------------------------------------------------- the methods
+# Each returns the tools' exit status; output goes to $LOG.
+
+run_pghaul() { # tgtdb
+    timed pghaul copy "$PGHAUL" copy --source "$SRC_DB" --target "$(tgt_conn "$1")" --jobs "$JOBS" >>"$LOG" 2>&1
+}
+
+createdb_target() { # method tgtdb: plain empty database, as the non-superuser target login
+    timed "$1" createdb createdb --maintenance-db="$PGHAUL_TGT" --template=template0 "$2" >>"$LOG" 2>&1
+}
+
+run_dump_fc() { # tgtdb
+    createdb_target dump_fc "$1" || return
+    # One pipe: pg_restore cannot run -j when reading from stdin.
+    if timed dump_fc pg_dump pg_dump -Fc -d "$SRC_DB" 2>>"$LOG" |
+        timed dump_fc pg_restore pg_restore --no-owner -d "$(tgt_conn "$1")" >>"$LOG" 2>&1; then
+        return 0
+    else
+        echo "pipe exit statuses (pg_dump pg_restore): ${PIPESTATUS[*]}" >>"$LOG"
+        return 1
+    fi
+}
+
+run_dump_fd() { # tgtdb
+    local dir=$WORK/dump_fd.dir
+    timed dump_fd pg_dump pg_dump -Fd -j "$JOBS" -Z0 -f "$dir" -d "$SRC_DB" >>"$LOG" 2>&1 || return
+    du -sb "$dir" | awk '{ printf "dump directory: %d bytes\n", $1 }' >>"$LOG"
+    createdb_target dump_fd "$1" || return
+    local rc=0
+    timed dump_fd pg_restore pg_restore -j "$JOBS" --no-owner -d "$(tgt_conn "$1")" "$dir" >>"$LOG" 2>&1 || rc=$?
+    rm -rf "$dir"
+    return "$rc"
+}
+
+# pgcopydb wants postgres:// URIs. Convert a simple key=value conninfo (no
+# quoted values); the password stays in the pgpass file.
+conninfo_to_uri() {
+    awk '{
+        host = ""; port = ""; user = ""; db = ""; q = ""
+        for (i = 1; i <= NF; i++) {
+            k = $i; sub(/=.*/, "", k); v = $i; sub(/^[^=]*=/, "", v)
+            if (k == "host") host = v; else if (k == "port") port = v
+            else if (k == "user") user = v; else if (k == "dbname") db = v
+            else q = q (q == "" ? "?" : "&") k "=" v
+        }
+        if (substr(host, 1, 1) == "/") { q = q (q == "" ? "?" : "&") "host=" host; host = "" }
+        printf "postgres://%s%s%s%s/%s%s\n", user, (user != "" ? "@" : ""), host, (port != "" ? ":" port : ""), db, q
+    }' <<<"$1"
+}
+
+run_pgcopydb() { # tgtdb
+    createdb_target pgcopydb "$1" || return
+    timed pgcopydb clone pgcopydb clone \
+        --source "$(conninfo_to_uri "$SRC_DB")" --target "$(conninfo_to_uri "$(tgt_conn "$1")")" \
+        --dir "$WORK/pgcopydb.dir" --table-jobs "$JOBS" --index-jobs "$JOBS" --no-owner >>"$LOG" 2>&1
+}
+
+# ---------------------------------------------------------------- verification
+# One query per side: the row count of each listed table, -1 when the table
+# does not exist (query_to_xml runs the dynamic count inside plain SQL).
+count_sql() { # values-list
+    cat <<SQL
+SELECT t.name || E'\t' || CASE WHEN to_regclass(t.name) IS NULL THEN -1
+       ELSE (xpath('/row/c/text()', query_to_xml('SELECT count(*) AS c FROM ' || t.name, false, true, '')))[1]::text::bigint END
+FROM (VALUES $1) AS t(name) ORDER BY 1
+SQL
+}
+
+# Object counts that a copy must reproduce: a fast copy without its indexes
+# or foreign keys is not a copy.
+SCHEMA_SQL="
+WITH ns AS (SELECT oid FROM pg_namespace
+            WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_(toast|temp)')
+SELECT 'indexes' || E'\t' || count(*) FROM pg_class WHERE relkind IN ('i', 'I') AND relnamespace IN (SELECT oid FROM ns)
+UNION ALL SELECT 'sequences' || E'\t' || count(*) FROM pg_class WHERE relkind = 'S' AND relnamespace IN (SELECT oid FROM ns)
+UNION ALL SELECT 'constraints ' || t || E'\t' || count(c.oid)
+  FROM unnest(ARRAY['p', 'u', 'f', 'c', 'x']) AS t
+  LEFT JOIN pg_constraint c ON c.contype::text = t AND c.connamespace IN (SELECT oid FROM ns)
+  GROUP BY t
+ORDER BY 1"
+
+# Leaf tables (relkind 'r': plain tables and leaf partitions) outside system schemas.
+TABLES_VALUES=$(psql_val "$SRC_DB" "
+    SELECT string_agg(format('(%L)', format('%I.%I', n.nspname, c.relname)), ',' ORDER BY n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname !~ '^pg_(toast|temp)'")
+[ -n "$TABLES_VALUES" ] || die "source database '$DB' has no tables"
+
+verify() { # method tgtdb -> prints report; returns 1 on mismatch
+    local m=$1 tconn ok=0 name sc tc ntables=0 nbad=0
+    tconn=$(tgt_conn "$2")
+    psql_val "$tconn" "$(count_sql "$TABLES_VALUES")" >"$WORK/$m.counts" 2>>"$LOG" || { echo "  cannot count rows on target (see log)"; return 1; }
+    psql_val "$tconn" "$SCHEMA_SQL" >"$WORK/$m.schema" 2>>"$LOG" || { echo "  cannot read target catalog (see log)"; return 1; }
+    while IFS=$'\t' read -r name sc; do
+        ntables=$((ntables + 1))
+        tc=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$WORK/$m.counts")
+        if [ "$sc" = "$tc" ]; then
+            [ "$NTABLES" -le 20 ] && printf '  OK        %-40s %12s rows\n' "$name" "$sc"
+        else
+            nbad=$((nbad + 1)); ok=1
+            [ "$tc" = -1 ] && tc=missing
+            printf '  MISMATCH  %-40s source %s, target %s\n' "$name" "$sc" "${tc:-?}"
+        fi
+    done <"$WORK/source.counts"
+    while IFS=$'\t' read -r name sc; do
+        tc=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$WORK/$m.schema")
+        if [ "$sc" = "$tc" ]; then
+            [ "$NTABLES" -le 20 ] && printf '  OK        %-40s %12s\n' "$name" "$sc"
+        else
+            ok=1; printf '  MISMATCH  %-40s source %s, target %s\n' "$name" "$sc" "${tc:-?}"
+        fi
+    done <"$WORK/source.schema"
+    echo "  $((ntables - nbad))/$ntables tables with equal row counts"
+    return "$ok"
+}
+
+# ---------------------------------------------------------------- run
+declare -A WALL RSS CPU RESULT VERIFIED TGT_BYTES
+
+SRC_BYTES=$(psql_val "$SRC_DB" "SELECT pg_database_size(current_database())")
+TGT_FSYNC=$(psql_val "$PGHAUL_TGT" "SHOW fsync")
+SRC_FSYNC=$(psql_val "$PGHAUL_SRC_A" "SHOW fsync")
+log "source $DB: $(awk -v b="$SRC_BYTES" 'BEGIN { printf "%.1f MiB", b / 1048576 }'), jobs $JOBS, methods ${METHODS[*]}"
+[ "$TGT_FSYNC" = on ] && [ "$SRC_FSYNC" = on ] ||
+    log "WARNING: fsync is off on source or target: numbers are not realistic (see bench/README.md)"
+
+# Counting every source row also reads the whole source once, so the page
+# cache is equally warm for every method, the first one included.
+log "counting source rows (also warms the cache)"
+psql_val "$SRC_DB" "$(count_sql "$TABLES_VALUES")" >"$WORK/source.counts"
+psql_val "$SRC_DB" "$SCHEMA_SQL" >"$WORK/source.schema"
+NTABLES=$(wc -l <"$WORK/source.counts")
+
+for m in "${METHODS[@]}"; do
+    tgtdb=bench_$m
+    LOG=$WORK/$m.log
+    : >"$LOG"
+    if [ "$m" = pgcopydb ] && ! command -v pgcopydb >/dev/null; then
+        log "$m: SKIPPED (pgcopydb not on PATH; Debian: apt-get install pgcopydb)"
+        RESULT[$m]="SKIPPED: not installed"
+        continue
+    fi
+    log "$m: preparing (drop $tgtdb, CHECKPOINT, sync)"
+    drop_target_db "$tgtdb"
+    settle
+    log "$m: running"
+    rc=0
+    t0=$(now)
+    "run_$m" "$tgtdb" || rc=$?
+    t1=$(now)
+    WALL[$m]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+    read -r RSS[$m] CPU[$m] < <(collect_times "$m")
+    log "$m: exit $rc after ${WALL[$m]} s; verifying"
+    if [ "$rc" != 0 ]; then
+        RESULT[$m]="FAILED: exit $rc"
+        echo "  --- last lines of the $m log ---"; tail -n 20 "$LOG" | sed 's/^/  | /'
+    fi
+    if verify "$m" "$tgtdb"; then
+        VERIFIED[$m]=OK
+        [ "$rc" = 0 ] && RESULT[$m]=OK
+    else
+        VERIFIED[$m]=MISMATCH
+        [ "$rc" = 0 ] && RESULT[$m]="FAILED: mismatch"
+    fi
+    TGT_BYTES[$m]=$(psql_val "$(tgt_conn "$tgtdb")" "SELECT pg_database_size(current_database())" 2>/dev/null || echo 0)
+    if [ "${RESULT[$m]}" != OK ]; then
+        cp "$LOG" "$RESULTS_DIR/$STAMP-$m.log"
+        log "$m: ${RESULT[$m]} (log: bench/results/$STAMP-$m.log)"
+    fi
+    # Free the target's disk before the next method (unless asked to keep).
+    [ "$KEEP" = 1 ] || drop_target_db "$tgtdb"
+done
+
+# ---------------------------------------------------------------- report
+BASE_WALL=
+[ "${RESULT[pghaul]:-}" = OK ] && BASE_WALL=${WALL[pghaul]}
+
+# One row of figures per method, shared by the table and the TSV.
+figures() { # method -> wall ratio mb_s rss_mib cpu
+    local m=$1
+    if [ -z "${WALL[$m]:-}" ]; then echo "- - - - -"; return; fi
+    # A failed copy has no throughput and no ratio: its wall time is time-to-failure.
+    awk -v w="${WALL[$m]}" -v base="$BASE_WALL" -v bytes="$SRC_BYTES" -v rss="${RSS[$m]}" -v cpu="${CPU[$m]}" \
+        -v ok="$([ "${RESULT[$m]}" = OK ] && echo 1 || echo 0)" 'BEGIN {
+        ratio = (ok && base != "" && base > 0) ? sprintf("%.2f", w / base) : "-"
+        mbs = (ok && w > 0) ? sprintf("%.1f", bytes / 1e6 / w) : "-"
+        printf "%.2f %s %s %.1f %.2f\n", w, ratio, mbs, rss / 1024, cpu }'
+}
+
+{
+    printf 'timestamp\tmethod\tresult\twall_s\tratio_vs_pghaul\tmb_per_s\tpeak_rss_mib\ttool_cpu_s\tverified\tjobs\tsource_db\tsource_bytes\ttarget_bytes\tsrc_fsync\ttgt_fsync\n'
+    for m in "${METHODS[@]}"; do
+        read -r w r mbs rss cpu < <(figures "$m")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$STAMP" "$m" "${RESULT[$m]}" \
+            "$w" "$r" "$mbs" "$rss" "$cpu" "${VERIFIED[$m]:--}" "$JOBS" "$DB" "$SRC_BYTES" "${TGT_BYTES[$m]:-0}" "$SRC_FSYNC" "$TGT_FSYNC"
+    done
+} >"$TSV"
+
+echo
+printf 'source %s, %.1f MB, --jobs %s, fsync source=%s target=%s\n' "$DB" "$(awk -v b="$SRC_BYTES" 'BEGIN { print b / 1e6 }')" "$JOBS" "$SRC_FSYNC" "$TGT_FSYNC"
+fmt='%-9s %9s %8s %9s %10s %10s %9s  %s\n'
+printf "$fmt" method "wall s" ratio "MB/s" "RSS MiB" "CPU s" verified result
+for m in "${METHODS[@]}"; do
+    read -r w r mbs rss cpu < <(figures "$m")
+    printf "$fmt" "$m" "$w" "$r" "$mbs" "$rss" "$cpu" "${VERIFIED[$m]:--}" "${RESULT[$m]}"
+done
+echo "ratio = method wall / pghaul wall (>1: pghaul is faster); MB/s = source pg_database_size / wall"
+echo "results: ${TSV#"$ROOT"/}"
+
+# Exit status tells scripts whether every method that ran succeeded.
+for m in "${METHODS[@]}"; do
+    case "${RESULT[$m]}" in OK | SKIPPED*) ;; *) exit 1 ;; esac
+done

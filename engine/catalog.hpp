@@ -1,0 +1,70 @@
+// What pghaul needs to know about a source database, read once inside the
+// exported snapshot: tables (leaf partitions are the unit of data), columns,
+// sizes, sequences, large objects and the roles objects reference.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "io/pg/connection.hpp"
+
+namespace pghaul::engine {
+
+struct table_info {
+    std::uint32_t oid = 0;
+    std::string schema;
+    std::string name;
+    std::vector<std::string> columns;  // stored, non-dropped, non-generated, in attnum order
+    std::int64_t bytes = 0;            // heap + TOAST (pg_table_size)
+    std::int64_t estimated_rows = 0;   // reltuples
+    int index_count = 0;
+    // Binary COPY embeds type OIDs inside arrays and composites of user types
+    // and sends reg* columns as raw OIDs; such tables go through text format.
+    std::string text_reason;  // empty: binary
+    bool binary() const { return text_reason.empty(); }
+    std::string qualified() const;  // quoted schema.name
+    std::string display() const;    // schema.name as users type it
+};
+
+struct sequence_value {
+    std::string schema;
+    std::string name;
+    std::int64_t last_value = 0;
+    bool is_called = false;
+};
+
+struct database_info {
+    std::string name;
+    std::string owner;
+    std::string encoding;
+    std::string collate;
+    std::string ctype;
+    std::string locale_provider;  // "libc" or "icu"
+    std::string icu_locale;
+    std::int64_t bytes = 0;
+};
+
+struct source_catalog {
+    int server_version = 0;
+    database_info database;
+    std::vector<table_info> tables;
+    std::vector<sequence_value> sequences;
+    std::vector<std::uint32_t> large_objects;
+    std::vector<std::string> owner_roles;  // roles that own objects
+    std::vector<std::string> grant_roles;  // roles named in grants and default privileges
+    // (schema, index name) and (schema, "table constraint") -> table oid, to
+    // bind pg_dump's post-data entries to the table they belong to.
+    std::map<std::pair<std::string, std::string>, std::uint32_t> index_owner;
+    std::map<std::pair<std::string, std::string>, std::uint32_t> constraint_owner;
+};
+
+// Reads the catalog on a connection inside the snapshot transaction.
+source_catalog read_catalog(pg::connection& conn);
+
+// Takes ACCESS SHARE locks on every table, as pg_dump does, so concurrent DDL
+// waits for the copy instead of breaking it.
+void lock_tables(pg::connection& conn, const source_catalog& cat);
+
+}  // namespace pghaul::engine

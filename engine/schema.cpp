@@ -1,0 +1,131 @@
+// pg_dump runs as a child with the password (if any) in its environment only,
+// never on its command line.
+#include "engine/schema.hpp"
+
+#include <regex>
+#include <thread>
+
+#include "io/process.hpp"
+#include "protocol/error.hpp"
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+std::string first_line(const std::string& s) {
+    auto nl = s.find('\n');
+    return s.substr(0, nl);
+}
+
+process_result run_pg_dump(const schema_options& opt, const conninfo& source, const std::string& snapshot,
+                           const std::string& section) {
+    conninfo ci = source;
+    std::vector<std::string> env;
+    if (auto pw = ci.get("password")) {
+        env.push_back("PGPASSWORD=" + *pw);
+        ci.erase("password");
+    }
+    ci.set_default("application_name", "pghaul/pg_dump");
+    std::vector<std::string> argv = {opt.pg_dump, "--section=" + section, "--snapshot=" + snapshot,
+                                     "--no-subscriptions", "--no-password", "--dbname=" + ci.to_string()};
+    if (section == "pre-data") argv.push_back("--create");
+    if (opt.no_owner) argv.push_back("--no-owner");
+    if (opt.no_privileges) argv.push_back("--no-privileges");
+    auto r = run_process(argv, env);
+    if (r.exit_status != 0)
+        throw error(exit_code::source,
+                    "pg_dump --section=" + section + " failed on " + source.endpoint() + ": " + first_line(r.err),
+                    "run pg_dump --schema-only against the source by hand to see the full error");
+    return r;
+}
+
+bool is_database_entry(const dump_entry& e) {
+    return e.type == "DATABASE PROPERTIES" ||
+           ((e.type == "COMMENT" || e.type == "ACL" || e.type == "SECURITY LABEL") && e.name.starts_with("DATABASE "));
+}
+
+}  // namespace
+
+int pg_dump_major(const std::string& pg_dump) {
+    auto r = run_process({pg_dump, "--version"});
+    static const std::regex version(R"(\(PostgreSQL\) (\d+))");
+    std::smatch m;
+    if (r.exit_status != 0 || !std::regex_search(r.out, m, version))
+        throw error(exit_code::local, "cannot tell the version of " + pg_dump + ": " + first_line(r.out + r.err),
+                    "install postgresql-client (scripts/install-deps.sh) or pass --pg-dump PATH");
+    return std::stoi(m[1]);
+}
+
+std::string rename_database_in(std::string sql, const std::string& from, const std::string& to) {
+    // pg_dump writes the name bare when it is a plain identifier, quoted otherwise.
+    std::vector<std::string> forms = {sql::ident(from)};
+    static const std::regex plain("[a-z_][a-z0-9_$]*");
+    if (std::regex_match(from, plain)) forms.push_back(from);
+    for (auto& f : forms)
+        for (const char* after : {" ", ";", "\n"}) {
+            std::string needle = "DATABASE " + f + after;
+            std::string replacement = "DATABASE " + sql::ident(to) + after;
+            for (auto at = sql.find(needle); at != std::string::npos; at = sql.find(needle, at + replacement.size()))
+                sql.replace(at, needle.size(), replacement);
+        }
+    return sql;
+}
+
+schema_plan dump_schema(const conninfo& source, const std::string& snapshot, const source_catalog& cat,
+                        const std::string& target_db, const schema_options& opt) {
+    // The two sections are independent: dump them concurrently.
+    process_result post;
+    std::exception_ptr post_error;
+    std::thread post_thread([&] {
+        try {
+            post = run_pg_dump(opt, source, snapshot, "post-data");
+        } catch (...) {
+            post_error = std::current_exception();
+        }
+    });
+    process_result pre;
+    try {
+        pre = run_pg_dump(opt, source, snapshot, "pre-data");
+    } catch (...) {
+        post_thread.join();
+        throw;
+    }
+    post_thread.join();
+    if (post_error) std::rethrow_exception(post_error);
+
+    schema_plan plan;
+    auto pre_script = parse_dump_script(pre.out);
+    plan.preamble = pre_script.preamble;
+    for (auto& e : pre_script.entries) {
+        if (e.type == "DATABASE") continue;  // pghaul creates the database under its new name
+        if (is_database_entry(e)) {
+            e.sql = rename_database_in(e.sql, cat.database.name, target_db);
+            plan.database.push_back(std::move(e));
+        } else if (e.type == "ACL" || e.type == "DEFAULT ACL") {
+            // Grants go after the data: an owner may have revoked its own rights
+            // (REVOKE ... FROM owner), which would refuse the load.
+            plan.acl.push_back(std::move(e));
+        } else {
+            plan.pre_data.push_back(std::move(e));
+        }
+    }
+
+    std::map<std::uint32_t, bool> is_data_table;
+    for (auto& t : cat.tables) is_data_table[t.oid] = true;
+    for (auto& e : parse_dump_script(post.out).entries) {
+        std::uint32_t owner = 0;
+        if (e.type == "INDEX") {
+            if (auto it = cat.index_owner.find({e.schema, e.name}); it != cat.index_owner.end()) owner = it->second;
+        } else if (e.type == "CONSTRAINT") {
+            if (auto it = cat.constraint_owner.find({e.schema, e.name}); it != cat.constraint_owner.end())
+                owner = it->second;
+        }
+        if (owner && is_data_table.count(owner))
+            plan.per_table[owner].push_back(std::move(e));
+        else
+            plan.post_data.push_back(std::move(e));
+    }
+    return plan;
+}
+
+}  // namespace pghaul::engine

@@ -1,0 +1,44 @@
+// Schema DDL comes from pg_dump (it always matches the server version): the
+// pre-data and post-data sections, taken in the copy's snapshot, split into
+// what runs before the data, what runs per table once its data has landed, what
+// runs at the end, and what belongs to the database itself.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/catalog.hpp"
+#include "protocol/conninfo.hpp"
+#include "protocol/dump_script.hpp"
+
+namespace pghaul::engine {
+
+struct schema_options {
+    std::string pg_dump = "pg_dump";
+    bool no_owner = false;
+    bool no_privileges = false;
+};
+
+struct schema_plan {
+    std::string preamble;                 // session settings for every connection that runs DDL
+    std::vector<dump_entry> pre_data;     // types, tables, functions, ... (in order)
+    std::vector<dump_entry> database;     // ALTER DATABASE SET, COMMENT/GRANT ON DATABASE (renamed)
+    std::map<std::uint32_t, std::vector<dump_entry>> per_table;  // indexes, PK/UNIQUE by table oid
+    std::vector<dump_entry> post_data;    // everything else after the data, in pg_dump's order
+    std::vector<dump_entry> acl;          // grants and default privileges, applied last
+};
+
+// The installed pg_dump's major version; throws if it cannot be run.
+int pg_dump_major(const std::string& pg_dump);
+
+// Runs pg_dump twice in the snapshot and sorts its entries. `target_db` is the
+// new database name that database-level statements are rewritten to.
+schema_plan dump_schema(const conninfo& source, const std::string& snapshot, const source_catalog& cat,
+                        const std::string& target_db, const schema_options& opt);
+
+// Replaces the source database's name in database-level statements.
+std::string rename_database_in(std::string sql, const std::string& from, const std::string& to);
+
+}  // namespace pghaul::engine

@@ -1,0 +1,27 @@
+// The snapshot holder: one source transaction that exports the snapshot every
+// reader and pg_dump import, and keeps it alive until they all have.
+#pragma once
+
+#include <string>
+
+#include "io/pg/connection.hpp"
+
+namespace pghaul::engine {
+
+class snapshot_holder {
+public:
+    explicit snapshot_holder(pg::connection conn);
+    const std::string& id() const { return id_; }
+    pg::connection& connection() { return conn_; }
+
+private:
+    pg::connection conn_;
+    std::string id_;
+};
+
+// Starts a read-only repeatable-read transaction on `conn` that sees the
+// snapshot `id`, with row security off so RLS errors out instead of silently
+// hiding rows from the copy.
+void import_snapshot(pg::connection& conn, const std::string& id);
+
+}  // namespace pghaul::engine

@@ -1,0 +1,204 @@
+// libpq connection wrapper. Connections are opened with PQconnectdbParams and
+// expand_dbname=0, so a database name taken from a catalog can never be
+// reinterpreted as a connection string (CVE-2016-5424).
+#include "io/pg/connection.hpp"
+
+#include <cstring>
+#include <utility>
+
+namespace pghaul::pg {
+namespace {
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+// Hints for the connection failures users meet most.
+std::string connect_hint(const std::string& msg) {
+    if (msg.find("password authentication failed") != std::string::npos ||
+        msg.find("no password supplied") != std::string::npos)
+        return "check the user and password: libpq reads them from the connection string, PGPASSWORD, "
+               "or a ~/.pgpass / PGPASSFILE file (which must be mode 0600)";
+    if (msg.find("does not exist") != std::string::npos && msg.find("database") != std::string::npos)
+        return "check the dbname in the connection string; list databases with psql -l";
+    if (msg.find("Connection refused") != std::string::npos || msg.find("could not translate") != std::string::npos ||
+        msg.find("timeout expired") != std::string::npos || msg.find("No such file") != std::string::npos)
+        return "check host and port, and that the server accepts connections from this machine";
+    return {};
+}
+
+}  // namespace
+
+connection::connection(PGconn* c, std::string endpoint, exit_code side)
+    : conn_(c), endpoint_(std::move(endpoint)), side_(side) {
+    cancel_ = PQgetCancel(conn_);
+}
+
+connection::connection(connection&& o) noexcept
+    : conn_(std::exchange(o.conn_, nullptr)), cancel_(std::exchange(o.cancel_, nullptr)),
+      endpoint_(std::move(o.endpoint_)), side_(o.side_), copy_what_(std::move(o.copy_what_)) {}
+
+connection& connection::operator=(connection&& o) noexcept {
+    // Swap: the moved-from object closes what this one held.
+    std::swap(conn_, o.conn_);
+    std::swap(cancel_, o.cancel_);
+    std::swap(endpoint_, o.endpoint_);
+    std::swap(side_, o.side_);
+    std::swap(copy_what_, o.copy_what_);
+    return *this;
+}
+
+connection::~connection() {
+    if (cancel_) PQfreeCancel(cancel_);
+    if (conn_) PQfinish(conn_);
+}
+
+connection connection::open(const conninfo& in, std::string_view application_name, exit_code side) {
+    conninfo ci = in;
+    ci.set_default("application_name", std::string(application_name));
+    ci.set_default("connect_timeout", "10");
+    // Keepalives so a silently dropped peer is noticed during long COPYs.
+    ci.set_default("keepalives", "1");
+    ci.set_default("keepalives_idle", "30");
+    ci.set_default("keepalives_interval", "10");
+    ci.set_default("keepalives_count", "6");
+
+    std::vector<const char*> keys, values;
+    for (auto& [k, v] : ci.options()) {
+        keys.push_back(k.c_str());
+        values.push_back(v.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+
+    PGconn* c = PQconnectdbParams(keys.data(), values.data(), 0);
+    std::string endpoint = ci.endpoint();
+    if (!c) throw error(exit_code::local, "out of memory connecting to " + endpoint);
+    if (PQstatus(c) != CONNECTION_OK) {
+        std::string msg = trim(PQerrorMessage(c));
+        PQfinish(c);
+        throw error(exit_code::preflight, "cannot connect to " + endpoint + ": " + msg, connect_hint(msg));
+    }
+    connection conn(c, endpoint, side);
+    // Long copies must not be cut short by the server's or the role's defaults.
+    conn.exec("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
+              "SET lock_timeout = 0; SET client_min_messages = warning",
+              "setting session defaults");
+    return conn;
+}
+
+void connection::fail(std::string_view what, const result* r) const {
+    std::string server = r && *r ? trim(PQresultErrorMessage(r->get())) : std::string();
+    if (server.empty()) server = trim(PQerrorMessage(conn_));
+    std::string sqlstate = r && *r ? r->field(PG_DIAG_SQLSTATE) : std::string();
+    std::string hint = r && *r ? r->field(PG_DIAG_MESSAGE_HINT) : std::string();
+    std::string msg = std::string(what.empty() ? "query" : what) + " failed on " + endpoint_;
+    msg += server.empty() ? std::string() : ": " + server;
+    throw error(side_, msg, hint, sqlstate);
+}
+
+result connection::exec(std::string_view sql, std::string_view what) {
+    std::string q(sql);
+    result r(PQexec(conn_, q.c_str()));
+    if (!r || (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK)) fail(what, &r);
+    return r;
+}
+
+result connection::exec_params(std::string_view sql, const std::vector<std::optional<std::string>>& params,
+                               std::string_view what) {
+    std::vector<const char*> vals;
+    vals.reserve(params.size());
+    for (auto& p : params) vals.push_back(p ? p->c_str() : nullptr);
+    std::string q(sql);
+    result r(PQexecParams(conn_, q.c_str(), static_cast<int>(vals.size()), nullptr, vals.data(), nullptr, nullptr, 0));
+    if (!r || (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK)) fail(what, &r);
+    return r;
+}
+
+result connection::exec_formats(std::string_view sql, const std::vector<std::string_view>& values,
+                                const std::vector<int>& formats, int result_format, std::string_view what) {
+    std::vector<const char*> ptrs;
+    std::vector<int> lengths;
+    for (auto v : values) {
+        ptrs.push_back(v.data());
+        lengths.push_back(static_cast<int>(v.size()));
+    }
+    std::string q(sql);
+    result r(PQexecParams(conn_, q.c_str(), static_cast<int>(values.size()), nullptr, ptrs.data(), lengths.data(),
+                          formats.data(), result_format));
+    if (!r || (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK)) fail(what, &r);
+    return r;
+}
+
+void connection::begin_copy(std::string_view copy_sql, ExecStatusType expect, std::string_view what) {
+    copy_what_ = std::string(what);
+    std::string q(copy_sql);
+    result r(PQexec(conn_, q.c_str()));
+    if (!r || r.status() != expect) fail(what, &r);
+}
+
+bool connection::get_copy_data(std::string& chunk) {
+    char* buf = nullptr;
+    int n = PQgetCopyData(conn_, &buf, 0);
+    // Own the buffer before looking at it, so no path leaks it.
+    std::unique_ptr<char, decltype(&PQfreemem)> owned(buf, &PQfreemem);
+    if (n > 0) {
+        chunk.append(buf, static_cast<std::size_t>(n));
+        return true;
+    }
+    if (n == -1) return false;
+    fail(copy_what_);
+}
+
+void connection::put_copy_data(std::string_view bytes) {
+    if (PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())) != 1) fail(copy_what_);
+}
+
+result connection::end_copy_in(const char* error_message) {
+    if (PQputCopyEnd(conn_, error_message) != 1) fail(copy_what_);
+    result r(PQgetResult(conn_));
+    drain();
+    if (error_message) return r;
+    if (!r || r.status() != PGRES_COMMAND_OK) fail(copy_what_, &r);
+    return r;
+}
+
+result connection::end_copy_out() {
+    result r(PQgetResult(conn_));
+    drain();
+    if (!r || r.status() != PGRES_COMMAND_OK) fail(copy_what_, &r);
+    return r;
+}
+
+void connection::abort_copy_in(const char* reason) noexcept {
+    if (PQtransactionStatus(conn_) == PQTRANS_ACTIVE) PQputCopyEnd(conn_, reason);
+    drain();
+}
+
+void connection::rollback() noexcept {
+    drain();
+    if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
+}
+
+void connection::request_cancel() noexcept {
+    if (!cancel_) return;
+    char err[256];
+    PQcancel(cancel_, err, sizeof err);
+}
+
+void connection::drain() noexcept {
+    while (PGresult* r = PQgetResult(conn_)) {
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        // A COPY still in progress must be ended before libpq returns null.
+        if (st == PGRES_COPY_IN) PQputCopyEnd(conn_, "aborted by pghaul");
+        if (st == PGRES_COPY_OUT) {
+            char* buf = nullptr;
+            while (PQgetCopyData(conn_, &buf, 0) > 0) PQfreemem(buf);
+        }
+        if (PQstatus(conn_) == CONNECTION_BAD) break;
+    }
+}
+
+}  // namespace pghaul::pg

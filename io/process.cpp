@@ -1,0 +1,98 @@
+// posix_spawn plus a poll loop over stdout and stderr, so a child that writes a
+// lot to either never blocks on a full pipe.
+#include "io/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "protocol/error.hpp"
+
+extern char** environ;
+
+namespace pghaul {
+namespace {
+
+// Owns a file descriptor.
+class fd {
+public:
+    fd() = default;
+    explicit fd(int v) : v_(v) {}
+    fd(fd&& o) noexcept : v_(o.v_) { o.v_ = -1; }
+    fd& operator=(fd&& o) noexcept { std::swap(v_, o.v_); return *this; }
+    ~fd() { if (v_ >= 0) ::close(v_); }
+    int get() const { return v_; }
+    void reset() { if (v_ >= 0) ::close(v_); v_ = -1; }
+private:
+    int v_ = -1;
+};
+
+std::pair<fd, fd> make_pipe() {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0)
+        throw error(exit_code::local, std::string("cannot create a pipe: ") + std::strerror(errno));
+    return {fd(p[0]), fd(p[1])};
+}
+
+}  // namespace
+
+process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env) {
+    auto [out_r, out_w] = make_pipe();
+    auto [err_r, err_w] = make_pipe();
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
+    posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<char*> envp;
+    for (char** e = environ; *e; ++e) envp.push_back(*e);
+    for (auto& e : extra_env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+
+    pid_t pid = 0;
+    int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0)
+        throw error(exit_code::local, "cannot run " + argv[0] + ": " + std::strerror(rc),
+                    "install it (scripts/install-deps.sh) or put it on PATH");
+    out_w.reset();
+    err_w.reset();
+
+    process_result res;
+    pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
+    std::string* sinks[2] = {&res.out, &res.err};
+    int open_fds = 2;
+    char buf[65536];
+    while (open_fds > 0) {
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                sinks[i]->append(buf, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                fds[i].fd = -1;
+                --open_fds;
+            }
+        }
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    res.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return res;
+}
+
+}  // namespace pghaul

@@ -1,0 +1,20 @@
+// Runs a child program (pg_dump) without a shell and captures its output.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pghaul {
+
+struct process_result {
+    int exit_status = -1;  // exit code, or 128+signal
+    std::string out;
+    std::string err;
+};
+
+// argv[0] is looked up in PATH. `extra_env` entries ("NAME=value") are added to
+// the child's environment only: a password passed this way never appears on
+// any process's command line.
+process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
+
+}  // namespace pghaul

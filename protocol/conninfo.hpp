@@ -1,0 +1,45 @@
+// A parsed libpq connection string (key/value or URI form), with the one
+// rendering that is safe to print: redacted().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pghaul {
+
+class conninfo {
+public:
+    // Parses with libpq's own parser; throws pghaul::error (usage) naming the
+    // redacted input and libpq's complaint.
+    static conninfo parse(std::string_view text, std::string_view what = "connection string");
+
+    std::optional<std::string> get(std::string_view key) const;
+    void set(std::string_view key, std::string value);
+    void set_default(std::string_view key, std::string value);  // only when absent
+    void erase(std::string_view key);
+
+    // The dbname given explicitly (conninfo, not PGDATABASE).
+    std::optional<std::string> dbname() const { return get("dbname"); }
+    conninfo with_dbname(std::string dbname) const;
+
+    // Every key but the secrets, as key/value text: safe for logs and errors.
+    std::string redacted() const;
+    // user@host:port/dbname, with libpq's environment defaults filled in, for messages.
+    std::string endpoint() const;
+    // The full string including any password: only for libpq and child processes.
+    std::string to_string() const;
+
+    const std::vector<std::pair<std::string, std::string>>& options() const { return options_; }
+
+private:
+    std::vector<std::pair<std::string, std::string>> options_;
+};
+
+// Removes "password=..." from a key/value string or "user:pass@" from a URI,
+// for text that did not parse (so the error can still quote it).
+std::string redact_conninfo_text(std::string_view text);
+
+}  // namespace pghaul

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL 15 clusters for the demo, the tests and the bench:
+# two sources (srca, srcb) and one target (tgt), owned by the `postgres` OS
+# user, listening on 127.0.0.1 and on a Unix socket in the sandbox folder.
+#
+#   scripts/pg-sandbox.sh start   # idempotent; prints the connection strings
+#   scripts/pg-sandbox.sh stop    # stops the clusters and removes their data
+#   scripts/pg-sandbox.sh env     # prints `export` lines for the connection strings
+#
+# srca and tgt require SCRAM passwords over TCP (so tests exercise real auth);
+# the passwords live only in the sandbox's 0600 pgpass file. On tgt the
+# `haul_admin` login is NOT a superuser: it has CREATEDB, as on a managed
+# server. The `postgres` superuser connects over the Unix socket (peer/trust)
+# for set-up only.
+set -euo pipefail
+
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+SANDBOX=${PGHAUL_SANDBOX_DIR:-/tmp/pghaul-sandbox}
+BASE_PORT=${PGHAUL_SANDBOX_PORT:-55431}
+CLUSTERS=(srca srcb tgt)
+# fsync off keeps the test suite fast; the bench turns it on (PGHAUL_SANDBOX_FSYNC=on).
+FSYNC=${PGHAUL_SANDBOX_FSYNC:-off}
+
+port_of() {
+    case "$1" in srca) echo $((BASE_PORT)) ;; srcb) echo $((BASE_PORT + 1)) ;; tgt) echo $((BASE_PORT + 2)) ;; esac
+}
+password_of() { echo "pw-$1-$(cat "$SANDBOX/secret")"; }
+
+as_postgres() {
+    if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
+}
+
+psql_super() { # cluster, sql...
+    local c=$1; shift
+    as_postgres "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$SANDBOX/sock" -p "$(port_of "$c")" -U postgres -d postgres "$@"
+}
+
+init_cluster() {
+    local c=$1 dir=$SANDBOX/$1
+    [ -f "$dir/PG_VERSION" ] && return 0
+    as_postgres "$PGBIN/initdb" -D "$dir" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+        -E UTF8 --locale=C.UTF-8 >"$SANDBOX/$c-initdb.log" 2>&1
+    cat >>"$dir/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $(port_of "$c")
+unix_socket_directories = '$SANDBOX/sock'
+fsync = $FSYNC
+synchronous_commit = $([ "$FSYNC" = on ] && echo on || echo off)
+full_page_writes = $FSYNC
+max_connections = 60
+max_wal_size = 4GB
+shared_buffers = 256MB
+max_locks_per_transaction = 256
+logging_collector = off
+CONF
+    # srcb trusts loopback (a source reached through .pgpass-less auth); the
+    # others require passwords over TCP.
+    if [ "$c" = srcb ]; then
+        sed -i 's/^host\(.*\)scram-sha-256$/host\1trust/' "$dir/pg_hba.conf"
+    fi
+}
+
+start() {
+    mkdir -p "$SANDBOX"
+    chmod 755 "$SANDBOX"
+    chown postgres: "$SANDBOX" 2>/dev/null || true
+    [ -f "$SANDBOX/secret" ] || { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SANDBOX/secret"; chmod 600 "$SANDBOX/secret"; }
+    as_postgres mkdir -p "$SANDBOX/sock"
+    for c in "${CLUSTERS[@]}"; do
+        init_cluster "$c"
+        if ! as_postgres "$PGBIN/pg_ctl" -D "$SANDBOX/$c" status >/dev/null 2>&1; then
+            as_postgres "$PGBIN/pg_ctl" -D "$SANDBOX/$c" -l "$SANDBOX/$c.log" -w -t 60 start >/dev/null
+        fi
+    done
+    # Logins: `haul` reads the sources, `haul_admin` loads the target (CREATEDB, not superuser).
+    for c in srca srcb; do
+        psql_super "$c" -c "DO \$\$BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'haul') THEN
+                CREATE ROLE haul LOGIN SUPERUSER; END IF; END\$\$;" \
+            -c "ALTER ROLE haul PASSWORD '$(password_of "$c")'"
+    done
+    psql_super tgt -c "DO \$\$BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'haul_admin') THEN
+                CREATE ROLE haul_admin LOGIN CREATEDB; END IF; END\$\$;" \
+        -c "ALTER ROLE haul_admin PASSWORD '$(password_of tgt)'"
+    {
+        for c in srca srcb; do echo "127.0.0.1:$(port_of "$c"):*:haul:$(password_of "$c")"; done
+        echo "127.0.0.1:$(port_of tgt):*:haul_admin:$(password_of tgt)"
+    } >"$SANDBOX/pgpass"
+    chmod 600 "$SANDBOX/pgpass"
+    env_lines
+}
+
+stop() {
+    [ -d "$SANDBOX" ] || return 0
+    for c in "${CLUSTERS[@]}"; do
+        [ -f "$SANDBOX/$c/PG_VERSION" ] &&
+            as_postgres "$PGBIN/pg_ctl" -D "$SANDBOX/$c" -m immediate -w stop >/dev/null 2>&1 || true
+    done
+    rm -rf "$SANDBOX"
+}
+
+env_lines() {
+    cat <<ENV
+export PGPASSFILE=$SANDBOX/pgpass
+export PGHAUL_SANDBOX_DIR=$SANDBOX
+export PGHAUL_SRC_A='host=127.0.0.1 port=$(port_of srca) user=haul dbname=postgres'
+export PGHAUL_SRC_B='host=127.0.0.1 port=$(port_of srcb) user=haul dbname=postgres'
+export PGHAUL_TGT='host=127.0.0.1 port=$(port_of tgt) user=haul_admin dbname=postgres'
+export PGHAUL_TGT_SUPER='host=$SANDBOX/sock port=$(port_of tgt) user=postgres dbname=postgres'
+export PGHAUL_SRC_A_SUPER='host=$SANDBOX/sock port=$(port_of srca) user=postgres dbname=postgres'
+export PGHAUL_SRC_B_SUPER='host=$SANDBOX/sock port=$(port_of srcb) user=postgres dbname=postgres'
+ENV
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    env) [ -f "$SANDBOX/pgpass" ] || { echo "pg-sandbox: not started (run: $0 start)" >&2; exit 1; }; env_lines ;;
+    *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+esac
