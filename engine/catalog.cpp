@@ -153,8 +153,12 @@ void read_roles(pg::connection& conn, source_catalog& cat) {
               WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_t%'
             UNION ALL SELECT p.proowner, p.proacl FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+                AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                                AND d.objid = p.oid AND d.deptype IN ('i', 'e'))
             UNION ALL SELECT t.typowner, t.typacl FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
               WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
+                AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                                AND d.objid = t.oid AND d.deptype IN ('i', 'e'))
             UNION ALL SELECT lomowner, lomacl FROM pg_largeobject_metadata
             UNION ALL SELECT defaclrole, defaclacl FROM pg_default_acl
             UNION ALL SELECT NULL, a.attacl FROM pg_attribute a WHERE a.attacl IS NOT NULL

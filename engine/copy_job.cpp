@@ -111,6 +111,25 @@ void drop_database(pg::connection& maint, const std::string& name) {
     maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name) + " WITH (FORCE)", "dropping database \"" + name + "\"");
 }
 
+std::vector<std::string> split_lines_ending_in_semicolon(const std::string& sql) {
+    std::vector<std::string> out;
+    std::string cur;
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        auto end = sql.find('\n', pos);
+        if (end == std::string::npos) end = sql.size();
+        cur.append(sql, pos, end - pos + 1);
+        pos = end + 1;
+        auto last = cur.find_last_not_of(" \n");
+        if (last != std::string::npos && cur[last] == ';') {
+            out.push_back(cur);
+            cur.clear();
+        }
+    }
+    if (cur.find_first_not_of(" \n") != std::string::npos) out.push_back(cur);
+    return out;
+}
+
 // Database-level settings, comment, grants and owner follow the copy to its new
 // name. Statements a managed target refuses (ALTER ROLE ... IN DATABASE needs
 // CREATEROLE) are warnings, not failures: the data is complete.
@@ -118,12 +137,16 @@ std::size_t apply_database_entries(pg::connection& conn, const schema_plan& sche
                                    const copy_options& opt, const std::string& name) {
     std::size_t warnings = 0;
     conn.exec("COMMENT ON DATABASE " + sql::ident(name) + " IS NULL", "clearing the in-progress marker");
+    // One statement at a time (pg_dump writes each on its own line), so one
+    // refused ALTER ROLE ... IN DATABASE does not take the others with it.
     for (auto& e : schema.database) {
-        try {
-            run_entry(conn, e);
-        } catch (const error& err) {
-            ++warnings;
-            spdlog::warn("database {} not applied: {}", e.type, err.what());
+        for (auto& stmt : split_lines_ending_in_semicolon(e.sql)) {
+            try {
+                conn.exec(stmt, "applying \"" + stmt.substr(0, stmt.find_last_not_of(" \n;") + 1) + "\"");
+            } catch (const error& err) {
+                ++warnings;
+                spdlog::warn("{}", err.what());
+            }
         }
     }
     if (!opt.no_owner && cat.database.owner != conn.exec("SELECT current_user").str(0, 0)) {
@@ -242,11 +265,13 @@ copy_summary run_copy(const copy_options& opt) {
         // Every reader has finished: the source's snapshot can go.
         holder.connection().exec("COMMIT", "releasing the source snapshot");
 
-        for (auto& e : schema.post_data) run_entry(ddl, e);
-        for (auto& e : schema.acl) run_entry(ddl, e);
-        set_sequences(ddl, cat);
-        summary.warnings += apply_database_entries(ddl, schema, cat, opt, target_db);
+        // Counted before row security and grants arrive (both may hide rows from
+        // the target login); nothing after this point changes table contents.
         verify_counts(target_new, cat, data, opt.jobs);
+        for (auto& e : schema.post_data) run_entry(ddl, e);
+        set_sequences(ddl, cat);
+        for (auto& e : schema.acl) run_entry(ddl, e);
+        summary.warnings += apply_database_entries(ddl, schema, cat, opt, target_db);
 
         summary.tables = cat.tables.size();
         for (auto& [oid, n] : data.rows) summary.rows += n;

@@ -99,6 +99,7 @@ pg::connection open_ddl_connection(const conninfo& target, const std::string& pr
 
 void run_entry(pg::connection& conn, const dump_entry& e) {
     std::string name = e.schema == "-" ? e.name : e.schema + "." + e.name;
+    spdlog::trace("{} {}: {}", e.type, name, e.sql);
     conn.exec(e.sql, "creating " + e.type + " \"" + name + "\"");
 }
 

@@ -2,6 +2,7 @@
 // never on its command line.
 #include "engine/schema.hpp"
 
+#include <algorithm>
 #include <regex>
 #include <thread>
 
@@ -42,6 +43,19 @@ process_result run_pg_dump(const schema_options& opt, const conninfo& source, co
 bool is_database_entry(const dump_entry& e) {
     return e.type == "DATABASE PROPERTIES" ||
            ((e.type == "COMMENT" || e.type == "ACL" || e.type == "SECURITY LABEL") && e.name.starts_with("DATABASE "));
+}
+
+// A non-superuser can give an object to a role only if that role may create in
+// the object's schema, so schema grants must precede the other objects
+// (pg_dump places them last; a superuser never notices).
+void hoist_schema_grants(std::vector<dump_entry>& entries) {
+    std::vector<dump_entry> grants, rest;
+    for (auto& e : entries)
+        (e.type == "ACL" && e.name.starts_with("SCHEMA ") ? grants : rest).push_back(std::move(e));
+    auto last_schema = std::find_if(rest.rbegin(), rest.rend(), [](auto& e) { return e.type == "SCHEMA"; });
+    auto at = rest.begin() + (rest.rend() - last_schema);
+    rest.insert(at, std::make_move_iterator(grants.begin()), std::make_move_iterator(grants.end()));
+    entries = std::move(rest);
 }
 
 }  // namespace
@@ -101,14 +115,18 @@ schema_plan dump_schema(const conninfo& source, const std::string& snapshot, con
         if (is_database_entry(e)) {
             e.sql = rename_database_in(e.sql, cat.database.name, target_db);
             plan.database.push_back(std::move(e));
-        } else if (e.type == "ACL" || e.type == "DEFAULT ACL") {
-            // Grants go after the data: an owner may have revoked its own rights
-            // (REVOKE ... FROM owner), which would refuse the load.
+        } else if (e.type == "ACL" && (e.name.starts_with("TABLE ") || e.name.starts_with("SEQUENCE ") ||
+                                       e.name.starts_with("LARGE OBJECT "))) {
+            // Grants on what pghaul writes go after the data: an owner may have
+            // revoked its own rights (REVOKE ... FROM owner), which would refuse
+            // the load. Schema grants stay in order: ALTER ... OWNER needs them.
             plan.acl.push_back(std::move(e));
         } else {
             plan.pre_data.push_back(std::move(e));
         }
     }
+
+    hoist_schema_grants(plan.pre_data);
 
     std::map<std::uint32_t, bool> is_data_table;
     for (auto& t : cat.tables) is_data_table[t.oid] = true;

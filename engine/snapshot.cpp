@@ -11,9 +11,11 @@ snapshot_holder::snapshot_holder(pg::connection conn) : conn_(std::move(conn)) {
     id_ = conn_.exec("SELECT pg_export_snapshot()", "exporting the snapshot").str(0, 0);
 }
 
+// An empty search_path makes text output of reg* values schema-qualified, so
+// they resolve on the target whatever its search_path.
 void import_snapshot(pg::connection& conn, const std::string& id) {
     conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT " + sql::literal(id) +
-                  "; SET row_security = off",
+                  "; SET row_security = off; SELECT pg_catalog.set_config('search_path', '', false)",
               "importing snapshot " + id);
 }
 
