@@ -12,7 +12,7 @@
 #   --keep        keep the target databases and the work dir (logs) afterwards
 #
 # Methods (each copies SOURCE db into its own target db `bench_<method>`):
-#   pghaul    pghaul copy --jobs N (creates the database itself)
+#   pghaul    pghaul copy --jobs N --no-owner (creates the database itself)
 #   dump_fc   createdb; pg_dump -Fc | pg_restore --no-owner   (one pipe, no -j possible)
 #   dump_fd   pg_dump -Fd -j N -Z0 to a temp dir, then createdb; pg_restore -j N --no-owner
 #   pgcopydb  createdb; pgcopydb clone --table-jobs N --index-jobs N --no-owner
@@ -157,7 +157,10 @@ settle() {
 # Each returns the tools' exit status; output goes to $LOG.
 
 run_pghaul() { # tgtdb
-    timed pghaul copy "$PGHAUL" copy --source "$SRC_DB" --target "$(tgt_conn "$1")" --jobs "$JOBS" >>"$LOG" 2>&1
+    # --no-owner like pg_restore/pgcopydb below: the source's owner roles need
+    # not exist on the target, and the target login is not a superuser.
+    timed pghaul copy "$PGHAUL" copy --source "$SRC_DB" --target "$(tgt_conn "$1")" \
+        --jobs "$JOBS" --no-owner >>"$LOG" 2>&1
 }
 
 createdb_target() { # method tgtdb: plain empty database, as the non-superuser target login
@@ -277,8 +280,9 @@ SRC_BYTES=$(psql_val "$SRC_DB" "SELECT pg_database_size(current_database())")
 TGT_FSYNC=$(psql_val "$PGHAUL_TGT" "SHOW fsync")
 SRC_FSYNC=$(psql_val "$PGHAUL_SRC_A" "SHOW fsync")
 log "source $DB: $(awk -v b="$SRC_BYTES" 'BEGIN { printf "%.1f MiB", b / 1048576 }'), jobs $JOBS, methods ${METHODS[*]}"
-[ "$TGT_FSYNC" = on ] && [ "$SRC_FSYNC" = on ] ||
+if [ "$TGT_FSYNC" != on ] || [ "$SRC_FSYNC" != on ]; then
     log "WARNING: fsync is off on source or target: numbers are not realistic (see bench/README.md)"
+fi
 
 # Counting every source row also reads the whole source once, so the page
 # cache is equally warm for every method, the first one included.
@@ -305,13 +309,17 @@ for m in "${METHODS[@]}"; do
     "run_$m" "$tgtdb" || rc=$?
     t1=$(now)
     WALL[$m]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-    read -r RSS[$m] CPU[$m] < <(collect_times "$m")
+    read -r "RSS[$m]" "CPU[$m]" < <(collect_times "$m")
     log "$m: exit $rc after ${WALL[$m]} s; verifying"
     if [ "$rc" != 0 ]; then
         RESULT[$m]="FAILED: exit $rc"
         echo "  --- last lines of the $m log ---"; tail -n 20 "$LOG" | sed 's/^/  | /'
     fi
-    if verify "$m" "$tgtdb"; then
+    if [ -z "$(psql_val "${TGT_SUPER:-$PGHAUL_TGT}" "SELECT 1 FROM pg_database WHERE datname = '$tgtdb'")" ]; then
+        echo "  target database $tgtdb does not exist"
+        VERIFIED[$m]="no db"
+        [ "$rc" = 0 ] && RESULT[$m]="FAILED: no target db"
+    elif verify "$m" "$tgtdb"; then
         VERIFIED[$m]=OK
         [ "$rc" = 0 ] && RESULT[$m]=OK
     else
@@ -354,11 +362,11 @@ figures() { # method -> wall ratio mb_s rss_mib cpu
 
 echo
 printf 'source %s, %.1f MB, --jobs %s, fsync source=%s target=%s\n' "$DB" "$(awk -v b="$SRC_BYTES" 'BEGIN { print b / 1e6 }')" "$JOBS" "$SRC_FSYNC" "$TGT_FSYNC"
-fmt='%-9s %9s %8s %9s %10s %10s %9s  %s\n'
-printf "$fmt" method "wall s" ratio "MB/s" "RSS MiB" "CPU s" verified result
+row() { printf '%-9s %9s %8s %9s %10s %10s %9s  %s\n' "$@"; }
+row method "wall s" ratio "MB/s" "RSS MiB" "CPU s" verified result
 for m in "${METHODS[@]}"; do
     read -r w r mbs rss cpu < <(figures "$m")
-    printf "$fmt" "$m" "$w" "$r" "$mbs" "$rss" "$cpu" "${VERIFIED[$m]:--}" "${RESULT[$m]}"
+    row "$m" "$w" "$r" "$mbs" "$rss" "$cpu" "${VERIFIED[$m]:--}" "${RESULT[$m]}"
 done
 echo "ratio = method wall / pghaul wall (>1: pghaul is faster); MB/s = source pg_database_size / wall"
 echo "results: ${TSV#"$ROOT"/}"

@@ -166,7 +166,10 @@ src_user=$(psql -X -At -d "$PGHAUL_SRC_A" -c 'SELECT current_user')
 q_super -c "CREATE DATABASE \"$DB\" OWNER \"$src_user\" TEMPLATE template0"
 BASE=$(q_val "SELECT pg_database_size(current_database())")
 TARGET=$(calc "$SCALE_GB * 1024 * 1024 * 1024")
-[ "$TARGET" -gt "$((BASE * 2))" ] || die "SCALE_GB=$SCALE_GB is too small (empty database is already $(human "$BASE"))"
+if [ "$TARGET" -le "$((BASE * 2))" ]; then
+    q_super -c "DROP DATABASE \"$DB\""
+    die "SCALE_GB=$SCALE_GB is too small (an empty database is already $(human "$BASE"))"
+fi
 AVAIL=$((TARGET - BASE))
 
 # Trials: measure bytes per unit in this very database, then throw them away.

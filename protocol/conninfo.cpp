@@ -56,6 +56,7 @@ conninfo conninfo::parse(std::string_view text, std::string_view what) {
         std::string msg = err ? err : "out of memory";
         PQfreemem(err);
         while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+        msg = redact_conninfo_text(msg);  // libpq quotes a bad URI back in full
         throw error(exit_code::usage,
                     "invalid " + std::string(what) + " \"" + redact_conninfo_text(text) + "\": " + msg,
                     "use key=value pairs (host=db1 dbname=app) or a URI (postgresql://user@host:5432/app)");

@@ -67,9 +67,10 @@ dump_script parse_dump_script(std::string_view text) {
         *sink += line;
         *sink += '\n';
     }
-    for (auto& e : out.entries)
-        while (!e.sql.empty() && (e.sql.back() == '\n' || e.sql.back() == ' '))
-            e.sql.pop_back();
+    for (auto& e : out.entries) {
+        while (!e.sql.empty() && (e.sql.back() == '\n' || e.sql.back() == ' ')) e.sql.pop_back();
+        e.sql.erase(0, e.sql.find_first_not_of('\n'));
+    }
     return out;
 }
 

@@ -1,1 +1,62 @@
+// conninfo parsing and, above all, that no rendering leaks a password.
 #include <doctest/doctest.h>
+
+#include "protocol/conninfo.hpp"
+#include "protocol/error.hpp"
+
+using pghaul::conninfo;
+
+TEST_CASE("key/value conninfo parses and renders without the password") {
+    auto ci = conninfo::parse("host=db1 port=5433 user=app dbname=src password=s3cret sslmode=require");
+    CHECK(ci.get("host") == "db1");
+    CHECK(ci.dbname() == "src");
+    CHECK(ci.redacted().find("s3cret") == std::string::npos);
+    CHECK(ci.redacted().find("password=********") != std::string::npos);
+    CHECK(ci.endpoint() == "app@db1:5433/src");
+    CHECK(ci.to_string().find("password=s3cret") != std::string::npos);
+}
+
+TEST_CASE("URI conninfo with a password in the userinfo") {
+    auto ci = conninfo::parse("postgresql://app:p%40ss@db-a.internal:5432/source_database_a?sslmode=require");
+    CHECK(ci.get("password") == "p@ss");
+    CHECK(ci.get("host") == "db-a.internal");
+    CHECK(ci.redacted().find("p@ss") == std::string::npos);
+    CHECK(ci.endpoint() == "app@db-a.internal:5432/source_database_a");
+}
+
+TEST_CASE("with_dbname replaces only the database and keeps the rest") {
+    auto ci = conninfo::parse("host=h user=u dbname=app_db_a").with_dbname("postgres");
+    CHECK(ci.dbname() == "postgres");
+    CHECK(ci.get("user") == "u");
+    CHECK(ci.options().size() == 3);
+}
+
+TEST_CASE("values with spaces and quotes survive a round trip through to_string") {
+    auto ci = conninfo::parse("host=h dbname='my db' options='-c search_path=a\\'b'");
+    auto again = conninfo::parse(ci.to_string());
+    CHECK(again.dbname() == "my db");
+    CHECK(again.get("options") == "-c search_path=a'b");
+}
+
+TEST_CASE("malformed conninfo is a usage error that never echoes the password") {
+    for (const char* bad : {"hots=db1 password=topsecret", "host=db1 password=topsecret port", "postgresql://u:topsecret@h:5432/db?bogus=1",
+                            "postgresql://u:topsecret@[::1"}) {
+        CAPTURE(bad);
+        try {
+            conninfo::parse(bad);
+            FAIL("expected an error");
+        } catch (const pghaul::error& e) {
+            CHECK(e.code() == pghaul::exit_code::usage);
+            CHECK(std::string(e.what()).find("topsecret") == std::string::npos);
+            CHECK_FALSE(e.hint().empty());
+        }
+    }
+}
+
+TEST_CASE("redact_conninfo_text hides quoted, bare and URI passwords") {
+    using pghaul::redact_conninfo_text;
+    CHECK(redact_conninfo_text("host=a password='x y z' user=b") == "host=a password=******** user=b");
+    CHECK(redact_conninfo_text("host=a PASSWORD=abc") == "host=a PASSWORD=********");
+    CHECK(redact_conninfo_text("postgres://u:abc@h/db") == "postgres://u:********@h/db");
+    CHECK(redact_conninfo_text("postgresql://u@h/db") == "postgresql://u@h/db");
+}

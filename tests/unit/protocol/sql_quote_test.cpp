@@ -1,1 +1,23 @@
+// Identifier and literal quoting for every kind of name a database can hold.
 #include <doctest/doctest.h>
+
+#include "protocol/sql_quote.hpp"
+
+namespace sql = pghaul::sql;
+
+TEST_CASE("identifiers are always double-quoted, embedded quotes doubled") {
+    CHECK(sql::ident("plain") == "\"plain\"");
+    CHECK(sql::ident("Mixed Case") == "\"Mixed Case\"");
+    CHECK(sql::ident("a\"b") == "\"a\"\"b\"");
+    CHECK(sql::ident("select") == "\"select\"");
+    CHECK(sql::ident("ünïcødé_表") == "\"ünïcødé_表\"");
+    CHECK(sql::ident("x;DROP TABLE y") == "\"x;DROP TABLE y\"");
+    CHECK(sql::qualified("a.b", "c") == "\"a.b\".\"c\"");
+}
+
+TEST_CASE("literals double quotes and switch to E'' for backslashes") {
+    CHECK(sql::literal("it's") == "'it''s'");
+    CHECK(sql::literal("") == "''");
+    CHECK(sql::literal("a\\b") == "E'a\\\\b'");
+    CHECK(sql::literal("'\\'") == "E'''\\\\'''");
+}

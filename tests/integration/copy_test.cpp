@@ -1,0 +1,164 @@
+// End-to-end copies on the sandbox servers; the oracle is the source itself.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace harness;
+
+namespace {
+
+std::string src(const std::string& db) { return server("PGHAUL_SRC_A", db).to_string(); }
+std::string tgt(const std::string& db) { return server("PGHAUL_TGT", db).to_string(); }
+
+}  // namespace
+
+TEST_CASE("copy of the rich fixture matches its source as a non-superuser target login") {
+    const auto source_db = unique_name("rich_src");
+    const auto target_db = unique_name("rich_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "rich_source.sql");
+    ensure_target_roles();
+    {
+        auto t = connect("PGHAUL_TGT");
+        REQUIRE_FALSE(t.exec("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").boolean(0, 0));
+    }
+
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "3"});
+    REQUIRE(r.exit_status == 0);
+    CHECK_FALSE(contains_any(r.out + r.err, sandbox_passwords()));
+    CHECK(r.err.find(" tables, ") != std::string::npos);  // the summary line
+    CHECK(r.err.find("text format") != std::string::npos);  // user types in arrays are said to go as text
+
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+
+    SUBCASE("every table and materialized view: row count and content hash") {
+        auto sf = table_fingerprints(s);
+        auto tf = table_fingerprints(t);
+        REQUIRE(sf.size() > 40);
+        CHECK(sf.size() == tf.size());
+        for (auto& [name, f] : sf) {
+            CAPTURE(name);
+            REQUIRE(tf.count(name));
+            CHECK(tf[name].rows == f.rows);
+            CHECK(tf[name].hash == f.hash);
+        }
+        // Triggers did not fire during the load and inheritance was not doubled.
+        CHECK(tf["public.audit_log"].rows == 2);
+        CHECK(tf["public.cities"].rows == 2);
+        CHECK(tf["public.zero_cols"].rows == 3);
+        CHECK(tf["public.mv_prolific"].rows > 0);
+    }
+    SUBCASE("sequences, large objects and database settings") {
+        CHECK(sequence_states(s) == sequence_states(t));
+        CHECK(large_objects(s) == large_objects(t));
+        CHECK(large_objects(t).size() == 3);
+        CHECK(database_settings(s) == database_settings(t));
+    }
+    SUBCASE("the schema dumps the same, database name aside") {
+        CHECK(schema_dump("PGHAUL_SRC_A_SUPER", source_db) == schema_dump("PGHAUL_TGT_SUPER", target_db));
+    }
+    SUBCASE("RLS and grants are in force on the target") {
+        auto row = t.exec(R"(SELECT relrowsecurity AND relforcerowsecurity,
+                                    has_table_privilege('fx_reader', 'public.books', 'SELECT')
+                             FROM pg_class WHERE oid = 'public.secrets'::regclass)");
+        CHECK(row.boolean(0, 0));
+        CHECK(row.boolean(0, 1));
+    }
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE("writes on the source during the copy do not reach the target") {
+    const auto source_db = unique_name("busy_src");
+    const auto target_db = unique_name("busy_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec("CREATE TABLE big (id bigserial PRIMARY KEY, payload text);"
+           "INSERT INTO big (payload) SELECT repeat(md5(i::text), 8) FROM generate_series(1, 400000) i;"
+           "CREATE TABLE small (id int PRIMARY KEY, v int); INSERT INTO small SELECT i, i FROM generate_series(1, 100) i");
+    const std::int64_t rows_before = 400000;
+
+    // The writer starts once pghaul holds its snapshot, then commits rows and
+    // updates until pghaul ends.
+    std::atomic<bool> done{false};
+    std::atomic<int> written{0};
+    std::thread writer([&] {
+        auto w = connect("PGHAUL_SRC_A_SUPER", source_db);
+        auto admin = connect("PGHAUL_SRC_A_SUPER");
+        for (int i = 0; i < 600 && !done; ++i) {
+            if (admin.exec("SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/snapshot' "
+                           "AND backend_xmin IS NOT NULL").rows() > 0)
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        while (!done) {
+            w.exec("INSERT INTO big (payload) VALUES ('late'); UPDATE small SET v = v + 1");
+            ++written;
+        }
+    });
+    // Objects here belong to the bootstrap superuser, which the target login can't act as.
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2", "--no-owner"});
+    done = true;
+    writer.join();
+    REQUIRE(r.exit_status == 0);
+    REQUIRE(written > 0);
+
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(t.exec("SELECT count(*) FROM big").i64(0, 0) == rows_before);
+    CHECK(t.exec("SELECT count(*) FROM big WHERE payload = 'late'").i64(0, 0) == 0);
+    CHECK(s.exec("SELECT count(*) FROM big").i64(0, 0) == rows_before + written);
+    // small.v moved in one transaction per write; the target holds one consistent state.
+    CHECK(t.exec("SELECT count(DISTINCT v - id) FROM small").i64(0, 0) == 1);
+    // Sequences are not transactional: PostgreSQL cannot show their state as of
+    // a snapshot. pghaul reads them right after exporting it, so the target's
+    // value is past every id it holds and never past the source's.
+    auto target_seq = t.exec("SELECT last_value FROM big_id_seq").i64(0, 0);
+    CHECK(target_seq >= t.exec("SELECT max(id) FROM big").i64(0, 0));
+    CHECK(target_seq <= s.exec("SELECT last_value FROM big_id_seq").i64(0, 0));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE("dry run prints the plan and writes nothing") {
+    const auto source_db = unique_name("dry_src");
+    const auto target_db = unique_name("dry_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    connect("PGHAUL_SRC_A_SUPER", source_db).exec("CREATE TABLE \"Planned Table\" (id int PRIMARY KEY)");
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--dry-run", "-O"});
+    CHECK(r.exit_status == 0);
+    CHECK(r.out.find("public.Planned Table") != std::string::npos);
+    CHECK(connect("PGHAUL_TGT").exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db}).rows() == 0);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE("--no-owner and --no-privileges load objects of roles the target lacks") {
+    const auto source_db = unique_name("own_src");
+    const auto target_db = unique_name("own_tgt");
+    const auto role = unique_name("only_on_source");
+    const auto grantee = unique_name("grantee_only_on_source");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec("CREATE ROLE " + role + " NOLOGIN; CREATE ROLE " + grantee + " NOLOGIN; GRANT CREATE ON SCHEMA public TO " +
+           role + "; SET ROLE " + role + "; CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b');"
+           "GRANT SELECT ON t TO " + grantee + "; RESET ROLE");
+
+    auto refused = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db)});
+    CHECK(refused.exit_status == 3);
+    CHECK(refused.err.find(role) != std::string::npos);     // every missing role is listed
+    CHECK(refused.err.find(grantee) != std::string::npos);
+    CHECK(refused.err.find("--no-owner") != std::string::npos);
+
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner", "--no-privileges"});
+    REQUIRE(r.exit_status == 0);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(t.exec("SELECT tableowner FROM pg_tables WHERE tablename = 't'").str(0, 0) == "haul_admin");
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+    s = connect("PGHAUL_SRC_A_SUPER");
+    s.exec("DROP ROLE " + role + "; DROP ROLE " + grantee);
+}

@@ -1,0 +1,137 @@
+// Integration harness implementation; every query here runs as a superuser so
+// the oracle sees everything regardless of grants and row security.
+#include "harness.hpp"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "protocol/sql_quote.hpp"
+
+namespace harness {
+
+namespace sql = pghaul::sql;
+
+pghaul::conninfo server(const std::string& var, const std::string& dbname) {
+    const char* v = std::getenv(var.c_str());
+    if (!v || !*v) {
+        FAIL("environment variable " << var << " is not set: run the suite through scripts/test.sh");
+    }
+    return pghaul::conninfo::parse(v).with_dbname(dbname);
+}
+
+pghaul::pg::connection connect(const std::string& var, const std::string& dbname) {
+    return pghaul::pg::connection::open(server(var, dbname), "pghaul-tests", pghaul::exit_code::internal);
+}
+
+std::string unique_name(const std::string& prefix) {
+    static std::atomic<int> n{0};
+    return prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
+}
+
+pghaul::process_result run_pghaul(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {PGHAUL_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = pghaul::run_process(argv);
+    MESSAGE("pghaul exit " << r.exit_status << "\n" << r.err.substr(0, 4000));
+    return r;
+}
+
+void create_database_from(const std::string& super_var, const std::string& dbname, const std::string& sql_file) {
+    auto c = connect(super_var);
+    c.exec("DROP DATABASE IF EXISTS " + sql::ident(dbname) + " WITH (FORCE)");
+    c.exec("CREATE DATABASE " + sql::ident(dbname));
+    if (sql_file.empty()) return;
+    auto r = pghaul::run_process({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", server(super_var, dbname).to_string(),
+                                  "-f", std::string(PGHAUL_SQL_DIR) + "/" + sql_file});
+    REQUIRE_MESSAGE(r.exit_status == 0, "loading " << sql_file << ": " << r.err);
+}
+
+void drop_database(const std::string& super_var, const std::string& dbname) {
+    connect(super_var).exec("DROP DATABASE IF EXISTS " + sql::ident(dbname) + " WITH (FORCE)");
+}
+
+void ensure_target_roles() {
+    auto c = connect("PGHAUL_TGT_SUPER");
+    c.exec(R"(DO $$BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fx_owner') THEN CREATE ROLE fx_owner NOLOGIN; END IF;
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fx_reader') THEN CREATE ROLE fx_reader NOLOGIN; END IF;
+        END$$; GRANT fx_owner TO haul_admin)");
+}
+
+std::map<std::string, fingerprint> table_fingerprints(pghaul::pg::connection& conn) {
+    auto tables = conn.exec(R"(
+        SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated)) AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg\_toast%' ORDER BY 1)");
+    std::map<std::string, fingerprint> out;
+    for (int i = 0; i < tables.rows(); ++i) {
+        auto name = tables.str(i, 0);
+        // Order-independent: hash of the sorted per-row hashes of the row's text form.
+        auto r = conn.exec("SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '') FROM "
+                           "(SELECT md5(t::text) AS h FROM ONLY " + name + " t) s");
+        out[name] = {r.i64(0, 0), r.str(0, 1)};
+    }
+    return out;
+}
+
+std::map<std::string, std::string> sequence_states(pghaul::pg::connection& conn) {
+    auto seqs = conn.exec(R"(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' ORDER BY 1)");
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < seqs.rows(); ++i) {
+        auto r = conn.exec("SELECT last_value || '/' || is_called FROM " + seqs.str(i, 0));
+        out[seqs.str(i, 0)] = r.str(0, 0);
+    }
+    return out;
+}
+
+std::map<std::string, std::string> large_objects(pghaul::pg::connection& conn) {
+    auto r = conn.exec(R"(SELECT oid::text, md5(lo_get(oid)) || ' owner=' || lomowner::regrole || ' acl=' ||
+        coalesce(lomacl::text, '') || ' comment=' || coalesce(obj_description(oid, 'pg_largeobject'), '')
+        FROM pg_largeobject_metadata)");
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out[r.str(i, 0)] = r.str(i, 1);
+    return out;
+}
+
+std::string database_settings(pghaul::pg::connection& conn) {
+    auto r = conn.exec(R"(SELECT coalesce((SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting
+                               WHERE setdatabase = d.oid AND setrole = 0), '') || ' | comment=' ||
+                              coalesce(shobj_description(d.oid, 'pg_database'), '') || ' | encoding=' ||
+                              pg_encoding_to_char(encoding) || ' ' || datcollate
+                          FROM pg_database d WHERE datname = current_database())");
+    return r.str(0, 0);
+}
+
+std::string schema_dump(const std::string& super_var, const std::string& dbname) {
+    auto r = pghaul::run_process({"pg_dump", "--schema-only", "-d", server(super_var, dbname).to_string()});
+    REQUIRE_MESSAGE(r.exit_status == 0, r.err);
+    // \restrict keys are random per run.
+    static const std::regex restrict_line(R"(\\(un)?restrict [A-Za-z0-9]+)");
+    return std::regex_replace(r.out, restrict_line, "");
+}
+
+std::vector<std::string> sandbox_passwords() {
+    std::vector<std::string> out;
+    const char* file = std::getenv("PGPASSFILE");
+    REQUIRE(file);
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);)
+        if (auto at = line.rfind(':'); at != std::string::npos) out.push_back(line.substr(at + 1));
+    REQUIRE(!out.empty());
+    return out;
+}
+
+bool contains_any(const std::string& text, const std::vector<std::string>& needles) {
+    for (auto& n : needles)
+        if (!n.empty() && text.find(n) != std::string::npos) return true;
+    return false;
+}
+
+}  // namespace harness

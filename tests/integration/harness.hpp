@@ -1,0 +1,51 @@
+// Integration test harness: the sandbox servers started by
+// scripts/pg-sandbox.sh, the pghaul binary as a user runs it, and the oracle
+// that compares a target database with its source.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "io/pg/connection.hpp"
+#include "io/process.hpp"
+#include "protocol/conninfo.hpp"
+
+namespace harness {
+
+// Conninfo of a sandbox server from the environment (PGHAUL_SRC_A, PGHAUL_TGT,
+// PGHAUL_TGT_SUPER, ...). Missing variables fail the test: the suite never
+// passes by skipping its servers.
+pghaul::conninfo server(const std::string& var, const std::string& dbname = "postgres");
+pghaul::pg::connection connect(const std::string& var, const std::string& dbname = "postgres");
+
+// A database name no other test uses.
+std::string unique_name(const std::string& prefix);
+
+// Runs bin/pghaul with the arguments.
+pghaul::process_result run_pghaul(const std::vector<std::string>& args);
+
+// Creates `dbname` on the server behind `super_var` and runs the SQL file.
+void create_database_from(const std::string& super_var, const std::string& dbname, const std::string& sql_file);
+void drop_database(const std::string& super_var, const std::string& dbname);
+// The fixture's roles on the target, with the target login a member of the owner.
+void ensure_target_roles();
+
+// Per-table row count and content hash.
+struct fingerprint {
+    std::int64_t rows = 0;
+    std::string hash;
+    bool operator==(const fingerprint&) const = default;
+};
+std::map<std::string, fingerprint> table_fingerprints(pghaul::pg::connection& conn);
+std::map<std::string, std::string> sequence_states(pghaul::pg::connection& conn);
+std::map<std::string, std::string> large_objects(pghaul::pg::connection& conn);
+std::string database_settings(pghaul::pg::connection& conn);  // ALTER DATABASE ... SET, comment, ACL
+std::string schema_dump(const std::string& super_var, const std::string& dbname);
+
+// Every password the sandbox uses: no output may contain one.
+std::vector<std::string> sandbox_passwords();
+bool contains_any(const std::string& text, const std::vector<std::string>& needles);
+
+}  // namespace harness
