@@ -82,19 +82,27 @@ TEST_CASE("writes on the source during the copy do not reach the target") {
            "CREATE TABLE small (id int PRIMARY KEY, v int); INSERT INTO small SELECT i, i FROM generate_series(1, 100) i");
     const std::int64_t rows_before = 400000;
 
-    // The writer starts once pghaul holds its snapshot, then commits rows and
-    // updates until pghaul ends.
+    // The writer starts once pghaul holds its snapshot and locks, tries DDL,
+    // then commits rows and updates until pghaul ends.
     std::atomic<bool> done{false};
     std::atomic<int> written{0};
+    std::atomic<bool> ddl_blocked{false};
     std::thread writer([&] {
         auto w = connect("PGHAUL_SRC_A_SUPER", source_db);
-        auto admin = connect("PGHAUL_SRC_A_SUPER");
-        for (int i = 0; i < 600 && !done; ++i) {
-            if (admin.exec("SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/snapshot' "
-                           "AND backend_xmin IS NOT NULL").rows() > 0)
+        for (int i = 0; i < 1000 && !done; ++i) {
+            if (w.exec("SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                       "WHERE a.application_name = 'pghaul/snapshot' AND l.relation = 'small'::regclass").rows() > 0)
                 break;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
+        // DDL waits for pghaul's ACCESS SHARE locks instead of breaking the copy.
+        try {
+            w.exec("SET lock_timeout = '100ms'; ALTER TABLE small ADD COLUMN extra int");
+            ddl_blocked = false;
+        } catch (const pghaul::error& e) {
+            ddl_blocked = e.sqlstate() == "55P03";
+        }
+        w.exec("RESET lock_timeout");
         while (!done) {
             w.exec("INSERT INTO big (payload) VALUES ('late'); UPDATE small SET v = v + 1");
             ++written;
@@ -106,6 +114,7 @@ TEST_CASE("writes on the source during the copy do not reach the target") {
     writer.join();
     REQUIRE(r.exit_status == 0);
     REQUIRE(written > 0);
+    CHECK(ddl_blocked);
 
     auto t = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(t.exec("SELECT count(*) FROM big").i64(0, 0) == rows_before);
@@ -161,4 +170,26 @@ TEST_CASE("--no-owner and --no-privileges load objects of roles the target lacks
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
     s = connect("PGHAUL_SRC_A_SUPER");
     s.exec("DROP ROLE " + role + "; DROP ROLE " + grantee);
+}
+
+TEST_CASE("row security on the source is an error, never a silently filtered copy") {
+    // srcb trusts loopback logins, so a plain (non-superuser, non-owner) reader can log in.
+    const auto source_db = unique_name("rls_src");
+    const auto target_db = unique_name("rls_tgt");
+    const auto reader = unique_name("plain_reader");
+    create_database_from("PGHAUL_SRC_B_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_B_SUPER", source_db);
+    s.exec("CREATE ROLE " + reader + " LOGIN; CREATE TABLE guarded (id int, who text);"
+           "INSERT INTO guarded VALUES (1, 'a'), (2, 'b'); ALTER TABLE guarded ENABLE ROW LEVEL SECURITY;"
+           "CREATE POLICY only_a ON guarded USING (who = 'a'); GRANT SELECT ON guarded TO " + reader);
+    auto ci = server("PGHAUL_SRC_B", source_db);
+    ci.set("user", reader);
+    auto r = run_pghaul({"copy", "--source", ci.to_string(), "--target", server("PGHAUL_TGT", target_db).to_string(),
+                         "--no-owner", "--no-privileges"});
+    CHECK(r.exit_status == 4);
+    CHECK(r.err.find("row-level security") != std::string::npos);
+    CHECK(r.err.find("guarded") != std::string::npos);
+    CHECK(connect("PGHAUL_TGT").exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db}).rows() == 0);
+    drop_database("PGHAUL_SRC_B_SUPER", source_db);
+    connect("PGHAUL_SRC_B_SUPER").exec("DROP ROLE " + reader);
 }
