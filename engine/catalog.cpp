@@ -69,10 +69,14 @@ void read_tables(pg::connection& conn, source_catalog& cat) {
             it->second->columns.push_back(cols.str(i, 1));
 }
 
-// Marks tables whose binary COPY would carry cluster-specific OIDs: an array or
-// composite whose element/field is a user-defined type, reg* types, and types
-// without binary send/receive functions.
-void decide_formats(pg::connection& conn, source_catalog& cat) {
+// Marks tables whose binary COPY would not load faithfully: reg* types (sent
+// as raw OIDs that name other objects, or none, on the target), types without
+// binary send/receive, and, for targets older than 15, arrays and composites of
+// user-defined types (their binary form embeds the source's type OIDs, which
+// older servers reject: citus#463, #3969). Measured on 15: enum[], composite
+// and composite[] values load from binary across differing OIDs unchanged.
+void decide_formats(pg::connection& conn, source_catalog& cat, int target_version) {
+    const std::string embedded_oids_rejected = target_version < 150000 ? "true" : "false";
     auto r = conn.exec(std::string(R"(
         WITH RECURSIVE walk(rel, typ, inside_container) AS (
             SELECT a.attrelid, a.atttypid, false FROM pg_attribute a
@@ -92,7 +96,7 @@ void decide_formats(pg::connection& conn, source_catalog& cat) {
         )
         SELECT w.rel, string_agg(DISTINCT format_type(w.typ, NULL), ', ')
         FROM walk w JOIN pg_type t ON t.oid = w.typ
-        WHERE (w.inside_container AND w.typ >= 16384)
+        WHERE (w.inside_container AND w.typ >= 16384 AND )" + embedded_oids_rejected + R"()
            OR t.typsend::oid = 0 OR t.typreceive::oid = 0
            OR w.typ = ANY('{regclass,regtype,regproc,regprocedure,regoper,regoperator,regconfig,
                             regdictionary,regnamespace,regrole,regcollation}'::regtype[])
@@ -185,12 +189,12 @@ void read_roles(pg::connection& conn, source_catalog& cat) {
 std::string table_info::qualified() const { return sql::qualified(schema, name); }
 std::string table_info::display() const { return schema + "." + name; }
 
-source_catalog read_catalog(pg::connection& conn) {
+source_catalog read_catalog(pg::connection& conn, int target_version) {
     source_catalog cat;
     cat.server_version = conn.server_version();
     read_database(conn, cat);
     read_tables(conn, cat);
-    decide_formats(conn, cat);
+    decide_formats(conn, cat, target_version);
     read_sequences(conn, cat);
     read_post_data_owners(conn, cat);
     read_roles(conn, cat);

@@ -20,8 +20,9 @@ struct table_info {
     std::int64_t bytes = 0;            // heap + TOAST (pg_table_size)
     std::int64_t estimated_rows = 0;   // reltuples
     int index_count = 0;
-    // Binary COPY embeds type OIDs inside arrays and composites of user types
-    // and sends reg* columns as raw OIDs; such tables go through text format.
+    // reg* columns travel as raw OIDs, some types lack binary I/O, and old
+    // targets reject foreign type OIDs inside arrays/composites: such tables go
+    // through text format.
     std::string text_reason;  // empty: binary
     bool binary() const { return text_reason.empty(); }
     std::string qualified() const;  // quoted schema.name
@@ -60,8 +61,9 @@ struct source_catalog {
     std::map<std::pair<std::string, std::string>, std::uint32_t> constraint_owner;
 };
 
-// Reads the catalog on a connection inside the snapshot transaction.
-source_catalog read_catalog(pg::connection& conn);
+// Reads the catalog on a connection inside the snapshot transaction; the
+// target's version decides which column types can travel in binary.
+source_catalog read_catalog(pg::connection& conn, int target_version);
 
 // Takes ACCESS SHARE locks on every table, as pg_dump does, so concurrent DDL
 // waits for the copy instead of breaking it.

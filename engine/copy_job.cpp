@@ -216,7 +216,7 @@ copy_summary run_copy(const copy_options& opt) {
     auto maint = pg::connection::open(target_maint, "pghaul/admin", exit_code::target);
     snapshot_holder holder(pg::connection::open(opt.source, "pghaul/snapshot", exit_code::source));
     check_versions(holder.connection(), maint, opt);
-    auto cat = read_catalog(holder.connection());
+    auto cat = read_catalog(holder.connection(), maint.server_version());
     lock_tables(holder.connection(), cat);
     spdlog::info("source {}: {} tables, {}, snapshot {}", holder.connection().endpoint(), cat.tables.size(),
                  format_bytes(cat.database.bytes), holder.id());
