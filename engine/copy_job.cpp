@@ -21,6 +21,10 @@
 namespace pghaul::engine {
 namespace {
 
+double since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 std::string join(const std::vector<std::string>& v) {
     std::string out;
     for (auto& s : v) out += (out.empty() ? "" : ", ") + s;
@@ -255,7 +259,8 @@ copy_summary run_copy(const copy_options& opt) {
     try {
         auto ddl = open_ddl_connection(target_new, schema.preamble, "pghaul/schema");
         for (auto& e : schema.pre_data) run_entry(ddl, e);
-        spdlog::info("schema: {} objects created in \"{}\"", schema.pre_data.size(), target_db);
+        spdlog::info("schema: {} objects created in \"{}\" ({:.1f} s)", schema.pre_data.size(), target_db,
+                     since(started));
 
         data_phase_input in{opt.source, target_new, holder.id(), schema.preamble, std::max(1, opt.jobs)};
         std::uint64_t lo_bytes = 0;
@@ -264,14 +269,19 @@ copy_summary run_copy(const copy_options& opt) {
         });
         // Every reader has finished: the source's snapshot can go.
         holder.connection().exec("COMMIT", "releasing the source snapshot");
+        spdlog::info("data: {} tables and their {} indexes/constraints done, snapshot released ({:.1f} s)",
+                     cat.tables.size(), data.indexes, since(started));
 
         // Counted before row security and grants arrive (both may hide rows from
         // the target login); nothing after this point changes table contents.
         verify_counts(target_new, cat, data, opt.jobs);
+        spdlog::info("verify: row counts of {} tables match ({:.1f} s)", cat.tables.size(), since(started));
         for (auto& e : schema.post_data) run_entry(ddl, e);
         set_sequences(ddl, cat);
         for (auto& e : schema.acl) run_entry(ddl, e);
         summary.warnings += apply_database_entries(ddl, schema, cat, opt, target_db);
+        spdlog::info("post-data: {} steps, {} sequences, grants and database settings done ({:.1f} s)",
+                     schema.post_data.size(), cat.sequences.size(), since(started));
 
         summary.tables = cat.tables.size();
         for (auto& [oid, n] : data.rows) summary.rows += n;
@@ -291,7 +301,7 @@ copy_summary run_copy(const copy_options& opt) {
         }
         throw;
     }
-    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    summary.seconds = since(started);
     return summary;
 }
 

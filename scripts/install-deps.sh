@@ -11,6 +11,7 @@ packages=(
     libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
     postgresql-15 postgresql-client-15 postgresql-contrib
     time procps
+    pgcopydb  # only for bench/compare.sh: the peer pghaul is measured against
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
