@@ -140,9 +140,11 @@ data_phase_result run_data_phase(const data_phase_input& in, const source_catalo
                     auto start = std::chrono::steady_clock::now();
                     auto r = copy_table(*w.source, *w.target, table);
                     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-                    spdlog::info("{}: {} rows, {} in {:.2f} s{}", table.display(), r.rows,
-                                 format_bytes(static_cast<std::int64_t>(r.bytes)), secs,
-                                 table.binary() ? "" : " (text format: " + table.text_reason + ")");
+                    // Concise by default: big or slow tables, and format fallbacks, at info.
+                    bool notable = r.bytes >= (64u << 20) || secs >= 1.0 || !table.binary();
+                    spdlog::log(notable ? spdlog::level::info : spdlog::level::debug, "{}: {} rows, {} in {:.2f} s{}",
+                                table.display(), r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), secs,
+                                table.binary() ? "" : " (text format: " + table.text_reason + ")");
                     {
                         std::lock_guard lk(state_m);
                         result.rows[table.oid] = r.rows;

@@ -34,7 +34,7 @@ TEST_CASE("copy of the rich fixture matches its source as a non-superuser target
     auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
     auto t = connect("PGHAUL_TGT_SUPER", target_db);
 
-    SUBCASE("every table and materialized view: row count and content hash") {
+    {  // every table and materialized view: row count and content hash
         auto sf = table_fingerprints(s);
         auto tf = table_fingerprints(t);
         REQUIRE(sf.size() > 40);
@@ -51,24 +51,25 @@ TEST_CASE("copy of the rich fixture matches its source as a non-superuser target
         CHECK(tf["public.zero_cols"].rows == 3);
         CHECK(tf["public.mv_prolific"].rows > 0);
     }
-    SUBCASE("user types inside arrays and composites went binary across differing type OIDs") {
+    {  // user types inside arrays and composites went binary across differing type OIDs
         const std::string q = "SELECT 'public.mood'::regtype::oid::bigint, 'public.address'::regtype::oid::bigint";
         auto so = s.exec(q), to = t.exec(q);
         CHECK(so.i64(0, 0) != to.i64(0, 0));
         CHECK(so.i64(0, 1) != to.i64(0, 1));
-        CHECK(r.err.find("public.udt_values: 3 rows") != std::string::npos);
+        // Small binary tables are logged at debug only; a text fallback is always said.
+        CHECK(r.err.find("public.udt_values") == std::string::npos);
         CHECK(r.err.find("(text format: column types regclass, regtype)") != std::string::npos);
     }
-    SUBCASE("sequences, large objects and database settings") {
+    {  // sequences, large objects and database settings
         CHECK(sequence_states(s) == sequence_states(t));
         CHECK(large_objects(s) == large_objects(t));
         CHECK(large_objects(t).size() == 3);
         CHECK(database_settings(s) == database_settings(t));
     }
-    SUBCASE("the schema dumps the same, database name aside") {
+    {  // the schema dumps the same, database name aside
         CHECK(schema_dump("PGHAUL_SRC_A_SUPER", source_db) == schema_dump("PGHAUL_TGT_SUPER", target_db));
     }
-    SUBCASE("RLS and grants are in force on the target") {
+    {  // RLS and grants are in force on the target
         auto row = t.exec(R"(SELECT relrowsecurity AND relforcerowsecurity,
                                     has_table_privilege('fx_reader', 'public.books', 'SELECT')
                              FROM pg_class WHERE oid = 'public.secrets'::regclass)");

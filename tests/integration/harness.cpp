@@ -104,7 +104,10 @@ std::string database_settings(pghaul::pg::connection& conn) {
     auto r = conn.exec(R"(SELECT coalesce((SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting
                                WHERE setdatabase = d.oid AND setrole = 0), '') || ' | comment=' ||
                               coalesce(shobj_description(d.oid, 'pg_database'), '') || ' | encoding=' ||
-                              pg_encoding_to_char(encoding) || ' ' || datcollate
+                              pg_encoding_to_char(encoding) || ' ' || datcollate || ' | grants=' ||
+                              coalesce((SELECT string_agg(a.grantee::regrole::text || ':' || a.privilege_type, ','
+                                                          ORDER BY 1)
+                                        FROM aclexplode(d.datacl) a WHERE a.grantee <> d.datdba), '')
                           FROM pg_database d WHERE datname = current_database())");
     return r.str(0, 0);
 }
