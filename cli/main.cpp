@@ -1,9 +1,9 @@
 // The pghaul executable: commands and flags, logging set-up, and the mapping
 // of errors to exit codes. The work itself lives in engine/.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -21,9 +21,10 @@ void set_up_logging(int verbosity, bool quiet) {
     spdlog::set_default_logger(logger);
     // Timestamps only where nobody watches the terminal (logs, cron mail).
     spdlog::set_pattern(isatty(STDERR_FILENO) ? "%^%l%$: %v" : "%Y-%m-%d %H:%M:%S.%e %l: %v");
-    spdlog::set_level(quiet ? spdlog::level::warn : verbosity > 1 ? spdlog::level::trace
-                                                  : verbosity > 0 ? spdlog::level::debug
-                                                                  : spdlog::level::info);
+    spdlog::set_level(quiet           ? spdlog::level::warn
+                      : verbosity > 1 ? spdlog::level::trace
+                      : verbosity > 0 ? spdlog::level::debug
+                                      : spdlog::level::info);
 }
 
 int report(const pghaul::error& e) {
@@ -49,26 +50,49 @@ int main(int argc, char** argv) {
     std::string source_text, target_text, on_existing = "fail";
     pghaul::engine::copy_options opt;
 
-    auto* copy = app.add_subcommand("copy", "copy one database into a new, renamed database on another server");
-    copy->add_option("-s,--source", source_text, "source connection string (its dbname is the database to copy)")
-        ->required()->envname("PGHAUL_SOURCE")->group("Connection");
-    copy->add_option("-t,--target", target_text, "target connection string; its dbname is the NEW database to create")
-        ->required()->envname("PGHAUL_TARGET")->group("Connection");
-    copy->add_option("--maintenance-db", opt.maintenance_db, "database on the target to connect to for CREATE DATABASE")
-        ->capture_default_str()->envname("PGHAUL_MAINTENANCE_DB")->group("Connection");
-    copy->add_option("-j,--jobs", opt.jobs, "tables copied at once (each uses one source and one target connection)")
-        ->capture_default_str()->check(CLI::Range(1, 256))->envname("PGHAUL_JOBS")->group("Performance");
-    copy->add_option("--on-existing", on_existing, "when the target database exists: fail, replace (drop it) or skip")
-        ->capture_default_str()->check(CLI::IsMember({"fail", "replace", "skip"}))->envname("PGHAUL_ON_EXISTING")
+    auto* copy =
+        app.add_subcommand("copy", "copy one database into a new, renamed database on another server");
+    copy->add_option("-s,--source", source_text,
+                     "source connection string (its dbname is the database to copy)")
+        ->required()
+        ->envname("PGHAUL_SOURCE")
+        ->group("Connection");
+    copy->add_option("-t,--target", target_text,
+                     "target connection string; its dbname is the NEW database to create")
+        ->required()
+        ->envname("PGHAUL_TARGET")
+        ->group("Connection");
+    copy->add_option("--maintenance-db", opt.maintenance_db,
+                     "database on the target to connect to for CREATE DATABASE")
+        ->capture_default_str()
+        ->envname("PGHAUL_MAINTENANCE_DB")
+        ->group("Connection");
+    copy->add_option("-j,--jobs", opt.jobs,
+                     "tables copied at once (each uses one source and one target connection)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256))
+        ->envname("PGHAUL_JOBS")
+        ->group("Performance");
+    copy->add_option("--on-existing", on_existing,
+                     "when the target database exists: fail, replace (drop it) or skip")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"fail", "replace", "skip"}))
+        ->envname("PGHAUL_ON_EXISTING")
         ->group("Selection");
-    copy->add_flag("-O,--no-owner", opt.no_owner, "objects are owned by the target login, not the source's owners")
-        ->envname("PGHAUL_NO_OWNER")->group("Selection");
+    copy->add_flag("-O,--no-owner", opt.no_owner,
+                   "objects are owned by the target login, not the source's owners")
+        ->envname("PGHAUL_NO_OWNER")
+        ->group("Selection");
     copy->add_flag("-x,--no-privileges", opt.no_privileges, "do not copy grants (GRANT/REVOKE)")
-        ->envname("PGHAUL_NO_PRIVILEGES")->group("Selection");
+        ->envname("PGHAUL_NO_PRIVILEGES")
+        ->group("Selection");
     copy->add_flag("--dry-run", opt.dry_run, "print the plan and the preflight result; write nothing")
-        ->envname("PGHAUL_DRY_RUN")->group("Output");
+        ->envname("PGHAUL_DRY_RUN")
+        ->group("Output");
     copy->add_option("--pg-dump", opt.pg_dump, "pg_dump program used for schema DDL")
-        ->capture_default_str()->envname("PGHAUL_PG_DUMP")->group("Connection");
+        ->capture_default_str()
+        ->envname("PGHAUL_PG_DUMP")
+        ->group("Connection");
     for (auto* sub : {copy}) {
         sub->add_flag("-v,--verbose", verbosity, "more detail (repeat for SQL)")->group("Output");
         sub->add_flag("-q,--quiet", quiet, "warnings and errors only")->group("Output");
@@ -93,18 +117,19 @@ int main(int argc, char** argv) {
             std::cout << s.plan;
         } else if (!s.skipped) {
             double mb = static_cast<double>(s.bytes) / (1024.0 * 1024.0);
-            spdlog::info("copied {} tables, {} rows, {} ({} indexes/constraints, {} sequences, {} large objects) "
-                         "in {:.1f} s ({:.1f} MB/s) into \"{}\"{}",
-                         s.tables, s.rows, pghaul::engine::format_bytes(static_cast<std::int64_t>(s.bytes)), s.indexes,
-                         s.sequences, s.large_objects, s.seconds, s.seconds > 0 ? mb / s.seconds : 0.0,
-                         *opt.target.dbname(),
-                         s.warnings ? fmt::format(", {} warnings", s.warnings) : std::string());
+            spdlog::info(
+                "copied {} tables, {} rows, {} ({} indexes/constraints, {} sequences, {} large objects) "
+                "in {:.1f} s ({:.1f} MB/s) into \"{}\"{}",
+                s.tables, s.rows, pghaul::engine::format_bytes(static_cast<std::int64_t>(s.bytes)), s.indexes,
+                s.sequences, s.large_objects, s.seconds, s.seconds > 0 ? mb / s.seconds : 0.0,
+                *opt.target.dbname(), s.warnings ? fmt::format(", {} warnings", s.warnings) : std::string());
         }
         return 0;
     } catch (const pghaul::error& e) {
         return report(e);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "pghaul: internal error: %s\nHINT: please report this with the command and log\n",
+        std::fprintf(stderr,
+                     "pghaul: internal error: %s\nHINT: please report this with the command and log\n",
                      e.what());
         return static_cast<int>(pghaul::exit_code::internal);
     }

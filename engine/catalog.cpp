@@ -42,7 +42,8 @@ void read_tables(pg::connection& conn, source_catalog& cat) {
         SELECT c.oid, n.nspname, c.relname, pg_table_size(c.oid), greatest(c.reltuples, 0)::bigint,
                (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'r' AND )") + user_relation + " ORDER BY pg_table_size(c.oid) DESC, c.oid",
+        WHERE c.relkind = 'r' AND )") +
+                           user_relation + " ORDER BY pg_table_size(c.oid) DESC, c.oid",
                        "listing the source's tables");
     for (int i = 0; i < r.rows(); ++i) {
         table_info t;
@@ -96,7 +97,8 @@ void decide_formats(pg::connection& conn, source_catalog& cat, int target_versio
         )
         SELECT w.rel, string_agg(DISTINCT format_type(w.typ, NULL), ', ')
         FROM walk w JOIN pg_type t ON t.oid = w.typ
-        WHERE (w.inside_container AND w.typ >= 16384 AND )" + embedded_oids_rejected + R"()
+        WHERE (w.inside_container AND w.typ >= 16384 AND )" +
+                           embedded_oids_rejected + R"()
            OR t.typsend::oid = 0 OR t.typreceive::oid = 0
            OR w.typ = ANY('{regclass,regtype,regproc,regprocedure,regoper,regoperator,regconfig,
                             regdictionary,regnamespace,regrole,regcollation}'::regtype[])
@@ -111,7 +113,8 @@ void decide_formats(pg::connection& conn, source_catalog& cat, int target_versio
 void read_sequences(pg::connection& conn, source_catalog& cat) {
     auto r = conn.exec(std::string(R"(
         SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'S' AND )") + user_relation + " ORDER BY 1, 2",
+        WHERE c.relkind = 'S' AND )") +
+                           user_relation + " ORDER BY 1, 2",
                        "listing the source's sequences");
     // Values are read in batches: one round trip per sequence is slow at 10^4 sequences.
     constexpr int batch = 200;
@@ -119,7 +122,8 @@ void read_sequences(pg::connection& conn, source_catalog& cat) {
         std::string q;
         for (int i = start; i < std::min(r.rows(), start + batch); ++i) {
             if (!q.empty()) q += " UNION ALL ";
-            q += "SELECT " + std::to_string(i) + ", last_value, is_called FROM " + sql::qualified(r.str(i, 0), r.str(i, 1));
+            q += "SELECT " + std::to_string(i) + ", last_value, is_called FROM " +
+                 sql::qualified(r.str(i, 0), r.str(i, 1));
         }
         auto v = conn.exec(q, "reading sequence values");
         for (int j = 0; j < v.rows(); ++j) {
@@ -186,8 +190,12 @@ void read_roles(pg::connection& conn, source_catalog& cat) {
 
 }  // namespace
 
-std::string table_info::qualified() const { return sql::qualified(schema, name); }
-std::string table_info::display() const { return schema + "." + name; }
+std::string table_info::qualified() const {
+    return sql::qualified(schema, name);
+}
+std::string table_info::display() const {
+    return schema + "." + name;
+}
 
 source_catalog read_catalog(pg::connection& conn, int target_version) {
     source_catalog cat;

@@ -39,7 +39,8 @@ std::string validate_target_name(const copy_options& opt) {
     if (db->size() > 63)
         throw error(exit_code::usage, "target database name \"" + *db + "\" is longer than 63 bytes");
     if (*db == opt.maintenance_db || *db == "template0" || *db == "template1")
-        throw error(exit_code::usage, "target database name \"" + *db + "\" names a system or maintenance database",
+        throw error(exit_code::usage,
+                    "target database name \"" + *db + "\" names a system or maintenance database",
                     "choose a new name; pghaul creates the target database itself");
     return *db;
 }
@@ -66,7 +67,8 @@ void check_roles(pg::connection& maint, const source_catalog& cat, const copy_op
     }
     if (!missing.empty())
         throw error(exit_code::preflight,
-                    "roles referenced by the source are missing on the target " + maint.endpoint() + ": " + join(missing),
+                    "roles referenced by the source are missing on the target " + maint.endpoint() + ": " +
+                        join(missing),
                     "create them on the target first, or use --no-owner (objects owned by the target login) "
                     "and --no-privileges (grants skipped)");
     if (!not_member.empty())
@@ -80,18 +82,22 @@ void check_versions(pg::connection& source, pg::connection& maint, const copy_op
     int tgt_major = maint.server_version() / 10000;
     int dump_major = pg_dump_major(opt.pg_dump);
     if (dump_major < src_major)
-        throw error(exit_code::preflight,
-                    "pg_dump " + std::to_string(dump_major) + " is older than the source server (" +
-                        std::to_string(src_major) + ")",
-                    "install postgresql-client-" + std::to_string(src_major) + " or newer, or pass --pg-dump PATH");
+        throw error(
+            exit_code::preflight,
+            "pg_dump " + std::to_string(dump_major) + " is older than the source server (" +
+                std::to_string(src_major) + ")",
+            "install postgresql-client-" + std::to_string(src_major) + " or newer, or pass --pg-dump PATH");
     if (tgt_major < src_major)
-        throw error(exit_code::preflight, "the target server (" + std::to_string(tgt_major) +
-                                              ") is older than the source (" + std::to_string(src_major) + ")",
+        throw error(exit_code::preflight,
+                    "the target server (" + std::to_string(tgt_major) + ") is older than the source (" +
+                        std::to_string(src_major) + ")",
                     "copy into a server of the same or a newer major version");
 }
 
 bool database_exists(pg::connection& maint, const std::string& name) {
-    return maint.exec_params("SELECT FROM pg_database WHERE datname = $1", {name}, "checking the target database")
+    return maint
+               .exec_params("SELECT FROM pg_database WHERE datname = $1", {name},
+                            "checking the target database")
                .rows() > 0;
 }
 
@@ -112,7 +118,8 @@ void create_database(pg::connection& maint, const database_info& src, const std:
 }
 
 void drop_database(pg::connection& maint, const std::string& name) {
-    maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name) + " WITH (FORCE)", "dropping database \"" + name + "\"");
+    maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name) + " WITH (FORCE)",
+               "dropping database \"" + name + "\"");
 }
 
 std::vector<std::string> split_lines_ending_in_semicolon(const std::string& sql) {
@@ -173,7 +180,8 @@ void set_sequences(pg::connection& conn, const source_catalog& cat) {
 }
 
 // Row counts on the target, compared with what the source held in the snapshot.
-void verify_counts(const conninfo& target, const source_catalog& cat, const data_phase_result& data, int jobs) {
+void verify_counts(const conninfo& target, const source_catalog& cat, const data_phase_result& data,
+                   int jobs) {
     std::vector<std::string> mismatches;
     std::mutex m;
     std::atomic<std::size_t> next{0};
@@ -184,7 +192,8 @@ void verify_counts(const conninfo& target, const source_catalog& cat, const data
             for (std::size_t i = next++; i < cat.tables.size(); i = next++) {
                 auto& t = cat.tables[i];
                 auto n = static_cast<std::uint64_t>(
-                    conn.exec("SELECT count(*) FROM ONLY " + t.qualified(), "counting rows of " + t.display()).i64(0, 0));
+                    conn.exec("SELECT count(*) FROM ONLY " + t.qualified(), "counting rows of " + t.display())
+                        .i64(0, 0));
                 auto expected = data.rows.at(t.oid);
                 if (n != expected) {
                     std::lock_guard lk(m);
@@ -232,24 +241,28 @@ copy_summary run_copy(const copy_options& opt) {
         return summary;
     }
     if (exists && opt.existing == on_existing::fail)
-        throw error(exit_code::preflight, "target database \"" + target_db + "\" already exists on " + maint.endpoint(),
+        throw error(exit_code::preflight,
+                    "target database \"" + target_db + "\" already exists on " + maint.endpoint(),
                     "choose another name, or use --on-existing replace (drops it) or --on-existing skip");
     check_roles(maint, cat, opt);
     auto login = maint.exec("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user");
     if (!login.boolean(0, 0))
-        throw error(exit_code::preflight, "the target login on " + maint.endpoint() + " may not create databases",
+        throw error(exit_code::preflight,
+                    "the target login on " + maint.endpoint() + " may not create databases",
                     "ALTER ROLE <login> CREATEDB, or ask the server's administrator");
 
     if (opt.dry_run) {
-        summary.plan = describe_plan(cat, holder.connection().endpoint(), maint.endpoint(), target_db, opt.jobs);
+        summary.plan =
+            describe_plan(cat, holder.connection().endpoint(), maint.endpoint(), target_db, opt.jobs);
         summary.tables = cat.tables.size();
         return summary;
     }
 
     // The schema is dumped before anything is written, so a pg_dump failure
     // leaves the target untouched.
-    auto schema = dump_schema(opt.source, holder.id(), cat, target_db,
-                              {.pg_dump = opt.pg_dump, .no_owner = opt.no_owner, .no_privileges = opt.no_privileges});
+    auto schema =
+        dump_schema(opt.source, holder.id(), cat, target_db,
+                    {.pg_dump = opt.pg_dump, .no_owner = opt.no_owner, .no_privileges = opt.no_privileges});
 
     if (exists) {
         spdlog::info("dropping existing target database \"{}\" (--on-existing replace)", target_db);
@@ -295,9 +308,10 @@ copy_summary run_copy(const copy_options& opt) {
             drop_database(maint, target_db);
             spdlog::info("dropped the incomplete target database \"{}\"", target_db);
         } catch (const error& drop_error) {
-            spdlog::error("the incomplete target database \"{}\" could not be dropped ({}); it is marked INCOMPLETE "
-                          "in its comment: drop it, or rerun with --on-existing replace",
-                          target_db, drop_error.what());
+            spdlog::error(
+                "the incomplete target database \"{}\" could not be dropped ({}); it is marked INCOMPLETE "
+                "in its comment: drop it, or rerun with --on-existing replace",
+                target_db, drop_error.what());
         }
         throw;
     }

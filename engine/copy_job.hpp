@@ -14,7 +14,7 @@ enum class on_existing { fail, replace, skip };
 
 struct copy_options {
     conninfo source;
-    conninfo target;                       // its dbname is the new database's name
+    conninfo target;  // its dbname is the new database's name
     std::string maintenance_db = "postgres";
     int jobs = 4;
     on_existing existing = on_existing::fail;

@@ -89,7 +89,8 @@ private:
 
 }  // namespace
 
-pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble, std::string_view role) {
+pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
+                                   std::string_view role) {
     auto conn = pg::connection::open(target, role, exit_code::target);
     conn.exec(preamble, "applying pg_dump's session settings");
     // Index builds sort in memory up to this much per connection before spilling.
@@ -139,11 +140,13 @@ data_phase_result run_data_phase(const data_phase_input& in, const source_catalo
                     }
                     auto start = std::chrono::steady_clock::now();
                     auto r = copy_table(*w.source, *w.target, table);
-                    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                    double secs =
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
                     // Concise by default: big or slow tables, and format fallbacks, at info.
                     bool notable = r.bytes >= (64u << 20) || secs >= 1.0 || !table.binary();
-                    spdlog::log(notable ? spdlog::level::info : spdlog::level::debug, "{}: {} rows, {} in {:.2f} s{}",
-                                table.display(), r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), secs,
+                    spdlog::log(notable ? spdlog::level::info : spdlog::level::debug,
+                                "{}: {} rows, {} in {:.2f} s{}", table.display(), r.rows,
+                                format_bytes(static_cast<std::int64_t>(r.bytes)), secs,
                                 table.binary() ? "" : " (text format: " + table.text_reason + ")");
                     {
                         std::lock_guard lk(state_m);

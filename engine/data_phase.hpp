@@ -38,7 +38,8 @@ data_phase_result run_data_phase(const data_phase_input& in, const source_catalo
                                  const std::function<void()>& while_running);
 
 // Opens a target connection ready to run pg_dump's DDL.
-pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble, std::string_view role);
+pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
+                                   std::string_view role);
 
 // Runs one pg_dump entry, naming it in any error.
 void run_entry(pg::connection& conn, const dump_entry& e);

@@ -16,12 +16,12 @@ std::uint64_t copy_large_objects(pg::connection& source, pg::connection& target,
         const std::string id = std::to_string(oid);
         for (std::int64_t offset = 0;; offset += chunk) {
             const std::string off = std::to_string(offset), len = std::to_string(chunk);
-            auto data = source.exec_formats("SELECT pg_catalog.lo_get($1::oid, $2::bigint, $3::int)", {id, off, len},
-                                            {0, 0, 0}, 1, what);
+            auto data = source.exec_formats("SELECT pg_catalog.lo_get($1::oid, $2::bigint, $3::int)",
+                                            {id, off, len}, {0, 0, 0}, 1, what);
             auto bytes = data.text(0, 0);
             if (bytes.empty()) break;
-            target.exec_formats("SELECT pg_catalog.lo_put($1::oid, $2::bigint, $3::bytea)", {id, off, bytes}, {0, 0, 1},
-                                0, what);
+            target.exec_formats("SELECT pg_catalog.lo_put($1::oid, $2::bigint, $3::bytea)", {id, off, bytes},
+                                {0, 0, 1}, 0, what);
             total += bytes.size();
             if (static_cast<std::int64_t>(bytes.size()) < chunk) break;
         }

@@ -24,13 +24,13 @@ std::string describe_plan(const source_catalog& cat, const std::string& source_e
         "      {} jobs: each a source reader and a target writer connection, plus one snapshot holder\n",
         cat.database.name, format_bytes(cat.database.bytes), cat.tables.size(), cat.sequences.size(),
         cat.large_objects.size(), source_endpoint, target_db, target_endpoint, jobs);
-    out += fmt::format("  {:>4}  {:<48} {:>10} {:>12} {:>7}  {}\n", "#", "table", "size", "rows (est)", "indexes",
-                       "format");
+    out += fmt::format("  {:>4}  {:<48} {:>10} {:>12} {:>7}  {}\n", "#", "table", "size", "rows (est)",
+                       "indexes", "format");
     int n = 0;
     for (auto& t : cat.tables)
-        out += fmt::format("  {:>4}  {:<48} {:>10} {:>12} {:>7}  {}{}\n", ++n, t.display(), format_bytes(t.bytes),
-                           t.estimated_rows, t.index_count, t.binary() ? "binary" : "text",
-                           t.binary() ? "" : " (" + t.text_reason + ")");
+        out += fmt::format("  {:>4}  {:<48} {:>10} {:>12} {:>7}  {}{}\n", ++n, t.display(),
+                           format_bytes(t.bytes), t.estimated_rows, t.index_count,
+                           t.binary() ? "binary" : "text", t.binary() ? "" : " (" + t.text_reason + ")");
     out += "  splits: none (same-table parallelism is not built yet)\n";
     return out;
 }

@@ -27,22 +27,25 @@ process_result run_pg_dump(const schema_options& opt, const conninfo& source, co
         ci.erase("password");
     }
     ci.set_default("application_name", "pghaul/pg_dump");
-    std::vector<std::string> argv = {opt.pg_dump, "--section=" + section, "--snapshot=" + snapshot,
-                                     "--no-subscriptions", "--no-password", "--dbname=" + ci.to_string()};
+    std::vector<std::string> argv = {
+        opt.pg_dump,          "--section=" + section, "--snapshot=" + snapshot,
+        "--no-subscriptions", "--no-password",        "--dbname=" + ci.to_string()};
     if (section == "pre-data") argv.push_back("--create");
     if (opt.no_owner) argv.push_back("--no-owner");
     if (opt.no_privileges) argv.push_back("--no-privileges");
     auto r = run_process(argv, env);
     if (r.exit_status != 0)
-        throw error(exit_code::source,
-                    "pg_dump --section=" + section + " failed on " + source.endpoint() + ": " + first_line(r.err),
-                    "run pg_dump --schema-only against the source by hand to see the full error");
+        throw error(
+            exit_code::source,
+            "pg_dump --section=" + section + " failed on " + source.endpoint() + ": " + first_line(r.err),
+            "run pg_dump --schema-only against the source by hand to see the full error");
     return r;
 }
 
 bool is_database_entry(const dump_entry& e) {
     return e.type == "DATABASE PROPERTIES" ||
-           ((e.type == "COMMENT" || e.type == "ACL" || e.type == "SECURITY LABEL") && e.name.starts_with("DATABASE "));
+           ((e.type == "COMMENT" || e.type == "ACL" || e.type == "SECURITY LABEL") &&
+            e.name.starts_with("DATABASE "));
 }
 
 // A non-superuser can give an object to a role only if that role may create in
@@ -65,7 +68,8 @@ int pg_dump_major(const std::string& pg_dump) {
     static const std::regex version(R"(\(PostgreSQL\) (\d+))");
     std::smatch m;
     if (r.exit_status != 0 || !std::regex_search(r.out, m, version))
-        throw error(exit_code::local, "cannot tell the version of " + pg_dump + ": " + first_line(r.out + r.err),
+        throw error(exit_code::local,
+                    "cannot tell the version of " + pg_dump + ": " + first_line(r.out + r.err),
                     "install postgresql-client (scripts/install-deps.sh) or pass --pg-dump PATH");
     return std::stoi(m[1]);
 }
@@ -79,7 +83,8 @@ std::string rename_database_in(std::string sql, const std::string& from, const s
         for (const char* after : {" ", ";", "\n"}) {
             std::string needle = "DATABASE " + f + after;
             std::string replacement = "DATABASE " + sql::ident(to) + after;
-            for (auto at = sql.find(needle); at != std::string::npos; at = sql.find(needle, at + replacement.size()))
+            for (auto at = sql.find(needle); at != std::string::npos;
+                 at = sql.find(needle, at + replacement.size()))
                 sql.replace(at, needle.size(), replacement);
         }
     return sql;
@@ -133,7 +138,8 @@ schema_plan dump_schema(const conninfo& source, const std::string& snapshot, con
     for (auto& e : parse_dump_script(post.out).entries) {
         std::uint32_t owner = 0;
         if (e.type == "INDEX") {
-            if (auto it = cat.index_owner.find({e.schema, e.name}); it != cat.index_owner.end()) owner = it->second;
+            if (auto it = cat.index_owner.find({e.schema, e.name}); it != cat.index_owner.end())
+                owner = it->second;
         } else if (e.type == "CONSTRAINT") {
             if (auto it = cat.constraint_owner.find({e.schema, e.name}); it != cat.constraint_owner.end())
                 owner = it->second;

@@ -22,12 +22,12 @@ struct schema_options {
 };
 
 struct schema_plan {
-    std::string preamble;                 // session settings for every connection that runs DDL
-    std::vector<dump_entry> pre_data;     // types, tables, functions, ... (in order)
-    std::vector<dump_entry> database;     // ALTER DATABASE SET, COMMENT/GRANT ON DATABASE (renamed)
+    std::string preamble;              // session settings for every connection that runs DDL
+    std::vector<dump_entry> pre_data;  // types, tables, functions, ... (in order)
+    std::vector<dump_entry> database;  // ALTER DATABASE SET, COMMENT/GRANT ON DATABASE (renamed)
     std::map<std::uint32_t, std::vector<dump_entry>> per_table;  // indexes, PK/UNIQUE by table oid
-    std::vector<dump_entry> post_data;    // everything else after the data, in pg_dump's order
-    std::vector<dump_entry> acl;          // grants and default privileges, applied last
+    std::vector<dump_entry> post_data;  // everything else after the data, in pg_dump's order
+    std::vector<dump_entry> acl;        // grants and default privileges, applied last
 };
 
 // The installed pg_dump's major version; throws if it cannot be run.

@@ -14,7 +14,8 @@ snapshot_holder::snapshot_holder(pg::connection conn) : conn_(std::move(conn)) {
 // An empty search_path makes text output of reg* values schema-qualified, so
 // they resolve on the target whatever its search_path.
 void import_snapshot(pg::connection& conn, const std::string& id) {
-    conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT " + sql::literal(id) +
+    conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT " +
+                  sql::literal(id) +
                   "; SET row_security = off; SELECT pg_catalog.set_config('search_path', '', false)",
               "importing snapshot " + id);
 }

@@ -27,11 +27,11 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
     target.exec("BEGIN; TRUNCATE ONLY " + table.qualified(), what + " (truncate)");
     table_copy_result res;
     try {
-        target.begin_copy("COPY " + table.qualified() + cols + " FROM STDIN (" + format + ", FREEZE)", PGRES_COPY_IN,
-                          what + " (into the target)");
+        target.begin_copy("COPY " + table.qualified() + cols + " FROM STDIN (" + format + ", FREEZE)",
+                          PGRES_COPY_IN, what + " (into the target)");
         try {
-            source.begin_copy("COPY " + table.qualified() + cols + " TO STDOUT (" + format + ")", PGRES_COPY_OUT,
-                              what + " (out of the source)");
+            source.begin_copy("COPY " + table.qualified() + cols + " TO STDOUT (" + format + ")",
+                              PGRES_COPY_OUT, what + " (out of the source)");
             std::string buf;
             buf.reserve(flush_bytes + 65536);
             while (source.get_copy_data(buf)) {
@@ -53,8 +53,8 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
         }
         auto loaded = target.end_copy_in().command_rows();
         if (loaded != res.rows)
-            throw error(exit_code::target, what + ": source sent " + std::to_string(res.rows) + " rows but target loaded " +
-                                               std::to_string(loaded));
+            throw error(exit_code::target, what + ": source sent " + std::to_string(res.rows) +
+                                               " rows but target loaded " + std::to_string(loaded));
         target.exec("COMMIT", what + " (commit)");
     } catch (...) {
         target.rollback();

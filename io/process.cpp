@@ -24,10 +24,19 @@ public:
     fd() = default;
     explicit fd(int v) : v_(v) {}
     fd(fd&& o) noexcept : v_(o.v_) { o.v_ = -1; }
-    fd& operator=(fd&& o) noexcept { std::swap(v_, o.v_); return *this; }
-    ~fd() { if (v_ >= 0) ::close(v_); }
+    fd& operator=(fd&& o) noexcept {
+        std::swap(v_, o.v_);
+        return *this;
+    }
+    ~fd() {
+        if (v_ >= 0) ::close(v_);
+    }
     int get() const { return v_; }
-    void reset() { if (v_ >= 0) ::close(v_); v_ = -1; }
+    void reset() {
+        if (v_ >= 0) ::close(v_);
+        v_ = -1;
+    }
+
 private:
     int v_ = -1;
 };
@@ -90,7 +99,8 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
         }
     }
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     res.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return res;
 }

@@ -13,7 +13,9 @@
 namespace pghaul {
 namespace {
 
-bool is_secret(std::string_view key) { return key == "password" || key == "sslpassword"; }
+bool is_secret(std::string_view key) {
+    return key == "password" || key == "sslpassword";
+}
 
 // Quotes a value the way libpq's key/value syntax expects.
 std::string quote_value(std::string_view v) {
@@ -51,7 +53,7 @@ conninfo conninfo::parse(std::string_view text, std::string_view what) {
     char* err = nullptr;
     std::string owned(text);
     std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> opts(PQconninfoParse(owned.c_str(), &err),
-                                                                       &PQconninfoFree);
+                                                                      &PQconninfoFree);
     if (!opts) {
         std::string msg = err ? err : "out of memory";
         PQfreemem(err);

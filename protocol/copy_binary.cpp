@@ -32,7 +32,9 @@ std::vector<std::byte> header() {
     return out;  // flags 0, extension length 0
 }
 
-std::vector<std::byte> trailer() { return {std::byte{0xff}, std::byte{0xff}}; }
+std::vector<std::byte> trailer() {
+    return {std::byte{0xff}, std::byte{0xff}};
+}
 
 std::optional<tuple> parser::parse_tuple(std::span<const std::byte> data) {
     if (data.size() < 2) return std::nullopt;

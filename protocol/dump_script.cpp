@@ -26,7 +26,8 @@ std::optional<dump_entry> parse_header(std::string_view line) {
 }
 
 bool is_meta_command(std::string_view line) {
-    return line.starts_with("\\connect") || line.starts_with("\\restrict") || line.starts_with("\\unrestrict");
+    return line.starts_with("\\connect") || line.starts_with("\\restrict") ||
+           line.starts_with("\\unrestrict");
 }
 
 }  // namespace

@@ -11,19 +11,21 @@ namespace pghaul {
 enum class exit_code : int {
     ok = 0,
     internal = 1,
-    usage = 2,       // bad arguments or conninfo: nothing was contacted
-    preflight = 3,   // connect, auth, versions, roles, target exists: nothing was written
-    source = 4,      // the source failed during the run
-    target = 5,      // the target failed during the run
-    local = 6,       // a local resource failed (pg_dump, memory, disk)
-    verify = 7,      // row counts differ after the copy
+    usage = 2,      // bad arguments or conninfo: nothing was contacted
+    preflight = 3,  // connect, auth, versions, roles, target exists: nothing was written
+    source = 4,     // the source failed during the run
+    target = 5,     // the target failed during the run
+    local = 6,      // a local resource failed (pg_dump, memory, disk)
+    verify = 7,     // row counts differ after the copy
     interrupted = 130,
 };
 
 class error : public std::runtime_error {
 public:
     error(exit_code code, std::string message, std::string hint = {}, std::string sqlstate = {})
-        : std::runtime_error(std::move(message)), code_(code), hint_(std::move(hint)),
+        : std::runtime_error(std::move(message)),
+          code_(code),
+          hint_(std::move(hint)),
           sqlstate_(std::move(sqlstate)) {}
 
     exit_code code() const noexcept { return code_; }

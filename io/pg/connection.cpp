@@ -22,7 +22,8 @@ std::string connect_hint(const std::string& msg) {
                "or a ~/.pgpass / PGPASSFILE file (which must be mode 0600)";
     if (msg.find("does not exist") != std::string::npos && msg.find("database") != std::string::npos)
         return "check the dbname in the connection string; list databases with psql -l";
-    if (msg.find("Connection refused") != std::string::npos || msg.find("could not translate") != std::string::npos ||
+    if (msg.find("Connection refused") != std::string::npos ||
+        msg.find("could not translate") != std::string::npos ||
         msg.find("timeout expired") != std::string::npos || msg.find("No such file") != std::string::npos)
         return "check host and port, and that the server accepts connections from this machine";
     return {};
@@ -36,8 +37,11 @@ connection::connection(PGconn* c, std::string endpoint, exit_code side)
 }
 
 connection::connection(connection&& o) noexcept
-    : conn_(std::exchange(o.conn_, nullptr)), cancel_(std::exchange(o.cancel_, nullptr)),
-      endpoint_(std::move(o.endpoint_)), side_(o.side_), copy_what_(std::move(o.copy_what_)) {}
+    : conn_(std::exchange(o.conn_, nullptr)),
+      cancel_(std::exchange(o.cancel_, nullptr)),
+      endpoint_(std::move(o.endpoint_)),
+      side_(o.side_),
+      copy_what_(std::move(o.copy_what_)) {}
 
 connection& connection::operator=(connection&& o) noexcept {
     // Swap: the moved-from object closes what this one held.
@@ -82,9 +86,10 @@ connection connection::open(const conninfo& in, std::string_view application_nam
     }
     connection conn(c, endpoint, side);
     // Long copies must not be cut short by the server's or the role's defaults.
-    conn.exec("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
-              "SET lock_timeout = 0; SET client_min_messages = warning",
-              "setting session defaults");
+    conn.exec(
+        "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
+        "SET lock_timeout = 0; SET client_min_messages = warning",
+        "setting session defaults");
     return conn;
 }
 
@@ -111,7 +116,8 @@ result connection::exec_params(std::string_view sql, const std::vector<std::opti
     vals.reserve(params.size());
     for (auto& p : params) vals.push_back(p ? p->c_str() : nullptr);
     std::string q(sql);
-    result r(PQexecParams(conn_, q.c_str(), static_cast<int>(vals.size()), nullptr, vals.data(), nullptr, nullptr, 0));
+    result r(PQexecParams(conn_, q.c_str(), static_cast<int>(vals.size()), nullptr, vals.data(), nullptr,
+                          nullptr, 0));
     if (!r || (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK)) fail(what, &r);
     return r;
 }
@@ -125,8 +131,8 @@ result connection::exec_formats(std::string_view sql, const std::vector<std::str
         lengths.push_back(static_cast<int>(v.size()));
     }
     std::string q(sql);
-    result r(PQexecParams(conn_, q.c_str(), static_cast<int>(values.size()), nullptr, ptrs.data(), lengths.data(),
-                          formats.data(), result_format));
+    result r(PQexecParams(conn_, q.c_str(), static_cast<int>(values.size()), nullptr, ptrs.data(),
+                          lengths.data(), formats.data(), result_format));
     if (!r || (r.status() != PGRES_COMMAND_OK && r.status() != PGRES_TUPLES_OK)) fail(what, &r);
     return r;
 }
@@ -178,7 +184,8 @@ void connection::abort_copy_in(const char* reason) noexcept {
 
 void connection::rollback() noexcept {
     drain();
-    if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
+    if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE)
+        PQclear(PQexec(conn_, "ROLLBACK"));
 }
 
 void connection::request_cancel() noexcept {

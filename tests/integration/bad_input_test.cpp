@@ -12,11 +12,17 @@ using namespace harness;
 
 namespace {
 
-std::string src(const std::string& db) { return server("PGHAUL_SRC_A", db).to_string(); }
-std::string tgt(const std::string& db) { return server("PGHAUL_TGT", db).to_string(); }
+std::string src(const std::string& db) {
+    return server("PGHAUL_SRC_A", db).to_string();
+}
+std::string tgt(const std::string& db) {
+    return server("PGHAUL_TGT", db).to_string();
+}
 
 bool target_has_database(const std::string& name) {
-    return connect("PGHAUL_TGT_SUPER").exec_params("SELECT FROM pg_database WHERE datname = $1", {name}).rows() > 0;
+    return connect("PGHAUL_TGT_SUPER")
+               .exec_params("SELECT FROM pg_database WHERE datname = $1", {name})
+               .rows() > 0;
 }
 
 // A small source database with one table, dropped with the fixture.
@@ -24,7 +30,8 @@ struct small_source {
     std::string name = unique_name("bad_src");
     small_source() {
         create_database_from("PGHAUL_SRC_A_SUPER", name, "");
-        connect("PGHAUL_SRC_A_SUPER", name).exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2)");
+        connect("PGHAUL_SRC_A_SUPER", name)
+            .exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2)");
     }
     ~small_source() { drop_database("PGHAUL_SRC_A_SUPER", name); }
 };
@@ -54,14 +61,16 @@ TEST_CASE("a target without a database name is a usage error") {
 
 TEST_CASE("unreachable host and wrong password: exit 3 with a hint, nothing printed of the password") {
     small_source s;
-    auto r = run_pghaul({"copy", "--source", "host=127.0.0.1 port=1 dbname=x connect_timeout=3", "--target", tgt("x")});
+    auto r = run_pghaul(
+        {"copy", "--source", "host=127.0.0.1 port=1 dbname=x connect_timeout=3", "--target", tgt("x")});
     CHECK(r.exit_status == 3);
     CHECK(r.err.find("cannot connect to") != std::string::npos);
     CHECK(r.err.find("127.0.0.1:1") != std::string::npos);
     CHECK(r.err.find("HINT:") != std::string::npos);
 
     const auto target_db = unique_name("pw_tgt");
-    r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db) + " password=SENTINEL-wrong-pw"});
+    r = run_pghaul(
+        {"copy", "--source", src(s.name), "--target", tgt(target_db) + " password=SENTINEL-wrong-pw"});
     CHECK(r.exit_status == 3);
     CHECK(r.err.find("password authentication failed") != std::string::npos);
     CHECK(r.err.find("SENTINEL-wrong-pw") == std::string::npos);
@@ -70,7 +79,8 @@ TEST_CASE("unreachable host and wrong password: exit 3 with a hint, nothing prin
 }
 
 TEST_CASE("source database missing: exit 3 naming it") {
-    auto r = run_pghaul({"copy", "--source", src("no_such_database_here"), "--target", tgt(unique_name("x"))});
+    auto r =
+        run_pghaul({"copy", "--source", src("no_such_database_here"), "--target", tgt(unique_name("x"))});
     CHECK(r.exit_status == 3);
     CHECK(r.err.find("no_such_database_here") != std::string::npos);
 }
@@ -88,11 +98,15 @@ TEST_CASE("target database exists: fail, skip and replace") {
     CHECK(r.err.find("already exists") != std::string::npos);
     CHECK(r.err.find("--on-existing") != std::string::npos);
 
-    r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "skip", "-O"});
+    r = run_pghaul(
+        {"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "skip", "-O"});
     CHECK(r.exit_status == 0);
-    CHECK(connect("PGHAUL_TGT_SUPER", target_db).exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'").rows() == 1);
+    CHECK(connect("PGHAUL_TGT_SUPER", target_db)
+              .exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'")
+              .rows() == 1);
 
-    r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "replace", "-O"});
+    r = run_pghaul(
+        {"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "replace", "-O"});
     CHECK(r.exit_status == 0);
     auto t = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(t.exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'").rows() == 0);
@@ -109,7 +123,8 @@ TEST_CASE("pg_dump older than the source: exit 3 before anything is written") {
     }
     std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
     const auto target_db = unique_name("old_tgt");
-    auto r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--pg-dump", fake.string()});
+    auto r =
+        run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--pg-dump", fake.string()});
     std::filesystem::remove(fake);
     CHECK(r.exit_status == 3);
     CHECK(r.err.find("pg_dump 9 is older than the source server (15)") != std::string::npos);
@@ -121,8 +136,9 @@ TEST_CASE("a failure after the data has landed drops the new database and names 
     // post-data step fails after every table has been loaded.
     small_source s;
     connect("PGHAUL_SRC_A_SUPER", s.name)
-        .exec("CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;"
-              "CREATE EVENT TRIGGER note_ddl_trigger ON ddl_command_end EXECUTE FUNCTION note_ddl()");
+        .exec(
+            "CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;"
+            "CREATE EVENT TRIGGER note_ddl_trigger ON ddl_command_end EXECUTE FUNCTION note_ddl()");
     const auto target_db = unique_name("fail_tgt");
     auto r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--no-owner"});
     CHECK(r.exit_status == 5);

@@ -11,8 +11,12 @@ using namespace harness;
 
 namespace {
 
-std::string src(const std::string& db) { return server("PGHAUL_SRC_A", db).to_string(); }
-std::string tgt(const std::string& db) { return server("PGHAUL_TGT", db).to_string(); }
+std::string src(const std::string& db) {
+    return server("PGHAUL_SRC_A", db).to_string();
+}
+std::string tgt(const std::string& db) {
+    return server("PGHAUL_TGT", db).to_string();
+}
 
 }  // namespace
 
@@ -52,7 +56,8 @@ TEST_CASE("copy of the rich fixture matches its source as a non-superuser target
         CHECK(tf["public.mv_prolific"].rows > 0);
     }
     {  // user types inside arrays and composites went binary across differing type OIDs
-        const std::string q = "SELECT 'public.mood'::regtype::oid::bigint, 'public.address'::regtype::oid::bigint";
+        const std::string q =
+            "SELECT 'public.mood'::regtype::oid::bigint, 'public.address'::regtype::oid::bigint";
         auto so = s.exec(q), to = t.exec(q);
         CHECK(so.i64(0, 0) != to.i64(0, 0));
         CHECK(so.i64(0, 1) != to.i64(0, 1));
@@ -85,9 +90,11 @@ TEST_CASE("writes on the source during the copy do not reach the target") {
     const auto target_db = unique_name("busy_tgt");
     create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
     auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
-    s.exec("CREATE TABLE big (id bigserial PRIMARY KEY, payload text);"
-           "INSERT INTO big (payload) SELECT repeat(md5(i::text), 8) FROM generate_series(1, 400000) i;"
-           "CREATE TABLE small (id int PRIMARY KEY, v int); INSERT INTO small SELECT i, i FROM generate_series(1, 100) i");
+    s.exec(
+        "CREATE TABLE big (id bigserial PRIMARY KEY, payload text);"
+        "INSERT INTO big (payload) SELECT repeat(md5(i::text), 8) FROM generate_series(1, 400000) i;"
+        "CREATE TABLE small (id int PRIMARY KEY, v int); INSERT INTO small SELECT i, i FROM "
+        "generate_series(1, 100) i");
     const std::int64_t rows_before = 400000;
 
     // The writer starts once pghaul holds its snapshot and locks, tries DDL,
@@ -99,7 +106,8 @@ TEST_CASE("writes on the source during the copy do not reach the target") {
         auto w = connect("PGHAUL_SRC_A_SUPER", source_db);
         for (int i = 0; i < 1000 && !done; ++i) {
             if (w.exec("SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                       "WHERE a.application_name = 'pghaul/snapshot' AND l.relation = 'small'::regclass").rows() > 0)
+                       "WHERE a.application_name = 'pghaul/snapshot' AND l.relation = 'small'::regclass")
+                    .rows() > 0)
                 break;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
@@ -117,7 +125,8 @@ TEST_CASE("writes on the source during the copy do not reach the target") {
         }
     });
     // Objects here belong to the bootstrap superuser, which the target login can't act as.
-    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2", "--no-owner"});
+    auto r = run_pghaul(
+        {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2", "--no-owner"});
     done = true;
     writer.join();
     REQUIRE(r.exit_status == 0);
@@ -148,7 +157,9 @@ TEST_CASE("dry run prints the plan and writes nothing") {
     auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--dry-run", "-O"});
     CHECK(r.exit_status == 0);
     CHECK(r.out.find("public.Planned Table") != std::string::npos);
-    CHECK(connect("PGHAUL_TGT").exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db}).rows() == 0);
+    CHECK(
+        connect("PGHAUL_TGT").exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db}).rows() ==
+        0);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
@@ -159,17 +170,20 @@ TEST_CASE("--no-owner and --no-privileges load objects of roles the target lacks
     const auto grantee = unique_name("grantee_only_on_source");
     create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
     auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
-    s.exec("CREATE ROLE " + role + " NOLOGIN; CREATE ROLE " + grantee + " NOLOGIN; GRANT CREATE ON SCHEMA public TO " +
-           role + "; SET ROLE " + role + "; CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b');"
-           "GRANT SELECT ON t TO " + grantee + "; RESET ROLE");
+    s.exec("CREATE ROLE " + role + " NOLOGIN; CREATE ROLE " + grantee +
+           " NOLOGIN; GRANT CREATE ON SCHEMA public TO " + role + "; SET ROLE " + role +
+           "; CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b');"
+           "GRANT SELECT ON t TO " +
+           grantee + "; RESET ROLE");
 
     auto refused = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db)});
     CHECK(refused.exit_status == 3);
-    CHECK(refused.err.find(role) != std::string::npos);     // every missing role is listed
+    CHECK(refused.err.find(role) != std::string::npos);  // every missing role is listed
     CHECK(refused.err.find(grantee) != std::string::npos);
     CHECK(refused.err.find("--no-owner") != std::string::npos);
 
-    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner", "--no-privileges"});
+    auto r = run_pghaul(
+        {"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner", "--no-privileges"});
     REQUIRE(r.exit_status == 0);
     auto t = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(t.exec("SELECT tableowner FROM pg_tables WHERE tablename = 't'").str(0, 0) == "haul_admin");
@@ -187,17 +201,21 @@ TEST_CASE("row security on the source is an error, never a silently filtered cop
     const auto reader = unique_name("plain_reader");
     create_database_from("PGHAUL_SRC_B_SUPER", source_db, "");
     auto s = connect("PGHAUL_SRC_B_SUPER", source_db);
-    s.exec("CREATE ROLE " + reader + " LOGIN; CREATE TABLE guarded (id int, who text);"
+    s.exec("CREATE ROLE " + reader +
+           " LOGIN; CREATE TABLE guarded (id int, who text);"
            "INSERT INTO guarded VALUES (1, 'a'), (2, 'b'); ALTER TABLE guarded ENABLE ROW LEVEL SECURITY;"
-           "CREATE POLICY only_a ON guarded USING (who = 'a'); GRANT SELECT ON guarded TO " + reader);
+           "CREATE POLICY only_a ON guarded USING (who = 'a'); GRANT SELECT ON guarded TO " +
+           reader);
     auto ci = server("PGHAUL_SRC_B", source_db);
     ci.set("user", reader);
-    auto r = run_pghaul({"copy", "--source", ci.to_string(), "--target", server("PGHAUL_TGT", target_db).to_string(),
-                         "--no-owner", "--no-privileges"});
+    auto r = run_pghaul({"copy", "--source", ci.to_string(), "--target",
+                         server("PGHAUL_TGT", target_db).to_string(), "--no-owner", "--no-privileges"});
     CHECK(r.exit_status == 4);
     CHECK(r.err.find("row-level security") != std::string::npos);
     CHECK(r.err.find("guarded") != std::string::npos);
-    CHECK(connect("PGHAUL_TGT").exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db}).rows() == 0);
+    CHECK(
+        connect("PGHAUL_TGT").exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db}).rows() ==
+        0);
     drop_database("PGHAUL_SRC_B_SUPER", source_db);
     connect("PGHAUL_SRC_B_SUPER").exec("DROP ROLE " + reader);
 }

@@ -42,13 +42,15 @@ pghaul::process_result run_pghaul(const std::vector<std::string>& args) {
     return r;
 }
 
-void create_database_from(const std::string& super_var, const std::string& dbname, const std::string& sql_file) {
+void create_database_from(const std::string& super_var, const std::string& dbname,
+                          const std::string& sql_file) {
     auto c = connect(super_var);
     c.exec("DROP DATABASE IF EXISTS " + sql::ident(dbname) + " WITH (FORCE)");
     c.exec("CREATE DATABASE " + sql::ident(dbname));
     if (sql_file.empty()) return;
-    auto r = pghaul::run_process({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", server(super_var, dbname).to_string(),
-                                  "-f", std::string(PGHAUL_SQL_DIR) + "/" + sql_file});
+    auto r = pghaul::run_process({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                                  server(super_var, dbname).to_string(), "-f",
+                                  std::string(PGHAUL_SQL_DIR) + "/" + sql_file});
     REQUIRE_MESSAGE(r.exit_status == 0, "loading " << sql_file << ": " << r.err);
 }
 
@@ -73,8 +75,10 @@ std::map<std::string, fingerprint> table_fingerprints(pghaul::pg::connection& co
     for (int i = 0; i < tables.rows(); ++i) {
         auto name = tables.str(i, 0);
         // Order-independent: hash of the sorted per-row hashes of the row's text form.
-        auto r = conn.exec("SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '') FROM "
-                           "(SELECT md5(t::text) AS h FROM ONLY " + name + " t) s");
+        auto r = conn.exec(
+            "SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '') FROM "
+            "(SELECT md5(t::text) AS h FROM ONLY " +
+            name + " t) s");
         out[name] = {r.i64(0, 0), r.str(0, 1)};
     }
     return out;

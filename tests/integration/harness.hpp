@@ -27,7 +27,8 @@ std::string unique_name(const std::string& prefix);
 pghaul::process_result run_pghaul(const std::vector<std::string>& args);
 
 // Creates `dbname` on the server behind `super_var` and runs the SQL file.
-void create_database_from(const std::string& super_var, const std::string& dbname, const std::string& sql_file);
+void create_database_from(const std::string& super_var, const std::string& dbname,
+                          const std::string& sql_file);
 void drop_database(const std::string& super_var, const std::string& dbname);
 // The fixture's roles on the target, with the target login a member of the owner.
 void ensure_target_roles();

@@ -39,8 +39,8 @@ TEST_CASE("values with spaces and quotes survive a round trip through to_string"
 }
 
 TEST_CASE("malformed conninfo is a usage error that never echoes the password") {
-    for (const char* bad : {"hots=db1 password=topsecret", "host=db1 password=topsecret port", "postgresql://u:topsecret@h:5432/db?bogus=1",
-                            "postgresql://u:topsecret@[::1"}) {
+    for (const char* bad : {"hots=db1 password=topsecret", "host=db1 password=topsecret port",
+                            "postgresql://u:topsecret@h:5432/db?bogus=1", "postgresql://u:topsecret@[::1"}) {
         CAPTURE(bad);
         try {
             conninfo::parse(bad);

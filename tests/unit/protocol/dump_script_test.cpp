@@ -83,5 +83,6 @@ TEST_CASE("database statements are renamed, other text is not") {
           "COMMENT ON DATABASE \"new\" IS 'src';");
     CHECK(rename_database_in("GRANT CONNECT ON DATABASE src TO r;", "src", "n") ==
           "GRANT CONNECT ON DATABASE \"n\" TO r;");
-    CHECK(rename_database_in("ALTER DATABASE srcx SET a TO 'b';", "src", "n") == "ALTER DATABASE srcx SET a TO 'b';");
+    CHECK(rename_database_in("ALTER DATABASE srcx SET a TO 'b';", "src", "n") ==
+          "ALTER DATABASE srcx SET a TO 'b';");
 }
