@@ -1,12 +1,14 @@
-// pg_dump runs as a child with the password (if any) in its environment only,
-// never on its command line.
+// pg_dump runs as a child; a password reaches it through an in-memory pgpass
+// file, never its command line or environment.
 #include "engine/schema.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <regex>
 #include <thread>
 
 #include "io/process.hpp"
+#include "io/secret_file.hpp"
 #include "protocol/error.hpp"
 #include "protocol/sql_quote.hpp"
 
@@ -22,9 +24,15 @@ process_result run_pg_dump(const schema_options& opt, const conninfo& source, co
                            const std::string& section) {
     conninfo ci = source;
     std::vector<std::string> env;
+    std::vector<std::pair<int, int>> fds;
+    std::optional<secret_file> passfile;
     if (auto pw = ci.get("password")) {
-        env.push_back("PGPASSWORD=" + *pw);
+        // Not PGPASSWORD: the secret stays out of every process's argv and environment.
+        passfile.emplace(*pw);
+        env.push_back(secret_file::env_entry());
+        fds.emplace_back(passfile->fd(), secret_file::child_fd);
         ci.erase("password");
+        ci.erase("passfile");
     }
     ci.set_default("application_name", "pghaul/pg_dump");
     std::vector<std::string> argv = {
@@ -33,7 +41,7 @@ process_result run_pg_dump(const schema_options& opt, const conninfo& source, co
     if (section == "pre-data") argv.push_back("--create");
     if (opt.no_owner) argv.push_back("--no-owner");
     if (opt.no_privileges) argv.push_back("--no-privileges");
-    auto r = run_process(argv, env);
+    auto r = run_process(argv, env, fds);
     if (r.exit_status != 0)
         throw error(
             exit_code::source,

@@ -50,7 +50,8 @@ std::pair<fd, fd> make_pipe() {
 
 }  // namespace
 
-process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env) {
+process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                           const std::vector<std::pair<int, int>>& fd_map) {
     auto [out_r, out_w] = make_pipe();
     auto [err_r, err_w] = make_pipe();
 
@@ -59,12 +60,22 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
     posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
     posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    // dup2 clears close-on-exec on the child's copy only.
+    for (auto [from, to] : fd_map) posix_spawn_file_actions_adddup2(&actions, from, to);
 
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     std::vector<char*> envp;
-    for (char** e = environ; *e; ++e) envp.push_back(*e);
+    // An extra entry replaces the inherited one of the same name (getenv takes the first).
+    auto overridden = [&](std::string_view entry) {
+        auto name = entry.substr(0, entry.find('=') + 1);
+        for (auto& e : extra_env)
+            if (e.starts_with(name)) return true;
+        return false;
+    };
+    for (char** e = environ; *e; ++e)
+        if (!overridden(*e)) envp.push_back(*e);
     for (auto& e : extra_env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
 

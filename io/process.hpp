@@ -15,7 +15,8 @@ struct process_result {
 // argv[0] is looked up in PATH. `extra_env` entries ("NAME=value") are added to
 // the child's environment only: a password passed this way never appears on
 // any process's command line.
-process_result run_process(const std::vector<std::string>& argv,
-                           const std::vector<std::string>& extra_env = {});
+// `fd_map` pairs (parent descriptor, child descriptor) are duplicated into the child.
+process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {},
+                           const std::vector<std::pair<int, int>>& fd_map = {});
 
 }  // namespace pghaul
