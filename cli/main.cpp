@@ -1,20 +1,21 @@
 // The pghaul executable: commands and flags, logging set-up, and the mapping
-// of errors to exit codes. The work itself lives in engine/.
+// of outcomes to exit codes. The work itself lives in engine/.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
-#include "engine/copy_job.hpp"
-#include "engine/plan.hpp"
+#include "cli/manifest.hpp"
+#include "engine/run_job.hpp"
 #include "protocol/error.hpp"
 
 namespace {
 
-constexpr const char* version = "0.1.0";
+constexpr const char* version = "0.2.0";
 
 void set_up_logging(int verbosity, bool quiet) {
     auto logger = spdlog::stderr_color_mt("pghaul");
@@ -33,6 +34,43 @@ int report(const pghaul::error& e) {
     return static_cast<int>(e.code());
 }
 
+pghaul::engine::on_existing parse_on_existing(const std::string& s) {
+    using pghaul::engine::on_existing;
+    return s == "replace" ? on_existing::replace : s == "skip" ? on_existing::skip : on_existing::fail;
+}
+
+pghaul::engine::missing_roles_mode parse_missing_roles(const std::string& s) {
+    using pghaul::engine::missing_roles_mode;
+    return s == "create"  ? missing_roles_mode::create
+           : s == "owner" ? missing_roles_mode::owner
+                          : missing_roles_mode::fail;
+}
+
+// Runs the engine and reports: the summary table, the one-line summary, the
+// JSON report file, and for a single source its own error as the exit code.
+int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table) {
+    auto res = pghaul::engine::run(cfg, dry_run);
+    if (dry_run) {
+        std::cout << res.plan;
+    } else {
+        if (table) std::cout << res.summary;
+        spdlog::info("{}: {}", res.code == pghaul::exit_code::ok ? "done" : "finished with failures",
+                     res.summary_line);
+    }
+    if (!cfg.report_path.empty() && !dry_run) {
+        std::ofstream f(cfg.report_path);
+        f << res.report.dump(2) << "\n";
+        if (!f)
+            throw pghaul::error(pghaul::exit_code::local,
+                                "cannot write the report to \"" + cfg.report_path + "\"");
+        spdlog::info("report written to {}", cfg.report_path);
+    }
+    if (res.failures.size() == 1 && cfg.sources.size() == 1) return report(res.failures.front());
+    // A recap: in a long run the failures scrolled past hours ago.
+    for (auto& f : res.failures) std::fprintf(stderr, "pghaul: error: %s\n", f.what());
+    return static_cast<int>(res.code);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,15 +78,19 @@ int main(int argc, char** argv) {
     app.set_version_flag("-V,--version", std::string("pghaul ") + version);
     app.require_subcommand(1);
     app.footer(
-        "Exit codes: 0 ok, 1 internal error, 2 bad arguments, 3 preflight failed (nothing written),\n"
-        "            4 source failed, 5 target failed, 6 local failure, 7 verification mismatch.\n"
+        "Exit codes: 0 ok, 1 internal error, 2 bad arguments or manifest, 3 preflight failed (nothing "
+        "written),\n"
+        "            4 source failed, 5 target failed, 6 local failure, 7 verification mismatch,\n"
+        "            8 pghaul run: some sources failed (the others are done).\n"
         "Connection strings take libpq's key=value or URI forms; PG* variables, ~/.pgpass and\n"
         "service files work as in psql. Every long option can also be set as PGHAUL_<NAME>.");
 
     int verbosity = 0;
-    bool quiet = false;
-    std::string source_text, target_text, on_existing = "fail";
-    pghaul::engine::copy_options opt;
+    bool quiet = false, dry_run = false;
+    std::string source_text, target_text, on_existing = "fail", missing_roles = "fail", report_path, manifest;
+    std::vector<std::string> role_map_args;
+    pghaul::engine::run_config cfg;
+    bool no_owner = false;
 
     auto* copy =
         app.add_subcommand("copy", "copy one database into a new, renamed database on another server");
@@ -62,12 +104,12 @@ int main(int argc, char** argv) {
         ->required()
         ->envname("PGHAUL_TARGET")
         ->group("Connection");
-    copy->add_option("--maintenance-db", opt.maintenance_db,
+    copy->add_option("--maintenance-db", cfg.maintenance_db,
                      "database on the target to connect to for CREATE DATABASE")
         ->capture_default_str()
         ->envname("PGHAUL_MAINTENANCE_DB")
         ->group("Connection");
-    copy->add_option("-j,--jobs", opt.jobs,
+    copy->add_option("-j,--jobs", cfg.jobs,
                      "tables copied at once (each uses one source and one target connection)")
         ->capture_default_str()
         ->check(CLI::Range(1, 256))
@@ -79,21 +121,42 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"fail", "replace", "skip"}))
         ->envname("PGHAUL_ON_EXISTING")
         ->group("Selection");
-    copy->add_flag("-O,--no-owner", opt.no_owner,
+    copy->add_flag("-O,--no-owner", no_owner,
                    "objects are owned by the target login, not the source's owners")
         ->envname("PGHAUL_NO_OWNER")
         ->group("Selection");
-    copy->add_flag("-x,--no-privileges", opt.no_privileges, "do not copy grants (GRANT/REVOKE)")
+    copy->add_flag("-x,--no-privileges", cfg.no_privileges, "do not copy grants (GRANT/REVOKE)")
         ->envname("PGHAUL_NO_PRIVILEGES")
         ->group("Selection");
-    copy->add_flag("--dry-run", opt.dry_run, "print the plan and the preflight result; write nothing")
-        ->envname("PGHAUL_DRY_RUN")
-        ->group("Output");
-    copy->add_option("--pg-dump", opt.pg_dump, "pg_dump program used for schema DDL")
+    copy->add_option("--missing-roles", missing_roles,
+                     "roles the target lacks: fail, create (NOLOGIN) or owner")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"fail", "create", "owner"}))
+        ->envname("PGHAUL_MISSING_ROLES")
+        ->group("Selection");
+    copy->add_option("--role-map", role_map_args,
+                     "rename a role on the way in: SOURCE_ROLE=TARGET_ROLE (repeatable)")
+        ->envname("PGHAUL_ROLE_MAP")
+        ->group("Selection");
+    copy->add_option("--pg-dump", cfg.pg_dump, "pg_dump program used for schema DDL")
         ->capture_default_str()
         ->envname("PGHAUL_PG_DUMP")
         ->group("Connection");
-    for (auto* sub : {copy}) {
+    copy->add_option("--report", report_path, "write the JSON run report to this file")
+        ->envname("PGHAUL_REPORT")
+        ->group("Output");
+
+    auto* run =
+        app.add_subcommand("run", "consolidate many source databases into one target, from a TOML manifest");
+    run->add_option("manifest", manifest, "the manifest file ([target], [run], [[source]] ...)")->required();
+    run->add_option("--report", report_path, "write the JSON report here (overrides the manifest's report)")
+        ->envname("PGHAUL_REPORT")
+        ->group("Output");
+
+    for (auto* sub : {copy, run}) {
+        sub->add_flag("--dry-run", dry_run, "print the plan and what will go wrong; write nothing")
+            ->envname("PGHAUL_DRY_RUN")
+            ->group("Output");
         sub->add_flag("-v,--verbose", verbosity, "more detail (repeat for SQL)")->group("Output");
         sub->add_flag("-q,--quiet", quiet, "warnings and errors only")->group("Output");
     }
@@ -107,24 +170,42 @@ int main(int argc, char** argv) {
     set_up_logging(verbosity, quiet);
 
     try {
-        opt.source = pghaul::conninfo::parse(source_text, "source connection string");
-        opt.target = pghaul::conninfo::parse(target_text, "target connection string");
-        opt.existing = on_existing == "replace" ? pghaul::engine::on_existing::replace
-                       : on_existing == "skip"  ? pghaul::engine::on_existing::skip
-                                                : pghaul::engine::on_existing::fail;
-        auto s = pghaul::engine::run_copy(opt);
-        if (opt.dry_run) {
-            std::cout << s.plan;
-        } else if (!s.skipped) {
-            double mb = static_cast<double>(s.bytes) / (1024.0 * 1024.0);
-            spdlog::info(
-                "copied {} tables, {} rows, {} ({} indexes/constraints, {} sequences, {} large objects) "
-                "in {:.1f} s ({:.1f} MB/s) into \"{}\"{}",
-                s.tables, s.rows, pghaul::engine::format_bytes(static_cast<std::int64_t>(s.bytes)), s.indexes,
-                s.sequences, s.large_objects, s.seconds, s.seconds > 0 ? mb / s.seconds : 0.0,
-                *opt.target.dbname(), s.warnings ? fmt::format(", {} warnings", s.warnings) : std::string());
+        if (*run) {
+            auto loaded = pghaul::cli::load_manifest(manifest);
+            if (!report_path.empty()) loaded.report_path = report_path;
+            return execute(loaded, dry_run, true);
         }
-        return 0;
+        // copy: the one-source shorthand of the same engine.
+        auto source = pghaul::conninfo::parse(source_text, "source connection string");
+        auto target = pghaul::conninfo::parse(target_text, "target connection string");
+        auto db = target.dbname();
+        if (!db || db->empty())
+            throw pghaul::error(
+                pghaul::exit_code::usage, "the target connection string names no database",
+                "its dbname is the NEW database to create, e.g. --target 'host=... dbname=app_db_a'");
+        if (db->size() > 63 || *db == cfg.maintenance_db || *db == "template0" || *db == "template1")
+            throw pghaul::error(
+                pghaul::exit_code::usage,
+                "target database name \"" + *db + "\" is too long or names a system database",
+                "choose a new name of at most 63 bytes; pghaul creates the target database itself");
+        pghaul::engine::source_config src;
+        src.name = source.dbname().value_or("source");
+        src.endpoint.ci = source;
+        src.target_db = *db;
+        for (auto& m : role_map_args) {
+            auto eq = m.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
+                throw pghaul::error(pghaul::exit_code::usage, "invalid --role-map \"" + m + "\"",
+                                    "write it as SOURCE_ROLE=TARGET_ROLE");
+            src.role_map[m.substr(0, eq)] = m.substr(eq + 1);
+        }
+        cfg.target.ci = target;
+        cfg.existing = parse_on_existing(on_existing);
+        cfg.missing_roles =
+            no_owner ? pghaul::engine::missing_roles_mode::owner : parse_missing_roles(missing_roles);
+        cfg.report_path = report_path;
+        cfg.sources.push_back(std::move(src));
+        return execute(cfg, dry_run, false);
     } catch (const pghaul::error& e) {
         return report(e);
     } catch (const std::exception& e) {

@@ -2,6 +2,8 @@
 // locale columns of 15 are read when present).
 #include "engine/catalog.hpp"
 
+#include <optional>
+
 #include "protocol/sql_quote.hpp"
 
 namespace pghaul::engine {
@@ -186,6 +188,17 @@ void read_roles(pg::connection& conn, source_catalog& cat) {
     auto r = conn.exec(sql, "listing roles referenced by the source");
     for (int i = 0; i < r.rows(); ++i)
         (r.text(i, 0) == "owner" ? cat.owner_roles : cat.grant_roles).push_back(r.str(i, 1));
+
+    std::vector<std::string> referenced = cat.owner_roles;
+    referenced.insert(referenced.end(), cat.grant_roles.begin(), cat.grant_roles.end());
+    const std::string array = sql::text_array(referenced);
+    auto m = conn.exec_params(R"(
+        SELECT r.rolname, m.rolname FROM pg_auth_members am
+        JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+        WHERE (r.rolname = ANY($1::text[]) OR m.rolname = ANY($1::text[]))
+          AND r.rolname NOT LIKE 'pg\_%' AND m.rolname NOT LIKE 'pg\_%' ORDER BY 1, 2)",
+                              {array}, "listing role memberships");
+    for (int i = 0; i < m.rows(); ++i) cat.memberships.emplace_back(m.str(i, 0), m.str(i, 1));
 }
 
 }  // namespace
@@ -206,6 +219,9 @@ source_catalog read_catalog(pg::connection& conn, int target_version) {
     read_sequences(conn, cat);
     read_post_data_owners(conn, cat);
     read_roles(conn, cat);
+    auto ext = conn.exec("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",
+                         "listing extensions");
+    for (int i = 0; i < ext.rows(); ++i) cat.extensions.emplace_back(ext.str(i, 0), ext.str(i, 1));
     auto lo = conn.exec("SELECT oid FROM pg_largeobject_metadata ORDER BY oid", "listing large objects");
     for (int i = 0; i < lo.rows(); ++i) cat.large_objects.push_back(static_cast<std::uint32_t>(lo.i64(i, 0)));
     return cat;

@@ -55,6 +55,9 @@ struct source_catalog {
     std::vector<std::uint32_t> large_objects;
     std::vector<std::string> owner_roles;  // roles that own objects
     std::vector<std::string> grant_roles;  // roles named in grants and default privileges
+    // Role memberships (role, member) touching the roles above, to recreate them.
+    std::vector<std::pair<std::string, std::string>> memberships;
+    std::vector<std::pair<std::string, std::string>> extensions;  // name, version (plpgsql aside)
     // (schema, index name) and (schema, "table constraint") -> table oid, to
     // bind pg_dump's post-data entries to the table they belong to.
     std::map<std::pair<std::string, std::string>, std::uint32_t> index_owner;

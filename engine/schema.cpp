@@ -7,6 +7,8 @@
 #include <regex>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "io/process.hpp"
 #include "io/secret_file.hpp"
 #include "protocol/error.hpp"
@@ -80,6 +82,21 @@ int pg_dump_major(const std::string& pg_dump) {
                     "cannot tell the version of " + pg_dump + ": " + first_line(r.out + r.err),
                     "install postgresql-client (scripts/install-deps.sh) or pass --pg-dump PATH");
     return std::stoi(m[1]);
+}
+
+pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
+                                   std::string_view role) {
+    auto conn = pg::connection::open(target, role, exit_code::target);
+    conn.exec(preamble, "applying pg_dump's session settings");
+    // Index builds sort in memory up to this much per connection before spilling.
+    conn.exec("SET maintenance_work_mem = '256MB'", "setting maintenance_work_mem");
+    return conn;
+}
+
+void run_entry(pg::connection& conn, const dump_entry& e) {
+    std::string name = e.schema == "-" ? e.name : e.schema + "." + e.name;
+    spdlog::trace("{} {}: {}", e.type, name, e.sql);
+    conn.exec(e.sql, "creating " + e.type + " \"" + name + "\"");
 }
 
 std::string rename_database_in(std::string sql, const std::string& from, const std::string& to) {

@@ -38,6 +38,13 @@ int pg_dump_major(const std::string& pg_dump);
 schema_plan dump_schema(const conninfo& source, const std::string& snapshot, const source_catalog& cat,
                         const std::string& target_db, const schema_options& opt);
 
+// Opens a target connection ready to run pg_dump's DDL.
+pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
+                                   std::string_view role);
+
+// Runs one pg_dump entry, naming it in any error.
+void run_entry(pg::connection& conn, const dump_entry& e);
+
 // Replaces the source database's name in database-level statements.
 std::string rename_database_in(std::string sql, const std::string& from, const std::string& to);
 

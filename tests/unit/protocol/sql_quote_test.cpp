@@ -21,3 +21,8 @@ TEST_CASE("literals double quotes and switch to E'' for backslashes") {
     CHECK(sql::literal("a\\b") == "E'a\\\\b'");
     CHECK(sql::literal("'\\'") == "E'''\\\\'''");
 }
+
+TEST_CASE("text arrays escape quotes and backslashes") {
+    CHECK(sql::text_array({}) == "{}");
+    CHECK(sql::text_array({"a", "b c", "d\"e", "f\\g"}) == "{\"a\",\"b c\",\"d\\\"e\",\"f\\\\g\"}");
+}

@@ -1,0 +1,416 @@
+// Reads the manifest of `pghaul run` into an engine::run_config. Every key is
+// checked, and all problems are reported together so one edit fixes them all.
+#include "cli/manifest.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "protocol/conninfo.hpp"
+#include "protocol/error.hpp"
+
+namespace pghaul::cli {
+namespace {
+
+constexpr std::int64_t max_jobs = 256;
+// PostgreSQL silently truncates longer names (NAMEDATALEN - 1), so two long
+// target_db values could end up as one database.
+constexpr std::size_t max_name_bytes = 63;
+
+// Optimal string alignment distance: a swapped pair ("jbos") counts as one edit.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i)
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+std::string type_name(toml::node_type t) {
+    switch (t) {
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a float";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::date:
+        case toml::node_type::time:
+        case toml::node_type::date_time:
+            return "a date or time";
+        case toml::node_type::none:
+            break;
+    }
+    return "nothing";
+}
+
+std::string in_quotes(std::string_view s) {
+    return "\"" + std::string(s) + "\"";
+}
+
+std::string join(std::string_view prefix, std::string_view key) {
+    return prefix.empty() ? std::string(key) : std::string(prefix) + "." + std::string(key);
+}
+
+// Source names end up in log prefixes and report keys: keep them plain.
+bool valid_source_name(std::string_view name) {
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+               c == '_' || c == '.';
+    });
+}
+
+// A relative report path means "next to the manifest", not "wherever pghaul was started".
+std::string beside_manifest(const std::string& manifest_path, const std::string& file) {
+    std::filesystem::path p(file);
+    if (p.is_absolute()) return file;
+    return (std::filesystem::path(manifest_path).parent_path() / p).lexically_normal().string();
+}
+
+// Collects problems while the document is walked; the getters report a
+// missing key or a wrong type themselves and return nothing in that case.
+// No getter quotes a conninfo or password_command value: either may hold a secret.
+class checker {
+public:
+    explicit checker(std::string path) : path_(std::move(path)) {}
+
+    const std::string& path() const { return path_; }
+
+    void add(const toml::source_region& at, std::string text) {
+        problems_.push_back({at.begin.line, at.begin.column, std::move(text)});
+    }
+
+    void wrong_type(const toml::node& n, std::string_view full_key, std::string_view expected) {
+        add(n.source(),
+            in_quotes(full_key) + " must be " + std::string(expected) + ", not " + type_name(n.type()));
+    }
+
+    void check_keys(const toml::table& t, std::string_view prefix,
+                    std::initializer_list<std::string_view> known) {
+        for (const auto& [key, value] : t) {
+            if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
+            std::string text = "unknown key " + in_quotes(join(prefix, key.str()));
+            std::string_view best;
+            std::size_t best_distance = 3;  // more than two edits is another word, not a typo
+            for (std::string_view name : known) {
+                std::size_t d = edit_distance(key.str(), name);
+                if (d < best_distance && d < key.str().size()) best = name, best_distance = d;
+            }
+            if (!best.empty()) text += " (did you mean " + in_quotes(best) + "?)";
+            add(key.source(), std::move(text));
+        }
+    }
+
+    // The node at key as T (std::string, bool, std::int64_t, toml::array, toml::table),
+    // or null after reporting a missing required key or a wrong type.
+    template <typename T>
+    auto typed(const toml::table& t, std::string_view key, std::string_view prefix, bool required,
+               std::string_view expected) -> decltype(t.get(key)->template as<T>()) {
+        const toml::node* n = t.get(key);
+        if (!n) {
+            if (required) add(t.source(), "missing key " + in_quotes(join(prefix, key)));
+            return nullptr;
+        }
+        auto* v = n->template as<T>();
+        if (!v) wrong_type(*n, join(prefix, key), expected);
+        return v;
+    }
+
+    // A non-empty string.
+    std::optional<std::string> string(const toml::table& t, std::string_view key, std::string_view prefix,
+                                      bool required) {
+        auto* v = typed<std::string>(t, key, prefix, required, "a string");
+        if (!v) return std::nullopt;
+        if (v->get().empty()) {
+            add(v->source(), in_quotes(join(prefix, key)) + " must not be empty");
+            return std::nullopt;
+        }
+        return v->get();
+    }
+
+    std::optional<bool> boolean(const toml::table& t, std::string_view key, std::string_view prefix) {
+        auto* v = typed<bool>(t, key, prefix, false, "true or false");
+        return v ? std::optional(v->get()) : std::nullopt;
+    }
+
+    std::optional<int> jobs(const toml::table& t, std::string_view prefix) {
+        auto* v = typed<std::int64_t>(t, "jobs", prefix, false, "an integer");
+        if (!v) return std::nullopt;
+        if (v->get() < 1 || v->get() > max_jobs) {
+            add(v->source(), in_quotes(join(prefix, "jobs")) + " must be from 1 to " +
+                                 std::to_string(max_jobs) + ", not " + std::to_string(v->get()));
+            return std::nullopt;
+        }
+        return static_cast<int>(v->get());
+    }
+
+    template <typename E>
+    std::optional<E> choice(const toml::table& t, std::string_view key, std::string_view prefix,
+                            std::initializer_list<std::pair<std::string_view, E>> options) {
+        auto s = string(t, key, prefix, false);
+        if (!s) return std::nullopt;
+        std::string names;
+        for (const auto& [name, value] : options) {
+            if (name == *s) return value;
+            names += (names.empty() ? "" : ", ") + in_quotes(name);
+        }
+        add(t.get(key)->source(),
+            in_quotes(join(prefix, key)) + " must be one of " + names + ", not " + in_quotes(*s));
+        return std::nullopt;
+    }
+
+    std::optional<conninfo> conninfo_at(const toml::table& t, std::string_view prefix) {
+        auto text = string(t, "conninfo", prefix, true);
+        if (!text) return std::nullopt;
+        try {
+            return conninfo::parse(*text, join(prefix, "conninfo"));
+        } catch (const error& e) {
+            add(t.get("conninfo")->source(), e.what());  // conninfo::parse redacts its message
+            return std::nullopt;
+        }
+    }
+
+    // An argv; its elements are never quoted back, since one may be a secret.
+    std::vector<std::string> argv(const toml::table& t, std::string_view prefix) {
+        std::string full = join(prefix, "password_command");
+        auto* a = typed<toml::array>(t, "password_command", prefix, false,
+                                     "an array of strings (argv, run without a shell)");
+        if (!a) return {};
+        if (a->empty()) {
+            add(a->source(), in_quotes(full) + " must not be empty; leave it out instead");
+            return {};
+        }
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < a->size(); ++i) {
+            const toml::node& e = *a->get(i);
+            std::string item = full + "[" + std::to_string(i) + "]";
+            if (!e.is_string())
+                wrong_type(e, item, "a string");
+            else if (e.as_string()->get().empty())
+                add(e.source(), in_quotes(item) + " must not be empty");
+            else
+                out.push_back(e.as_string()->get());
+        }
+        return out;
+    }
+
+    std::map<std::string, std::string> role_map(const toml::table& t, std::string_view prefix) {
+        std::string full = join(prefix, "role_map");
+        auto* m =
+            typed<toml::table>(t, "role_map", prefix, false, "a table of source_role = \"target_role\"");
+        if (!m) return {};
+        std::map<std::string, std::string> out;
+        for (const auto& [key, value] : *m) {
+            std::string item = join(full, key.str());
+            if (key.str().empty())
+                add(key.source(), in_quotes(full) + " has an empty source role name");
+            else if (!value.is_string())
+                wrong_type(value, item, "a string (the target role)");
+            else if (value.as_string()->get().empty())
+                add(value.source(), in_quotes(item) + " must not be empty");
+            else
+                out.emplace(key.str(), value.as_string()->get());
+        }
+        return out;
+    }
+
+    // One error listing every problem, in the order they appear in the file.
+    void throw_if_any() const {
+        if (problems_.empty()) return;
+        auto sorted = problems_;
+        std::stable_sort(sorted.begin(), sorted.end(), [](const problem& a, const problem& b) {
+            return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+        });
+        std::string msg = path_ + ": " + std::to_string(sorted.size()) +
+                          (sorted.size() == 1 ? " problem" : " problems") + " in the manifest";
+        for (const auto& p : sorted) {
+            msg += "\n  " + path_;
+            if (p.line > 0) msg += ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
+            msg += ": " + p.text;
+        }
+        throw error(exit_code::usage, std::move(msg));
+    }
+
+private:
+    struct problem {
+        toml::source_index line, column;  // line 0: the file as a whole
+        std::string text;
+    };
+    std::string path_;
+    std::vector<problem> problems_;
+};
+
+void read_target(checker& c, const toml::table& root, engine::run_config& cfg) {
+    if (!root.contains("target"))
+        return c.add({}, "missing table [target] (the server the databases are copied to)");
+    auto* t = c.typed<toml::table>(root, "target", "", true, "a table");
+    if (!t) return;
+    c.check_keys(*t, "target", {"conninfo", "password_command", "maintenance_db"});
+    if (auto ci = c.conninfo_at(*t, "target")) {
+        // Kept as written: the engine swaps in each target_db itself.
+        if (auto db = ci->dbname(); db && !db->empty()) cfg.maintenance_db = *db;
+        cfg.target.ci = std::move(*ci);
+    }
+    cfg.target.password_command = c.argv(*t, "target");
+    if (auto db = c.string(*t, "maintenance_db", "target", false)) cfg.maintenance_db = *db;
+}
+
+void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
+    auto* t = c.typed<toml::table>(root, "run", "", false, "a table");
+    if (!t) return;
+    c.check_keys(*t, "run", {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump"});
+    if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
+    using engine::missing_roles_mode;
+    using engine::on_existing;
+    if (auto e = c.choice<on_existing>(
+            *t, "on_existing", "run",
+            {{"fail", on_existing::fail}, {"replace", on_existing::replace}, {"skip", on_existing::skip}}))
+        cfg.existing = *e;
+    if (auto m = c.choice<missing_roles_mode>(*t, "missing_roles", "run",
+                                              {{"fail", missing_roles_mode::fail},
+                                               {"create", missing_roles_mode::create},
+                                               {"owner", missing_roles_mode::owner}}))
+        cfg.missing_roles = *m;
+    if (auto r = c.string(*t, "report", "run", false)) cfg.report_path = beside_manifest(c.path(), *r);
+    if (auto b = c.boolean(*t, "no_privileges", "run")) cfg.no_privileges = *b;
+    if (auto p = c.string(*t, "pg_dump", "run", false)) cfg.pg_dump = *p;
+}
+
+void check_target_db(checker& c, const toml::node& at, const std::string& full, const std::string& db,
+                     const std::string& maintenance_db) {
+    if (db.size() > max_name_bytes)
+        c.add(at.source(), in_quotes(full) + " is " + std::to_string(db.size()) +
+                               " bytes long; PostgreSQL database names hold at most 63");
+    else if (db == "template0" || db == "template1")
+        c.add(at.source(), in_quotes(full) + " cannot be the template database " + in_quotes(db));
+    else if (db == maintenance_db)
+        c.add(at.source(), in_quotes(full) + " cannot be the maintenance database " + in_quotes(db) +
+                               ", which pghaul connects to in order to create the others");
+}
+
+engine::source_config read_source(checker& c, const toml::table& t, const std::string& prefix,
+                                  const std::string& maintenance_db) {
+    c.check_keys(t, prefix, {"name", "conninfo", "password_command", "target_db", "jobs", "role_map"});
+    engine::source_config s;
+    s.origin = c.path() + ":" + std::to_string(t.source().begin.line);
+    if (auto name = c.string(t, "name", prefix, true)) {
+        if (valid_source_name(*name))
+            s.name = *name;
+        else
+            c.add(t.get("name")->source(), in_quotes(prefix + ".name") +
+                                               " may hold only letters, digits, '-', '_' and '.', not " +
+                                               in_quotes(*name));
+    }
+    if (auto ci = c.conninfo_at(t, prefix)) s.endpoint.ci = std::move(*ci);
+    s.endpoint.password_command = c.argv(t, prefix);
+    if (auto db = c.string(t, "target_db", prefix, true)) {
+        check_target_db(c, *t.get("target_db"), prefix + ".target_db", *db, maintenance_db);
+        s.target_db = *db;
+    }
+    if (auto j = c.jobs(t, prefix)) s.jobs = *j;
+    s.role_map = c.role_map(t, prefix);
+    return s;
+}
+
+void read_sources(checker& c, const toml::table& root, engine::run_config& cfg) {
+    const char* none = "no [[source]] sections: the manifest needs at least one";
+    if (!root.contains("source")) return c.add({}, none);
+    auto* a = c.typed<toml::array>(root, "source", "", true, "an array of tables ([[source]] sections)");
+    if (!a) return;
+    if (a->empty()) return c.add(a->source(), none);
+
+    // value -> "<source> (line N)" of the first source that used it
+    std::map<std::string, std::string> names, target_dbs;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        const toml::node& e = *a->get(i);
+        std::string prefix = "source[" + std::to_string(i) + "]";
+        const toml::table* t = e.as_table();
+        if (!t) {
+            c.wrong_type(e, prefix, "a table");
+            continue;
+        }
+        engine::source_config s = read_source(c, *t, prefix, cfg.maintenance_db);
+        std::string line = " (line " + std::to_string(t->source().begin.line) + ")";
+        if (!s.name.empty()) {
+            auto [it, fresh] = names.try_emplace(s.name, prefix + line);
+            if (!fresh)
+                c.add(t->get("name")->source(), "source name " + in_quotes(s.name) + " is used twice: by " +
+                                                    it->second + " and " + prefix + line);
+        }
+        if (!s.target_db.empty()) {
+            std::string label = (s.name.empty() ? prefix : in_quotes(s.name)) + line;
+            auto [it, fresh] = target_dbs.try_emplace(s.target_db, label);
+            if (!fresh)
+                c.add(t->get("target_db")->source(), "sources " + it->second + " and " + label +
+                                                         " both have target_db " + in_quotes(s.target_db) +
+                                                         "; each needs a database of its own");
+        }
+        cfg.sources.push_back(std::move(s));
+    }
+}
+
+struct file_closer {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+}  // namespace
+
+engine::run_config parse_manifest(std::string_view text, const std::string& path_for_messages) {
+    toml::table root;
+    try {
+        root = toml::parse(text, std::string_view(path_for_messages));
+    } catch (const toml::parse_error& e) {
+        // toml++ describes the syntax, quoting at most a character of the text.
+        const auto& at = e.source().begin;
+        throw error(exit_code::usage, path_for_messages + ":" + std::to_string(at.line) + ":" +
+                                          std::to_string(at.column) +
+                                          ": invalid TOML: " + std::string(e.description()));
+    }
+    checker c(path_for_messages);
+    engine::run_config cfg;
+    c.check_keys(root, "", {"target", "run", "source"});
+    read_target(c, root, cfg);  // first: maintenance_db is checked against each target_db
+    read_run(c, root, cfg);
+    read_sources(c, root, cfg);
+    c.throw_if_any();
+    return cfg;
+}
+
+engine::run_config load_manifest(const std::string& path) {
+    std::unique_ptr<std::FILE, file_closer> f(std::fopen(path.c_str(), "rb"));
+    if (!f)
+        throw error(exit_code::usage,
+                    "cannot open manifest " + in_quotes(path) + ": " + std::strerror(errno));
+    std::string text;
+    char buf[65536];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, f.get())) text.append(buf, n);
+    // A directory opens fine on Linux and fails only here, with EISDIR.
+    if (std::ferror(f.get()))
+        throw error(exit_code::usage,
+                    "cannot read manifest " + in_quotes(path) + ": " + std::strerror(errno));
+    return parse_manifest(text, path);
+}
+
+}  // namespace pghaul::cli

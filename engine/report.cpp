@@ -1,0 +1,90 @@
+// Report rendering from the jobs' outcomes.
+#include "engine/report.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/plan.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+const char* status_name(source_status s) {
+    switch (s) {
+        case source_status::done:
+            return "done";
+        case source_status::skipped:
+            return "skipped";
+        case source_status::failed:
+            return "failed";
+        default:
+            return "pending";
+    }
+}
+
+double secs(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+    if (a.time_since_epoch().count() == 0 || b.time_since_epoch().count() == 0) return 0;
+    return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
+                       const std::string& target_endpoint, double seconds, const nlohmann::json& roles) {
+    run_report out;
+    out.json = {{"target", target_endpoint},
+                {"seconds", seconds},
+                {"roles", roles},
+                {"sources", nlohmann::json::array()}};
+    out.table = fmt::format("{:<20} {:<20} {:>7} {:>12} {:>10} {:>8} {:>8}  {:<8} {}\n", "source",
+                            "target db", "tables", "rows", "size", "time s", "MB/s", "result", "verified");
+    for (auto& jp : jobs) {
+        auto& j = *jp;
+        std::lock_guard lk(j.mu());
+        std::uint64_t rows = 0, bytes = j.large_object_bytes;
+        nlohmann::json tables = nlohmann::json::array();
+        for (auto& t : j.catalog().tables) {
+            auto it = j.results.find(t.oid);
+            if (it == j.results.end()) continue;
+            rows += it->second.rows;
+            bytes += it->second.bytes;
+            tables.push_back({{"name", t.display()},
+                              {"rows", it->second.rows},
+                              {"bytes", it->second.bytes},
+                              {"seconds", it->second.seconds},
+                              {"format", t.binary() ? "binary" : "text"}});
+        }
+        double took = secs(j.started, j.ended);
+        double mbs = took > 0 ? static_cast<double>(bytes) / (1024.0 * 1024.0) / took : 0;
+        bool verified = j.status == source_status::done;
+        nlohmann::json src = {{"name", j.name()},
+                              {"source", j.config().endpoint.ci.endpoint()},
+                              {"target_db", j.target_db()},
+                              {"status", status_name(j.status)},
+                              {"tables", j.results.size()},
+                              {"tables_planned", j.catalog().tables.size()},
+                              {"rows", rows},
+                              {"bytes", bytes},
+                              {"indexes", j.indexes_built},
+                              {"sequences", j.catalog().sequences.size()},
+                              {"large_objects", j.catalog().large_objects.size()},
+                              {"seconds", took},
+                              {"mb_per_s", mbs},
+                              {"verified", verified},
+                              {"snapshot_released_after_s", secs(j.started, j.snapshot_released)},
+                              {"warnings", j.warnings},
+                              {"table_details", tables}};
+        if (j.failure)
+            src["error"] = {{"code", static_cast<int>(j.failure->code())},
+                            {"message", j.failure->what()},
+                            {"hint", j.failure->hint()},
+                            {"sqlstate", j.failure->sqlstate()}};
+        out.json["sources"].push_back(src);
+        out.table +=
+            fmt::format("{:<20} {:<20} {:>7} {:>12} {:>10} {:>8.1f} {:>8.1f}  {:<8} {}\n", j.name(),
+                        j.target_db(), j.results.size(), rows, format_bytes(static_cast<std::int64_t>(bytes)),
+                        took, mbs, status_name(j.status), verified ? "rows match" : "-");
+    }
+    return out;
+}
+
+}  // namespace pghaul::engine

@@ -1,0 +1,50 @@
+// What `pghaul run` is asked to do: one target, many sources, read from a
+// manifest (cli/manifest.cpp) or built from `pghaul copy`'s flags.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "protocol/conninfo.hpp"
+
+namespace pghaul::engine {
+
+enum class on_existing { fail, replace, skip };
+
+// What to do with roles the sources reference and the target lacks.
+enum class missing_roles_mode {
+    fail,    // list them all and stop before writing anything
+    create,  // create them NOLOGIN on the target, memberships preserved
+    owner,   // objects owned by the target login (pg_dump --no-owner); grants to them skipped
+};
+
+struct endpoint_config {
+    conninfo ci;
+    // argv run without a shell; stdout is the password, or a JSON secret with
+    // "password" and optionally "username", "host", "port", "dbname".
+    std::vector<std::string> password_command;
+};
+
+struct source_config {
+    std::string name;  // label in logs and the report
+    endpoint_config endpoint;
+    std::string target_db;  // the new database on the target
+    int jobs = 0;           // at most this many connections to this source (0: no own cap)
+    std::map<std::string, std::string> role_map;  // source role -> target role
+    std::string origin;                           // "file:line" of the manifest entry, for messages
+};
+
+struct run_config {
+    endpoint_config target;  // its dbname, if any, is the maintenance database
+    std::string maintenance_db = "postgres";
+    int jobs = 4;  // connections pghaul may use on the target in total
+    on_existing existing = on_existing::fail;
+    missing_roles_mode missing_roles = missing_roles_mode::fail;
+    bool no_privileges = false;
+    std::string report_path;  // JSON report; empty: none
+    std::string pg_dump = "pg_dump";
+    std::vector<source_config> sources;
+};
+
+}  // namespace pghaul::engine

@@ -1,0 +1,133 @@
+// The run: preflight all sources (read-only), settle roles and extensions,
+// then hand every source that is still good to the one scheduler.
+#include "engine/run_job.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "engine/credentials.hpp"
+#include "engine/plan.hpp"
+#include "engine/report.hpp"
+#include "engine/roles.hpp"
+#include "engine/scheduler.hpp"
+#include "engine/source_job.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+// The copy rate a dry run's estimate assumes: measured 200-220 MB/s with
+// --jobs 2 on the 2-core development VM (bench/README.md); real servers differ.
+constexpr double assumed_mb_per_s = 150.0;
+
+std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, const nlohmann::json& roles,
+                         const std::string& target, const run_config& cfg) {
+    std::string out = fmt::format("plan: {} source(s) into {} with {} connections on the target\n",
+                                  jobs.size(), target, cfg.jobs);
+    std::int64_t total = 0;
+    for (auto& jp : jobs) {
+        auto& j = *jp;
+        const auto& cat = j.catalog();
+        out += fmt::format("\n[{}] {} -> new database \"{}\"\n", j.name(), j.config().endpoint.ci.endpoint(),
+                           j.target_db());
+        if (j.status == source_status::skipped) {
+            out += "  skipped: the target database exists (on_existing skip)\n";
+            continue;
+        }
+        if (j.failure) out += "  WILL FAIL: " + std::string(j.failure->what()) + "\n";
+        if (j.failure && j.failure->hint().size()) out += "  HINT: " + j.failure->hint() + "\n";
+        if (cat.tables.empty() && j.failure) continue;
+        total += cat.database.bytes;
+        out += fmt::format(
+            "  {} in {} tables, {} sequences, {} large objects; estimated {:.0f} s at {:.0f} MB/s\n",
+            format_bytes(cat.database.bytes), cat.tables.size(), cat.sequences.size(),
+            cat.large_objects.size(), static_cast<double>(cat.database.bytes) / 1048576.0 / assumed_mb_per_s,
+            assumed_mb_per_s);
+        out += "  largest tables:";
+        for (std::size_t i = 0; i < std::min<std::size_t>(5, cat.tables.size()); ++i)
+            out += fmt::format(" {} ({})", cat.tables[i].display(), format_bytes(cat.tables[i].bytes));
+        out += "\n";
+        for (auto& t : cat.tables)
+            if (!t.binary()) out += "  text format: " + t.display() + " (" + t.text_reason + ")\n";
+        if (!cat.extensions.empty()) {
+            out += "  extensions:";
+            for (auto& [n, v] : cat.extensions) out += " " + n + " " + v;
+            out += "\n";
+        }
+        for (auto& [from, to] : j.config().role_map) out += "  role map: " + from + " -> " + to + "\n";
+        if (roles["missing"].contains(j.name()))
+            out += "  roles missing on the target: " + roles["missing"][j.name()].dump() + "\n";
+        for (auto& w : j.warnings) out += "  warning: " + w + "\n";
+    }
+    if (!roles["to_create"].empty())
+        out += "\nroles to create (NOLOGIN): " + roles["to_create"].dump() + "\n";
+    for (auto& s : roles["shared"])
+        out += "shared role: " + s["role"].get<std::string>() + " is used by " + s["sources"].dump() + "\n";
+    out += fmt::format("\ntotal {}; estimated {:.0f} s\n", format_bytes(total),
+                       static_cast<double>(total) / 1048576.0 / assumed_mb_per_s);
+    return out;
+}
+
+}  // namespace
+
+run_result run(const run_config& cfg, bool dry_run) {
+    auto t0 = std::chrono::steady_clock::now();
+    run_result res;
+    conninfo server = resolve_credentials(cfg.target, "the target").with_dbname(cfg.maintenance_db);
+    auto maint = pg::connection::open(server, "pghaul/admin", exit_code::target);
+    if (!maint.exec("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user")
+             .boolean(0, 0))
+        throw error(exit_code::preflight,
+                    "the target login on " + maint.endpoint() + " may not create databases",
+                    "ALTER ROLE <login> CREATEDB, or ask the server's administrator");
+
+    std::vector<std::unique_ptr<source_job>> jobs;
+    for (auto& s : cfg.sources) jobs.push_back(std::make_unique<source_job>(s, cfg, server));
+    for (auto& j : jobs) {
+        try {
+            if (!j->preflight(maint)) j->status = source_status::skipped;
+        } catch (const error& e) {
+            j->fail(e);
+        }
+    }
+    check_extensions(jobs, maint);
+    auto roles = settle_roles(jobs, maint, cfg, dry_run);
+
+    if (dry_run) {
+        res.plan = dry_run_plan(jobs, roles, maint.endpoint(), cfg);
+    } else {
+        const bool many = cfg.sources.size() > 1;
+        std::vector<source_job*> ready;
+        for (auto& j : jobs) {
+            if (j->status == source_status::pending)
+                ready.push_back(j.get());
+            else if (j->failure && many)
+                spdlog::error("[{}] {}{}", j->name(), j->failure->what(),
+                              j->failure->hint().empty() ? "" : "\nHINT: " + j->failure->hint());
+        }
+        run_scheduler(ready, cfg.jobs, many);
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    auto report = make_report(jobs, maint.endpoint(), seconds, roles);
+    res.summary = report.table;
+    res.report = std::move(report.json);
+    std::uint64_t rows = 0, bytes = 0, tables = 0;
+    for (auto& s : res.report["sources"]) {
+        rows += s["rows"].get<std::uint64_t>();
+        bytes += s["bytes"].get<std::uint64_t>();
+        tables += s["tables"].get<std::uint64_t>();
+    }
+    res.summary_line = fmt::format("{} tables, {} rows, {} in {:.1f} s ({:.1f} MB/s)", tables, rows,
+                                   format_bytes(static_cast<std::int64_t>(bytes)), seconds,
+                                   seconds > 0 ? static_cast<double>(bytes) / 1048576.0 / seconds : 0.0);
+    for (auto& j : jobs)
+        if (j->failure) res.failures.push_back(*j->failure);
+    if (!res.failures.empty())
+        res.code = cfg.sources.size() == 1 ? res.failures.front().code() : exit_code::partial;
+    res.report["exit_code"] = static_cast<int>(res.code);
+    return res;
+}
+
+}  // namespace pghaul::engine

@@ -1,0 +1,261 @@
+// The worker pool. Each worker holds at most one target connection and one
+// source reader at a time, so open connections stay within the budgets.
+#include "engine/scheduler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "engine/schema.hpp"
+#include "engine/snapshot.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+struct task {
+    enum class kind { index, finish, prepare, data } k;
+    source_job* job;
+    const table_info* table = nullptr;
+};
+
+// Per-source progress the queue needs.
+struct source_track {
+    int cap = 0;                  // reader connections allowed (0: unlimited)
+    int readers = 0;              // reader connections open
+    int running = 0;              // tasks of this source running now
+    std::size_t outstanding = 0;  // tables not yet loaded and indexed
+    bool failed = false;
+};
+
+struct worker {
+    std::optional<pg::connection> target;
+    std::string target_db;
+    std::optional<pg::connection> reader;
+    source_job* reader_job = nullptr;
+    source_job* current = nullptr;  // the job of the task running now
+};
+
+class pool {
+public:
+    pool(std::vector<source_job*> jobs, int workers, bool log_failures)
+        : workers_(static_cast<std::size_t>(workers)), log_failures_(log_failures) {
+        for (auto* j : jobs) {
+            track_[j].cap = j->config().jobs;
+            queue_.push_back({task::kind::prepare, j});
+        }
+    }
+
+    void run() {
+        std::vector<std::jthread> threads;
+        for (auto& w : workers_) threads.emplace_back([this, &w] { work(w); });
+    }
+
+private:
+    // The best runnable task for this worker, or nullopt when all is done.
+    std::optional<task> next(worker& w) {
+        std::unique_lock lk(m_);
+        for (;;) {
+            if (auto t = pick(w)) {
+                ++track_[t->job].running;
+                w.current = t->job;
+                return t;
+            }
+            if (queue_.empty() && running_total() == 0) return std::nullopt;
+            // Waiting: give the reader back so another worker may use the slot.
+            drop_reader(w);
+            cv_.wait(lk);
+        }
+    }
+
+    int running_total() {
+        int n = 0;
+        for (auto& [j, t] : track_) n += t.running;
+        return n;
+    }
+
+    std::optional<task> pick(worker& w) {
+        auto rank = [](const task& t) { return static_cast<int>(t.k); };
+        std::optional<std::size_t> best;
+        for (std::size_t i = 0; i < queue_.size(); ++i) {
+            auto& t = queue_[i];
+            if (t.k == task::kind::data) {
+                auto& tr = track_[t.job];
+                bool has_reader = w.reader && w.reader_job == t.job;
+                if (tr.cap > 0 && !has_reader && tr.readers >= tr.cap) continue;
+            }
+            if (!best) {
+                best = i;
+                continue;
+            }
+            auto& b = queue_[*best];
+            if (rank(t) < rank(b) ||
+                (rank(t) == rank(b) && t.k == task::kind::data && t.table->bytes > b.table->bytes))
+                best = i;
+        }
+        if (!best) return std::nullopt;
+        task t = queue_[*best];
+        queue_.erase(queue_.begin() + static_cast<long>(*best));
+        return t;
+    }
+
+    void drop_reader(worker& w) {  // under m_
+        if (w.reader_job) --track_[w.reader_job].readers;
+        w.reader.reset();
+        w.reader_job = nullptr;
+    }
+
+    void close_target(worker& w) {
+        std::lock_guard lk(m_);  // fail() may be cancelling through it
+        w.target.reset();
+        w.target_db.clear();
+    }
+
+    // Connections for the task, opened outside the lock.
+    pg::connection& target_for(worker& w, source_job& j) {
+        if (!w.target || w.target_db != j.target_db()) {
+            close_target(w);
+            auto c = open_ddl_connection(j.target_conninfo(), j.schema().preamble, "pghaul/worker");
+            std::lock_guard lk(m_);
+            w.target.emplace(std::move(c));
+            w.target_db = j.target_db();
+        }
+        return *w.target;
+    }
+
+    pg::connection& reader_for(worker& w, source_job& j) {
+        if (w.reader && w.reader_job == &j) return *w.reader;
+        {
+            std::lock_guard lk(m_);
+            drop_reader(w);
+            ++track_[&j].readers;  // counted before it opens, so the cap holds
+            w.reader_job = &j;
+        }
+        auto c = pg::connection::open(j.source_conninfo(), "pghaul/reader", exit_code::source);
+        import_snapshot(c, j.snapshot_id());
+        std::lock_guard lk(m_);
+        w.reader.emplace(std::move(c));
+        return *w.reader;
+    }
+
+    void execute(worker& w, const task& t) {
+        auto& j = *t.job;
+        switch (t.k) {
+            case task::kind::prepare: {
+                close_target(w);  // prepare opens its own: stay within the budget
+                j.prepare();
+                std::lock_guard lk(m_);
+                auto& tr = track_[&j];
+                tr.outstanding = j.catalog().tables.size();
+                for (auto& table : j.catalog().tables) queue_.push_back({task::kind::data, &j, &table});
+                if (tr.outstanding == 0) queue_.push_back({task::kind::finish, &j});
+                break;
+            }
+            case task::kind::data: {
+                auto& reader = reader_for(w, j);
+                auto& writer = target_for(w, j);
+                j.copy(reader, writer, *t.table);
+                bool has_indexes = j.schema().per_table.count(t.table->oid) > 0;
+                std::lock_guard lk(m_);
+                if (has_indexes)
+                    queue_.push_back({task::kind::index, &j, t.table});
+                else
+                    table_done(j);
+                break;
+            }
+            case task::kind::index: {
+                j.build_indexes(target_for(w, j), *t.table);
+                std::lock_guard lk(m_);
+                table_done(j);
+                break;
+            }
+            case task::kind::finish:
+                close_target(w);
+                j.finish();
+                break;
+        }
+    }
+
+    void table_done(source_job& j) {  // under m_
+        if (--track_[&j].outstanding == 0) queue_.push_back({task::kind::finish, &j});
+    }
+
+    void work(worker& w) {
+        while (auto t = next(w)) {
+            bool ok = true;
+            try {
+                execute(w, *t);
+            } catch (const error& e) {
+                ok = false;
+                fail(*t->job, e);
+            } catch (const std::exception& e) {
+                ok = false;
+                fail(*t->job, error(exit_code::internal, e.what()));
+            }
+            if (!ok) {
+                // This worker's connections may be mid-statement or in an aborted transaction.
+                close_target(w);
+                std::lock_guard lk(m_);
+                drop_reader(w);
+            }
+            finish_task(w, *t->job);
+        }
+        close_target(w);
+        std::lock_guard lk(m_);
+        drop_reader(w);
+    }
+
+    void fail(source_job& j, const error& e) {
+        if (log_failures_)
+            spdlog::error("[{}] {}{}", j.name(), e.what(), e.hint().empty() ? "" : "\nHINT: " + e.hint());
+        j.fail(e);
+        std::lock_guard lk(m_);
+        auto& tr = track_[&j];
+        if (tr.failed) return;
+        tr.failed = true;
+        // Its queued steps go; its running ones are cancelled.
+        std::erase_if(queue_, [&](const task& t) { return t.job == &j; });
+        for (auto& w : workers_) {
+            if (w.current != &j) continue;
+            if (w.reader) w.reader->request_cancel();
+            if (w.target) w.target->request_cancel();
+        }
+    }
+
+    void finish_task(worker& w, source_job& j) {
+        bool clean = false;
+        {
+            std::lock_guard lk(m_);
+            w.current = nullptr;
+            auto& tr = track_[&j];
+            --tr.running;
+            if (w.reader_job == &j && tr.failed) drop_reader(w);
+            clean = tr.failed && tr.running == 0 && !std::exchange(cleaned_[&j], true);
+            cv_.notify_all();
+        }
+        if (clean) j.clean_up();
+    }
+
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::deque<task> queue_;
+    std::map<source_job*, source_track> track_;
+    std::map<source_job*, bool> cleaned_;
+    std::vector<worker> workers_;
+    bool log_failures_;
+};
+
+}  // namespace
+
+void run_scheduler(std::vector<source_job*> jobs, int workers, bool log_failures) {
+    if (jobs.empty()) return;
+    pool p(std::move(jobs), std::max(1, workers), log_failures);
+    p.run();
+}
+
+}  // namespace pghaul::engine

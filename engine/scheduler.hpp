@@ -1,0 +1,20 @@
+// One scheduler for the whole run: every source's steps and tables in one
+// queue, worked by `jobs` workers (the target connection budget). Index builds
+// first (their table just landed), then finishing and preparing sources, then
+// tables largest first across all sources, each source within its own
+// connection cap. A failed step fails only its source.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/source_job.hpp"
+
+namespace pghaul::engine {
+
+// Runs every job that passed preflight to done or failed. With `log_failures`
+// a source's failure is logged as it happens (a long multi-source run);
+// otherwise the caller reports it once at the end.
+void run_scheduler(std::vector<source_job*> jobs, int workers, bool log_failures);
+
+}  // namespace pghaul::engine

@@ -1,0 +1,286 @@
+// The steps of one source's copy. Everything that can be checked is checked in
+// preflight, before the target is written; once the new database exists, any
+// failure drops it again, so a half-done copy never looks complete.
+#include "engine/source_job.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "engine/credentials.hpp"
+#include "engine/large_objects.hpp"
+#include "engine/plan.hpp"
+#include "engine/schema.hpp"
+#include "engine/table_copy.hpp"
+#include "protocol/role_map.hpp"
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+double since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string mapped(const std::map<std::string, std::string>& m, const std::string& role) {
+    auto it = m.find(role);
+    return it == m.end() ? role : it->second;
+}
+
+void check_versions(pg::connection& source, pg::connection& maint, const std::string& pg_dump) {
+    int src_major = source.server_version() / 10000;
+    int tgt_major = maint.server_version() / 10000;
+    int dump_major = pg_dump_major(pg_dump);
+    if (dump_major < src_major)
+        throw error(
+            exit_code::preflight,
+            "pg_dump " + std::to_string(dump_major) + " is older than the source server (" +
+                std::to_string(src_major) + ")",
+            "install postgresql-client-" + std::to_string(src_major) + " or newer, or pass --pg-dump PATH");
+    if (tgt_major < src_major)
+        throw error(exit_code::preflight,
+                    "the target server (" + std::to_string(tgt_major) + ") is older than the source (" +
+                        std::to_string(src_major) + ")",
+                    "copy into a server of the same or a newer major version");
+}
+
+bool database_exists(pg::connection& maint, const std::string& name) {
+    return maint
+               .exec_params("SELECT FROM pg_database WHERE datname = $1", {name},
+                            "checking the target database")
+               .rows() > 0;
+}
+
+void drop_database(pg::connection& maint, const std::string& name) {
+    maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name) + " WITH (FORCE)",
+               "dropping database \"" + name + "\"");
+}
+
+// pg_dump writes each database-level statement on its own line(s), ending in ';'.
+std::vector<std::string> split_statements(const std::string& sql) {
+    std::vector<std::string> out;
+    std::string cur;
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        auto end = sql.find('\n', pos);
+        if (end == std::string::npos) end = sql.size();
+        cur.append(sql, pos, end - pos + 1);
+        pos = end + 1;
+        auto last = cur.find_last_not_of(" \n");
+        if (last != std::string::npos && cur[last] == ';') {
+            out.push_back(cur);
+            cur.clear();
+        }
+    }
+    if (cur.find_first_not_of(" \n") != std::string::npos) out.push_back(cur);
+    return out;
+}
+
+void map_entries(std::vector<dump_entry>& entries, const std::map<std::string, std::string>& role_map) {
+    for (auto& e : entries) e.sql = map_roles(e.type, e.sql, role_map);
+}
+
+}  // namespace
+
+source_job::source_job(source_config cfg, const run_config& run, conninfo target_server)
+    : cfg_(std::move(cfg)), run_(run), server_(std::move(target_server)) {
+    schema_opt_.pg_dump = run.pg_dump;
+    schema_opt_.no_owner = run.missing_roles == missing_roles_mode::owner;
+    schema_opt_.no_privileges = run.no_privileges;
+    target_ = server_.with_dbname(cfg_.target_db);
+}
+
+void source_job::fail(const error& e) {
+    std::lock_guard lk(mu_);
+    if (!failure) failure = e;
+    status = source_status::failed;
+}
+
+void source_job::warn(std::string message) {
+    spdlog::warn("[{}] {}", cfg_.name, message);
+    std::lock_guard lk(mu_);
+    warnings.push_back(std::move(message));
+}
+
+bool source_job::preflight(pg::connection& maint) {
+    started = std::chrono::steady_clock::now();
+    source_ = resolve_credentials(cfg_.endpoint, "source \"" + cfg_.name + "\"");
+    holder_ = std::make_unique<snapshot_holder>(
+        pg::connection::open(source_, "pghaul/snapshot", exit_code::source));
+    check_versions(holder_->connection(), maint, run_.pg_dump);
+    cat_ = read_catalog(holder_->connection(), maint.server_version());
+    lock_tables(holder_->connection(), cat_);
+    spdlog::info("[{}] source {}: {} tables, {}, snapshot {}", cfg_.name, holder_->connection().endpoint(),
+                 cat_.tables.size(), format_bytes(cat_.database.bytes), holder_->id());
+
+    target_existed_ = database_exists(maint, cfg_.target_db);
+    if (target_existed_ && run_.existing == on_existing::skip) {
+        spdlog::info("[{}] target database \"{}\" exists: skipped (on_existing skip)", cfg_.name,
+                     cfg_.target_db);
+        holder_.reset();
+        return false;
+    }
+    if (target_existed_ && run_.existing == on_existing::fail)
+        throw error(exit_code::preflight,
+                    "target database \"" + cfg_.target_db + "\" already exists on " + maint.endpoint(),
+                    "choose another name, or use --on-existing replace (drops it) or --on-existing skip");
+    return true;
+}
+
+std::vector<std::string> source_job::needed_owner_roles() const {
+    std::vector<std::string> out;
+    if (schema_opt_.no_owner) return out;
+    for (auto& r : cat_.owner_roles) out.push_back(mapped(cfg_.role_map, r));
+    return out;
+}
+
+std::vector<std::string> source_job::needed_grant_roles() const {
+    std::vector<std::string> out;
+    if (schema_opt_.no_privileges) return out;
+    for (auto& r : cat_.grant_roles) out.push_back(mapped(cfg_.role_map, r));
+    return out;
+}
+
+void source_job::prepare() {
+    // The schema is dumped before anything is written: a pg_dump failure
+    // leaves the target untouched.
+    schema_ = dump_schema(source_, holder_->id(), cat_, cfg_.target_db, schema_opt_);
+    if (!cfg_.role_map.empty()) {
+        map_entries(schema_.pre_data, cfg_.role_map);
+        map_entries(schema_.post_data, cfg_.role_map);
+        map_entries(schema_.acl, cfg_.role_map);
+        map_entries(schema_.database, cfg_.role_map);
+        for (auto& [oid, entries] : schema_.per_table) map_entries(entries, cfg_.role_map);
+    }
+    auto maint = pg::connection::open(server_, "pghaul/admin", exit_code::target);
+    if (target_existed_) {
+        spdlog::info("[{}] dropping existing target database \"{}\" (on_existing replace)", cfg_.name,
+                     cfg_.target_db);
+        drop_database(maint, cfg_.target_db);
+    }
+    const auto& db = cat_.database;
+    std::string create = "CREATE DATABASE " + sql::ident(cfg_.target_db) + " TEMPLATE template0 ENCODING " +
+                         sql::literal(db.encoding) + " LC_COLLATE " + sql::literal(db.collate) +
+                         " LC_CTYPE " + sql::literal(db.ctype);
+    if (maint.server_version() >= 150000) {
+        create += " LOCALE_PROVIDER " + db.locale_provider;
+        if (db.locale_provider == "icu") create += " ICU_LOCALE " + sql::literal(db.icu_locale);
+    }
+    maint.exec(create, "creating database \"" + cfg_.target_db + "\"");
+    {
+        std::lock_guard lk(mu_);
+        created_ = true;
+    }
+    // Marks the database as unfinished until finish() replaces the comment.
+    maint.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
+                   sql::literal("pghaul: INCOMPLETE copy from " + source_.endpoint() + " in progress"),
+               "marking database \"" + cfg_.target_db + "\" as in progress");
+
+    auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/schema");
+    for (auto& e : schema_.pre_data) run_entry(ddl, e);
+    spdlog::info("[{}] schema: {} objects created in \"{}\" ({:.1f} s)", cfg_.name, schema_.pre_data.size(),
+                 cfg_.target_db, since(started));
+}
+
+table_result source_job::copy(pg::connection& reader, pg::connection& writer, const table_info& t) {
+    auto start = std::chrono::steady_clock::now();
+    auto r = copy_table(reader, writer, t);
+    // The load is committed; its count is the verification: nothing later in
+    // the run changes table rows, and row security and grants (which could
+    // hide rows from this login) arrive only in finish().
+    auto n = static_cast<std::uint64_t>(
+        writer.exec("SELECT count(*) FROM ONLY " + t.qualified(), "verifying " + t.display()).i64(0, 0));
+    if (n != r.rows)
+        throw error(
+            exit_code::verify,
+            "row count of \"" + t.display() + "\" differs after the copy: source " + std::to_string(r.rows) +
+                " in the snapshot, target " + std::to_string(n),
+            "something else wrote into the new database during the copy; rerun with on_existing replace");
+    table_result res{r.rows, r.bytes, since(start)};
+    bool notable = r.bytes >= (64u << 20) || res.seconds >= 1.0 || !t.binary();
+    spdlog::log(notable ? spdlog::level::info : spdlog::level::debug, "[{}] {}: {} rows, {} in {:.2f} s{}",
+                cfg_.name, t.display(), r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), res.seconds,
+                t.binary() ? "" : " (text format: " + t.text_reason + ")");
+    std::lock_guard lk(mu_);
+    results[t.oid] = res;
+    return res;
+}
+
+std::size_t source_job::build_indexes(pg::connection& writer, const table_info& t) {
+    auto it = schema_.per_table.find(t.oid);
+    if (it == schema_.per_table.end()) return 0;
+    for (auto& e : it->second) run_entry(writer, e);
+    std::lock_guard lk(mu_);
+    indexes_built += it->second.size();
+    return it->second.size();
+}
+
+void source_job::finish() {
+    auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/finish");
+    large_object_bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
+    // Every reader is done: the source's snapshot can go.
+    holder_->connection().exec("COMMIT", "releasing the source snapshot");
+    holder_.reset();
+    snapshot_released = std::chrono::steady_clock::now();
+    spdlog::info("[{}] data: {} tables and {} indexes/constraints done, snapshot released ({:.1f} s)",
+                 cfg_.name, cat_.tables.size(), indexes_built, since(started));
+
+    for (auto& e : schema_.post_data) run_entry(ddl, e);
+    for (auto& s : cat_.sequences)
+        ddl.exec("SELECT pg_catalog.setval(" + sql::literal(sql::qualified(s.schema, s.name)) + ", " +
+                     std::to_string(s.last_value) + ", " + (s.is_called ? "true" : "false") + ")",
+                 "setting sequence \"" + s.schema + "." + s.name + "\"");
+    for (auto& e : schema_.acl) run_entry(ddl, e);
+
+    // Database-level settings, comment, grants and owner follow the copy to its
+    // new name, one statement at a time: a managed target refuses ALTER ROLE ...
+    // IN DATABASE without CREATEROLE, which must not take the others with it.
+    ddl.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS NULL",
+             "clearing the in-progress marker");
+    for (auto& e : schema_.database)
+        for (auto& stmt : split_statements(e.sql)) {
+            try {
+                ddl.exec(stmt, "applying \"" + stmt.substr(0, stmt.find_last_not_of(" \n;") + 1) + "\"");
+            } catch (const error& err) {
+                warn(err.what());
+            }
+        }
+    const std::string owner = mapped(cfg_.role_map, cat_.database.owner);
+    if (!schema_opt_.no_owner && owner != ddl.exec("SELECT current_user").str(0, 0)) {
+        try {
+            ddl.exec("ALTER DATABASE " + sql::ident(cfg_.target_db) + " OWNER TO " + sql::ident(owner),
+                     "giving database \"" + cfg_.target_db + "\" to its source owner \"" + owner + "\"");
+        } catch (const error& err) {
+            warn(std::string(err.what()) + " (the target login keeps ownership)");
+        }
+    }
+    ended = std::chrono::steady_clock::now();
+    spdlog::info("[{}] post-data: {} steps, {} sequences, grants and database settings done ({:.1f} s)",
+                 cfg_.name, schema_.post_data.size(), cat_.sequences.size(), since(started));
+    std::lock_guard lk(mu_);
+    status = source_status::done;
+}
+
+void source_job::clean_up() noexcept {
+    holder_.reset();
+    ended = std::chrono::steady_clock::now();
+    bool created;
+    {
+        std::lock_guard lk(mu_);
+        created = created_;
+    }
+    if (!created) return;
+    try {
+        auto maint = pg::connection::open(server_, "pghaul/admin", exit_code::target);
+        drop_database(maint, cfg_.target_db);
+        spdlog::info("[{}] dropped the incomplete target database \"{}\"", cfg_.name, cfg_.target_db);
+    } catch (const std::exception& e) {
+        spdlog::error(
+            "[{}] the incomplete target database \"{}\" could not be dropped ({}); its comment marks it "
+            "INCOMPLETE: "
+            "drop it, or rerun with on_existing replace",
+            cfg_.name, cfg_.target_db, e.what());
+    }
+}
+
+}  // namespace pghaul::engine

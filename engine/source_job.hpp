@@ -1,0 +1,95 @@
+// One source database's way through a run: preflight (snapshot, catalog,
+// checks), prepare (schema dump, new database, pre-data), its tables (run by
+// the shared scheduler) and finish (post-data, sequences, large objects,
+// grants, database settings). A failure anywhere drops its new database and
+// leaves every other source alone.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/catalog.hpp"
+#include "engine/run_config.hpp"
+#include "engine/schema.hpp"
+#include "engine/snapshot.hpp"
+#include "protocol/error.hpp"
+
+namespace pghaul::engine {
+
+enum class source_status { pending, skipped, failed, done };
+
+struct table_result {
+    std::uint64_t rows = 0;
+    std::uint64_t bytes = 0;
+    double seconds = 0;
+};
+
+class source_job {
+public:
+    source_job(source_config cfg, const run_config& run, conninfo target_server);
+
+    const source_config& config() const { return cfg_; }
+    const std::string& name() const { return cfg_.name; }
+    const std::string& target_db() const { return cfg_.target_db; }
+    const source_catalog& catalog() const { return cat_; }
+    const conninfo& source_conninfo() const { return source_; }
+    const conninfo& target_conninfo() const { return target_; }
+    const std::string& snapshot_id() const { return holder_->id(); }
+    const schema_plan& schema() const { return schema_; }
+    schema_options& schema_opts() { return schema_opt_; }
+
+    // Connects, exports the snapshot, reads the catalog and checks what can be
+    // checked on the target without writing. Returns false when the target
+    // database exists and on_existing is skip.
+    bool preflight(pg::connection& maint);
+    // Roles the copy needs on the target, after role_map: owners and grantees.
+    std::vector<std::string> needed_owner_roles() const;
+    std::vector<std::string> needed_grant_roles() const;
+
+    // Dumps the schema, (re)creates the target database, runs pre-data.
+    void prepare();
+    // Copies one table on the given connections; the target connection is on target_db.
+    table_result copy(pg::connection& reader, pg::connection& writer, const table_info& t);
+    // Builds one table's indexes and PK/UNIQUE constraints.
+    std::size_t build_indexes(pg::connection& writer, const table_info& t);
+    // Post-data, sequences, large objects, grants, database settings.
+    void finish();
+    // After a failure: drops the new database if this job created it.
+    void clean_up() noexcept;
+
+    // Outcome, filled as the job runs (guarded by mu()).
+    std::mutex& mu() { return mu_; }
+    source_status status = source_status::pending;
+    std::optional<error> failure;
+    std::vector<std::string> warnings;
+    std::map<std::uint32_t, table_result> results;
+    std::size_t indexes_built = 0;
+    std::uint64_t large_object_bytes = 0;
+    std::chrono::steady_clock::time_point started, ended;
+    std::chrono::steady_clock::time_point snapshot_released;
+    void fail(const error& e);  // records the first failure (locks mu())
+
+private:
+    void warn(std::string message);
+
+    source_config cfg_;
+    const run_config& run_;
+    conninfo server_;  // the target server, maintenance database
+    conninfo source_;
+    conninfo target_;  // the new database
+    schema_options schema_opt_;
+    std::unique_ptr<snapshot_holder> holder_;
+    source_catalog cat_;
+    schema_plan schema_;
+    bool target_existed_ = false;
+    bool created_ = false;
+    std::mutex mu_;
+};
+
+}  // namespace pghaul::engine
