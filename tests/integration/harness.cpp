@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -34,10 +35,10 @@ std::string unique_name(const std::string& prefix) {
     return prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
 }
 
-pghaul::process_result run_pghaul(const std::vector<std::string>& args) {
+pghaul::process_result run_pghaul(const std::vector<std::string>& args, const std::vector<std::string>& env) {
     std::vector<std::string> argv = {PGHAUL_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
-    auto r = pghaul::run_process(argv);
+    auto r = pghaul::run_process(argv, env);
     MESSAGE("pghaul exit " << r.exit_status << "\n" << r.err.substr(0, 4000));
     return r;
 }
@@ -122,6 +123,32 @@ std::string schema_dump(const std::string& super_var, const std::string& dbname)
     // \restrict keys are random per run.
     static const std::regex restrict_line(R"(\\(un)?restrict [A-Za-z0-9]+)");
     return std::regex_replace(r.out, restrict_line, "");
+}
+
+temp_file::temp_file(const std::string& name, const std::string& content, bool executable) {
+    auto dir = std::filesystem::temp_directory_path() / unique_name("pghaul-test");
+    std::filesystem::create_directories(dir);
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+    path = (dir / name).string();
+    std::ofstream(path) << content;
+    std::filesystem::permissions(
+        path, executable ? std::filesystem::perms::owner_all
+                         : std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+temp_file::~temp_file() {
+    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+std::string sandbox_password(const std::string& var) {
+    auto port = server(var).get("port").value();
+    const char* file = std::getenv("PGPASSFILE");
+    REQUIRE(file);
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);)
+        if (line.find(":" + port + ":") != std::string::npos) return line.substr(line.rfind(':') + 1);
+    FAIL("no password for " << var << " in " << file);
+    return {};
 }
 
 std::vector<std::string> sandbox_passwords() {

@@ -23,8 +23,18 @@ pghaul::pg::connection connect(const std::string& var, const std::string& dbname
 // A database name no other test uses.
 std::string unique_name(const std::string& prefix);
 
-// Runs bin/pghaul with the arguments.
-pghaul::process_result run_pghaul(const std::vector<std::string>& args);
+// Runs bin/pghaul with the arguments (and extra NAME=value environment entries).
+pghaul::process_result run_pghaul(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// A file in a fresh private temporary directory, removed with the object.
+struct temp_file {
+    explicit temp_file(const std::string& name, const std::string& content, bool executable = false);
+    ~temp_file();
+    std::string path;
+};
+
+// The sandbox password of a server ("srca", "tgt") from its pgpass file.
+std::string sandbox_password(const std::string& var);
 
 // Creates `dbname` on the server behind `super_var` and runs the SQL file.
 void create_database_from(const std::string& super_var, const std::string& dbname,

@@ -1,0 +1,252 @@
+// pghaul run: several sources into one target from a manifest, with
+// password_command secrets, renames, role maps and per-source isolation.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "harness.hpp"
+#include "protocol/sql_quote.hpp"
+
+using namespace harness;
+namespace sql = pghaul::sql;
+
+namespace {
+
+std::string toml_string(const std::string& s) {  // TOML basic string
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+bool target_has_database(const std::string& name) {
+    return connect("PGHAUL_TGT_SUPER")
+               .exec_params("SELECT FROM pg_database WHERE datname = $1", {name})
+               .rows() > 0;
+}
+
+// Source b: a small application database owned by role `app`, readable by
+// `reporting` (a role name source a uses too).
+void make_source_b(const std::string& db) {
+    create_database_from("PGHAUL_SRC_B_SUPER", db, "");
+    auto s = connect("PGHAUL_SRC_B_SUPER", db);
+    s.exec(R"(DO $$BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN CREATE ROLE app NOLOGIN; END IF;
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reporting') THEN CREATE ROLE reporting NOLOGIN; END IF;
+        END$$;
+        GRANT CREATE ON SCHEMA public TO app; SET ROLE app;
+        CREATE TABLE orders (id bigserial PRIMARY KEY, customer text NOT NULL, total numeric(12,2));
+        INSERT INTO orders (customer, total) SELECT 'c' || i, i * 1.5 FROM generate_series(1, 20000) i;
+        CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'hello'), (2, 'tschüß');
+        GRANT SELECT ON orders TO reporting; RESET ROLE)");
+}
+
+void drop_roles(const std::string& var, const std::vector<std::string>& roles) {
+    auto c = connect(var);
+    for (auto& r : roles) c.exec("DROP ROLE IF EXISTS " + sql::ident(r));
+}
+
+}  // namespace
+
+TEST_CASE("run consolidates two sources with password_command secrets, renames and role maps") {
+    const auto db_a = unique_name("run_src_a"), db_b = unique_name("run_src_b");
+    const auto tgt_a = unique_name("app_db_a"), tgt_b = unique_name("app_db_b");
+    create_database_from("PGHAUL_SRC_A_SUPER", db_a, "rich_source.sql");
+    connect("PGHAUL_SRC_A_SUPER", db_a)
+        .exec(R"(DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reporting') THEN
+                 CREATE ROLE reporting NOLOGIN; END IF; END$$; GRANT SELECT ON public.books TO reporting)");
+    make_source_b(db_b);
+    // missing_roles = create needs CREATEROLE, as a managed server's admin login has.
+    connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CREATEROLE");
+
+    // Secrets come from commands; pgpass is out of reach of this run.
+    const auto src_pw = sandbox_password("PGHAUL_SRC_A"), tgt_pw = sandbox_password("PGHAUL_TGT");
+    temp_file src_secret(
+        "src-secret.sh",
+        "#!/bin/sh\nprintf '{\"username\": \"haul\", \"password\": \"%s\", \"engine\": \"postgres\"}' '" +
+            src_pw + "'\n",
+        true);
+    temp_file tgt_secret("tgt-secret.sh", "#!/bin/sh\necho '" + tgt_pw + "'\n", true);
+    auto src_a = server("PGHAUL_SRC_A", db_a);
+    src_a.erase("user");  // from the JSON secret
+    temp_file report("report.json", "");
+    temp_file manifest(
+        "consolidate.toml",
+        "[target]\nconninfo = " + toml_string(server("PGHAUL_TGT").to_string()) + "\npassword_command = [" +
+            toml_string(tgt_secret.path) +
+            "]\n\n"
+            "[run]\njobs = 3\nmissing_roles = \"create\"\nreport = " +
+            toml_string(report.path) +
+            "\n\n[[source]]\nname = \"account-a\"\nconninfo = " + toml_string(src_a.to_string()) +
+            "\npassword_command = [" + toml_string(src_secret.path) + "]\ntarget_db = " + toml_string(tgt_a) +
+            "\njobs = 2\nrole_map = { fx_owner = \"acct_a_owner\", fx_reader = \"acct_a_reader\" }\n\n"
+            "[[source]]\nname = \"account-b\"\nconninfo = " +
+            toml_string(server("PGHAUL_SRC_B", db_b).to_string()) + "\ntarget_db = " + toml_string(tgt_b) +
+            "\nrole_map = { app = \"acct_b_app\" }\n");
+
+    auto r = run_pghaul({"run", manifest.path}, {"PGPASSFILE=/nonexistent"});
+    connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin NOCREATEROLE");
+    REQUIRE(r.exit_status == 0);
+
+    // Every table of each source, content and count, in its renamed database.
+    auto sa = connect("PGHAUL_SRC_A_SUPER", db_a), ta = connect("PGHAUL_TGT_SUPER", tgt_a);
+    auto sb = connect("PGHAUL_SRC_B_SUPER", db_b), tb = connect("PGHAUL_TGT_SUPER", tgt_b);
+    CHECK(table_fingerprints(sa) == table_fingerprints(ta));
+    CHECK(table_fingerprints(sb) == table_fingerprints(tb));
+    CHECK(sequence_states(sb) == sequence_states(tb));
+    CHECK(large_objects(ta).size() == 3);
+
+    // Roles followed the map: owners, grantees, default privileges; created NOLOGIN.
+    CHECK(ta.exec("SELECT tableowner FROM pg_tables WHERE tablename = 'books'").str(0, 0) == "acct_a_owner");
+    CHECK(ta.exec("SELECT has_table_privilege('acct_a_reader', 'public.books', 'SELECT')").boolean(0, 0));
+    CHECK(
+        ta.exec("SELECT count(*) FROM pg_default_acl WHERE defaclrole = 'acct_a_owner'::regrole").i64(0, 0) >
+        0);
+    CHECK(tb.exec("SELECT tableowner FROM pg_tables WHERE tablename = 'orders'").str(0, 0) == "acct_b_app");
+    CHECK(tb.exec("SELECT has_table_privilege('reporting', 'public.orders', 'SELECT')").boolean(0, 0));
+    CHECK_FALSE(tb.exec("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'acct_b_app'").boolean(0, 0));
+    CHECK(ta.exec("SELECT count(*) FROM pg_roles WHERE rolname IN ('fx_owner_a', 'app')").i64(0, 0) == 0);
+
+    // The summary table, the report, and no secret anywhere.
+    CHECK(r.out.find("account-a") != std::string::npos);
+    CHECK(r.out.find("rows match") != std::string::npos);
+    auto text = read_file(report.path);
+    auto rep = nlohmann::json::parse(text);
+    REQUIRE(rep["sources"].size() == 2);
+    CHECK(rep["sources"][0]["status"] == "done");
+    CHECK(rep["sources"][1]["status"] == "done");
+    CHECK(rep["sources"][1]["rows"] == 20002);
+    bool reporting_shared = false;
+    for (auto& s : rep["roles"]["shared"]) reporting_shared |= s["role"] == "reporting";
+    CHECK(reporting_shared);
+    CHECK(r.err.find("role \"reporting\" owns or is granted objects from several sources") !=
+          std::string::npos);
+    for (auto& pw : {src_pw, tgt_pw}) {
+        CHECK(text.find(pw) == std::string::npos);
+        CHECK((r.out + r.err).find(pw) == std::string::npos);
+    }
+
+    for (auto& db : {tgt_a, tgt_b}) drop_database("PGHAUL_TGT_SUPER", db);
+    drop_database("PGHAUL_SRC_A_SUPER", db_a);
+    drop_database("PGHAUL_SRC_B_SUPER", db_b);
+    drop_roles("PGHAUL_TGT_SUPER", {"acct_a_owner", "acct_a_reader", "acct_b_app", "reporting"});
+}
+
+TEST_CASE("one unreachable source does not stop the other; exit 8 and a report that says which") {
+    const auto db_b = unique_name("iso_src_b");
+    const auto tgt_bad = unique_name("iso_bad"), tgt_good = unique_name("iso_good");
+    make_source_b(db_b);
+    temp_file report("report.json", "");
+    temp_file manifest("m.toml",
+                       "[target]\nconninfo = " + toml_string(server("PGHAUL_TGT").to_string()) +
+                           "\n[run]\nmissing_roles = \"owner\"\nreport = " + toml_string(report.path) +
+                           "\n[[source]]\nname = \"gone\"\nconninfo = \"host=127.0.0.1 port=1 dbname=x "
+                           "connect_timeout=2\"\ntarget_db = " +
+                           toml_string(tgt_bad) + "\n[[source]]\nname = \"fine\"\nconninfo = " +
+                           toml_string(server("PGHAUL_SRC_B", db_b).to_string()) +
+                           "\ntarget_db = " + toml_string(tgt_good) + "\n");
+    auto r = run_pghaul({"run", manifest.path});
+    CHECK(r.exit_status == 8);
+    CHECK(r.err.find("cannot connect to") != std::string::npos);
+    CHECK_FALSE(target_has_database(tgt_bad));
+    REQUIRE(target_has_database(tgt_good));
+    auto t = connect("PGHAUL_TGT_SUPER", tgt_good);
+    CHECK(table_fingerprints(t) ==
+          table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_SRC_B_SUPER", db_b))));
+    CHECK(t.exec("SELECT tableowner FROM pg_tables WHERE tablename = 'orders'").str(0, 0) == "haul_admin");
+    auto rep = nlohmann::json::parse(read_file(report.path));
+    CHECK(rep["exit_code"] == 8);
+    CHECK(rep["sources"][0]["status"] == "failed");
+    CHECK(rep["sources"][0]["error"]["code"] == 3);
+    CHECK(rep["sources"][1]["status"] == "done");
+    drop_database("PGHAUL_TGT_SUPER", tgt_good);
+    drop_database("PGHAUL_SRC_B_SUPER", db_b);
+}
+
+TEST_CASE("a failing table fails only its source, whose new database is dropped") {
+    // Event triggers need a superuser: source a's post-data fails on the target.
+    const auto db_a = unique_name("iso2_src_a"), db_b = unique_name("iso2_src_b");
+    const auto tgt_a = unique_name("iso2_a"), tgt_b = unique_name("iso2_b");
+    create_database_from("PGHAUL_SRC_A_SUPER", db_a, "");
+    connect("PGHAUL_SRC_A_SUPER", db_a)
+        .exec(
+            "CREATE TABLE t AS SELECT i FROM generate_series(1, 1000) i;"
+            "CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;"
+            "CREATE EVENT TRIGGER note_ddl_trigger ON ddl_command_end EXECUTE FUNCTION note_ddl()");
+    make_source_b(db_b);
+    temp_file manifest(
+        "m.toml", "[target]\nconninfo = " + toml_string(server("PGHAUL_TGT").to_string()) +
+                      "\n[run]\njobs = 2\nmissing_roles = \"owner\"\n[[source]]\nname = \"a\"\nconninfo = " +
+                      toml_string(server("PGHAUL_SRC_A", db_a).to_string()) +
+                      "\ntarget_db = " + toml_string(tgt_a) + "\n[[source]]\nname = \"b\"\nconninfo = " +
+                      toml_string(server("PGHAUL_SRC_B", db_b).to_string()) +
+                      "\ntarget_db = " + toml_string(tgt_b) + "\n");
+    auto r = run_pghaul({"run", manifest.path});
+    CHECK(r.exit_status == 8);
+    CHECK(r.err.find("note_ddl_trigger") != std::string::npos);
+    CHECK_FALSE(target_has_database(tgt_a));
+    CHECK(target_has_database(tgt_b));
+    drop_database("PGHAUL_TGT_SUPER", tgt_b);
+    drop_database("PGHAUL_SRC_A_SUPER", db_a);
+    drop_database("PGHAUL_SRC_B_SUPER", db_b);
+}
+
+TEST_CASE("manifest problems are reported with file and line before any connection") {
+    temp_file manifest("bad.toml",
+                       "[target]\nconninfo = \"host=127.0.0.1 port=1\"\n"
+                       "[[source]]\nname = \"a\"\nconninfo = \"dbname=a\"\ntarget_db = \"same\"\n"
+                       "[[source]]\nname = \"b\"\nconninfo = \"dbname=b\"\ntarget_db = \"same\"\njbos = 2\n");
+    auto r = run_pghaul({"run", manifest.path});
+    CHECK(r.exit_status == 2);
+    CHECK(r.err.find("bad.toml:") != std::string::npos);
+    CHECK(r.err.find("both have target_db \"same\"") != std::string::npos);
+    CHECK(r.err.find("did you mean \"jobs\"") != std::string::npos);
+    CHECK(r.err.find("cannot connect") == std::string::npos);  // nothing was contacted
+
+    r = run_pghaul({"run", "/nonexistent/consolidate.toml"});
+    CHECK(r.exit_status == 2);
+    CHECK(r.err.find("/nonexistent/consolidate.toml") != std::string::npos);
+}
+
+TEST_CASE("missing_roles = fail lists every missing role per source; dry run shows the plan") {
+    const auto db_b = unique_name("roles_src_b");
+    make_source_b(db_b);
+    const auto tgt = unique_name("roles_tgt");
+    auto manifest_for = [&](const std::string& mode) {
+        return "[target]\nconninfo = " + toml_string(server("PGHAUL_TGT").to_string()) +
+               "\n[run]\nmissing_roles = \"" + mode + "\"\n[[source]]\nname = \"b\"\nconninfo = " +
+               toml_string(server("PGHAUL_SRC_B", db_b).to_string()) + "\ntarget_db = " + toml_string(tgt) +
+               "\nrole_map = { app = \"roles_test_app\" }\n";
+    };
+    temp_file fail_mode("fail.toml", manifest_for("fail"));
+    auto r = run_pghaul({"run", fail_mode.path});
+    CHECK(r.exit_status == 3);  // one source: its own exit code
+    CHECK(r.err.find("roles_test_app") != std::string::npos);
+    CHECK(r.err.find("reporting") != std::string::npos);
+    CHECK_FALSE(target_has_database(tgt));
+
+    r = run_pghaul({"run", fail_mode.path, "--dry-run"});
+    CHECK(r.out.find("WILL FAIL") != std::string::npos);
+    CHECK(r.out.find("public.orders") != std::string::npos);
+    CHECK(r.out.find("role map: app -> roles_test_app") != std::string::npos);
+    CHECK_FALSE(target_has_database(tgt));
+
+    temp_file create_mode("create.toml", manifest_for("create"));
+    r = run_pghaul({"run", create_mode.path, "--dry-run"});
+    CHECK(r.exit_status == 0);
+    CHECK(r.out.find("roles to create (NOLOGIN): [\"reporting\",\"roles_test_app\"]") != std::string::npos);
+    CHECK(connect("PGHAUL_TGT_SUPER").exec("SELECT FROM pg_roles WHERE rolname = 'roles_test_app'").rows() ==
+          0);
+    drop_database("PGHAUL_SRC_B_SUPER", db_b);
+}
