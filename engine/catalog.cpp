@@ -222,6 +222,10 @@ source_catalog read_catalog(pg::connection& conn, int target_version) {
     auto ext = conn.exec("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",
                          "listing extensions");
     for (int i = 0; i < ext.rows(); ++i) cat.extensions.emplace_back(ext.str(i, 0), ext.str(i, 1));
+    auto pub = conn.exec(R"(SELECT a.grantee::regrole::text FROM pg_namespace n, aclexplode(n.nspacl) a
+                            WHERE n.nspname = 'public' AND a.privilege_type = 'CREATE' AND a.grantee <> 0)",
+                         "reading schema public's grants");
+    for (int i = 0; i < pub.rows(); ++i) cat.public_create_grantees.push_back(pub.str(i, 0));
     auto lo = conn.exec("SELECT oid FROM pg_largeobject_metadata ORDER BY oid", "listing large objects");
     for (int i = 0; i < lo.rows(); ++i) cat.large_objects.push_back(static_cast<std::uint32_t>(lo.i64(i, 0)));
     return cat;

@@ -58,6 +58,7 @@ struct source_catalog {
     // Role memberships (role, member) touching the roles above, to recreate them.
     std::vector<std::pair<std::string, std::string>> memberships;
     std::vector<std::pair<std::string, std::string>> extensions;  // name, version (plpgsql aside)
+    std::vector<std::string> public_create_grantees;  // roles granted CREATE on schema public
     // (schema, index name) and (schema, "table constraint") -> table oid, to
     // bind pg_dump's post-data entries to the table they belong to.
     std::map<std::pair<std::string, std::string>, std::uint32_t> index_owner;

@@ -141,6 +141,35 @@ std::vector<std::string> source_job::needed_grant_roles() const {
     return out;
 }
 
+// A non-superuser can give an object to a role only if that role may create
+// in the object's schema. On the source the owner may have needed no grant on
+// public (a superuser, the old database's owner); on the new database public
+// belongs to the target login, so the owners get CREATE on it for the load,
+// taken back in finish() unless the source granted it too.
+void source_job::grant_public_for_owners(pg::connection& ddl) {
+    if (schema_opt_.no_owner) return;
+    const std::string login = ddl.exec("SELECT current_user").str(0, 0);
+    for (auto& source_role : cat_.owner_roles) {
+        const std::string role = mapped(cfg_.role_map, source_role);
+        if (role == login) continue;
+        auto can = ddl.exec_params("SELECT has_schema_privilege($1, 'public', 'CREATE')", {role},
+                                   "checking role \"" + role + "\" on schema public");
+        if (can.boolean(0, 0)) continue;
+        ddl.exec("GRANT CREATE ON SCHEMA public TO " + sql::ident(role),
+                 "letting role \"" + role + "\" own objects in schema public");
+        temporary_public_grants_.emplace_back(source_role, role);
+    }
+}
+
+void source_job::revoke_temporary_grants(pg::connection& ddl) {
+    for (auto& [source_role, role] : temporary_public_grants_) {
+        auto& kept = cat_.public_create_grantees;
+        if (std::find(kept.begin(), kept.end(), source_role) != kept.end()) continue;
+        ddl.exec("REVOKE CREATE ON SCHEMA public FROM " + sql::ident(role),
+                 "taking back role \"" + role + "\"'s load-time CREATE on schema public");
+    }
+}
+
 void source_job::prepare() {
     // The schema is dumped before anything is written: a pg_dump failure
     // leaves the target untouched.
@@ -177,6 +206,7 @@ void source_job::prepare() {
                "marking database \"" + cfg_.target_db + "\" as in progress");
 
     auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/schema");
+    grant_public_for_owners(ddl);
     for (auto& e : schema_.pre_data) run_entry(ddl, e);
     spdlog::info("[{}] schema: {} objects created in \"{}\" ({:.1f} s)", cfg_.name, schema_.pre_data.size(),
                  cfg_.target_db, since(started));
@@ -231,6 +261,7 @@ void source_job::finish() {
                      std::to_string(s.last_value) + ", " + (s.is_called ? "true" : "false") + ")",
                  "setting sequence \"" + s.schema + "." + s.name + "\"");
     for (auto& e : schema_.acl) run_entry(ddl, e);
+    revoke_temporary_grants(ddl);
 
     // Database-level settings, comment, grants and owner follow the copy to its
     // new name, one statement at a time: a managed target refuses ALTER ROLE ...

@@ -77,6 +77,8 @@ public:
 
 private:
     void warn(std::string message);
+    void grant_public_for_owners(pg::connection& ddl);
+    void revoke_temporary_grants(pg::connection& ddl);
 
     source_config cfg_;
     const run_config& run_;
@@ -87,6 +89,9 @@ private:
     std::unique_ptr<snapshot_holder> holder_;
     source_catalog cat_;
     schema_plan schema_;
+    // Owner roles given CREATE on the new database's public schema for the load
+    // only (source role, target role): see prepare().
+    std::vector<std::pair<std::string, std::string>> temporary_public_grants_;
     bool target_existed_ = false;
     bool created_ = false;
     std::mutex mu_;
