@@ -144,12 +144,25 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
     for (int i = 0; i < idx.rows(); ++i)
         cat.index_owner[{idx.str(i, 0), idx.str(i, 1)}] = static_cast<std::uint32_t>(idx.i64(i, 2));
     auto con = conn.exec(R"(
-        SELECT n.nspname, c.relname || ' ' || k.conname, k.conrelid FROM pg_constraint k
+        SELECT n.nspname, c.relname || ' ' || k.conname, k.conrelid,
+               CASE WHEN k.contype IN ('p', 'u') AND NOT k.condeferrable THEN pg_get_indexdef(k.conindid) END,
+               k.contype, k.conname, c.relname
+        FROM pg_constraint k
         JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE k.contype IN ('p', 'u', 'x') AND n.nspname NOT IN ('pg_catalog', 'information_schema'))",
                          "listing constraints");
-    for (int i = 0; i < con.rows(); ++i)
-        cat.constraint_owner[{con.str(i, 0), con.str(i, 1)}] = static_cast<std::uint32_t>(con.i64(i, 2));
+    for (int i = 0; i < con.rows(); ++i) {
+        source_catalog::constraint_info info;
+        info.table = static_cast<std::uint32_t>(con.i64(i, 2));
+        if (!con.is_null(i, 3)) {
+            info.index_def = con.str(i, 3) + ";";
+            info.add_using_index = "ALTER TABLE ONLY " + sql::qualified(con.str(i, 0), con.str(i, 6)) +
+                                   " ADD CONSTRAINT " + sql::ident(con.str(i, 5)) +
+                                   (con.text(i, 4) == "p" ? " PRIMARY KEY" : " UNIQUE") + " USING INDEX " +
+                                   sql::ident(con.str(i, 5)) + ";";
+        }
+        cat.constraint_owner[{con.str(i, 0), con.str(i, 1)}] = std::move(info);
+    }
 }
 
 // Roles that own objects in this database, and roles its grants name. Role

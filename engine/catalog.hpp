@@ -58,11 +58,18 @@ struct source_catalog {
     // Role memberships (role, member) touching the roles above, to recreate them.
     std::vector<std::pair<std::string, std::string>> memberships;
     std::vector<std::pair<std::string, std::string>> extensions;  // name, version (plpgsql aside)
-    std::vector<std::string> public_create_grantees;  // roles granted CREATE on schema public
+    std::vector<std::string> public_create_grantees;              // roles granted CREATE on schema public
     // (schema, index name) and (schema, "table constraint") -> table oid, to
     // bind pg_dump's post-data entries to the table they belong to.
     std::map<std::pair<std::string, std::string>, std::uint32_t> index_owner;
-    std::map<std::pair<std::string, std::string>, std::uint32_t> constraint_owner;
+    struct constraint_info {
+        std::uint32_t table = 0;
+        // For non-deferrable PRIMARY KEY/UNIQUE: the unique index to build on its
+        // own and the statement that then turns it into the constraint.
+        std::string index_def;
+        std::string add_using_index;
+    };
+    std::map<std::pair<std::string, std::string>, constraint_info> constraint_owner;
 };
 
 // Reads the catalog on a connection inside the snapshot transaction; the

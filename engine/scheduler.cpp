@@ -19,9 +19,13 @@ namespace pghaul::engine {
 namespace {
 
 struct task {
-    enum class kind { index, finish, prepare, data } k;
+    // In order of preference: a landed table's indexes (they may build side by
+    // side), the steps that need all of them, finishing and preparing sources,
+    // then tables largest first.
+    enum class kind { index, attach, finish, prepare, data } k;
     source_job* job;
     const table_info* table = nullptr;
+    const dump_entry* entry = nullptr;  // index: the one to build
 };
 
 // Per-source progress the queue needs.
@@ -30,6 +34,7 @@ struct source_track {
     int readers = 0;              // reader connections open
     int running = 0;              // tasks of this source running now
     std::size_t outstanding = 0;  // tables not yet loaded and indexed
+    std::map<const table_info*, std::size_t> indexes_left;
     bool failed = false;
 };
 
@@ -160,16 +165,19 @@ private:
                 auto& reader = reader_for(w, j);
                 auto& writer = target_for(w, j);
                 j.copy(reader, writer, *t.table);
-                bool has_indexes = j.schema().per_table.count(t.table->oid) > 0;
                 std::lock_guard lk(m_);
-                if (has_indexes)
-                    queue_.push_back({task::kind::index, &j, t.table});
-                else
-                    table_done(j);
+                queue_post_data(j, *t.table);
                 break;
             }
             case task::kind::index: {
-                j.build_indexes(target_for(w, j), *t.table);
+                j.run_post_data_step(target_for(w, j), *t.entry);
+                std::lock_guard lk(m_);
+                if (--track_[&j].indexes_left[t.table] == 0) after_indexes(j, *t.table);
+                break;
+            }
+            case task::kind::attach: {
+                auto& writer = target_for(w, j);
+                for (auto& e : j.schema().per_table.at(t.table->oid).after) j.run_post_data_step(writer, e);
                 std::lock_guard lk(m_);
                 table_done(j);
                 break;
@@ -179,6 +187,19 @@ private:
                 j.finish();
                 break;
         }
+    }
+
+    void queue_post_data(source_job& j, const table_info& t) {  // under m_
+        auto it = j.schema().per_table.find(t.oid);
+        if (it == j.schema().per_table.end()) return table_done(j);
+        if (it->second.indexes.empty()) return after_indexes(j, t);
+        track_[&j].indexes_left[&t] = it->second.indexes.size();
+        for (auto& e : it->second.indexes) queue_.push_back({task::kind::index, &j, &t, &e});
+    }
+
+    void after_indexes(source_job& j, const table_info& t) {  // under m_
+        if (j.schema().per_table.at(t.oid).after.empty()) return table_done(j);
+        queue_.push_back({task::kind::attach, &j, &t});
     }
 
     void table_done(source_job& j) {  // under m_

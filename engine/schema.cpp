@@ -161,18 +161,29 @@ schema_plan dump_schema(const conninfo& source, const std::string& snapshot, con
     std::map<std::uint32_t, bool> is_data_table;
     for (auto& t : cat.tables) is_data_table[t.oid] = true;
     for (auto& e : parse_dump_script(post.out).entries) {
-        std::uint32_t owner = 0;
         if (e.type == "INDEX") {
-            if (auto it = cat.index_owner.find({e.schema, e.name}); it != cat.index_owner.end())
-                owner = it->second;
+            auto it = cat.index_owner.find({e.schema, e.name});
+            if (it != cat.index_owner.end() && is_data_table.count(it->second)) {
+                plan.per_table[it->second].indexes.push_back(std::move(e));
+                continue;
+            }
         } else if (e.type == "CONSTRAINT") {
-            if (auto it = cat.constraint_owner.find({e.schema, e.name}); it != cat.constraint_owner.end())
-                owner = it->second;
+            auto it = cat.constraint_owner.find({e.schema, e.name});
+            if (it != cat.constraint_owner.end() && is_data_table.count(it->second.table)) {
+                auto& post = plan.per_table[it->second.table];
+                if (it->second.index_def.empty()) {
+                    post.after.push_back(std::move(e));
+                } else {
+                    // ADD CONSTRAINT ... PRIMARY KEY takes an exclusive lock and so
+                    // serialises a table's index builds; a plain unique index built
+                    // alongside the others, then attached, does not.
+                    post.indexes.push_back({e.name, "INDEX", e.schema, e.owner, it->second.index_def});
+                    post.after.push_back({e.name, e.type, e.schema, e.owner, it->second.add_using_index});
+                }
+                continue;
+            }
         }
-        if (owner && is_data_table.count(owner))
-            plan.per_table[owner].push_back(std::move(e));
-        else
-            plan.post_data.push_back(std::move(e));
+        plan.post_data.push_back(std::move(e));
     }
     return plan;
 }

@@ -25,7 +25,14 @@ struct schema_plan {
     std::string preamble;              // session settings for every connection that runs DDL
     std::vector<dump_entry> pre_data;  // types, tables, functions, ... (in order)
     std::vector<dump_entry> database;  // ALTER DATABASE SET, COMMENT/GRANT ON DATABASE (renamed)
-    std::map<std::uint32_t, std::vector<dump_entry>> per_table;  // indexes, PK/UNIQUE by table oid
+    // Per table oid, built once its data has landed: indexes (each may build on
+    // its own connection, concurrently), then what needs them all (PK/UNIQUE
+    // constraints attached USING INDEX, exclusion and deferrable constraints).
+    struct table_post_data {
+        std::vector<dump_entry> indexes;
+        std::vector<dump_entry> after;
+    };
+    std::map<std::uint32_t, table_post_data> per_table;
     std::vector<dump_entry> post_data;  // everything else after the data, in pg_dump's order
     std::vector<dump_entry> acl;        // grants and default privileges, applied last
 };

@@ -179,7 +179,10 @@ void source_job::prepare() {
         map_entries(schema_.post_data, cfg_.role_map);
         map_entries(schema_.acl, cfg_.role_map);
         map_entries(schema_.database, cfg_.role_map);
-        for (auto& [oid, entries] : schema_.per_table) map_entries(entries, cfg_.role_map);
+        for (auto& [oid, post] : schema_.per_table) {
+            map_entries(post.indexes, cfg_.role_map);
+            map_entries(post.after, cfg_.role_map);
+        }
     }
     auto maint = pg::connection::open(server_, "pghaul/admin", exit_code::target);
     if (target_existed_) {
@@ -236,13 +239,10 @@ table_result source_job::copy(pg::connection& reader, pg::connection& writer, co
     return res;
 }
 
-std::size_t source_job::build_indexes(pg::connection& writer, const table_info& t) {
-    auto it = schema_.per_table.find(t.oid);
-    if (it == schema_.per_table.end()) return 0;
-    for (auto& e : it->second) run_entry(writer, e);
+void source_job::run_post_data_step(pg::connection& writer, const dump_entry& e) {
+    run_entry(writer, e);
     std::lock_guard lk(mu_);
-    indexes_built += it->second.size();
-    return it->second.size();
+    ++indexes_built;
 }
 
 void source_job::finish() {

@@ -56,8 +56,8 @@ public:
     void prepare();
     // Copies one table on the given connections; the target connection is on target_db.
     table_result copy(pg::connection& reader, pg::connection& writer, const table_info& t);
-    // Builds one table's indexes and PK/UNIQUE constraints.
-    std::size_t build_indexes(pg::connection& writer, const table_info& t);
+    // One of a table's post-data steps (an index, a constraint), counted.
+    void run_post_data_step(pg::connection& writer, const dump_entry& e);
     // Post-data, sequences, large objects, grants, database settings.
     void finish();
     // After a failure: drops the new database if this job created it.
