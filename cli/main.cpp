@@ -12,6 +12,7 @@
 #include "cli/manifest.hpp"
 #include "engine/run_job.hpp"
 #include "protocol/error.hpp"
+#include "protocol/size.hpp"
 
 namespace {
 
@@ -138,6 +139,16 @@ int main(int argc, char** argv) {
                      "rename a role on the way in: SOURCE_ROLE=TARGET_ROLE (repeatable)")
         ->envname("PGHAUL_ROLE_MAP")
         ->group("Selection");
+    std::string split_threshold = "1GB", split_part = "256MB";
+    copy->add_option("--split-tables-larger-than", split_threshold,
+                     "copy tables bigger than this in ctid ranges on several connections (0: never)")
+        ->capture_default_str()
+        ->envname("PGHAUL_SPLIT_TABLES_LARGER_THAN")
+        ->group("Performance");
+    copy->add_option("--split-part-size", split_part, "size of each part of a split table")
+        ->capture_default_str()
+        ->envname("PGHAUL_SPLIT_PART_SIZE")
+        ->group("Performance");
     copy->add_option("--pg-dump", cfg.pg_dump, "pg_dump program used for schema DDL")
         ->capture_default_str()
         ->envname("PGHAUL_PG_DUMP")
@@ -204,6 +215,8 @@ int main(int argc, char** argv) {
         cfg.missing_roles =
             no_owner ? pghaul::engine::missing_roles_mode::owner : parse_missing_roles(missing_roles);
         cfg.report_path = report_path;
+        cfg.split_tables_larger_than = pghaul::parse_size(split_threshold);
+        cfg.split_part_size = pghaul::parse_size(split_part);
         cfg.sources.push_back(std::move(src));
         return execute(cfg, dry_run, false);
     } catch (const pghaul::error& e) {

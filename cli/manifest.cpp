@@ -19,6 +19,7 @@
 
 #include "protocol/conninfo.hpp"
 #include "protocol/error.hpp"
+#include "protocol/size.hpp"
 
 namespace pghaul::cli {
 namespace {
@@ -155,6 +156,21 @@ public:
         return v ? std::optional(v->get()) : std::nullopt;
     }
 
+    // A size as a string ("512MB") or a plain number of bytes.
+    std::optional<std::int64_t> size(const toml::table& t, std::string_view key, std::string_view prefix) {
+        auto* node = t.get(key);
+        if (!node) return std::nullopt;
+        if (auto* n = node->as_integer()) return n->get();
+        auto* v = typed<std::string>(t, key, prefix, false, "a size such as \"512MB\"");
+        if (!v) return std::nullopt;
+        try {
+            return parse_size(v->get());
+        } catch (const error& e) {
+            add(v->source(), in_quotes(join(prefix, key)) + ": " + e.what());
+            return std::nullopt;
+        }
+    }
+
     std::optional<int> jobs(const toml::table& t, std::string_view prefix) {
         auto* v = typed<std::int64_t>(t, "jobs", prefix, false, "an integer");
         if (!v) return std::nullopt;
@@ -280,7 +296,9 @@ void read_target(checker& c, const toml::table& root, engine::run_config& cfg) {
 void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     auto* t = c.typed<toml::table>(root, "run", "", false, "a table");
     if (!t) return;
-    c.check_keys(*t, "run", {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump"});
+    c.check_keys(*t, "run",
+                 {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump",
+                  "split_tables_larger_than", "split_part_size"});
     if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
     using engine::missing_roles_mode;
     using engine::on_existing;
@@ -296,6 +314,8 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (auto r = c.string(*t, "report", "run", false)) cfg.report_path = beside_manifest(c.path(), *r);
     if (auto b = c.boolean(*t, "no_privileges", "run")) cfg.no_privileges = *b;
     if (auto p = c.string(*t, "pg_dump", "run", false)) cfg.pg_dump = *p;
+    if (auto v = c.size(*t, "split_tables_larger_than", "run")) cfg.split_tables_larger_than = *v;
+    if (auto v = c.size(*t, "split_part_size", "run")) cfg.split_part_size = *v;
 }
 
 void check_target_db(checker& c, const toml::node& at, const std::string& full, const std::string& db,

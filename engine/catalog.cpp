@@ -42,7 +42,8 @@ void read_database(pg::connection& conn, source_catalog& cat) {
 void read_tables(pg::connection& conn, source_catalog& cat) {
     auto r = conn.exec(std::string(R"(
         SELECT c.oid, n.nspname, c.relname, pg_table_size(c.oid), greatest(c.reltuples, 0)::bigint,
-               (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)
+               (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid),
+               pg_relation_size(c.oid) / current_setting('block_size')::int
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND )") +
                            user_relation + " ORDER BY pg_table_size(c.oid) DESC, c.oid",
@@ -55,6 +56,7 @@ void read_tables(pg::connection& conn, source_catalog& cat) {
         t.bytes = r.i64(i, 3);
         t.estimated_rows = r.i64(i, 4);
         t.index_count = static_cast<int>(r.i64(i, 5));
+        t.pages = r.i64(i, 6);
         cat.tables.push_back(std::move(t));
     }
     // Column names come back separately so names with commas, quotes or braces
@@ -242,6 +244,20 @@ source_catalog read_catalog(pg::connection& conn, int target_version) {
     auto lo = conn.exec("SELECT oid FROM pg_largeobject_metadata ORDER BY oid", "listing large objects");
     for (int i = 0; i < lo.rows(); ++i) cat.large_objects.push_back(static_cast<std::uint32_t>(lo.i64(i, 0)));
     return cat;
+}
+
+void plan_splits(source_catalog& cat, std::int64_t threshold, std::int64_t part_size) {
+    // Before 14 a ctid range is a full scan per part (no TID range scan).
+    if (cat.server_version < 140000 || threshold <= 0 || part_size <= 0) return;
+    for (auto& t : cat.tables) {
+        if (t.bytes <= threshold || t.pages < 2) continue;
+        std::int64_t n = std::min<std::int64_t>((t.bytes + part_size - 1) / part_size, t.pages);
+        std::int64_t step = (t.pages + n - 1) / n;
+        for (std::int64_t first = 0; first < t.pages; first += step)
+            t.parts.push_back({first, first + step < t.pages ? first + step : -1});
+        if (t.parts.size() < 2) t.parts.clear();
+    }
+    // Split tables' parts join the largest-first queue by their own size.
 }
 
 void lock_tables(pg::connection& conn, const source_catalog& cat) {

@@ -20,6 +20,15 @@ struct table_info {
     std::int64_t bytes = 0;            // heap + TOAST (pg_table_size)
     std::int64_t estimated_rows = 0;   // reltuples
     int index_count = 0;
+    std::int64_t pages = 0;  // heap pages (the ctid space to split)
+    // Same-table parallelism: heap page ranges [first, end) copied by several
+    // connections in the same snapshot; empty: the table is one unit. The last
+    // range is open-ended (end = -1).
+    struct page_range {
+        std::int64_t first = 0;
+        std::int64_t end = -1;
+    };
+    std::vector<page_range> parts;
     // reg* columns travel as raw OIDs, some types lack binary I/O, and old
     // targets reject foreign type OIDs inside arrays/composites: such tables go
     // through text format.
@@ -75,6 +84,10 @@ struct source_catalog {
 // Reads the catalog on a connection inside the snapshot transaction; the
 // target's version decides which column types can travel in binary.
 source_catalog read_catalog(pg::connection& conn, int target_version);
+
+// Splits tables larger than `threshold` bytes (heap + TOAST) into parts of
+// about `part_size` bytes by ctid page range (PG14+: TID range scans).
+void plan_splits(source_catalog& cat, std::int64_t threshold, std::int64_t part_size);
 
 // Takes ACCESS SHARE locks on every table, as pg_dump does, so concurrent DDL
 // waits for the copy instead of breaking it.

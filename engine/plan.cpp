@@ -16,22 +16,15 @@ std::string format_bytes(std::int64_t bytes) {
     return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
 }
 
-std::string describe_plan(const source_catalog& cat, const std::string& source_endpoint,
-                          const std::string& target_endpoint, const std::string& target_db, int jobs) {
-    std::string out = fmt::format(
-        "plan: copy database \"{}\" ({}, {} tables, {} sequences, {} large objects) from {}\n"
-        "      into new database \"{}\" on {}\n"
-        "      {} jobs: each a source reader and a target writer connection, plus one snapshot holder\n",
-        cat.database.name, format_bytes(cat.database.bytes), cat.tables.size(), cat.sequences.size(),
-        cat.large_objects.size(), source_endpoint, target_db, target_endpoint, jobs);
-    out += fmt::format("  {:>4}  {:<48} {:>10} {:>12} {:>7}  {}\n", "#", "table", "size", "rows (est)",
-                       "indexes", "format");
+std::string describe_tables(const source_catalog& cat) {
+    std::string out = fmt::format("  {:>4}  {:<48} {:>10} {:>12} {:>7} {:>5}  {}\n", "#", "table", "size",
+                                  "rows (est)", "indexes", "parts", "format");
     int n = 0;
     for (auto& t : cat.tables)
-        out += fmt::format("  {:>4}  {:<48} {:>10} {:>12} {:>7}  {}{}\n", ++n, t.display(),
+        out += fmt::format("  {:>4}  {:<48} {:>10} {:>12} {:>7} {:>5}  {}{}\n", ++n, t.display(),
                            format_bytes(t.bytes), t.estimated_rows, t.index_count,
-                           t.binary() ? "binary" : "text", t.binary() ? "" : " (" + t.text_reason + ")");
-    out += "  splits: none (same-table parallelism is not built yet)\n";
+                           t.parts.empty() ? 1 : t.parts.size(), t.binary() ? "binary" : "text",
+                           t.binary() ? "" : " (" + t.text_reason + ")");
     return out;
 }
 

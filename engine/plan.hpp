@@ -11,8 +11,8 @@ namespace pghaul::engine {
 
 std::string format_bytes(std::int64_t bytes);
 
-// Human-readable plan; `target_endpoint` and `target_db` say where it goes.
-std::string describe_plan(const source_catalog& cat, const std::string& source_endpoint,
-                          const std::string& target_endpoint, const std::string& target_db, int jobs);
+// The tables in copy order (largest first) with sizes, index counts, how many
+// parts a split table is copied in, and the COPY format.
+std::string describe_tables(const source_catalog& cat);
 
 }  // namespace pghaul::engine

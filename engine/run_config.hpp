@@ -2,6 +2,7 @@
 // manifest (cli/manifest.cpp) or built from `pghaul copy`'s flags.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ struct run_config {
     bool no_privileges = false;
     std::string report_path;  // JSON report; empty: none
     std::string pg_dump = "pg_dump";
+    // Tables bigger than this (heap + TOAST) are copied in ctid page ranges of
+    // about split_part_size by several connections at once; 0 turns it off.
+    std::int64_t split_tables_larger_than = 1LL << 30;
+    std::int64_t split_part_size = 256LL << 20;
     std::vector<source_config> sources;
 };
 

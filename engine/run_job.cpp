@@ -44,12 +44,7 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
             format_bytes(cat.database.bytes), cat.tables.size(), cat.sequences.size(),
             cat.large_objects.size(), static_cast<double>(cat.database.bytes) / 1048576.0 / assumed_mb_per_s,
             assumed_mb_per_s);
-        out += "  largest tables:";
-        for (std::size_t i = 0; i < std::min<std::size_t>(5, cat.tables.size()); ++i)
-            out += fmt::format(" {} ({})", cat.tables[i].display(), format_bytes(cat.tables[i].bytes));
-        out += "\n";
-        for (auto& t : cat.tables)
-            if (!t.binary()) out += "  text format: " + t.display() + " (" + t.text_reason + ")\n";
+        out += describe_tables(cat);
         if (!cat.extensions.empty()) {
             out += "  extensions:";
             for (auto& [n, v] : cat.extensions) out += " " + n + " " + v;

@@ -25,7 +25,11 @@ struct task {
     enum class kind { index, attach, finish, prepare, data } k;
     source_job* job;
     const table_info* table = nullptr;
-    const dump_entry* entry = nullptr;  // index: the one to build
+    const dump_entry* entry = nullptr;             // index: the one to build
+    const table_info::page_range* part = nullptr;  // data: a split table's part
+    std::int64_t bytes() const {                   // largest first: a part counts its share
+        return part ? table->bytes / static_cast<std::int64_t>(table->parts.size()) : table->bytes;
+    }
 };
 
 // Per-source progress the queue needs.
@@ -35,6 +39,7 @@ struct source_track {
     int running = 0;              // tasks of this source running now
     std::size_t outstanding = 0;  // tables not yet loaded and indexed
     std::map<const table_info*, std::size_t> indexes_left;
+    std::map<const table_info*, std::size_t> parts_left;
     bool failed = false;
 };
 
@@ -99,8 +104,7 @@ private:
                 continue;
             }
             auto& b = queue_[*best];
-            if (rank(t) < rank(b) ||
-                (rank(t) == rank(b) && t.k == task::kind::data && t.table->bytes > b.table->bytes))
+            if (rank(t) < rank(b) || (rank(t) == rank(b) && t.k == task::kind::data && t.bytes() > b.bytes()))
                 best = i;
         }
         if (!best) return std::nullopt;
@@ -157,14 +161,25 @@ private:
                 std::lock_guard lk(m_);
                 auto& tr = track_[&j];
                 tr.outstanding = j.catalog().tables.size();
-                for (auto& table : j.catalog().tables) queue_.push_back({task::kind::data, &j, &table});
+                for (auto& table : j.catalog().tables) {
+                    if (table.parts.empty()) queue_.push_back({task::kind::data, &j, &table});
+                    for (auto& p : table.parts) queue_.push_back({task::kind::data, &j, &table, nullptr, &p});
+                    if (!table.parts.empty()) tr.parts_left[&table] = table.parts.size();
+                }
                 if (tr.outstanding == 0) queue_.push_back({task::kind::finish, &j});
                 break;
             }
             case task::kind::data: {
                 auto& reader = reader_for(w, j);
                 auto& writer = target_for(w, j);
-                j.copy(reader, writer, *t.table);
+                j.copy(reader, writer, *t.table, t.part);
+                bool last_part = false;
+                if (t.part) {
+                    std::lock_guard lk(m_);
+                    last_part = --track_[&j].parts_left[t.table] == 0;
+                    if (!last_part) break;
+                }
+                if (last_part) j.verify_split(writer, *t.table);
                 std::lock_guard lk(m_);
                 queue_post_data(j, *t.table);
                 break;

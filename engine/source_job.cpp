@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "engine/credentials.hpp"
@@ -109,6 +111,7 @@ bool source_job::preflight(pg::connection& maint) {
         pg::connection::open(source_, "pghaul/snapshot", exit_code::source));
     check_versions(holder_->connection(), maint, run_.pg_dump);
     cat_ = read_catalog(holder_->connection(), maint.server_version());
+    plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
     lock_tables(holder_->connection(), cat_);
     spdlog::info("[{}] source {}: {} tables, {}, snapshot {}", cfg_.name, holder_->connection().endpoint(),
                  cat_.tables.size(), format_bytes(cat_.database.bytes), holder_->id());
@@ -215,28 +218,58 @@ void source_job::prepare() {
                  cfg_.target_db, since(started));
 }
 
-table_result source_job::copy(pg::connection& reader, pg::connection& writer, const table_info& t) {
+table_result source_job::copy(pg::connection& reader, pg::connection& writer, const table_info& t,
+                              const table_info::page_range* part) {
     auto start = std::chrono::steady_clock::now();
-    auto r = copy_table(reader, writer, t);
-    // The load is committed; its count is the verification: nothing later in
-    // the run changes table rows, and row security and grants (which could
-    // hide rows from this login) arrive only in finish().
-    auto n = static_cast<std::uint64_t>(
-        writer.exec("SELECT count(*) FROM ONLY " + t.qualified(), "verifying " + t.display()).i64(0, 0));
-    if (n != r.rows)
-        throw error(
-            exit_code::verify,
-            "row count of \"" + t.display() + "\" differs after the copy: source " + std::to_string(r.rows) +
-                " in the snapshot, target " + std::to_string(n),
-            "something else wrote into the new database during the copy; rerun with on_existing replace");
+    auto r = copy_table(reader, writer, t, part);
     table_result res{r.rows, r.bytes, since(start)};
-    bool notable = r.bytes >= (64u << 20) || res.seconds >= 1.0 || !t.binary();
-    spdlog::log(notable ? spdlog::level::info : spdlog::level::debug, "[{}] {}: {} rows, {} in {:.2f} s{}",
-                cfg_.name, t.display(), r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), res.seconds,
-                t.binary() ? "" : " (text format: " + t.text_reason + ")");
+    if (part) {
+        spdlog::debug("[{}] {} pages {}-{}: {} rows, {} in {:.2f} s", cfg_.name, t.display(), part->first,
+                      part->end, r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), res.seconds);
+        std::lock_guard lk(mu_);
+        auto& total = results[t.oid];
+        total.rows += res.rows;
+        total.bytes += res.bytes;
+        total.seconds += res.seconds;
+        return res;
+    }
+    verify_count(writer, t, r.rows);
+    log_table(t, res);
     std::lock_guard lk(mu_);
     results[t.oid] = res;
     return res;
+}
+
+void source_job::verify_split(pg::connection& writer, const table_info& t) {
+    table_result total;
+    {
+        std::lock_guard lk(mu_);
+        total = results[t.oid];
+    }
+    verify_count(writer, t, total.rows);
+    log_table(t, total);
+}
+
+// The load is committed; its count is the verification: nothing later in the
+// run changes table rows, and row security and grants (which could hide rows
+// from this login) arrive only in finish().
+void source_job::verify_count(pg::connection& writer, const table_info& t, std::uint64_t expected) {
+    auto n = static_cast<std::uint64_t>(
+        writer.exec("SELECT count(*) FROM ONLY " + t.qualified(), "verifying " + t.display()).i64(0, 0));
+    if (n != expected)
+        throw error(
+            exit_code::verify,
+            "row count of \"" + t.display() + "\" differs after the copy: source " +
+                std::to_string(expected) + " in the snapshot, target " + std::to_string(n),
+            "something else wrote into the new database during the copy; rerun with on_existing replace");
+}
+
+void source_job::log_table(const table_info& t, const table_result& r) {
+    bool notable = r.bytes >= (64u << 20) || r.seconds >= 1.0 || !t.binary() || !t.parts.empty();
+    spdlog::log(notable ? spdlog::level::info : spdlog::level::debug, "[{}] {}: {} rows, {} in {:.2f} s{}{}",
+                cfg_.name, t.display(), r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), r.seconds,
+                t.parts.empty() ? "" : fmt::format(" (connection-seconds, {} parts)", t.parts.size()),
+                t.binary() ? "" : " (text format: " + t.text_reason + ")");
 }
 
 void source_job::run_post_data_step(pg::connection& writer, const dump_entry& e) {

@@ -54,8 +54,12 @@ public:
 
     // Dumps the schema, (re)creates the target database, runs pre-data.
     void prepare();
-    // Copies one table on the given connections; the target connection is on target_db.
-    table_result copy(pg::connection& reader, pg::connection& writer, const table_info& t);
+    // Copies one table, or one part of a split table, on the given connections
+    // (the writer is on target_db). A whole table is verified at once; a split
+    // one by verify_split() when its last part has landed.
+    table_result copy(pg::connection& reader, pg::connection& writer, const table_info& t,
+                      const table_info::page_range* part = nullptr);
+    void verify_split(pg::connection& writer, const table_info& t);
     // One of a table's post-data steps (an index, a constraint), counted.
     void run_post_data_step(pg::connection& writer, const dump_entry& e);
     // Post-data, sequences, large objects, grants, database settings.
@@ -77,6 +81,8 @@ public:
 
 private:
     void warn(std::string message);
+    void verify_count(pg::connection& writer, const table_info& t, std::uint64_t expected);
+    void log_table(const table_info& t, const table_result& r);
     void grant_public_for_owners(pg::connection& ddl);
     void revoke_temporary_grants(pg::connection& ddl);
 

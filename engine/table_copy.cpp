@@ -16,22 +16,42 @@ std::string column_list(const table_info& t) {
     return out + ")";
 }
 
+std::string select_list(const table_info& t) {
+    std::string out;
+    for (std::size_t i = 0; i < t.columns.size(); ++i) out += (i ? ", " : "") + sql::ident(t.columns[i]);
+    return out;
+}
+
+std::string tid(std::int64_t page) {
+    return sql::literal("(" + std::to_string(page) + ",0)") + "::tid";
+}
+
 }  // namespace
 
-table_copy_result copy_table(pg::connection& source, pg::connection& target, const table_info& table) {
+table_copy_result copy_table(pg::connection& source, pg::connection& target, const table_info& table,
+                             const table_info::page_range* part) {
     const std::string cols = column_list(table);
     const std::string format = table.binary() ? "FORMAT binary" : "FORMAT text";
-    const std::string what = "copying table \"" + table.display() + "\"";
-
-    // TRUNCATE in the loading transaction lets COPY FREEZE write frozen rows.
-    target.exec("BEGIN; TRUNCATE ONLY " + table.qualified(), what + " (truncate)");
+    std::string what = "copying table \"" + table.display() + "\"";
+    std::string copy_out = "COPY " + table.qualified() + cols + " TO STDOUT (" + format + ")";
+    std::string copy_in = "COPY " + table.qualified() + cols + " FROM STDIN (" + format + ", FREEZE)";
+    if (part) {
+        what += " pages " + std::to_string(part->first) + "-" +
+                (part->end < 0 ? "end" : std::to_string(part->end));
+        copy_out = "COPY (SELECT " + select_list(table) + " FROM ONLY " + table.qualified() +
+                   " WHERE ctid >= " + tid(part->first) +
+                   (part->end < 0 ? "" : " AND ctid < " + tid(part->end)) + ") TO STDOUT (" + format + ")";
+        copy_in = "COPY " + table.qualified() + cols + " FROM STDIN (" + format + ")";
+        target.exec("BEGIN", what);
+    } else {
+        // TRUNCATE in the loading transaction lets COPY FREEZE write frozen rows.
+        target.exec("BEGIN; TRUNCATE ONLY " + table.qualified(), what + " (truncate)");
+    }
     table_copy_result res;
     try {
-        target.begin_copy("COPY " + table.qualified() + cols + " FROM STDIN (" + format + ", FREEZE)",
-                          PGRES_COPY_IN, what + " (into the target)");
+        target.begin_copy(copy_in, PGRES_COPY_IN, what + " (into the target)");
         try {
-            source.begin_copy("COPY " + table.qualified() + cols + " TO STDOUT (" + format + ")",
-                              PGRES_COPY_OUT, what + " (out of the source)");
+            source.begin_copy(copy_out, PGRES_COPY_OUT, what + " (out of the source)");
             std::string buf;
             buf.reserve(flush_bytes + 65536);
             while (source.get_copy_data(buf)) {

@@ -16,6 +16,10 @@ struct table_copy_result {
 };
 
 // `source` is inside the imported snapshot; `target` is idle on the new database.
-table_copy_result copy_table(pg::connection& source, pg::connection& target, const table_info& table);
+// Without `part` the table is truncated and loaded with FREEZE in one
+// transaction; a part loads its page range in a transaction of its own
+// (other parts write the same table concurrently, so no TRUNCATE or FREEZE).
+table_copy_result copy_table(pg::connection& source, pg::connection& target, const table_info& table,
+                             const table_info::page_range* part = nullptr);
 
 }  // namespace pghaul::engine

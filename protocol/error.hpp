@@ -17,7 +17,7 @@ enum class exit_code : int {
     target = 5,     // the target failed during the run
     local = 6,      // a local resource failed (pg_dump, memory, disk)
     verify = 7,     // row counts differ after the copy
-    partial = 8,  // pghaul run: some sources failed, the others are done
+    partial = 8,    // pghaul run: some sources failed, the others are done
     interrupted = 130,
 };
 
