@@ -32,9 +32,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 ALL_METHODS=(pghaul dump_fc dump_fd pgcopydb)
+BENCH_PROG=compare
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
-die() { echo "compare: $*" >&2; exit 1; }
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 # ---------------------------------------------------------------- arguments
@@ -62,26 +63,15 @@ done
 has_method() { [[ " ${METHODS[*]} " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- environment
-if [ -z "${PGHAUL_SRC_A:-}" ] || [ -z "${PGHAUL_TGT:-}" ]; then
-    env_out=$("$ROOT/scripts/pg-sandbox.sh" env) ||
-        die "sandbox not running and PGHAUL_SRC_A/PGHAUL_TGT not set (run: scripts/pg-sandbox.sh start)"
-    eval "$env_out"
-fi
+load_sandbox_env PGHAUL_SRC_A PGHAUL_TGT
 SRC_SUPER=${PGHAUL_SRC_A_SUPER:-}
 TGT_SUPER=${PGHAUL_TGT_SUPER:-}
 SRC_DB="$PGHAUL_SRC_A dbname=$DB"
 tgt_conn() { echo "$PGHAUL_TGT dbname=$1"; }
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 
-for tool in psql pg_dump pg_restore createdb awk; do
-    command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install postgresql-client)"
-done
-# GNU time (package `time`) gives %M (peak RSS) for a process and its waited-for
-# children, which covers pg_dump/pg_restore -j worker processes. bash's `time`
-# keyword cannot do that.
-TIME_BIN=/usr/bin/time
-"$TIME_BIN" -f '%M' -o /dev/null true 2>/dev/null || die "GNU time not found at $TIME_BIN (apt-get install time)"
-TIME_FMT='%M %U %S'
+require_tools psql pg_dump pg_restore createdb awk
+require_gnu_time
 
 if has_method pghaul && [ ! -x "$PGHAUL" ]; then
     die "pghaul binary not found at '$PGHAUL'.
@@ -89,8 +79,6 @@ if has_method pghaul && [ ! -x "$PGHAUL" ]; then
       cmake --preset release && cmake --build --preset release
   or pass --pghaul PATH / set PGHAUL_BIN, or leave pghaul out: --methods dump_fc,dump_fd"
 fi
-
-psql_val() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
 psql_val "$PGHAUL_SRC_A" "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 ||
     die "source database '$DB' does not exist; make it with: bench/gen-dataset.sh 1 $DB"
@@ -123,35 +111,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- measuring
-# Run one tool process under GNU time; its figures go to $WORK/<method>.<part>.time.
-timed() { # method part cmd...
-    local m=$1 part=$2; shift 2
-    "$TIME_BIN" -f "$TIME_FMT" -o "$WORK/$m.$part.time" "$@"
-}
-
-# Fold the GNU time files of one method: max RSS, summed CPU. The figures are
-# the file's last line (GNU time prepends "Command exited with non-zero status").
-collect_times() { # method -> "rss_kib cpu_s"
-    local f rss=0 cpu=0 line
-    for f in "$WORK/$1".*.time; do
-        [ -f "$f" ] || continue
-        line=$(tail -n 1 "$f")
-        read -r rss cpu < <(awk -v r="$rss" -v c="$cpu" -v l="$line" \
-            'BEGIN { split(l, a, " "); if (a[1] > r) r = a[1]; printf "%d %.2f\n", r, c + a[2] + a[3] }')
-    done
-    echo "$rss $cpu"
-}
-
-now() { date +%s.%N; }
-
-# Level the field: nothing dirty in either server's buffers nor in the OS.
-settle() {
-    local s
-    for s in "$SRC_SUPER" "$TGT_SUPER"; do
-        if [ -n "$s" ]; then psql -X -q -v ON_ERROR_STOP=1 -d "$s" -c CHECKPOINT; fi
-    done
-    sync
-}
+# timed / collect_times / settle come from lib.sh; each method's GNU time
+# files are $WORK/<method>.<part>.time.
 
 # ---------------------------------------------------------------- the methods
 # Each returns the tools' exit status; output goes to $LOG.
@@ -214,63 +175,15 @@ run_pgcopydb() { # tgtdb
 }
 
 # ---------------------------------------------------------------- verification
-# One query per side: the row count of each listed table, -1 when the table
-# does not exist (query_to_xml runs the dynamic count inside plain SQL).
-count_sql() { # values-list
-    cat <<SQL
-SELECT t.name || E'\t' || CASE WHEN to_regclass(t.name) IS NULL THEN -1
-       ELSE (xpath('/row/c/text()', query_to_xml('SELECT count(*) AS c FROM ' || t.name, false, true, '')))[1]::text::bigint END
-FROM (VALUES $1) AS t(name) ORDER BY 1
-SQL
-}
-
-# Object counts that a copy must reproduce: a fast copy without its indexes
-# or foreign keys is not a copy.
-SCHEMA_SQL="
-WITH ns AS (SELECT oid FROM pg_namespace
-            WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_(toast|temp)')
-SELECT 'indexes' || E'\t' || count(*) FROM pg_class WHERE relkind IN ('i', 'I') AND relnamespace IN (SELECT oid FROM ns)
-UNION ALL SELECT 'sequences' || E'\t' || count(*) FROM pg_class WHERE relkind = 'S' AND relnamespace IN (SELECT oid FROM ns)
-UNION ALL SELECT 'constraints ' || t || E'\t' || count(c.oid)
-  FROM unnest(ARRAY['p', 'u', 'f', 'c', 'x']) AS t
-  LEFT JOIN pg_constraint c ON c.contype::text = t AND c.connamespace IN (SELECT oid FROM ns)
-  GROUP BY t
-ORDER BY 1"
-
-# Leaf tables (relkind 'r': plain tables and leaf partitions) outside system schemas.
-TABLES_VALUES=$(psql_val "$SRC_DB" "
-    SELECT string_agg(format('(%L)', format('%I.%I', n.nspname, c.relname)), ',' ORDER BY n.nspname, c.relname)
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND n.nspname !~ '^pg_(toast|temp)'")
+# count_sql, SCHEMA_SQL and verify_copy come from lib.sh.
+TABLES_VALUES=$(leaf_tables_values "$SRC_DB")
 [ -n "$TABLES_VALUES" ] || die "source database '$DB' has no tables"
 
 verify() { # method tgtdb -> prints report; returns 1 on mismatch
-    local m=$1 tconn ok=0 name sc tc ntables=0 nbad=0
-    tconn=$(tgt_conn "$2")
-    psql_val "$tconn" "$(count_sql "$TABLES_VALUES")" >"$WORK/$m.counts" 2>>"$LOG" || { echo "  cannot count rows on target (see log)"; return 1; }
-    psql_val "$tconn" "$SCHEMA_SQL" >"$WORK/$m.schema" 2>>"$LOG" || { echo "  cannot read target catalog (see log)"; return 1; }
-    while IFS=$'\t' read -r name sc; do
-        ntables=$((ntables + 1))
-        tc=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$WORK/$m.counts")
-        if [ "$sc" = "$tc" ]; then
-            [ "$NTABLES" -le 20 ] && printf '  OK        %-40s %12s rows\n' "$name" "$sc"
-        else
-            nbad=$((nbad + 1)); ok=1
-            [ "$tc" = -1 ] && tc=missing
-            printf '  MISMATCH  %-40s source %s, target %s\n' "$name" "$sc" "${tc:-?}"
-        fi
-    done <"$WORK/source.counts"
-    while IFS=$'\t' read -r name sc; do
-        tc=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$WORK/$m.schema")
-        if [ "$sc" = "$tc" ]; then
-            [ "$NTABLES" -le 20 ] && printf '  OK        %-40s %12s\n' "$name" "$sc"
-        else
-            ok=1; printf '  MISMATCH  %-40s source %s, target %s\n' "$name" "$sc" "${tc:-?}"
-        fi
-    done <"$WORK/source.schema"
-    echo "  $((ntables - nbad))/$ntables tables with equal row counts"
-    return "$ok"
+    local show_ok=0
+    [ "$NTABLES" -le 20 ] && show_ok=1
+    verify_copy "$TABLES_VALUES" "$WORK/source.counts" "$WORK/source.schema" "$(tgt_conn "$2")" \
+        "$WORK/$1" "$show_ok" "$LOG"
 }
 
 # ---------------------------------------------------------------- run
@@ -302,7 +215,7 @@ for m in "${METHODS[@]}"; do
     fi
     log "$m: preparing (drop $tgtdb, CHECKPOINT, sync)"
     drop_target_db "$tgtdb"
-    settle
+    settle "$SRC_SUPER" "$TGT_SUPER"
     log "$m: running"
     rc=0
     t0=$(now)

@@ -18,6 +18,8 @@
 # Environment (from `eval "$(scripts/pg-sandbox.sh env)"`, loaded here if unset):
 #   PGHAUL_SRC_A        source conninfo used to fill the database (login `haul`)
 #   PGHAUL_SRC_A_SUPER  superuser conninfo used to drop/create the database
+#   GEN_CONNINFO        overrides PGHAUL_SRC_A: another server, e.g. "$PGHAUL_SRC_B"
+#   GEN_SUPER_CONNINFO  overrides PGHAUL_SRC_A_SUPER (set both to use srcb)
 #   GEN_WORKERS         parallel INSERT sessions for bench_wide (default: CPUs, max 4)
 set -euo pipefail
 
@@ -42,17 +44,19 @@ if [ "$ONE_TABLE" = 1 ] && [ $# -lt 2 ]; then usage; fi
 [[ "$DB" =~ ^[a-z_][a-z0-9_]*$ ]] || die "DBNAME must be a plain lower-case identifier, got '$DB'"
 case "$DB" in postgres | template0 | template1) die "refusing to overwrite database '$DB'" ;; esac
 
-if [ -z "${PGHAUL_SRC_A:-}" ] || [ -z "${PGHAUL_SRC_A_SUPER:-}" ]; then
+if { [ -z "${GEN_CONNINFO:-}" ] && [ -z "${PGHAUL_SRC_A:-}" ]; } ||
+    { [ -z "${GEN_SUPER_CONNINFO:-}" ] && [ -z "${PGHAUL_SRC_A_SUPER:-}" ]; }; then
     env_out=$("$ROOT/scripts/pg-sandbox.sh" env) ||
         die "sandbox not running and PGHAUL_SRC_A/PGHAUL_SRC_A_SUPER not set (run: scripts/pg-sandbox.sh start)"
     eval "$env_out"
 fi
+SRC_CONN=${GEN_CONNINFO:-$PGHAUL_SRC_A}
 for tool in psql pgbench; do command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install postgresql-client)"; done
 
-SRC="$PGHAUL_SRC_A dbname=$DB"
+SRC="$SRC_CONN dbname=$DB"
 # Keep the output readable: no "does not exist, skipping" notices.
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-SRC_SUPER=$PGHAUL_SRC_A_SUPER
+SRC_SUPER=${GEN_SUPER_CONNINFO:-$PGHAUL_SRC_A_SUPER}
 WORKERS=${GEN_WORKERS:-$(nproc)}
 [ "$WORKERS" -gt 4 ] && WORKERS=4
 [ "$WORKERS" -lt 1 ] && WORKERS=1
@@ -158,11 +162,11 @@ pgbench_bytes() {
 
 # ---------------------------------------------------------------- main
 START=$(date +%s)
-log "(re)creating database $DB on source ($(printf '%s' "$PGHAUL_SRC_A" | sed 's/ dbname=[^ ]*//'))"
+log "(re)creating database $DB on source ($(printf '%s' "$SRC_CONN" | sed 's/ dbname=[^ ]*//'))"
 q_super -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)"
 # Owned by the source login so that the objects look like an application's,
 # not the bootstrap superuser's.
-src_user=$(psql -X -At -d "$PGHAUL_SRC_A" -c 'SELECT current_user')
+src_user=$(psql -X -At -d "$SRC_CONN" -c 'SELECT current_user')
 q_super -c "CREATE DATABASE \"$DB\" OWNER \"$src_user\" TEMPLATE template0"
 BASE=$(q_val "SELECT pg_database_size(current_database())")
 TARGET=$(calc "$SCALE_GB * 1024 * 1024 * 1024")

@@ -40,6 +40,7 @@ struct source_track {
     std::size_t outstanding = 0;  // tables not yet loaded and indexed
     std::map<const table_info*, std::size_t> indexes_left;
     std::map<const table_info*, std::size_t> parts_left;
+    std::int64_t queued_bytes = 0;  // data tasks of this source still in the queue
     bool failed = false;
 };
 
@@ -89,8 +90,19 @@ private:
         return n;
     }
 
+    // A source whose queued tables add up to little is in its tail: those go
+    // before other sources' big tables, so the source finishes (and releases
+    // its snapshot and locks) as soon as its big tables are done instead of
+    // at the end of the whole run. Largest first otherwise.
+    static constexpr std::int64_t tail_bytes = 64LL << 20;
+
+    int rank(const task& t) {
+        int k = static_cast<int>(t.k);
+        if (t.k != task::kind::data) return 2 * k;
+        return track_[t.job].queued_bytes <= tail_bytes ? 2 * k - 1 : 2 * k;
+    }
+
     std::optional<task> pick(worker& w) {
-        auto rank = [](const task& t) { return static_cast<int>(t.k); };
         std::optional<std::size_t> best;
         for (std::size_t i = 0; i < queue_.size(); ++i) {
             auto& t = queue_[i];
@@ -110,6 +122,7 @@ private:
         if (!best) return std::nullopt;
         task t = queue_[*best];
         queue_.erase(queue_.begin() + static_cast<long>(*best));
+        if (t.k == task::kind::data) track_[t.job].queued_bytes -= t.bytes();
         return t;
     }
 
@@ -165,6 +178,7 @@ private:
                     if (table.parts.empty()) queue_.push_back({task::kind::data, &j, &table});
                     for (auto& p : table.parts) queue_.push_back({task::kind::data, &j, &table, nullptr, &p});
                     if (!table.parts.empty()) tr.parts_left[&table] = table.parts.size();
+                    tr.queued_bytes += table.bytes;
                 }
                 if (tr.outstanding == 0) queue_.push_back({task::kind::finish, &j});
                 break;
