@@ -3,13 +3,16 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <csignal>
 
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 
 #include "cli/manifest.hpp"
+#include "engine/interrupt.hpp"
 #include "engine/run_job.hpp"
 #include "protocol/error.hpp"
 #include "protocol/size.hpp"
@@ -27,6 +30,20 @@ void set_up_logging(int verbosity, bool quiet) {
                       : verbosity > 1 ? spdlog::level::trace
                       : verbosity > 0 ? spdlog::level::debug
                                       : spdlog::level::info);
+}
+
+// First SIGINT/SIGTERM: ask the engine to stop (it cancels running statements
+// and drops incomplete databases). A second one: exit at once.
+extern "C" void on_signal(int sig) {
+    if (pghaul::engine::interrupt_signal().exchange(sig) != 0) _exit(128 + sig);
+}
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
 }
 
 int report(const pghaul::error& e) {
@@ -179,6 +196,7 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : static_cast<int>(pghaul::exit_code::usage);
     }
     set_up_logging(verbosity, quiet);
+    install_signal_handlers();
 
     try {
         if (*run) {

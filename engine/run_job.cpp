@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "engine/credentials.hpp"
+#include "engine/interrupt.hpp"
 #include "engine/plan.hpp"
 #include "engine/report.hpp"
 #include "engine/roles.hpp"
@@ -80,6 +81,8 @@ run_result run(const run_config& cfg, bool dry_run) {
     std::vector<std::unique_ptr<source_job>> jobs;
     for (auto& s : cfg.sources) jobs.push_back(std::make_unique<source_job>(s, cfg, server));
     for (auto& j : jobs) {
+        if (int sig = interrupt_signal())
+            throw error(static_cast<exit_code>(128 + sig), "interrupted before anything was written");
         try {
             if (!j->preflight(maint)) j->status = source_status::skipped;
         } catch (const error& e) {

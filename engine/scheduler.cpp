@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/interrupt.hpp"
 #include "engine/schema.hpp"
 #include "engine/snapshot.hpp"
 
@@ -27,7 +28,8 @@ struct task {
     const table_info* table = nullptr;
     const dump_entry* entry = nullptr;             // index: the one to build
     const table_info::page_range* part = nullptr;  // data: a split table's part
-    std::int64_t bytes() const {                   // largest first: a part counts its share
+    int attempt = 0;
+    std::int64_t bytes() const {  // largest first: a part counts its share
         return part ? table->bytes / static_cast<std::int64_t>(table->parts.size()) : table->bytes;
     }
 };
@@ -63,8 +65,10 @@ public:
     }
 
     void run() {
+        std::jthread watcher([this](std::stop_token st) { watch_interrupts(st); });
         std::vector<std::jthread> threads;
         for (auto& w : workers_) threads.emplace_back([this, &w] { work(w); });
+        threads.clear();  // joins the workers; the watcher stops with its destructor
     }
 
 private:
@@ -235,29 +239,84 @@ private:
         if (--track_[&j].outstanding == 0) queue_.push_back({task::kind::finish, &j});
     }
 
+    // Connection losses (class 08, server shutdown or termination), deadlocks
+    // and serialization failures are retried for units that are atomic on the
+    // target: a table or part (rolled back whole) and an index build. A reader
+    // reconnects into the same snapshot while its holder lives; if the holder
+    // is gone, importing the snapshot fails for good and the source fails.
+    static constexpr int max_attempts = 4;
+
+    static bool retryable(const error& e, const task& t) {
+        if (t.k != task::kind::data && t.k != task::kind::index) return false;
+        const auto& s = e.sqlstate();
+        return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" ||
+               s == "40P01" || s == "53300";
+    }
+
+    // Puts the task back after a backoff; false when it should fail instead.
+    bool retry(const task& t, const error& e) {
+        if (!retryable(e, t) || t.attempt + 1 >= max_attempts || interrupt_signal() != 0) return false;
+        auto delay = std::chrono::seconds(1 << t.attempt);
+        spdlog::warn("[{}] {} (attempt {} of {}); retrying in {} s", t.job->name(), e.what(), t.attempt + 1,
+                     max_attempts, delay.count());
+        for (auto until = std::chrono::steady_clock::now() + delay;
+             std::chrono::steady_clock::now() < until && interrupt_signal() == 0;)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::lock_guard lk(m_);
+        if (track_[t.job].failed) return true;  // its source failed meanwhile: nothing to redo
+        task again = t;
+        ++again.attempt;
+        queue_.push_back(again);
+        if (again.k == task::kind::data) track_[t.job].queued_bytes += again.bytes();
+        return true;
+    }
+
     void work(worker& w) {
         while (auto t = next(w)) {
-            bool ok = true;
+            std::optional<error> failure;
             try {
                 execute(w, *t);
             } catch (const error& e) {
-                ok = false;
-                fail(*t->job, e);
+                failure = e;
             } catch (const std::exception& e) {
-                ok = false;
-                fail(*t->job, error(exit_code::internal, e.what()));
+                failure = error(exit_code::internal, e.what());
             }
-            if (!ok) {
+            if (failure) {
                 // This worker's connections may be mid-statement or in an aborted transaction.
                 close_target(w);
-                std::lock_guard lk(m_);
-                drop_reader(w);
+                {
+                    std::lock_guard lk(m_);
+                    drop_reader(w);
+                }
+                if (!retry(*t, *failure)) fail(*t->job, *failure);
             }
             finish_task(w, *t->job);
         }
         close_target(w);
         std::lock_guard lk(m_);
         drop_reader(w);
+    }
+
+    // Stops everything on SIGINT/SIGTERM: each source fails as interrupted
+    // (so its new database is dropped), running statements are cancelled.
+    void watch_interrupts(std::stop_token stop) {
+        while (!stop.stop_requested()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            int sig = interrupt_signal();
+            if (sig == 0) continue;
+            error interrupted(static_cast<exit_code>(128 + sig),
+                              std::string("interrupted by ") + (sig == 2    ? "SIGINT"
+                                                                : sig == 15 ? "SIGTERM"
+                                                                            : "a signal"),
+                              "the incomplete target databases were dropped; run the same command again");
+            std::vector<source_job*> jobs;
+            {
+                std::lock_guard lk(m_);
+                for (auto& [j, tr] : track_) jobs.push_back(j);
+            }
+            for (auto* j : jobs) fail(*j, interrupted);
+            return;
+        }
     }
 
     void fail(source_job& j, const error& e) {
@@ -275,6 +334,7 @@ private:
             if (w.reader) w.reader->request_cancel();
             if (w.target) w.target->request_cancel();
         }
+        j.cancel_running();  // prepare/finish run on the job's own connection
     }
 
     void finish_task(worker& w, source_job& j) {

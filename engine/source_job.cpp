@@ -212,6 +212,7 @@ void source_job::prepare() {
                "marking database \"" + cfg_.target_db + "\" as in progress");
 
     auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/schema");
+    active_guard guard(*this, ddl);
     grant_public_for_owners(ddl);
     for (auto& e : schema_.pre_data) run_entry(ddl, e);
     spdlog::info("[{}] schema: {} objects created in \"{}\" ({:.1f} s)", cfg_.name, schema_.pre_data.size(),
@@ -280,6 +281,7 @@ void source_job::run_post_data_step(pg::connection& writer, const dump_entry& e)
 
 void source_job::finish() {
     auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/finish");
+    active_guard guard(*this, ddl);
     large_object_bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
     // Every reader is done: the source's snapshot can go.
     holder_->connection().exec("COMMIT", "releasing the source snapshot");
@@ -323,6 +325,11 @@ void source_job::finish() {
                  cfg_.name, schema_.post_data.size(), cat_.sequences.size(), since(started));
     std::lock_guard lk(mu_);
     status = source_status::done;
+}
+
+void source_job::cancel_running() noexcept {
+    std::lock_guard lk(mu_);
+    if (active_) active_->request_cancel();
 }
 
 void source_job::clean_up() noexcept {

@@ -64,6 +64,8 @@ public:
     void run_post_data_step(pg::connection& writer, const dump_entry& e);
     // Post-data, sequences, large objects, grants, database settings.
     void finish();
+    // Cancels the statement running on prepare()'s or finish()'s connection.
+    void cancel_running() noexcept;
     // After a failure: drops the new database if this job created it.
     void clean_up() noexcept;
 
@@ -84,6 +86,18 @@ private:
     void verify_count(pg::connection& writer, const table_info& t, std::uint64_t expected);
     void log_table(const table_info& t, const table_result& r);
     void grant_public_for_owners(pg::connection& ddl);
+    // Registers a connection for cancel_running() while it lives.
+    struct active_guard {
+        source_job& job;
+        active_guard(source_job& j, pg::connection& c) : job(j) {
+            std::lock_guard lk(job.mu_);
+            job.active_ = &c;
+        }
+        ~active_guard() {
+            std::lock_guard lk(job.mu_);
+            job.active_ = nullptr;
+        }
+    };
     void revoke_temporary_grants(pg::connection& ddl);
 
     source_config cfg_;
@@ -100,6 +114,7 @@ private:
     std::vector<std::pair<std::string, std::string>> temporary_public_grants_;
     bool target_existed_ = false;
     bool created_ = false;
+    pg::connection* active_ = nullptr;  // prepare()/finish()'s connection, for cancel_running()
     std::mutex mu_;
 };
 

@@ -18,7 +18,8 @@ enum class exit_code : int {
     local = 6,      // a local resource failed (pg_dump, memory, disk)
     verify = 7,     // row counts differ after the copy
     partial = 8,    // pghaul run: some sources failed, the others are done
-    interrupted = 130,
+    blockers = 9,   // pghaul audit: findings that would stop or break the move (see the report)
+    interrupted = 130,  // SIGINT (128 + 2); SIGTERM gives 143
 };
 
 class error : public std::runtime_error {

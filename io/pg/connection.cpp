@@ -97,6 +97,9 @@ void connection::fail(std::string_view what, const result* r) const {
     std::string server = r && *r ? trim(PQresultErrorMessage(r->get())) : std::string();
     if (server.empty()) server = trim(PQerrorMessage(conn_));
     std::string sqlstate = r && *r ? r->field(PG_DIAG_SQLSTATE) : std::string();
+    // A lost connection has no result to carry a SQLSTATE: name it as the
+    // server would (connection_failure), so callers can decide to retry.
+    if (sqlstate.empty() && PQstatus(conn_) == CONNECTION_BAD) sqlstate = "08006";
     std::string hint = r && *r ? r->field(PG_DIAG_MESSAGE_HINT) : std::string();
     std::string msg = std::string(what.empty() ? "query" : what) + " failed on " + endpoint_;
     msg += server.empty() ? std::string() : ": " + server;
