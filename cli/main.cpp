@@ -19,7 +19,7 @@
 
 namespace {
 
-constexpr const char* version = "0.2.0";
+constexpr const char* version = PGHAUL_VERSION;
 
 void set_up_logging(int verbosity, bool quiet) {
     auto logger = spdlog::stderr_color_mt("pghaul");
@@ -156,6 +156,9 @@ int main(int argc, char** argv) {
                      "rename a role on the way in: SOURCE_ROLE=TARGET_ROLE (repeatable)")
         ->envname("PGHAUL_ROLE_MAP")
         ->group("Selection");
+    bool no_analyze = false;
+    copy->add_flag("--no-analyze", no_analyze, "skip ANALYZE of each table after its load")
+        ->envname("PGHAUL_NO_ANALYZE")->group("Performance");
     std::string split_threshold = "1GB", split_part = "256MB";
     copy->add_option("--split-tables-larger-than", split_threshold,
                      "copy tables bigger than this in ctid ranges on several connections (0: never)")
@@ -235,6 +238,7 @@ int main(int argc, char** argv) {
         cfg.report_path = report_path;
         cfg.split_tables_larger_than = pghaul::parse_size(split_threshold);
         cfg.split_part_size = pghaul::parse_size(split_part);
+        cfg.analyze = !no_analyze;
         cfg.sources.push_back(std::move(src));
         return execute(cfg, dry_run, false);
     } catch (const pghaul::error& e) {

@@ -298,7 +298,7 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (!t) return;
     c.check_keys(*t, "run",
                  {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump",
-                  "split_tables_larger_than", "split_part_size"});
+                  "split_tables_larger_than", "split_part_size", "analyze"});
     if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
     using engine::missing_roles_mode;
     using engine::on_existing;
@@ -316,6 +316,7 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (auto p = c.string(*t, "pg_dump", "run", false)) cfg.pg_dump = *p;
     if (auto v = c.size(*t, "split_tables_larger_than", "run")) cfg.split_tables_larger_than = *v;
     if (auto v = c.size(*t, "split_part_size", "run")) cfg.split_part_size = *v;
+    if (auto b = c.boolean(*t, "analyze", "run")) cfg.analyze = *b;
 }
 
 void check_target_db(checker& c, const toml::node& at, const std::string& full, const std::string& db,

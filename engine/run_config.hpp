@@ -49,6 +49,7 @@ struct run_config {
     // about split_part_size by several connections at once; 0 turns it off.
     std::int64_t split_tables_larger_than = 1LL << 30;
     std::int64_t split_part_size = 256LL << 20;
+    bool analyze = true;  // ANALYZE each table once loaded and indexed
     std::vector<source_config> sources;
 };
 

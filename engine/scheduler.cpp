@@ -210,7 +210,9 @@ private:
             }
             case task::kind::attach: {
                 auto& writer = target_for(w, j);
-                for (auto& e : j.schema().per_table.at(t.table->oid).after) j.run_post_data_step(writer, e);
+                if (auto it = j.schema().per_table.find(t.table->oid); it != j.schema().per_table.end())
+                    for (auto& e : it->second.after) j.run_post_data_step(writer, e);
+                j.analyze(writer, *t.table);
                 std::lock_guard lk(m_);
                 table_done(j);
                 break;
@@ -224,14 +226,16 @@ private:
 
     void queue_post_data(source_job& j, const table_info& t) {  // under m_
         auto it = j.schema().per_table.find(t.oid);
-        if (it == j.schema().per_table.end()) return table_done(j);
-        if (it->second.indexes.empty()) return after_indexes(j, t);
+        if (it == j.schema().per_table.end() || it->second.indexes.empty()) return after_indexes(j, t);
         track_[&j].indexes_left[&t] = it->second.indexes.size();
         for (auto& e : it->second.indexes) queue_.push_back({task::kind::index, &j, &t, &e});
     }
 
+    // Constraints that need the table's indexes, then ANALYZE: one task.
     void after_indexes(source_job& j, const table_info& t) {  // under m_
-        if (j.schema().per_table.at(t.oid).after.empty()) return table_done(j);
+        auto it = j.schema().per_table.find(t.oid);
+        bool has_after = it != j.schema().per_table.end() && !it->second.after.empty();
+        if (!has_after && !j.analyzes()) return table_done(j);
         queue_.push_back({task::kind::attach, &j, &t});
     }
 

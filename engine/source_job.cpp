@@ -273,6 +273,11 @@ void source_job::log_table(const table_info& t, const table_result& r) {
                 t.binary() ? "" : " (text format: " + t.text_reason + ")");
 }
 
+void source_job::analyze(pg::connection& writer, const table_info& t) {
+    if (!run_.analyze) return;
+    writer.exec("ANALYZE " + t.qualified(), "analyzing " + t.display());
+}
+
 void source_job::run_post_data_step(pg::connection& writer, const dump_entry& e) {
     run_entry(writer, e);
     std::lock_guard lk(mu_);

@@ -60,6 +60,10 @@ public:
     table_result copy(pg::connection& reader, pg::connection& writer, const table_info& t,
                       const table_info::page_range* part = nullptr);
     void verify_split(pg::connection& writer, const table_info& t);
+    // ANALYZE after the load (unless the run says not to), so the planner is
+    // not blind on the new database until autovacuum gets to it.
+    bool analyzes() const { return run_.analyze; }
+    void analyze(pg::connection& writer, const table_info& t);
     // One of a table's post-data steps (an index, a constraint), counted.
     void run_post_data_step(pg::connection& writer, const dump_entry& e);
     // Post-data, sequences, large objects, grants, database settings.
