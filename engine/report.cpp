@@ -29,7 +29,8 @@ double secs(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::
 }  // namespace
 
 run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
-                       const std::string& target_endpoint, double seconds, const nlohmann::json& roles) {
+                       const std::string& target_endpoint, double seconds, const nlohmann::json& roles,
+                       std::chrono::steady_clock::time_point origin) {
     run_report out;
     out.json = {{"target", target_endpoint},
                 {"seconds", seconds},
@@ -72,7 +73,18 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
                               {"verified", verified},
                               {"snapshot_released_after_s", secs(j.started, j.snapshot_released)},
                               {"warnings", j.warnings},
+                              {"started_s", secs(origin, j.started)},
+                              {"ended_s", secs(origin, j.ended)},
                               {"table_details", tables}};
+        nlohmann::json timeline = nlohmann::json::array();
+        for (auto& e : j.timeline)
+            timeline.push_back({{"phase", e.phase},
+                                {"object", e.object},
+                                {"worker", e.worker},
+                                {"start_s", secs(origin, e.start)},
+                                {"end_s", secs(origin, e.end)},
+                                {"ok", e.ok}});
+        src["timeline"] = std::move(timeline);
         if (j.failure)
             src["error"] = {{"code", static_cast<int>(j.failure->code())},
                             {"message", j.failure->what()},

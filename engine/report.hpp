@@ -15,7 +15,9 @@ struct run_report {
     std::string table;  // for the terminal
 };
 
+// `origin` is when the run started: timeline times are seconds since then.
 run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
-                       const std::string& target_endpoint, double seconds, const nlohmann::json& roles);
+                       const std::string& target_endpoint, double seconds, const nlohmann::json& roles,
+                       std::chrono::steady_clock::time_point origin);
 
 }  // namespace pghaul::engine

@@ -108,7 +108,7 @@ run_result run(const run_config& cfg, bool dry_run) {
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-    auto report = make_report(jobs, maint.endpoint(), seconds, roles);
+    auto report = make_report(jobs, maint.endpoint(), seconds, roles, t0);
     res.summary = report.table;
     res.report = std::move(report.json);
     std::uint64_t rows = 0, bytes = 0, tables = 0;

@@ -52,7 +52,34 @@ struct worker {
     std::optional<pg::connection> reader;
     source_job* reader_job = nullptr;
     source_job* current = nullptr;  // the job of the task running now
+    int id = 0;
 };
+
+// The timeline bar for a task.
+timeline_entry describe(const task& t, int worker) {
+    timeline_entry e;
+    e.worker = worker;
+    switch (t.k) {
+        case task::kind::prepare: e.phase = "schema"; break;
+        case task::kind::finish: e.phase = "finish"; break;
+        case task::kind::data:
+            e.phase = t.part ? "part" : "copy";
+            e.object = t.table->display();
+            if (t.part)
+                e.object += " pages " + std::to_string(t.part->first) + "-" +
+                            (t.part->end < 0 ? std::string("end") : std::to_string(t.part->end));
+            break;
+        case task::kind::index:
+            e.phase = "index";
+            e.object = t.entry->schema + "." + t.entry->name;
+            break;
+        case task::kind::attach:
+            e.phase = "constraints";
+            e.object = t.table->display();
+            break;
+    }
+    return e;
+}
 
 class pool {
 public:
@@ -67,7 +94,11 @@ public:
     void run() {
         std::jthread watcher([this](std::stop_token st) { watch_interrupts(st); });
         std::vector<std::jthread> threads;
-        for (auto& w : workers_) threads.emplace_back([this, &w] { work(w); });
+        int id = 0;
+        for (auto& w : workers_) {
+            w.id = ++id;
+            threads.emplace_back([this, &w] { work(w); });
+        }
         threads.clear();  // joins the workers; the watcher stops with its destructor
     }
 
@@ -278,12 +309,20 @@ private:
     void work(worker& w) {
         while (auto t = next(w)) {
             std::optional<error> failure;
+            auto bar = describe(*t, w.id);
+            bar.start = std::chrono::steady_clock::now();
             try {
                 execute(w, *t);
             } catch (const error& e) {
                 failure = e;
             } catch (const std::exception& e) {
                 failure = error(exit_code::internal, e.what());
+            }
+            bar.end = std::chrono::steady_clock::now();
+            bar.ok = !failure;
+            {
+                std::lock_guard lk(t->job->mu());
+                t->job->timeline.push_back(std::move(bar));
             }
             if (failure) {
                 // This worker's connections may be mid-statement or in an aborted transaction.

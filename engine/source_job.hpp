@@ -24,6 +24,15 @@ namespace pghaul::engine {
 
 enum class source_status { pending, skipped, failed, done };
 
+// One bar of the run's timeline: a task a worker ran (for the report's Gantt chart).
+struct timeline_entry {
+    std::string phase;   // schema, copy, part, index, constraints, finish
+    std::string object;  // table or index name; empty for whole-source steps
+    int worker = 0;
+    std::chrono::steady_clock::time_point start, end;
+    bool ok = true;
+};
+
 struct table_result {
     std::uint64_t rows = 0;
     std::uint64_t bytes = 0;
@@ -83,6 +92,7 @@ public:
     std::uint64_t large_object_bytes = 0;
     std::chrono::steady_clock::time_point started, ended;
     std::chrono::steady_clock::time_point snapshot_released;
+    std::vector<timeline_entry> timeline;
     void fail(const error& e);  // records the first failure (locks mu())
 
 private:
