@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/commands.hpp"
 #include "cli/manifest.hpp"
 #include "engine/interrupt.hpp"
 #include "engine/run_job.hpp"
@@ -158,7 +159,28 @@ int main(int argc, char** argv) {
         ->group("Selection");
     bool no_analyze = false;
     copy->add_flag("--no-analyze", no_analyze, "skip ANALYZE of each table after its load")
-        ->envname("PGHAUL_NO_ANALYZE")->group("Performance");
+        ->envname("PGHAUL_NO_ANALYZE")
+        ->group("Performance");
+    std::string memory_limit = "64MB", spool_limit = "8GB";
+    copy->add_option("--memory-limit", memory_limit,
+                     "in-flight COPY data of all tables together; beyond it data spools")
+        ->capture_default_str()
+        ->envname("PGHAUL_MEMORY_LIMIT")
+        ->group("Performance");
+    copy->add_option("--spool-dir", cfg.spool_dir,
+                     "where data spools when the target is slower (default: $TMPDIR or /tmp)")
+        ->envname("PGHAUL_SPOOL_DIR")
+        ->group("Performance");
+    copy->add_option("--spool-limit", spool_limit,
+                     "disk the spool may use (0: never spool; the reader waits instead)")
+        ->capture_default_str()
+        ->envname("PGHAUL_SPOOL_LIMIT")
+        ->group("Performance");
+    copy->add_option("--compression-level", cfg.compression_level, "zstd level for spooled data (0: store)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 19))
+        ->envname("PGHAUL_COMPRESSION_LEVEL")
+        ->group("Performance");
     std::string split_threshold = "1GB", split_part = "256MB";
     copy->add_option("--split-tables-larger-than", split_threshold,
                      "copy tables bigger than this in ctid ranges on several connections (0: never)")
@@ -191,6 +213,13 @@ int main(int argc, char** argv) {
         sub->add_flag("-v,--verbose", verbosity, "more detail (repeat for SQL)")->group("Output");
         sub->add_flag("-q,--quiet", quiet, "warnings and errors only")->group("Output");
     }
+    pghaul::cli::command_handler handler;  // set by audit, verify or clients when given (cli/commands.hpp)
+    for (auto* sub :
+         {pghaul::cli::add_audit_command(app, handler), pghaul::cli::add_verify_command(app, handler),
+          pghaul::cli::add_clients_command(app, handler)}) {
+        sub->add_flag("-v,--verbose", verbosity, "more detail (repeat for SQL)")->group("Output");
+        sub->add_flag("-q,--quiet", quiet, "warnings and errors only")->group("Output");
+    }
 
     try {
         app.parse(argc, argv);
@@ -202,6 +231,7 @@ int main(int argc, char** argv) {
     install_signal_handlers();
 
     try {
+        if (handler) return handler();
         if (*run) {
             auto loaded = pghaul::cli::load_manifest(manifest);
             if (!report_path.empty()) loaded.report_path = report_path;
@@ -239,6 +269,8 @@ int main(int argc, char** argv) {
         cfg.split_tables_larger_than = pghaul::parse_size(split_threshold);
         cfg.split_part_size = pghaul::parse_size(split_part);
         cfg.analyze = !no_analyze;
+        cfg.memory_limit = pghaul::parse_size(memory_limit);
+        cfg.spool_limit = pghaul::parse_size(spool_limit);
         cfg.sources.push_back(std::move(src));
         return execute(cfg, dry_run, false);
     } catch (const pghaul::error& e) {

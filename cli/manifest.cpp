@@ -298,7 +298,8 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (!t) return;
     c.check_keys(*t, "run",
                  {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump",
-                  "split_tables_larger_than", "split_part_size", "analyze"});
+                  "split_tables_larger_than", "split_part_size", "analyze", "memory_limit", "spool_dir",
+                  "spool_limit", "compression_level"});
     if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
     using engine::missing_roles_mode;
     using engine::on_existing;
@@ -317,6 +318,11 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (auto v = c.size(*t, "split_tables_larger_than", "run")) cfg.split_tables_larger_than = *v;
     if (auto v = c.size(*t, "split_part_size", "run")) cfg.split_part_size = *v;
     if (auto b = c.boolean(*t, "analyze", "run")) cfg.analyze = *b;
+    if (auto v = c.size(*t, "memory_limit", "run")) cfg.memory_limit = *v;
+    if (auto v = c.size(*t, "spool_limit", "run")) cfg.spool_limit = *v;
+    if (auto d = c.string(*t, "spool_dir", "run", false)) cfg.spool_dir = beside_manifest(c.path(), *d);
+    if (auto* v = t->get_as<std::int64_t>("compression_level"))
+        cfg.compression_level = static_cast<int>(v->get());
 }
 
 void check_target_db(checker& c, const toml::node& at, const std::string& full, const std::string& db,

@@ -26,11 +26,27 @@ std::string redact(std::string s) {
 
 // libpq's key words: a run of at least two of them, one naming a host or
 // service, is a connection string ("host=10.0.0.5 dbname=sales").
-const std::set<std::string> conninfo_keys = {
-    "host",   "hostaddr", "port",    "dbname",      "user",       "password",        "passfile",
-    "sslmode", "service", "options", "sslcert",     "sslkey",     "sslrootcert",     "application_name",
-    "connect_timeout",    "target_session_attrs",   "channel_binding", "gssencmode", "krbsrvname",
-    "requiressl",         "fallback_application_name"};
+const std::set<std::string> conninfo_keys = {"host",
+                                             "hostaddr",
+                                             "port",
+                                             "dbname",
+                                             "user",
+                                             "password",
+                                             "passfile",
+                                             "sslmode",
+                                             "service",
+                                             "options",
+                                             "sslcert",
+                                             "sslkey",
+                                             "sslrootcert",
+                                             "application_name",
+                                             "connect_timeout",
+                                             "target_session_attrs",
+                                             "channel_binding",
+                                             "gssencmode",
+                                             "krbsrvname",
+                                             "requiressl",
+                                             "fallback_application_name"};
 
 const char* host_suffixes =
     "com|net|org|io|dev|app|cloud|internal|local|localdomain|lan|corp|intra|intranet|edu|gov|biz|info|"
@@ -86,7 +102,8 @@ std::vector<bool> literal_mask(std::string_view t) {
             if (end != std::string_view::npos) end += 2;
         } else if (c == '$') {
             std::size_t k = i + 1;
-            while (k < t.size() && (word_char(t[k]) && !(k == i + 1 && std::isdigit(static_cast<unsigned char>(t[k])))))
+            while (k < t.size() &&
+                   (word_char(t[k]) && !(k == i + 1 && std::isdigit(static_cast<unsigned char>(t[k])))))
                 ++k;
             if (k < t.size() && t[k] == '$') {
                 std::string_view tag = t.substr(i, k - i + 1);
@@ -134,13 +151,12 @@ std::vector<address_match> find_addresses(std::string_view text) {
         icase);
     sc.scan(uri, "connection URI", [](auto&, auto, auto) { return true; });
 
-    static const regex kv(
-        R"(\b[A-Za-z_]+\s*=\s*[^\s'"=,;()]+(?:\s+[A-Za-z_]+\s*=\s*[^\s'"=,;()]+)+)", icase);
-    sc.scan(kv, "connection string", [](const std::smatch& m, auto, auto) {
-        return is_connection_string(m.str(0));
-    });
+    static const regex kv(R"(\b[A-Za-z_]+\s*=\s*[^\s'"=,;()]+(?:\s+[A-Za-z_]+\s*=\s*[^\s'"=,;()]+)+)", icase);
+    sc.scan(kv, "connection string",
+            [](const std::smatch& m, auto, auto) { return is_connection_string(m.str(0)); });
 
-    static const regex ipv4(R"(\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b)");
+    static const regex ipv4(
+        R"(\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b)");
     sc.scan(ipv4, "IP address", [&](auto&, std::size_t b, std::size_t e) {
         // Not part of a longer dotted number (a version 1.2.3.4.5, an SNMP OID).
         if (b > 0 && (sc.at(b - 1) == '.' || std::isdigit(static_cast<unsigned char>(sc.at(b - 1)))))
@@ -168,8 +184,8 @@ std::vector<address_match> find_addresses(std::string_view text) {
                             icase);
     sc.scan(host, "host name", [&](auto&, std::size_t b, std::size_t e) {
         if (!quoted[b]) return false;
-        if (b > 0 && (word_char(sc.at(b - 1)) || sc.at(b - 1) == '@' || sc.at(b - 1) == '.' ||
-                      sc.at(b - 1) == '-'))
+        if (b > 0 &&
+            (word_char(sc.at(b - 1)) || sc.at(b - 1) == '@' || sc.at(b - 1) == '.' || sc.at(b - 1) == '-'))
             return false;  // e-mail addresses and the tail of a longer name
         return !(sc.at(e) == '-' || sc.at(e) == '_' || sc.at(e) == '@');
     });

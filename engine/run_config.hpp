@@ -50,6 +50,14 @@ struct run_config {
     std::int64_t split_tables_larger_than = 1LL << 30;
     std::int64_t split_part_size = 256LL << 20;
     bool analyze = true;  // ANALYZE each table once loaded and indexed
+    // Bounded memory: all units' in-flight COPY data together; beyond it data
+    // is zstd-compressed (compression_level; 0 stores) into spool files under
+    // spool_dir (default: the temporary directory), at most spool_limit bytes
+    // (0: no spooling, the reader waits for the writer instead).
+    std::int64_t memory_limit = 64LL << 20;
+    std::string spool_dir;
+    std::int64_t spool_limit = 8LL << 30;
+    int compression_level = 1;
     std::vector<source_config> sources;
 };
 

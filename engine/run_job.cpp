@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "engine/credentials.hpp"
+#include "engine/data_path.hpp"
 #include "engine/interrupt.hpp"
 #include "engine/plan.hpp"
 #include "engine/report.hpp"
@@ -104,7 +105,13 @@ run_result run(const run_config& cfg, bool dry_run) {
                 spdlog::error("[{}] {}{}", j->name(), j->failure->what(),
                               j->failure->hint().empty() ? "" : "\nHINT: " + j->failure->hint());
         }
+        data_path path(cfg);
+        for (auto* j : ready) j->set_data_path(&path);
         run_scheduler(ready, cfg.jobs, many);
+        if (auto notice = path.take_notice()) spdlog::info("{}", *notice);
+        auto peak = path.memory().peak();
+        spdlog::debug("data path: peak {} of the memory budget",
+                      format_bytes(static_cast<std::int64_t>(peak)));
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

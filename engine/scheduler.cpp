@@ -60,8 +60,12 @@ timeline_entry describe(const task& t, int worker) {
     timeline_entry e;
     e.worker = worker;
     switch (t.k) {
-        case task::kind::prepare: e.phase = "schema"; break;
-        case task::kind::finish: e.phase = "finish"; break;
+        case task::kind::prepare:
+            e.phase = "schema";
+            break;
+        case task::kind::finish:
+            e.phase = "finish";
+            break;
         case task::kind::data:
             e.phase = t.part ? "part" : "copy";
             e.object = t.table->display();

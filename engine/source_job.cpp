@@ -222,7 +222,7 @@ void source_job::prepare() {
 table_result source_job::copy(pg::connection& reader, pg::connection& writer, const table_info& t,
                               const table_info::page_range* part) {
     auto start = std::chrono::steady_clock::now();
-    auto r = copy_table(reader, writer, t, part);
+    auto r = copy_table(reader, writer, t, part, *data_path_);
     table_result res{r.rows, r.bytes, since(start)};
     if (part) {
         spdlog::debug("[{}] {} pages {}-{}: {} rows, {} in {:.2f} s", cfg_.name, t.display(), part->first,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/catalog.hpp"
+#include "engine/data_path.hpp"
 #include "engine/run_config.hpp"
 #include "engine/schema.hpp"
 #include "engine/snapshot.hpp"
@@ -60,6 +61,9 @@ public:
     // Roles the copy needs on the target, after role_map: owners and grantees.
     std::vector<std::string> needed_owner_roles() const;
     std::vector<std::string> needed_grant_roles() const;
+
+    // The run's shared bounded data path; set before the scheduler starts.
+    void set_data_path(data_path* p) { data_path_ = p; }
 
     // Dumps the schema, (re)creates the target database, runs pre-data.
     void prepare();
@@ -128,6 +132,7 @@ private:
     std::vector<std::pair<std::string, std::string>> temporary_public_grants_;
     bool target_existed_ = false;
     bool created_ = false;
+    data_path* data_path_ = nullptr;
     pg::connection* active_ = nullptr;  // prepare()/finish()'s connection, for cancel_running()
     std::mutex mu_;
 };

@@ -1,13 +1,19 @@
-// The data path: CopyData messages are appended into one large buffer and sent
-// on in big writes, with no per-row parsing or allocation beyond libpq's own.
+// The data path: CopyData messages are gathered into large pieces, passed
+// through the unit's bounded chunk stream and sent on in big writes, with no
+// per-row parsing or allocation beyond libpq's own.
 #include "engine/table_copy.hpp"
 
+#include <functional>
+#include <thread>
+
+#include "io/chunk_stream.hpp"
 #include "protocol/sql_quote.hpp"
 
 namespace pghaul::engine {
 namespace {
 
-constexpr std::size_t flush_bytes = 1 << 20;
+// Rows are gathered into pieces this big before they enter the stream.
+constexpr std::size_t push_bytes = 64 << 10;
 
 std::string column_list(const table_info& t) {
     if (t.columns.empty()) return {};
@@ -28,8 +34,69 @@ std::string tid(std::int64_t page) {
 
 }  // namespace
 
+// Two threads per unit: this one writes to the target from the unit's chunk
+// stream while a reader thread fills it from the source. The stream bounds
+// memory across all units and spools (zstd) what does not fit, so a slow
+// target does not hold the source's read back.
+table_copy_result relay(pg::connection& source, pg::connection& target, data_path& path,
+                        const std::string& what, const std::function<void()>& open_target) {
+    std::stop_source stop;
+    chunk_stream stream(path.memory(), path.spool(), {.name = what}, stop.get_token());
+    table_copy_result res;
+    std::exception_ptr read_error;
+    std::jthread reader([&] {
+        try {
+            std::string buf;
+            buf.reserve(push_bytes + 65536);
+            bool open = true;
+            while (open && source.get_copy_data(buf)) {
+                if (buf.size() >= push_bytes) {
+                    res.bytes += buf.size();
+                    open = stream.push(buf);
+                    buf.clear();
+                }
+            }
+            if (open) {
+                res.bytes += buf.size();
+                open = stream.push(buf) && stream.finish();
+            }
+            if (!open) {  // the writer gave up: stop the source's COPY too
+                source.request_cancel();
+                source.drain();
+                return;
+            }
+            res.rows = source.end_copy_out().command_rows();
+        } catch (...) {
+            read_error = std::current_exception();
+            stream.cancel();
+        }
+    });
+    try {
+        // The source is already streaming: a target that waits (a lock, a
+        // busy server) fills memory and spool instead of holding the read back.
+        open_target();
+        while (auto c = stream.pop()) target.put_copy_data(c->data());
+    } catch (...) {
+        stream.cancel();
+        reader.join();
+        target.abort_copy_in("pghaul: copy aborted");
+        // A cancelled stream is the symptom; the reader's error is the cause.
+        if (read_error) std::rethrow_exception(read_error);
+        throw;
+    }
+    reader.join();
+    if (read_error) {
+        target.abort_copy_in("pghaul: copy aborted");
+        std::rethrow_exception(read_error);
+    }
+    auto st = stream.stats();
+    res.spooled_bytes = st.bytes_spooled;
+    res.spool_file_bytes = st.spool_bytes_written;
+    return res;
+}
+
 table_copy_result copy_table(pg::connection& source, pg::connection& target, const table_info& table,
-                             const table_info::page_range* part) {
+                             const table_info::page_range* part, data_path& path) {
     const std::string cols = column_list(table);
     const std::string format = table.binary() ? "FORMAT binary" : "FORMAT text";
     std::string what = "copying table \"" + table.display() + "\"";
@@ -42,35 +109,17 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
                    " WHERE ctid >= " + tid(part->first) +
                    (part->end < 0 ? "" : " AND ctid < " + tid(part->end)) + ") TO STDOUT (" + format + ")";
         copy_in = "COPY " + table.qualified() + cols + " FROM STDIN (" + format + ")";
-        target.exec("BEGIN", what);
-    } else {
-        // TRUNCATE in the loading transaction lets COPY FREEZE write frozen rows.
-        target.exec("BEGIN; TRUNCATE ONLY " + table.qualified(), what + " (truncate)");
     }
+    // TRUNCATE in the loading transaction lets COPY FREEZE write frozen rows;
+    // a part shares its table with other parts, so it only appends.
+    const std::string begin = part ? "BEGIN" : "BEGIN; TRUNCATE ONLY " + table.qualified();
     table_copy_result res;
     try {
-        target.begin_copy(copy_in, PGRES_COPY_IN, what + " (into the target)");
-        try {
-            source.begin_copy(copy_out, PGRES_COPY_OUT, what + " (out of the source)");
-            std::string buf;
-            buf.reserve(flush_bytes + 65536);
-            while (source.get_copy_data(buf)) {
-                if (buf.size() >= flush_bytes) {
-                    res.bytes += buf.size();
-                    target.put_copy_data(buf);
-                    buf.clear();
-                }
-            }
-            res.bytes += buf.size();
-            if (!buf.empty()) target.put_copy_data(buf);
-            res.rows = source.end_copy_out().command_rows();
-        } catch (...) {
-            // Abort the target's COPY; if the source is mid-stream, stop it too.
-            source.request_cancel();
-            source.drain();
-            target.abort_copy_in("pghaul: copy aborted");
-            throw;
-        }
+        source.begin_copy(copy_out, PGRES_COPY_OUT, what + " (out of the source)");
+        res = relay(source, target, path, what, [&] {
+            target.exec(begin, what + " (begin)");
+            target.begin_copy(copy_in, PGRES_COPY_IN, what + " (into the target)");
+        });
         auto loaded = target.end_copy_in().command_rows();
         if (loaded != res.rows)
             throw error(exit_code::target, what + ": source sent " + std::to_string(res.rows) +

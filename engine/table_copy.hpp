@@ -6,13 +6,16 @@
 #include <cstdint>
 
 #include "engine/catalog.hpp"
+#include "engine/data_path.hpp"
 #include "io/pg/connection.hpp"
 
 namespace pghaul::engine {
 
 struct table_copy_result {
-    std::uint64_t rows = 0;   // rows the source sent (in the snapshot) = rows loaded
-    std::uint64_t bytes = 0;  // COPY stream bytes relayed
+    std::uint64_t rows = 0;              // rows the source sent (in the snapshot) = rows loaded
+    std::uint64_t bytes = 0;             // COPY stream bytes relayed
+    std::uint64_t spooled_bytes = 0;     // of those, how many went through the spool
+    std::uint64_t spool_file_bytes = 0;  // what they took on disk (compressed)
 };
 
 // `source` is inside the imported snapshot; `target` is idle on the new database.
@@ -20,6 +23,6 @@ struct table_copy_result {
 // transaction; a part loads its page range in a transaction of its own
 // (other parts write the same table concurrently, so no TRUNCATE or FREEZE).
 table_copy_result copy_table(pg::connection& source, pg::connection& target, const table_info& table,
-                             const table_info::page_range* part = nullptr);
+                             const table_info::page_range* part, data_path& path);
 
 }  // namespace pghaul::engine

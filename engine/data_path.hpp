@@ -1,0 +1,30 @@
+// The run's bounded data path: one memory budget shared by every unit's
+// stream (--memory-limit) and, when the target is slower than the source, a
+// spool directory for what does not fit (--spool-dir, --spool-limit).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/run_config.hpp"
+#include "io/memory_budget.hpp"
+#include "io/spool_dir.hpp"
+
+namespace pghaul::engine {
+
+class data_path {
+public:
+    explicit data_path(const run_config& cfg);
+
+    memory_budget& memory() { return memory_; }
+    spool_dir* spool() { return spool_.get(); }
+    // "io_uring not available ..." the first time it is refused, for one log line.
+    std::optional<std::string> take_notice();
+
+private:
+    memory_budget memory_;
+    std::unique_ptr<spool_dir> spool_;
+};
+
+}  // namespace pghaul::engine

@@ -1,0 +1,51 @@
+// pghaul verify: does the target database equal the source? Computed on the
+// servers (no rows travel to pghaul), in parallel, with the source read in one
+// exported snapshot: per-table row counts and optional content checksums,
+// sequences, schema objects, owners and privileges (through a role map), and
+// database-level settings.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "protocol/conninfo.hpp"
+
+namespace pghaul::engine {
+
+struct verify_options {
+    bool checksums = false;                       // content checksums besides row counts (reads every row)
+    int jobs = 4;                                 // tables compared at once (one connection per side each)
+    std::map<std::string, std::string> role_map;  // source role -> target role
+};
+
+struct mismatch {
+    std::string kind;    // rows, checksum, sequence, missing, extra, definition, owner, privileges, setting
+    std::string object;  // what it concerns, as users write it: "table public.orders"
+    std::string source;  // the source's value ("" when absent there)
+    std::string target;  // the target's value ("" when absent there)
+};
+
+struct verify_result {
+    std::vector<mismatch> mismatches;
+    std::size_t tables = 0;  // tables whose data was compared
+    std::size_t sequences = 0;
+    std::size_t objects = 0;     // schema objects compared (incl. columns, indexes, ...)
+    std::size_t privileges = 0;  // owner and grant entries compared
+    std::size_t settings = 0;
+    bool checksums = false;
+    double seconds = 0;
+    bool equal() const { return mismatches.empty(); }
+};
+
+// Compares the two databases named by the conninfos' dbnames. Throws
+// pghaul::error when a server cannot be reached or a query fails; differences
+// are never errors, they are the result.
+verify_result verify_databases(const conninfo& source, const conninfo& target, const verify_options& opt);
+
+std::string render_verify_text(const verify_result& r);
+nlohmann::json verify_json(const verify_result& r);
+
+}  // namespace pghaul::engine
