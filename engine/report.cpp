@@ -52,6 +52,7 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
                               {"rows", it->second.rows},
                               {"bytes", it->second.bytes},
                               {"seconds", it->second.seconds},
+                              {"spooled_bytes", it->second.spooled_bytes},
                               {"format", t.binary() ? "binary" : "text"}});
         }
         double took = secs(j.started, j.ended);

@@ -223,7 +223,7 @@ table_result source_job::copy(pg::connection& reader, pg::connection& writer, co
                               const table_info::page_range* part) {
     auto start = std::chrono::steady_clock::now();
     auto r = copy_table(reader, writer, t, part, *data_path_);
-    table_result res{r.rows, r.bytes, since(start)};
+    table_result res{r.rows, r.bytes, since(start), r.spooled_bytes, r.spool_file_bytes};
     if (part) {
         spdlog::debug("[{}] {} pages {}-{}: {} rows, {} in {:.2f} s", cfg_.name, t.display(), part->first,
                       part->end, r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), res.seconds);
@@ -232,6 +232,8 @@ table_result source_job::copy(pg::connection& reader, pg::connection& writer, co
         total.rows += res.rows;
         total.bytes += res.bytes;
         total.seconds += res.seconds;
+        total.spooled_bytes += res.spooled_bytes;
+        total.spool_file_bytes += res.spool_file_bytes;
         return res;
     }
     verify_count(writer, t, r.rows);
@@ -266,11 +268,17 @@ void source_job::verify_count(pg::connection& writer, const table_info& t, std::
 }
 
 void source_job::log_table(const table_info& t, const table_result& r) {
-    bool notable = r.bytes >= (64u << 20) || r.seconds >= 1.0 || !t.binary() || !t.parts.empty();
-    spdlog::log(notable ? spdlog::level::info : spdlog::level::debug, "[{}] {}: {} rows, {} in {:.2f} s{}{}",
-                cfg_.name, t.display(), r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), r.seconds,
-                t.parts.empty() ? "" : fmt::format(" (connection-seconds, {} parts)", t.parts.size()),
-                t.binary() ? "" : " (text format: " + t.text_reason + ")");
+    bool notable =
+        r.bytes >= (64u << 20) || r.seconds >= 1.0 || !t.binary() || !t.parts.empty() || r.spooled_bytes;
+    spdlog::log(
+        notable ? spdlog::level::info : spdlog::level::debug, "[{}] {}: {} rows, {} in {:.2f} s{}{}{}",
+        cfg_.name, t.display(), r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), r.seconds,
+        t.parts.empty() ? "" : fmt::format(" (connection-seconds, {} parts)", t.parts.size()),
+        t.binary() ? "" : " (text format: " + t.text_reason + ")",
+        r.spooled_bytes
+            ? fmt::format(" ({} spooled as {})", format_bytes(static_cast<std::int64_t>(r.spooled_bytes)),
+                          format_bytes(static_cast<std::int64_t>(r.spool_file_bytes)))
+            : "");
 }
 
 void source_job::analyze(pg::connection& writer, const table_info& t) {

@@ -38,6 +38,8 @@ struct table_result {
     std::uint64_t rows = 0;
     std::uint64_t bytes = 0;
     double seconds = 0;
+    std::uint64_t spooled_bytes = 0;  // of bytes, how many went through the spool
+    std::uint64_t spool_file_bytes = 0;
 };
 
 class source_job {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -105,5 +106,74 @@ TEST_CASE("SIGINT stops the copy within seconds with exit 130 and leaves no sess
     CHECK(connect("PGHAUL_TGT_SUPER")
               .exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db})
               .rows() == 0);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE("a stalled target spills a tiny memory budget to private spool files, and nothing is lost") {
+    // Two tables, one job: while the first copies, the test locks the second
+    // on the target; when its turn comes the source streams it into memory
+    // and spool while the writer waits for the lock.
+    const auto source_db = unique_name("spill_src");
+    const auto target_db = unique_name("spill_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE TABLE first_big (id bigint PRIMARY KEY, payload text);"
+        "INSERT INTO first_big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 600000) i;"
+        "CREATE TABLE stalled (id bigint PRIMARY KEY, payload text);"
+        "INSERT INTO stalled SELECT i, md5(i::text) || repeat(md5((i * 7)::text), 2) FROM generate_series(1, "
+        "300000) i");
+    temp_file spool_parent("keep", "");
+    const auto spool_dir = std::filesystem::path(spool_parent.path).parent_path();
+
+    std::atomic<bool> saw_private_files{false};
+    auto staller = std::async(std::launch::async, [&] {
+        // Wait for the new database and its table, then hold a lock on it.
+        for (int i = 0; i < 4000; ++i) {
+            try {
+                auto t = connect("PGHAUL_TGT_SUPER", target_db);
+                if (t.exec("SELECT FROM pg_class WHERE relname = 'stalled'").rows() == 0)
+                    throw std::runtime_error("not yet");
+                t.exec("BEGIN; LOCK TABLE stalled IN ACCESS EXCLUSIVE MODE");
+                // While the lock holds, spool files appear: private and 0600.
+                for (int k = 0; k < 300; ++k) {
+                    for (auto& d : std::filesystem::directory_iterator(spool_dir)) {
+                        if (!d.is_directory() || d.path().filename().string().rfind("pghaul-", 0) != 0)
+                            continue;
+                        auto dir_mode = std::filesystem::status(d.path()).permissions();
+                        for (auto& f : std::filesystem::directory_iterator(d.path())) {
+                            auto mode = std::filesystem::status(f.path()).permissions();
+                            if (mode == (std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write) &&
+                                dir_mode == std::filesystem::perms::owner_all)
+                                saw_private_files = true;
+                        }
+                    }
+                    if (saw_private_files) break;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                t.exec("COMMIT");
+                return true;
+            } catch (const std::exception&) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
+        }
+        return false;
+    });
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1",
+                         "--no-owner", "--memory-limit", "2MB", "--spool-dir", spool_dir.string()});
+    bool stalled = staller.get();
+    REQUIRE(stalled);
+    CHECK(r.exit_status == 0);
+    CHECK(saw_private_files);
+    CHECK(r.err.find("public.stalled: 300000 rows") != std::string::npos);
+    CHECK(r.err.find("spooled as") != std::string::npos);
+    // The content arrived whole, and the spool is gone.
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    for (auto& d : std::filesystem::directory_iterator(spool_dir))
+        CHECK(d.path().filename().string().rfind("pghaul-", 0) != 0);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
