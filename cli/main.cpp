@@ -157,6 +157,14 @@ int main(int argc, char** argv) {
                      "rename a role on the way in: SOURCE_ROLE=TARGET_ROLE (repeatable)")
         ->envname("PGHAUL_ROLE_MAP")
         ->group("Selection");
+    std::string verify_level = "none";
+    copy->add_option("--verify", verify_level,
+                     "at the end, against the copy's snapshot: none (row counts per table only), counts "
+                     "(also sequences, schema, owners, privileges, settings) or checksums (and content)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"none", "counts", "checksums"}))
+        ->envname("PGHAUL_VERIFY")
+        ->group("Output");
     bool no_analyze = false;
     copy->add_flag("--no-analyze", no_analyze, "skip ANALYZE of each table after its load")
         ->envname("PGHAUL_NO_ANALYZE")
@@ -269,6 +277,10 @@ int main(int argc, char** argv) {
         cfg.split_tables_larger_than = pghaul::parse_size(split_threshold);
         cfg.split_part_size = pghaul::parse_size(split_part);
         cfg.analyze = !no_analyze;
+        using level = pghaul::engine::run_config::verify_level;
+        cfg.verify = verify_level == "checksums" ? level::checksums
+                     : verify_level == "counts"  ? level::counts
+                                                 : level::none;
         cfg.memory_limit = pghaul::parse_size(memory_limit);
         cfg.spool_limit = pghaul::parse_size(spool_limit);
         cfg.sources.push_back(std::move(src));

@@ -299,7 +299,7 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     c.check_keys(*t, "run",
                  {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump",
                   "split_tables_larger_than", "split_part_size", "analyze", "memory_limit", "spool_dir",
-                  "spool_limit", "compression_level"});
+                  "spool_limit", "compression_level", "verify"});
     if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
     using engine::missing_roles_mode;
     using engine::on_existing;
@@ -319,6 +319,11 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (auto v = c.size(*t, "split_part_size", "run")) cfg.split_part_size = *v;
     if (auto b = c.boolean(*t, "analyze", "run")) cfg.analyze = *b;
     if (auto v = c.size(*t, "memory_limit", "run")) cfg.memory_limit = *v;
+    using level = engine::run_config::verify_level;
+    if (auto v = c.choice<level>(
+            *t, "verify", "run",
+            {{"none", level::none}, {"counts", level::counts}, {"checksums", level::checksums}}))
+        cfg.verify = *v;
     if (auto v = c.size(*t, "spool_limit", "run")) cfg.spool_limit = *v;
     if (auto d = c.string(*t, "spool_dir", "run", false)) cfg.spool_dir = beside_manifest(c.path(), *d);
     if (auto* v = t->get_as<std::int64_t>("compression_level"))

@@ -72,6 +72,7 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
                               {"seconds", took},
                               {"mb_per_s", mbs},
                               {"verified", verified},
+                              {"verification", j.verified},
                               {"snapshot_released_after_s", secs(j.started, j.snapshot_released)},
                               {"warnings", j.warnings},
                               {"started_s", secs(origin, j.started)},
@@ -95,7 +96,7 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
         out.table +=
             fmt::format("{:<20} {:<20} {:>7} {:>12} {:>10} {:>8.1f} {:>8.1f}  {:<8} {}\n", j.name(),
                         j.target_db(), j.results.size(), rows, format_bytes(static_cast<std::int64_t>(bytes)),
-                        took, mbs, status_name(j.status), verified ? "rows match" : "-");
+                        took, mbs, status_name(j.status), verified ? j.verified : std::string("-"));
     }
     return out;
 }

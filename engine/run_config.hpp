@@ -58,6 +58,10 @@ struct run_config {
     std::string spool_dir;
     std::int64_t spool_limit = 8LL << 30;
     int compression_level = 1;
+    // At the end of each source, before its snapshot is released: none (the
+    // per-table row counts only, always done), counts (also sequences, schema
+    // objects, owners, privileges, settings), checksums (and content sums).
+    enum class verify_level { none, counts, checksums } verify = verify_level::none;
     std::vector<source_config> sources;
 };
 

@@ -13,6 +13,11 @@ snapshot_holder::snapshot_holder(pg::connection conn) : conn_(std::move(conn)) {
 
 // An empty search_path makes text output of reg* values schema-qualified, so
 // they resolve on the target whatever its search_path.
+snapshot_holder::snapshot_holder(pg::connection conn, std::string existing_id)
+    : conn_(std::move(conn)), id_(std::move(existing_id)) {
+    import_snapshot(conn_, id_);
+}
+
 void import_snapshot(pg::connection& conn, const std::string& id) {
     conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT " +
                   sql::literal(id) +

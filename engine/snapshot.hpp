@@ -11,6 +11,9 @@ namespace pghaul::engine {
 class snapshot_holder {
 public:
     explicit snapshot_holder(pg::connection conn);
+    // Holds an existing snapshot instead of exporting one (it must still be
+    // held by its exporter): pghaul copy --verify checks the copy's own snapshot.
+    snapshot_holder(pg::connection conn, std::string existing_id);
     const std::string& id() const { return id_; }
     pg::connection& connection() { return conn_; }
 

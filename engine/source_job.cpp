@@ -14,6 +14,7 @@
 #include "engine/plan.hpp"
 #include "engine/schema.hpp"
 #include "engine/table_copy.hpp"
+#include "engine/verify.hpp"
 #include "protocol/role_map.hpp"
 #include "protocol/sql_quote.hpp"
 
@@ -296,12 +297,12 @@ void source_job::finish() {
     auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/finish");
     active_guard guard(*this, ddl);
     large_object_bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
-    // Every reader is done: the source's snapshot can go.
-    holder_->connection().exec("COMMIT", "releasing the source snapshot");
-    holder_.reset();
-    snapshot_released = std::chrono::steady_clock::now();
-    spdlog::info("[{}] data: {} tables and {} indexes/constraints done, snapshot released ({:.1f} s)",
-                 cfg_.name, cat_.tables.size(), indexes_built, since(started));
+    // Every reader is done: the source's snapshot can go, unless the end-of-copy
+    // verification is to compare against it.
+    const bool verifying = run_.verify != run_config::verify_level::none;
+    if (!verifying) release_snapshot();
+    spdlog::info("[{}] data: {} tables and {} indexes/constraints done ({:.1f} s)", cfg_.name,
+                 cat_.tables.size(), indexes_built, since(started));
 
     for (auto& e : schema_.post_data) run_entry(ddl, e);
     for (auto& s : cat_.sequences)
@@ -333,11 +334,67 @@ void source_job::finish() {
             warn(std::string(err.what()) + " (the target login keeps ownership)");
         }
     }
-    ended = std::chrono::steady_clock::now();
     spdlog::info("[{}] post-data: {} steps, {} sequences, grants and database settings done ({:.1f} s)",
                  cfg_.name, schema_.post_data.size(), cat_.sequences.size(), since(started));
+    if (verifying) verify_against_snapshot(ddl);
+    ended = std::chrono::steady_clock::now();
     std::lock_guard lk(mu_);
     status = source_status::done;
+}
+
+void source_job::release_snapshot() {
+    holder_->connection().exec("COMMIT", "releasing the source snapshot");
+    holder_.reset();
+    snapshot_released = std::chrono::steady_clock::now();
+}
+
+// The whole database against the source as of the copy's own snapshot (so a
+// live source cannot cause false differences): row counts or checksums,
+// sequences, schema objects, owners and privileges through the role map,
+// settings. A mismatch fails the source but keeps its database, marked, for
+// inspection.
+void source_job::verify_against_snapshot(pg::connection& ddl) {
+    verify_options opt;
+    opt.checksums = run_.verify == run_config::verify_level::checksums;
+    opt.jobs = std::max(1, run_.jobs);
+    opt.role_map = cfg_.role_map;
+    opt.source_snapshot = holder_->id();
+    opt.privileges = !schema_opt_.no_privileges;
+    if (schema_opt_.no_owner) {
+        // Everything belongs to the target login, and so do the owners' own rights.
+        const std::string login = ddl.exec("SELECT current_user").str(0, 0);
+        for (auto& r : cat_.owner_roles) opt.role_map[r] = login;
+    }
+    {
+        std::lock_guard lk(mu_);
+        for (auto& w : warnings)
+            if (w.find("ALTER ROLE") != std::string::npos) opt.role_settings = false;
+    }
+    auto r = verify_databases(source_, target_, opt);
+    release_snapshot();
+    verified = r.equal() ? (opt.checksums ? "checksums match" : "counts match") : "MISMATCH";
+    if (r.equal()) {
+        spdlog::info(
+            "[{}] verified: {} tables{}, {} sequences, {} objects, {} privileges, {} settings ({:.1f} s)",
+            cfg_.name, r.tables, opt.checksums ? " with checksums" : "", r.sequences, r.objects, r.privileges,
+            r.settings, r.seconds);
+        return;
+    }
+    std::string list;
+    for (std::size_t i = 0; i < r.mismatches.size() && i < 10; ++i) {
+        auto& m = r.mismatches[i];
+        list += "\n  " + m.kind + " " + m.object + ": source " + (m.source.empty() ? "(none)" : m.source) +
+                ", target " + (m.target.empty() ? "(none)" : m.target);
+    }
+    ddl.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
+                 sql::literal("pghaul: copy FAILED verification against " + source_.endpoint()),
+             "marking database \"" + cfg_.target_db + "\" as failed");
+    throw error(
+        exit_code::verify,
+        std::to_string(r.mismatches.size()) + " differences between the source and \"" + cfg_.target_db +
+            "\" after the copy:" + list,
+        "the database is kept for inspection (its comment says it failed); run pghaul verify for the full "
+        "list, then rerun with on_existing replace");
 }
 
 void source_job::cancel_running() noexcept {
@@ -347,6 +404,17 @@ void source_job::cancel_running() noexcept {
 
 void source_job::clean_up() noexcept {
     holder_.reset();
+    bool keep;
+    {
+        std::lock_guard lk(mu_);
+        keep = failure && failure->code() == exit_code::verify && verified == "MISMATCH";
+    }
+    if (keep) {
+        ended = std::chrono::steady_clock::now();
+        spdlog::warn("[{}] kept \"{}\" for inspection: it differs from the source", cfg_.name,
+                     cfg_.target_db);
+        return;
+    }
     ended = std::chrono::steady_clock::now();
     bool created;
     {

@@ -99,10 +99,13 @@ public:
     std::chrono::steady_clock::time_point started, ended;
     std::chrono::steady_clock::time_point snapshot_released;
     std::vector<timeline_entry> timeline;
-    void fail(const error& e);  // records the first failure (locks mu())
+    std::string verified = "rows match";  // what the end-of-copy check found
+    void fail(const error& e);            // records the first failure (locks mu())
 
 private:
     void warn(std::string message);
+    void release_snapshot();
+    void verify_against_snapshot(pg::connection& ddl);
     void verify_count(pg::connection& writer, const table_info& t, std::uint64_t expected);
     void log_table(const table_info& t, const table_result& r);
     void grant_public_for_owners(pg::connection& ddl);

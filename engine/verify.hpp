@@ -19,6 +19,15 @@ struct verify_options {
     bool checksums = false;                       // content checksums besides row counts (reads every row)
     int jobs = 4;                                 // tables compared at once (one connection per side each)
     std::map<std::string, std::string> role_map;  // source role -> target role
+    // Read the source as of this (still held) snapshot instead of a new one:
+    // how copy/run verify exactly what they copied from a live source.
+    std::string source_snapshot;
+    // What a copy deliberately changed is not a difference: owners when
+    // objects went to the target login, grants when they were skipped, and
+    // per-role settings the target refused (a managed login lacks CREATEROLE).
+    bool owners = true;
+    bool privileges = true;
+    bool role_settings = true;
 };
 
 struct mismatch {

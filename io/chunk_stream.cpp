@@ -83,6 +83,13 @@ bool chunk_stream::emit() {
     std::uint64_t seq = next_seq_++;
     if (memory_.try_acquire(n)) return enqueue({std::move(fill_), n, seq});
 
+    if (spool_ && options_.spill_after.count() > 0 && n <= memory_.limit()) {
+        auto waited = acquire_until(memory_, n, std::chrono::steady_clock::now() + options_.spill_after,
+                                    stop_.get_token());
+        if (waited == acquire_status::acquired) return enqueue({std::move(fill_), n, seq});
+        if (waited == acquire_status::stopped) return false;
+    }
+
     std::span<const std::byte> frame;
     bool spill = false;  // whether to wait for spool space too
     if (spool_) {

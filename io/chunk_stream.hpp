@@ -39,6 +39,11 @@ struct chunk_stream_options {
     // dozens of chunks across units.
     std::size_t chunk_size = 256 * 1024;
     std::string name = "unit";  // names the spool file, e.g. "srca.public.events.3"
+    // With memory full, the producer first waits this long for the writer to
+    // free some: a target that is only a little slower costs no spooling (and
+    // no compression CPU, which a small machine takes from the servers); one
+    // that stalls gets its backlog spooled.
+    std::chrono::milliseconds spill_after{500};
 };
 
 struct chunk_stream_stats {

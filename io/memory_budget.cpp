@@ -151,4 +151,29 @@ std::optional<std::size_t> acquire_any(std::span<const budget_request> requests,
     }
 }
 
+acquire_status acquire_until(memory_budget& budget, std::size_t n,
+                             std::chrono::steady_clock::time_point deadline, std::stop_token stop) {
+    budget_request r{&budget, n};
+    std::span<const budget_request> requests(&r, 1);
+    if (try_each(requests)) return acquire_status::acquired;
+    if (n > budget.limit())
+        throw error(exit_code::local,
+                    "cannot wait for " + std::to_string(n) + " of " + std::to_string(budget.limit()) +
+                        " bytes: more than the limit",
+                    "raise --memory-limit above one chunk");
+    detail::budget_waiter w;
+    detail::waiter_registration reg(w, requests);
+    for (;;) {
+        {
+            std::lock_guard wl(w.m);
+            w.woken = false;
+        }
+        if (try_each(requests)) return acquire_status::acquired;
+        std::unique_lock wl(w.m);
+        if (stop.stop_requested()) return acquire_status::stopped;
+        if (!w.cv.wait_until(wl, stop, deadline, [&] { return w.woken; }))
+            return stop.stop_requested() ? acquire_status::stopped : acquire_status::timed_out;
+    }
+}
+
 }  // namespace pghaul

@@ -2,6 +2,8 @@
 // held in memory, and a second instance for --spool-limit (bytes on disk).
 #pragma once
 
+#include <chrono>
+
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -67,5 +69,10 @@ private:
 // granted; if every request is such, throws pghaul::error (local) instead of
 // waiting forever. A producer uses this to wait for memory *or* spool space.
 std::optional<std::size_t> acquire_any(std::span<const budget_request> requests, std::stop_token stop);
+
+enum class acquire_status { acquired, timed_out, stopped };
+// Waits for `n` bytes of `budget` until `deadline`.
+acquire_status acquire_until(memory_budget& budget, std::size_t n,
+                             std::chrono::steady_clock::time_point deadline, std::stop_token stop);
 
 }  // namespace pghaul

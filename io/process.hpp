@@ -16,7 +16,8 @@ struct process_result {
 // the child's environment only: a password passed this way never appears on
 // any process's command line.
 // `fd_map` pairs (parent descriptor, child descriptor) are duplicated into the child.
-process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {},
+process_result run_process(const std::vector<std::string>& argv,
+                           const std::vector<std::string>& extra_env = {},
                            const std::vector<std::pair<int, int>>& fd_map = {});
 
 }  // namespace pghaul

@@ -24,7 +24,8 @@ std::string pgpass_escape(std::string_view s) {
 
 secret_file::secret_file(std::string_view password) {
     fd_ = ::memfd_create("pghaul-pgpass", MFD_CLOEXEC);
-    if (fd_ < 0) throw error(exit_code::local, std::string("cannot create a memory file: ") + std::strerror(errno));
+    if (fd_ < 0)
+        throw error(exit_code::local, std::string("cannot create a memory file: ") + std::strerror(errno));
     // libpq ignores a password file that group or others may read.
     ::fchmod(fd_, 0600);
     std::string line = "*:*:*:*:" + pgpass_escape(password) + "\n";

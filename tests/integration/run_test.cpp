@@ -150,7 +150,8 @@ TEST_CASE("one unreachable source does not stop the other; exit 8 and a report t
     temp_file report("report.json", "");
     temp_file manifest("m.toml",
                        "[target]\nconninfo = " + toml_string(server("PGHAUL_TGT").to_string()) +
-                           "\n[run]\nmissing_roles = \"owner\"\nreport = " + toml_string(report.path) +
+                           "\n[run]\nmissing_roles = \"owner\"\nverify = \"checksums\"\nreport = " +
+                           toml_string(report.path) +
                            "\n[[source]]\nname = \"gone\"\nconninfo = \"host=127.0.0.1 port=1 dbname=x "
                            "connect_timeout=2\"\ntarget_db = " +
                            toml_string(tgt_bad) + "\n[[source]]\nname = \"fine\"\nconninfo = " +
@@ -170,6 +171,9 @@ TEST_CASE("one unreachable source does not stop the other; exit 8 and a report t
     CHECK(rep["sources"][0]["status"] == "failed");
     CHECK(rep["sources"][0]["error"]["code"] == 3);
     CHECK(rep["sources"][1]["status"] == "done");
+    // verify = "checksums": the whole database checked against the copy's own snapshot.
+    CHECK(rep["sources"][1]["verification"] == "checksums match");
+    CHECK(r.err.find("[fine] verified:") != std::string::npos);
     drop_database("PGHAUL_TGT_SUPER", tgt_good);
     drop_database("PGHAUL_SRC_B_SUPER", db_b);
 }
