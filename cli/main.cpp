@@ -12,6 +12,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/logging.hpp"
+#include "cli/progress.hpp"
 #include "cli/manifest.hpp"
 #include "engine/interrupt.hpp"
 #include "engine/run_job.hpp"
@@ -22,16 +24,6 @@ namespace {
 
 constexpr const char* version = PGHAUL_VERSION;
 
-void set_up_logging(int verbosity, bool quiet) {
-    auto logger = spdlog::stderr_color_mt("pghaul");
-    spdlog::set_default_logger(logger);
-    // Timestamps only where nobody watches the terminal (logs, cron mail).
-    spdlog::set_pattern(isatty(STDERR_FILENO) ? "%^%l%$: %v" : "%Y-%m-%d %H:%M:%S.%e %l: %v");
-    spdlog::set_level(quiet           ? spdlog::level::warn
-                      : verbosity > 1 ? spdlog::level::trace
-                      : verbosity > 0 ? spdlog::level::debug
-                                      : spdlog::level::info);
-}
 
 // First SIGINT/SIGTERM: ask the engine to stop (it cancels running statements
 // and drops incomplete databases). A second one: exit at once.
@@ -67,12 +59,13 @@ pghaul::engine::missing_roles_mode parse_missing_roles(const std::string& s) {
 
 // Runs the engine and reports: the summary table, the one-line summary, the
 // JSON report file, and for a single source its own error as the exit code.
-int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table) {
-    auto res = pghaul::engine::run(cfg, dry_run);
+int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table, pghaul::cli::progress_display& progress) {
+    auto res = pghaul::engine::run(cfg, dry_run, [&](const nlohmann::json& e) { progress.on_event(e); });
     if (dry_run) {
         std::cout << res.plan;
     } else {
-        if (table) std::cout << res.summary;
+        // In json progress mode stdout carries only the events.
+        if (table && progress.mode() != pghaul::cli::progress_mode::json) std::cout << res.summary;
         spdlog::info("{}: {}", res.code == pghaul::exit_code::ok ? "done" : "finished with failures",
                      res.summary_line);
     }
@@ -104,8 +97,7 @@ int main(int argc, char** argv) {
         "Connection strings take libpq's key=value or URI forms; PG* variables, ~/.pgpass and\n"
         "service files work as in psql. Every long option can also be set as PGHAUL_<NAME>.");
 
-    int verbosity = 0;
-    bool quiet = false, dry_run = false;
+    bool dry_run = false;
     std::string source_text, target_text, on_existing = "fail", missing_roles = "fail", report_path, manifest;
     std::vector<std::string> role_map_args;
     pghaul::engine::run_config cfg;
@@ -214,19 +206,33 @@ int main(int argc, char** argv) {
         ->envname("PGHAUL_REPORT")
         ->group("Output");
 
+    std::string progress_text = "auto";
+    int progress_interval = 10;
+    pghaul::cli::logging_options log;
     for (auto* sub : {copy, run}) {
+        sub->add_option("--progress", progress_text,
+                        "auto (bar on a terminal, plain otherwise), bar, plain, json (events on stdout) or none")
+            ->capture_default_str()->check(CLI::IsMember({"auto", "bar", "plain", "json", "none"}))
+            ->envname("PGHAUL_PROGRESS")->group("Output");
+        sub->add_option("--progress-interval", progress_interval, "seconds between plain progress lines")
+            ->capture_default_str()->check(CLI::Range(1, 3600))->envname("PGHAUL_PROGRESS_INTERVAL")->group("Output");
+        sub->add_option("--log-format", log.format, "text or json (one object per line)")
+            ->capture_default_str()->check(CLI::IsMember({"text", "json"}))->envname("PGHAUL_LOG_FORMAT")
+            ->group("Output");
+        sub->add_option("--log-file", log.file, "also append the log to this file")
+            ->envname("PGHAUL_LOG_FILE")->group("Output");
         sub->add_flag("--dry-run", dry_run, "print the plan and what will go wrong; write nothing")
             ->envname("PGHAUL_DRY_RUN")
             ->group("Output");
-        sub->add_flag("-v,--verbose", verbosity, "more detail (repeat for SQL)")->group("Output");
-        sub->add_flag("-q,--quiet", quiet, "warnings and errors only")->group("Output");
+        sub->add_flag("-v,--verbose", log.verbosity, "more detail (repeat for SQL)")->group("Output");
+        sub->add_flag("-q,--quiet", log.quiet, "warnings and errors only")->group("Output");
     }
     pghaul::cli::command_handler handler;  // set by audit, verify or clients when given (cli/commands.hpp)
     for (auto* sub :
          {pghaul::cli::add_audit_command(app, handler), pghaul::cli::add_verify_command(app, handler),
           pghaul::cli::add_clients_command(app, handler)}) {
-        sub->add_flag("-v,--verbose", verbosity, "more detail (repeat for SQL)")->group("Output");
-        sub->add_flag("-q,--quiet", quiet, "warnings and errors only")->group("Output");
+        sub->add_flag("-v,--verbose", log.verbosity, "more detail (repeat for SQL)")->group("Output");
+        sub->add_flag("-q,--quiet", log.quiet, "warnings and errors only")->group("Output");
     }
 
     try {
@@ -235,15 +241,19 @@ int main(int argc, char** argv) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : static_cast<int>(pghaul::exit_code::usage);
     }
-    set_up_logging(verbosity, quiet);
+    // Progress only where the run goes on long enough to watch: copy and run, not dry runs.
+    auto mode = (*copy || *run) && !dry_run ? pghaul::cli::parse_progress_mode(progress_text, isatty(STDERR_FILENO))
+                                            : pghaul::cli::progress_mode::none;
+    pghaul::cli::progress_display progress(mode, std::chrono::seconds(progress_interval));
     install_signal_handlers();
 
     try {
+        pghaul::cli::set_up_logging(log, &progress);
         if (handler) return handler();
         if (*run) {
             auto loaded = pghaul::cli::load_manifest(manifest);
             if (!report_path.empty()) loaded.report_path = report_path;
-            return execute(loaded, dry_run, true);
+            return execute(loaded, dry_run, true, progress);
         }
         // copy: the one-source shorthand of the same engine.
         auto source = pghaul::conninfo::parse(source_text, "source connection string");
@@ -284,7 +294,7 @@ int main(int argc, char** argv) {
         cfg.memory_limit = pghaul::parse_size(memory_limit);
         cfg.spool_limit = pghaul::parse_size(spool_limit);
         cfg.sources.push_back(std::move(src));
-        return execute(cfg, dry_run, false);
+        return execute(cfg, dry_run, false, progress);
     } catch (const pghaul::error& e) {
         return report(e);
     } catch (const std::exception& e) {

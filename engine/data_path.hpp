@@ -3,6 +3,8 @@
 // spool directory for what does not fit (--spool-dir, --spool-limit).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +20,8 @@ public:
     explicit data_path(const run_config& cfg);
 
     memory_budget& memory() { return memory_; }
+    // Bytes read from sources so far, all units together (for progress).
+    std::atomic<std::uint64_t>& bytes_read() { return bytes_read_; }
     spool_dir* spool() { return spool_.get(); }
     // "io_uring not available ..." the first time it is refused, for one log line.
     std::optional<std::string> take_notice();
@@ -25,6 +29,7 @@ public:
 private:
     memory_budget memory_;
     std::unique_ptr<spool_dir> spool_;
+    std::atomic<std::uint64_t> bytes_read_{0};
 };
 
 }  // namespace pghaul::engine

@@ -6,6 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "engine/credentials.hpp"
 #include "engine/data_path.hpp"
@@ -66,9 +69,37 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
     return out;
 }
 
+
+// Progress from what pghaul moves itself (bytes read from the sources) against
+// the planned sizes; no load on the servers. One event a second.
+nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jobs, data_path& path,
+                              std::chrono::steady_clock::time_point t0) {
+    std::int64_t planned = 0;
+    nlohmann::json sources = nlohmann::json::array();
+    for (auto& j : jobs) {
+        std::lock_guard lk(j->mu());
+        std::int64_t bytes = 0;
+        for (auto& t : j->catalog().tables) bytes += t.bytes;
+        planned += j->status == source_status::pending || j->status == source_status::done ? bytes : 0;
+        sources.push_back({{"source", j->name()},
+                           {"status", j->status == source_status::done     ? "done"
+                                      : j->status == source_status::failed ? "failed"
+                                      : j->status == source_status::skipped ? "skipped"
+                                                                            : "running"},
+                           {"tables_done", j->results.size()},
+                           {"tables", j->catalog().tables.size()},
+                           {"bytes_planned", bytes}});
+    }
+    return {{"event", "progress"},
+            {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+            {"bytes_read", path.bytes_read().load()},
+            {"bytes_planned", planned},
+            {"sources", sources}};
+}
+
 }  // namespace
 
-run_result run(const run_config& cfg, bool dry_run) {
+run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
     auto t0 = std::chrono::steady_clock::now();
     run_result res;
     conninfo server = resolve_credentials(cfg.target, "the target").with_dbname(cfg.maintenance_db);
@@ -107,7 +138,21 @@ run_result run(const run_config& cfg, bool dry_run) {
         }
         data_path path(cfg);
         for (auto* j : ready) j->set_data_path(&path);
-        run_scheduler(ready, cfg.jobs, many);
+        if (events) {
+            nlohmann::json plan = progress_event(jobs, path, t0);
+            plan["event"] = "run_started";
+            events(plan);
+        }
+        std::jthread ticker([&](std::stop_token st) {
+            while (events && !st.stop_requested()) {
+                std::mutex m;
+                std::unique_lock lk(m);
+                std::condition_variable_any().wait_for(lk, st, std::chrono::seconds(1), [] { return false; });
+                if (!st.stop_requested()) events(progress_event(jobs, path, t0));
+            }
+        });
+        run_scheduler(ready, cfg.jobs, many, events);
+        ticker.request_stop();
         if (auto notice = path.take_notice()) spdlog::info("{}", *notice);
         auto peak = path.memory().peak();
         spdlog::debug("data path: peak {} of the memory budget",
@@ -132,6 +177,9 @@ run_result run(const run_config& cfg, bool dry_run) {
     if (!res.failures.empty())
         res.code = cfg.sources.size() == 1 ? res.failures.front().code() : exit_code::partial;
     res.report["exit_code"] = static_cast<int>(res.code);
+    if (events && !dry_run)
+        events({{"event", "run_finished"}, {"exit_code", static_cast<int>(res.code)}, {"summary", res.summary_line},
+                {"seconds", seconds}});
     return res;
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/events.hpp"
 #include "engine/run_config.hpp"
 #include "protocol/error.hpp"
 
@@ -23,6 +24,7 @@ struct run_result {
 // Never throws for a single source's failure (that source fails, the others go
 // on); throws pghaul::error only when nothing can run at all (the target is
 // unreachable).
-run_result run(const run_config& cfg, bool dry_run);
+// `events` (may be empty) receives run, task and progress events as they happen.
+run_result run(const run_config& cfg, bool dry_run, const event_sink& events = {});
 
 }  // namespace pghaul::engine

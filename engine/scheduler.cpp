@@ -87,8 +87,8 @@ timeline_entry describe(const task& t, int worker) {
 
 class pool {
 public:
-    pool(std::vector<source_job*> jobs, int workers, bool log_failures)
-        : workers_(static_cast<std::size_t>(workers)), log_failures_(log_failures) {
+    pool(std::vector<source_job*> jobs, int workers, bool log_failures, const event_sink& events)
+        : workers_(static_cast<std::size_t>(workers)), log_failures_(log_failures), events_(events) {
         for (auto* j : jobs) {
             track_[j].cap = j->config().jobs;
             queue_.push_back({task::kind::prepare, j});
@@ -315,6 +315,9 @@ private:
             std::optional<error> failure;
             auto bar = describe(*t, w.id);
             bar.start = std::chrono::steady_clock::now();
+            if (events_)
+                events_({{"event", "task_started"}, {"source", t->job->name()}, {"phase", bar.phase},
+                         {"object", bar.object}, {"worker", w.id}});
             try {
                 execute(w, *t);
             } catch (const error& e) {
@@ -324,6 +327,14 @@ private:
             }
             bar.end = std::chrono::steady_clock::now();
             bar.ok = !failure;
+            if (events_)
+                events_({{"event", "task_finished"},
+                         {"source", t->job->name()},
+                         {"phase", bar.phase},
+                         {"object", bar.object},
+                         {"worker", w.id},
+                         {"ok", bar.ok},
+                         {"seconds", std::chrono::duration<double>(bar.end - bar.start).count()}});
             {
                 std::lock_guard lk(t->job->mu());
                 t->job->timeline.push_back(std::move(bar));
@@ -405,13 +416,14 @@ private:
     std::map<source_job*, bool> cleaned_;
     std::vector<worker> workers_;
     bool log_failures_;
+    const event_sink& events_;
 };
 
 }  // namespace
 
-void run_scheduler(std::vector<source_job*> jobs, int workers, bool log_failures) {
+void run_scheduler(std::vector<source_job*> jobs, int workers, bool log_failures, const event_sink& events) {
     if (jobs.empty()) return;
-    pool p(std::move(jobs), std::max(1, workers), log_failures);
+    pool p(std::move(jobs), std::max(1, workers), log_failures, events);
     p.run();
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/events.hpp"
 #include "engine/source_job.hpp"
 
 namespace pghaul::engine {
@@ -15,6 +16,7 @@ namespace pghaul::engine {
 // Runs every job that passed preflight to done or failed. With `log_failures`
 // a source's failure is logged as it happens (a long multi-source run);
 // otherwise the caller reports it once at the end.
-void run_scheduler(std::vector<source_job*> jobs, int workers, bool log_failures);
+// `events` (may be empty) hears every task start and finish.
+void run_scheduler(std::vector<source_job*> jobs, int workers, bool log_failures, const event_sink& events);
 
 }  // namespace pghaul::engine

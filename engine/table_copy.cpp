@@ -42,6 +42,7 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
                         const std::string& what, const std::function<void()>& open_target) {
     std::stop_source stop;
     chunk_stream stream(path.memory(), path.spool(), {.name = what}, stop.get_token());
+    auto& progress = path.bytes_read();
     table_copy_result res;
     std::exception_ptr read_error;
     std::jthread reader([&] {
@@ -52,6 +53,7 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
             while (open && source.get_copy_data(buf)) {
                 if (buf.size() >= push_bytes) {
                     res.bytes += buf.size();
+                    progress += buf.size();
                     open = stream.push(buf);
                     buf.clear();
                 }

@@ -1,0 +1,148 @@
+// Progress rendering. Numbers come only from the engine's events (bytes read
+// from the sources, planned sizes), so watching costs the servers nothing.
+#include "cli/progress.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "engine/plan.hpp"
+
+namespace pghaul::cli {
+namespace {
+
+std::string eta_text(double seconds) {
+    if (seconds < 0 || seconds > 7 * 86400) return "?";
+    int s = static_cast<int>(seconds + 0.5);
+    return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60)
+           : s >= 60 ? fmt::format("{}m{:02}s", s / 60, s % 60)
+                     : fmt::format("{}s", s);
+}
+
+std::size_t terminal_width() {
+    winsize w{};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 20) return w.ws_col;
+    return 80;
+}
+
+std::string fit(std::string s, std::size_t width) {
+    if (s.size() >= width) s.resize(width - 1);
+    return s;
+}
+
+}  // namespace
+
+progress_mode parse_progress_mode(const std::string& s, bool stderr_is_terminal) {
+    if (s == "none") return progress_mode::none;
+    if (s == "plain") return progress_mode::plain;
+    if (s == "bar") return progress_mode::bar;
+    if (s == "json") return progress_mode::json;
+    return stderr_is_terminal ? progress_mode::bar : progress_mode::plain;
+}
+
+progress_display::progress_display(progress_mode mode, std::chrono::seconds plain_interval)
+    : mode_(mode), interval_(plain_interval) {
+    last_plain_ = std::chrono::steady_clock::now();
+}
+
+progress_display::~progress_display() {
+    std::lock_guard lk(m_);
+    clear();
+}
+
+std::string progress_display::headline() const {
+    if (last_.is_null()) return "pghaul: starting";
+    double elapsed = last_.value("elapsed_s", 0.0);
+    auto read = last_.value("bytes_read", std::uint64_t{0});
+    auto planned = last_.value("bytes_planned", std::int64_t{0});
+    double rate = elapsed > 0 ? static_cast<double>(read) / elapsed : 0;
+    double pct = planned > 0 ? std::min(100.0, 100.0 * static_cast<double>(read) / static_cast<double>(planned)) : 0;
+    double eta = rate > 0 ? (static_cast<double>(planned) - static_cast<double>(read)) / rate : -1;
+    return fmt::format("pghaul {:.0f}s  {} of {} read ({:.0f}%)  {:.1f} MB/s  ETA {}", elapsed,
+                       engine::format_bytes(static_cast<std::int64_t>(read)), engine::format_bytes(planned), pct,
+                       rate / 1048576.0, eta_text(eta));
+}
+
+std::vector<std::string> progress_display::lines() const {
+    std::vector<std::string> out{headline()};
+    if (!last_.is_null())
+        for (auto& s : last_["sources"])
+            out.push_back(fmt::format("  {:<20} {:<8} {}/{} tables  {}", s["source"].get<std::string>(),
+                                      s["status"].get<std::string>(), s["tables_done"].get<std::size_t>(),
+                                      s["tables"].get<std::size_t>(),
+                                      engine::format_bytes(s["bytes_planned"].get<std::int64_t>())));
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [w, t] : running_)
+        out.push_back(fmt::format("  [{}] {} {} {} ({:.0f}s)", w, t.source, t.phase, t.object,
+                                  std::chrono::duration<double>(now - t.started).count()));
+    return out;
+}
+
+void progress_display::clear() {
+    if (mode_ != progress_mode::bar || drawn_ == 0) return;
+    std::fprintf(stderr, "\033[%zuA\r\033[J", drawn_);
+    drawn_ = 0;
+}
+
+void progress_display::redraw(bool force) {
+    auto now = std::chrono::steady_clock::now();
+    // A calm rate: at most four frames a second.
+    if (!force && now - last_draw_ < std::chrono::milliseconds(250)) return;
+    last_draw_ = now;
+    auto width = terminal_width();
+    std::string frame;
+    if (drawn_) frame += fmt::format("\033[{}A", drawn_);
+    auto ls = lines();
+    for (auto& l : ls) frame += "\r\033[K" + fit(l, width) + "\n";
+    frame += "\033[J";
+    std::fputs(frame.c_str(), stderr);
+    std::fflush(stderr);
+    drawn_ = ls.size();
+}
+
+void progress_display::on_event(const nlohmann::json& event) {
+    if (mode_ == progress_mode::none) return;
+    std::lock_guard lk(m_);
+    const std::string kind = event.value("event", "");
+    if (mode_ == progress_mode::json) {
+        nlohmann::json e = event;
+        e["ts"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        std::fputs((e.dump() + "\n").c_str(), stdout);
+        std::fflush(stdout);
+        return;
+    }
+    if (kind == "progress" || kind == "run_started") last_ = event;
+    if (kind == "task_started")
+        running_[event["worker"].get<int>()] = {event["source"], event["phase"], event["object"],
+                                                std::chrono::steady_clock::now()};
+    if (kind == "task_finished") running_.erase(event["worker"].get<int>());
+    if (mode_ == progress_mode::bar) {
+        if (kind == "run_finished")
+            clear();
+        else
+            redraw(false);
+        return;
+    }
+    // plain: one line every interval, on the progress tick.
+    auto now = std::chrono::steady_clock::now();
+    if (kind == "progress" && now - last_plain_ >= interval_) {
+        last_plain_ = now;
+        std::string line = headline();
+        for (auto& s : last_["sources"])
+            line += fmt::format("; {} {}/{} tables", s["source"].get<std::string>(), s["tables_done"].get<std::size_t>(),
+                                s["tables"].get<std::size_t>());
+        spdlog::info("{}", line);
+    }
+}
+
+void progress_display::print_above(std::string_view line) {
+    std::lock_guard lk(m_);
+    clear();
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    if (mode_ == progress_mode::bar && !last_.is_null()) redraw(true);
+}
+
+}  // namespace pghaul::cli

@@ -1,0 +1,116 @@
+// Progress output of a real copy: JSON events against their documented
+// fields, plain lines parsed, and the bar drawn in a pseudo-terminal.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "harness.hpp"
+
+using namespace harness;
+
+namespace {
+
+std::string make_source(int rows) {
+    auto db = unique_name("progress_src");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db)
+        .exec("CREATE TABLE events (id bigint PRIMARY KEY, body text);"
+              "INSERT INTO events SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, " +
+              std::to_string(rows) +
+              ") i;"
+              "CREATE TABLE tags (id int PRIMARY KEY, name text); INSERT INTO tags VALUES (1, 'a'), (2, 'b')");
+    return db;
+}
+
+std::vector<std::string> copy_args(const std::string& src, const std::string& tgt) {
+    return {"copy", "--source", server("PGHAUL_SRC_A", src).to_string(), "--target",
+            server("PGHAUL_TGT", tgt).to_string(), "--no-owner", "--jobs", "2"};
+}
+
+}  // namespace
+
+TEST_CASE("--progress json: one event per line with the documented fields") {
+    const auto src = make_source(20000);
+    const auto tgt = unique_name("progress_tgt");
+    auto args = copy_args(src, tgt);
+    args.insert(args.end(), {"--progress", "json"});
+    auto r = run_pghaul(args);
+    REQUIRE(r.exit_status == 0);
+    std::istringstream lines(r.out);
+    std::map<std::string, int> kinds;
+    std::multiset<std::string> open_tasks;
+    for (std::string line; std::getline(lines, line);) {
+        auto e = nlohmann::json::parse(line);  // every line parses
+        REQUIRE(e.contains("event"));
+        REQUIRE(e["ts"].is_number());
+        auto kind = e["event"].get<std::string>();
+        ++kinds[kind];
+        if (kind == "task_started" || kind == "task_finished") {
+            for (auto* f : {"source", "phase", "object"}) REQUIRE(e[f].is_string());
+            REQUIRE(e["worker"].is_number_integer());
+            auto key = e["worker"].dump() + e["phase"].get<std::string>() + e["object"].get<std::string>();
+            if (kind == "task_started") open_tasks.insert(key);
+            else {
+                REQUIRE(e["ok"].is_boolean());
+                REQUIRE(e["seconds"].is_number());
+                REQUIRE(open_tasks.count(key));
+                open_tasks.erase(open_tasks.find(key));
+            }
+        }
+        if (kind == "progress" || kind == "run_started") {
+            REQUIRE(e["bytes_read"].is_number_unsigned());
+            REQUIRE(e["bytes_planned"].is_number_integer());
+            REQUIRE(e["elapsed_s"].is_number());
+            for (auto& s : e["sources"])
+                for (auto* f : {"source", "status", "tables", "tables_done", "bytes_planned"}) REQUIRE(s.contains(f));
+        }
+        if (kind == "run_finished") {
+            CHECK(e["exit_code"] == 0);
+            CHECK(e["summary"].get<std::string>().find("2 tables") != std::string::npos);
+        }
+    }
+    CHECK(kinds["run_started"] == 1);
+    CHECK(kinds["run_finished"] == 1);
+    CHECK(kinds["task_started"] >= 4);  // schema, two copies, indexes, finish
+    CHECK(open_tasks.empty());
+    drop_database("PGHAUL_TGT_SUPER", tgt);
+    drop_database("PGHAUL_SRC_A_SUPER", src);
+}
+
+TEST_CASE("--progress plain prints a parseable line every interval; the bar draws in a terminal") {
+    const auto src = make_source(1500000);  // long enough for a one-second progress tick
+    const auto tgt = unique_name("progress_tgt");
+    auto args = copy_args(src, tgt);
+    args.insert(args.end(), {"--progress", "plain", "--progress-interval", "1"});
+    auto r = run_pghaul(args);
+    REQUIRE(r.exit_status == 0);
+    static const std::regex line(R"(pghaul \d+s  [0-9.]+ [kMG]?B of [0-9.]+ [kMG]?B read \(\d+%\)  [0-9.]+ MB/s  ETA \S+; )"
+                                 R"(progress_src_\S+ \d+/2 tables)");
+    CHECK(std::regex_search(r.err, line));
+
+    // The bar: drawn in place (cursor up, clear line) in a pseudo-terminal,
+    // with log lines above it, and cleared at the end.
+    temp_file typescript("typescript", "");
+    std::string cmd = std::string(PGHAUL_BIN);
+    auto bar_args = copy_args(src, tgt);
+    bar_args.insert(bar_args.end(), {"--on-existing", "replace"});
+    for (auto& a : bar_args) cmd += " '" + a + "'";
+    auto s = pghaul::run_process({"script", "-qfec", cmd, typescript.path});
+    REQUIRE(s.exit_status == 0);
+    std::ifstream in(typescript.path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto screen = ss.str();
+    CHECK(screen.find("\033[K") != std::string::npos);
+    CHECK(screen.find("ETA") != std::string::npos);
+    CHECK(screen.find("] progress_src_") != std::string::npos);  // a running task line
+    CHECK(screen.find("done: 2 tables") != std::string::npos);
+    auto tail = screen.substr(screen.rfind("done: 2 tables"));
+    CHECK(tail.find("\033[J") != std::string::npos);  // the bar is cleared after the summary
+    drop_database("PGHAUL_TGT_SUPER", tgt);
+    drop_database("PGHAUL_SRC_A_SUPER", src);
+}
