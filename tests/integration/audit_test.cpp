@@ -13,10 +13,6 @@ namespace sql = pghaul::sql;
 
 namespace {
 
-std::string src(const std::string& db) {
-    return server("PGHAUL_SRC_A", db).to_string();
-}
-
 // The first finding whose `what` contains `what`, or null.
 const nlohmann::json* find(const nlohmann::json& report, const std::string& what) {
     for (auto& f : report["findings"])

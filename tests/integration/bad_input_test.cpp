@@ -12,19 +12,6 @@ using namespace harness;
 
 namespace {
 
-std::string src(const std::string& db) {
-    return server("PGHAUL_SRC_A", db).to_string();
-}
-std::string tgt(const std::string& db) {
-    return server("PGHAUL_TGT", db).to_string();
-}
-
-bool target_has_database(const std::string& name) {
-    return connect("PGHAUL_TGT_SUPER")
-               .exec_params("SELECT FROM pg_database WHERE datname = $1", {name})
-               .rows() > 0;
-}
-
 // A small source database with one table, dropped with the fixture.
 struct small_source {
     std::string name = unique_name("bad_src");

@@ -10,10 +10,6 @@ using namespace harness;
 
 namespace {
 
-std::string src(const std::string& db) {
-    return server("PGHAUL_SRC_A", db).to_string();
-}
-
 pghaul::pg::connection open_as(const std::string& db, const std::string& app) {
     return pghaul::pg::connection::open(server("PGHAUL_SRC_A", db), app, pghaul::exit_code::internal);
 }

@@ -9,16 +9,7 @@
 
 using namespace harness;
 
-namespace {
-
-std::string src(const std::string& db) {
-    return server("PGHAUL_SRC_A", db).to_string();
-}
-std::string tgt(const std::string& db) {
-    return server("PGHAUL_TGT", db).to_string();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("copy of the rich fixture matches its source as a non-superuser target login") {
     const auto source_db = unique_name("rich_src");
@@ -104,13 +95,7 @@ TEST_CASE("writes on the source during the copy do not reach the target") {
     std::atomic<bool> ddl_blocked{false};
     std::thread writer([&] {
         auto w = connect("PGHAUL_SRC_A_SUPER", source_db);
-        for (int i = 0; i < 1000 && !done; ++i) {
-            if (w.exec("SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                       "WHERE a.application_name = 'pghaul/snapshot' AND l.relation = 'small'::regclass")
-                    .rows() > 0)
-                break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        wait_for_snapshot_lock(w, "small");
         // DDL waits for pghaul's ACCESS SHARE locks instead of breaking the copy.
         try {
             w.exec("SET lock_timeout = '100ms'; ALTER TABLE small ADD COLUMN extra int");
@@ -239,13 +224,7 @@ TEST_CASE("a table split into many ctid parts copies exactly while updates move 
     std::atomic<int> changes{0};
     std::thread writer([&] {
         auto w = connect("PGHAUL_SRC_A_SUPER", source_db);
-        for (int i = 0; i < 1000 && !done; ++i) {
-            if (w.exec("SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                       "WHERE a.application_name = 'pghaul/snapshot' AND l.relation = 'wide'::regclass")
-                    .rows() > 0)
-                break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        wait_for_snapshot_lock(w, "wide");
         for (int round = 0; !done; ++round) {
             w.exec("UPDATE wide SET v = v + 1 WHERE id % 50 = " + std::to_string(round % 50) +
                    "; DELETE FROM wide WHERE id = " + std::to_string(round + 1) +

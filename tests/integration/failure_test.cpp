@@ -15,13 +15,6 @@ using namespace harness;
 
 namespace {
 
-std::string src(const std::string& db) {
-    return server("PGHAUL_SRC_A", db).to_string();
-}
-std::string tgt(const std::string& db) {
-    return server("PGHAUL_TGT", db).to_string();
-}
-
 // A source with one table big enough that its COPY runs for a while.
 std::string make_big_source() {
     auto db = unique_name("fail_src");

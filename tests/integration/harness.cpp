@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "protocol/sql_quote.hpp"
 
@@ -28,6 +30,30 @@ pghaul::conninfo server(const std::string& var, const std::string& dbname) {
 
 pghaul::pg::connection connect(const std::string& var, const std::string& dbname) {
     return pghaul::pg::connection::open(server(var, dbname), "pghaul-tests", pghaul::exit_code::internal);
+}
+
+std::string src(const std::string& db) {
+    return server("PGHAUL_SRC_A", db).to_string();
+}
+std::string tgt(const std::string& db) {
+    return server("PGHAUL_TGT", db).to_string();
+}
+
+bool target_has_database(const std::string& name) {
+    return connect("PGHAUL_TGT_SUPER")
+               .exec_params("SELECT FROM pg_database WHERE datname = $1", {name})
+               .rows() > 0;
+}
+
+void wait_for_snapshot_lock(pghaul::pg::connection& conn, const std::string& table) {
+    for (int i = 0; i < 1000; ++i) {
+        if (conn.exec_params("SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                             "WHERE a.application_name = 'pghaul/snapshot' AND l.relation = $1::regclass",
+                             {table})
+                .rows() > 0)
+            return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 std::string unique_name(const std::string& prefix) {

@@ -20,11 +20,21 @@ namespace harness {
 pghaul::conninfo server(const std::string& var, const std::string& dbname = "postgres");
 pghaul::pg::connection connect(const std::string& var, const std::string& dbname = "postgres");
 
+// Conninfo text for pghaul's --source (srca, as the `haul` login) and
+// --target (as the non-superuser `haul_admin`) naming `db`.
+std::string src(const std::string& db);
+std::string tgt(const std::string& db);
+bool target_has_database(const std::string& name);
+// Waits (bounded) until pghaul's snapshot holder has locked `table` in the
+// database `conn` is on: from then on the copy's snapshot is fixed.
+void wait_for_snapshot_lock(pghaul::pg::connection& conn, const std::string& table);
+
 // A database name no other test uses.
 std::string unique_name(const std::string& prefix);
 
 // Runs bin/pghaul with the arguments (and extra NAME=value environment entries).
-pghaul::process_result run_pghaul(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+pghaul::process_result run_pghaul(const std::vector<std::string>& args,
+                                  const std::vector<std::string>& env = {});
 
 // A file in a fresh private temporary directory, removed with the object.
 struct temp_file {

@@ -30,12 +30,6 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-bool target_has_database(const std::string& name) {
-    return connect("PGHAUL_TGT_SUPER")
-               .exec_params("SELECT FROM pg_database WHERE datname = $1", {name})
-               .rows() > 0;
-}
-
 // Source b: a small application database owned by role `app`, readable by
 // `reporting` (a role name source a uses too).
 void make_source_b(const std::string& db) {

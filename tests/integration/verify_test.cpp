@@ -13,13 +13,6 @@ using namespace harness;
 
 namespace {
 
-std::string src(const std::string& db) {
-    return server("PGHAUL_SRC_A", db).to_string();
-}
-std::string tgt(const std::string& db) {
-    return server("PGHAUL_TGT", db).to_string();
-}
-
 // Two tables of one shape (ids apart, so a swapped row is a real move), values
 // whose text form is easy to get wrong (NaN, -0, bytea, arrays, jsonb,
 // timestamptz), duplicates without a key, a sequence, a view, a function,
