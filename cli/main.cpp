@@ -16,6 +16,7 @@
 #include "cli/progress.hpp"
 #include "cli/manifest.hpp"
 #include "engine/interrupt.hpp"
+#include "engine/report_html.hpp"
 #include "engine/run_job.hpp"
 #include "protocol/error.hpp"
 #include "protocol/size.hpp"
@@ -59,7 +60,8 @@ pghaul::engine::missing_roles_mode parse_missing_roles(const std::string& s) {
 
 // Runs the engine and reports: the summary table, the one-line summary, the
 // JSON report file, and for a single source its own error as the exit code.
-int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table, pghaul::cli::progress_display& progress) {
+int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table, pghaul::cli::progress_display& progress,
+            const std::string& html_path) {
     auto res = pghaul::engine::run(cfg, dry_run, [&](const nlohmann::json& e) { progress.on_event(e); });
     if (dry_run) {
         std::cout << res.plan;
@@ -76,6 +78,12 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table, pgh
             throw pghaul::error(pghaul::exit_code::local,
                                 "cannot write the report to \"" + cfg.report_path + "\"");
         spdlog::info("report written to {}", cfg.report_path);
+    }
+    if (!html_path.empty() && !dry_run) {
+        std::ofstream f(html_path);
+        f << pghaul::engine::render_html_report(res.report);
+        if (!f) throw pghaul::error(pghaul::exit_code::local, "cannot write the HTML report to \"" + html_path + "\"");
+        spdlog::info("HTML report written to {}", html_path);
     }
     if (res.failures.size() == 1 && cfg.sources.size() == 1) return report(res.failures.front());
     // A recap: in a long run the failures scrolled past hours ago.
@@ -206,7 +214,7 @@ int main(int argc, char** argv) {
         ->envname("PGHAUL_REPORT")
         ->group("Output");
 
-    std::string progress_text = "auto";
+    std::string progress_text = "auto", html_path;
     int progress_interval = 10;
     pghaul::cli::logging_options log;
     for (auto* sub : {copy, run}) {
@@ -219,6 +227,8 @@ int main(int argc, char** argv) {
         sub->add_option("--log-format", log.format, "text or json (one object per line)")
             ->capture_default_str()->check(CLI::IsMember({"text", "json"}))->envname("PGHAUL_LOG_FORMAT")
             ->group("Output");
+        sub->add_option("--report-html", html_path, "write the run report as one self-contained HTML page")
+            ->envname("PGHAUL_REPORT_HTML")->group("Output");
         sub->add_option("--log-file", log.file, "also append the log to this file")
             ->envname("PGHAUL_LOG_FILE")->group("Output");
         sub->add_flag("--dry-run", dry_run, "print the plan and what will go wrong; write nothing")
@@ -227,10 +237,11 @@ int main(int argc, char** argv) {
         sub->add_flag("-v,--verbose", log.verbosity, "more detail (repeat for SQL)")->group("Output");
         sub->add_flag("-q,--quiet", log.quiet, "warnings and errors only")->group("Output");
     }
-    pghaul::cli::command_handler handler;  // set by audit, verify or clients when given (cli/commands.hpp)
+    pghaul::cli::command_handler handler;  // set by audit, verify, clients, report (cli/commands.hpp)
     for (auto* sub :
          {pghaul::cli::add_audit_command(app, handler), pghaul::cli::add_verify_command(app, handler),
-          pghaul::cli::add_clients_command(app, handler)}) {
+          pghaul::cli::add_clients_command(app, handler),
+          pghaul::cli::add_report_command(app, handler)}) {
         sub->add_flag("-v,--verbose", log.verbosity, "more detail (repeat for SQL)")->group("Output");
         sub->add_flag("-q,--quiet", log.quiet, "warnings and errors only")->group("Output");
     }
@@ -253,7 +264,7 @@ int main(int argc, char** argv) {
         if (*run) {
             auto loaded = pghaul::cli::load_manifest(manifest);
             if (!report_path.empty()) loaded.report_path = report_path;
-            return execute(loaded, dry_run, true, progress);
+            return execute(loaded, dry_run, true, progress, html_path);
         }
         // copy: the one-source shorthand of the same engine.
         auto source = pghaul::conninfo::parse(source_text, "source connection string");
@@ -294,7 +305,7 @@ int main(int argc, char** argv) {
         cfg.memory_limit = pghaul::parse_size(memory_limit);
         cfg.spool_limit = pghaul::parse_size(spool_limit);
         cfg.sources.push_back(std::move(src));
-        return execute(cfg, dry_run, false, progress);
+        return execute(cfg, dry_run, false, progress, html_path);
     } catch (const pghaul::error& e) {
         return report(e);
     } catch (const std::exception& e) {

@@ -12,6 +12,7 @@ packages=(
     postgresql-15 postgresql-client-15 postgresql-contrib
     time procps help2man bash-completion
     pgcopydb  # only for bench/compare.sh: the peer pghaul is measured against
+    chromium  # headless, for the HTML run report test
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -36,10 +36,17 @@ std::vector<std::string> copy_args(const std::string& src, const std::string& tg
 TEST_CASE("--progress json: one event per line with the documented fields") {
     const auto src = make_source(20000);
     const auto tgt = unique_name("progress_tgt");
+    temp_file html("run.html", "");
     auto args = copy_args(src, tgt);
-    args.insert(args.end(), {"--progress", "json"});
+    args.insert(args.end(), {"--progress", "json", "--report-html", html.path});
     auto r = run_pghaul(args);
     REQUIRE(r.exit_status == 0);
+    {  // --report-html wrote the one-page report
+        std::ifstream in(html.path);
+        std::stringstream page;
+        page << in.rdbuf();
+        CHECK(page.str().find("class=\"bar\"") != std::string::npos);
+    }
     std::istringstream lines(r.out);
     std::map<std::string, int> kinds;
     std::multiset<std::string> open_tasks;
