@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+#include <libpq-fe.h>
 #include <CLI/CLI.hpp>
 #include <csignal>
 
@@ -13,18 +15,18 @@
 
 #include "cli/commands.hpp"
 #include "cli/logging.hpp"
-#include "cli/progress.hpp"
 #include "cli/manifest.hpp"
+#include "cli/progress.hpp"
 #include "engine/interrupt.hpp"
 #include "engine/report_html.hpp"
 #include "engine/run_job.hpp"
+#include "io/process.hpp"
 #include "protocol/error.hpp"
 #include "protocol/size.hpp"
 
 namespace {
 
 constexpr const char* version = PGHAUL_VERSION;
-
 
 // First SIGINT/SIGTERM: ask the engine to stop (it cancels running statements
 // and drops incomplete databases). A second one: exit at once.
@@ -60,8 +62,8 @@ pghaul::engine::missing_roles_mode parse_missing_roles(const std::string& s) {
 
 // Runs the engine and reports: the summary table, the one-line summary, the
 // JSON report file, and for a single source its own error as the exit code.
-int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table, pghaul::cli::progress_display& progress,
-            const std::string& html_path) {
+int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
+            pghaul::cli::progress_display& progress, const std::string& html_path) {
     auto res = pghaul::engine::run(cfg, dry_run, [&](const nlohmann::json& e) { progress.on_event(e); });
     if (dry_run) {
         std::cout << res.plan;
@@ -82,7 +84,9 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table, pgh
     if (!html_path.empty() && !dry_run) {
         std::ofstream f(html_path);
         f << pghaul::engine::render_html_report(res.report);
-        if (!f) throw pghaul::error(pghaul::exit_code::local, "cannot write the HTML report to \"" + html_path + "\"");
+        if (!f)
+            throw pghaul::error(pghaul::exit_code::local,
+                                "cannot write the HTML report to \"" + html_path + "\"");
         spdlog::info("HTML report written to {}", html_path);
     }
     if (res.failures.size() == 1 && cfg.sources.size() == 1) return report(res.failures.front());
@@ -93,17 +97,64 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table, pgh
 
 }  // namespace
 
+namespace {
+
+// "pghaul 0.2.0", the libpq it runs with, and the pg_dump it will use.
+std::string version_text() {
+    int lib = PQlibVersion();
+    std::string out = fmt::format("pghaul {}\nlibpq {}.{}\n", version, lib / 10000, lib % 100);
+    try {
+        auto r = pghaul::run_process({"pg_dump", "--version"});
+        out += "pg_dump: " +
+               (r.exit_status == 0 ? r.out.substr(0, r.out.find('\n')) : std::string("not runnable"));
+    } catch (const pghaul::error&) {
+        out += "pg_dump: not found on PATH";
+    }
+    return out;
+}
+
+// Every long option can also come from PGHAUL_<NAME> (--memory-limit:
+// PGHAUL_MEMORY_LIMIT); options that set their own keep it. One rule, one place.
+void give_every_option_an_environment_variable(CLI::App& app) {
+    for (auto* sub : app.get_subcommands({})) {
+        for (auto* opt : sub->get_options()) {
+            if (!opt->get_envname().empty() || opt->get_lnames().empty() || opt->get_lnames()[0] == "help")
+                continue;
+            std::string name = "PGHAUL_" + opt->get_lnames()[0];
+            for (auto& c : name)
+                c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            opt->envname(name);
+        }
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     CLI::App app{"pghaul moves PostgreSQL databases between servers over parallel COPY streams.", "pghaul"};
-    app.set_version_flag("-V,--version", std::string("pghaul ") + version);
+    app.set_version_flag("-V,--version", version_text);
     app.require_subcommand(1);
     app.footer(
-        "Exit codes: 0 ok, 1 internal error, 2 bad arguments or manifest, 3 preflight failed (nothing "
-        "written),\n"
-        "            4 source failed, 5 target failed, 6 local failure, 7 verification mismatch,\n"
-        "            8 pghaul run: some sources failed (the others are done).\n"
-        "Connection strings take libpq's key=value or URI forms; PG* variables, ~/.pgpass and\n"
-        "service files work as in psql. Every long option can also be set as PGHAUL_<NAME>.");
+        "Examples:\n"
+        "  pghaul copy --source 'postgresql://app@db-a:5432/source_database_a' \\\n"
+        "              --target 'postgresql://admin@consolidated:5432/app_db_a' --jobs 4\n"
+        "  pghaul run consolidate.toml --dry-run\n"
+        "  pghaul audit --source 'host=db-a dbname=app' --target 'host=consolidated dbname=postgres'\n"
+        "  pghaul verify --source 'host=db-a dbname=app' --target 'host=consolidated dbname=app_db_a' "
+        "--checksums\n"
+        "\n"
+        "Environment:\n"
+        "  PGHOST, PGPORT, PGUSER, PGPASSFILE, PGSERVICE, ... are libpq's defaults, as in psql;\n"
+        "  every long option can also be set as PGHAUL_<OPTION> (--memory-limit: PGHAUL_MEMORY_LIMIT);\n"
+        "  the command line wins.\n"
+        "\n"
+        "Exit codes: 0 ok, 1 internal error, 2 bad arguments or manifest, 3 preflight failed (nothing\n"
+        "  written), 4 source failed, 5 target failed, 6 local failure, 7 verification mismatch,\n"
+        "  8 pghaul run: some sources failed (the others are done), 9 audit found blockers,\n"
+        "  130/143 interrupted (SIGINT/SIGTERM).\n"
+        "\n"
+        "Report bugs with the command, its log (-v) and the JSON report (--report) to the pghaul issue "
+        "tracker.");
 
     bool dry_run = false;
     std::string source_text, target_text, on_existing = "fail", missing_roles = "fail", report_path, manifest;
@@ -218,19 +269,29 @@ int main(int argc, char** argv) {
     int progress_interval = 10;
     pghaul::cli::logging_options log;
     for (auto* sub : {copy, run}) {
-        sub->add_option("--progress", progress_text,
-                        "auto (bar on a terminal, plain otherwise), bar, plain, json (events on stdout) or none")
-            ->capture_default_str()->check(CLI::IsMember({"auto", "bar", "plain", "json", "none"}))
-            ->envname("PGHAUL_PROGRESS")->group("Output");
+        sub->add_option(
+               "--progress", progress_text,
+               "auto (bar on a terminal, plain otherwise), bar, plain, json (events on stdout) or none")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"auto", "bar", "plain", "json", "none"}))
+            ->envname("PGHAUL_PROGRESS")
+            ->group("Output");
         sub->add_option("--progress-interval", progress_interval, "seconds between plain progress lines")
-            ->capture_default_str()->check(CLI::Range(1, 3600))->envname("PGHAUL_PROGRESS_INTERVAL")->group("Output");
+            ->capture_default_str()
+            ->check(CLI::Range(1, 3600))
+            ->envname("PGHAUL_PROGRESS_INTERVAL")
+            ->group("Output");
         sub->add_option("--log-format", log.format, "text or json (one object per line)")
-            ->capture_default_str()->check(CLI::IsMember({"text", "json"}))->envname("PGHAUL_LOG_FORMAT")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"text", "json"}))
+            ->envname("PGHAUL_LOG_FORMAT")
             ->group("Output");
         sub->add_option("--report-html", html_path, "write the run report as one self-contained HTML page")
-            ->envname("PGHAUL_REPORT_HTML")->group("Output");
+            ->envname("PGHAUL_REPORT_HTML")
+            ->group("Output");
         sub->add_option("--log-file", log.file, "also append the log to this file")
-            ->envname("PGHAUL_LOG_FILE")->group("Output");
+            ->envname("PGHAUL_LOG_FILE")
+            ->group("Output");
         sub->add_flag("--dry-run", dry_run, "print the plan and what will go wrong; write nothing")
             ->envname("PGHAUL_DRY_RUN")
             ->group("Output");
@@ -240,12 +301,12 @@ int main(int argc, char** argv) {
     pghaul::cli::command_handler handler;  // set by audit, verify, clients, report (cli/commands.hpp)
     for (auto* sub :
          {pghaul::cli::add_audit_command(app, handler), pghaul::cli::add_verify_command(app, handler),
-          pghaul::cli::add_clients_command(app, handler),
-          pghaul::cli::add_report_command(app, handler)}) {
+          pghaul::cli::add_clients_command(app, handler), pghaul::cli::add_report_command(app, handler)}) {
         sub->add_flag("-v,--verbose", log.verbosity, "more detail (repeat for SQL)")->group("Output");
         sub->add_flag("-q,--quiet", log.quiet, "warnings and errors only")->group("Output");
     }
 
+    give_every_option_an_environment_variable(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -253,8 +314,9 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : static_cast<int>(pghaul::exit_code::usage);
     }
     // Progress only where the run goes on long enough to watch: copy and run, not dry runs.
-    auto mode = (*copy || *run) && !dry_run ? pghaul::cli::parse_progress_mode(progress_text, isatty(STDERR_FILENO))
-                                            : pghaul::cli::progress_mode::none;
+    auto mode = (*copy || *run) && !dry_run
+                    ? pghaul::cli::parse_progress_mode(progress_text, isatty(STDERR_FILENO))
+                    : pghaul::cli::progress_mode::none;
     pghaul::cli::progress_display progress(mode, std::chrono::seconds(progress_interval));
     install_signal_handlers();
 

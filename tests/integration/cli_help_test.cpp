@@ -1,0 +1,42 @@
+// --help and --version read like PostgreSQL's tools and tell the truth: every
+// long option of every command can come from a PGHAUL_* variable, and the
+// version names the libpq and pg_dump in use.
+#include <doctest/doctest.h>
+
+#include <regex>
+#include <sstream>
+
+#include "harness.hpp"
+
+using namespace harness;
+
+TEST_CASE("every command's long options show their PGHAUL_* environment variable") {
+    for (const char* cmd : {"copy", "run", "audit", "verify", "clients", "report"}) {
+        CAPTURE(cmd);
+        auto r = run_pghaul({cmd, "--help"});
+        REQUIRE(r.exit_status == 0);
+        REQUIRE(r.out.find("Usage:") != std::string::npos);
+        std::istringstream lines(r.out);
+        int options = 0;
+        // Options are listed two spaces in (examples in the footer are indented further).
+        static const std::regex option_line(R"(^  (-\w,)?--([a-z][a-z-]*))");
+        for (std::string line; std::getline(lines, line);) {
+            std::smatch m;
+            if (!std::regex_search(line, m, option_line) || m[2] == "help") continue;
+            ++options;
+            CAPTURE(line);
+            CHECK(line.find("(Env:PGHAUL_") != std::string::npos);
+        }
+        CHECK(options > 0);
+    }
+    auto top = run_pghaul({"--help"});
+    for (const char* part : {"Examples:", "Environment:", "Exit codes:", "Report bugs"})
+        CHECK(top.out.find(part) != std::string::npos);
+}
+
+TEST_CASE("--version names pghaul, libpq and the pg_dump it will use") {
+    auto r = run_pghaul({"--version"});
+    CHECK(r.exit_status == 0);
+    CHECK(std::regex_search(
+        r.out, std::regex(R"(^pghaul \d+\.\d+\.\d+\nlibpq \d+\.\d+\npg_dump: pg_dump \(PostgreSQL\) \d+)")));
+}
