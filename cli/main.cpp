@@ -240,7 +240,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 19))
         ->envname("PGHAUL_COMPRESSION_LEVEL")
         ->group("Performance");
-    std::string split_threshold = "1GB", split_part = "256MB";
+    std::string split_threshold = "4GB", split_part = "256MB";
     copy->add_option("--split-tables-larger-than", split_threshold,
                      "copy tables bigger than this in ctid ranges on several connections (0: never)")
         ->capture_default_str()
