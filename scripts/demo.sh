@@ -55,7 +55,8 @@ say "pghaul run --dry-run: what it would do and what will go wrong"
 $pghaul run build/demo/consolidate.toml --dry-run
 
 say "pghaul run: both sources at once, one scheduler"
-$pghaul run build/demo/consolidate.toml
+$pghaul run build/demo/consolidate.toml --report-html build/demo/consolidation-report.html
+echo "the run on one page: build/demo/consolidation-report.html"
 
 say "the consolidated target"
 psql -X "$PGHAUL_TGT_SUPER" -c "SELECT datname, pg_size_pretty(pg_database_size(datname)) AS size,
