@@ -129,6 +129,7 @@ const char* phase_colour(std::string_view phase) {
     if (phase == "index") return "#f6b26b";
     if (phase == "constraints") return "#ffd966";
     if (phase == "finish") return "#93c47d";
+    if (phase == "verify") return "#76a5af";
     return "#cccccc";
 }
 

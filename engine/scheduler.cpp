@@ -254,7 +254,7 @@ private:
             }
             case task::kind::finish:
                 close_target(w);
-                j.finish();
+                j.finish(w.id);
                 break;
         }
     }

@@ -293,7 +293,7 @@ void source_job::run_post_data_step(pg::connection& writer, const dump_entry& e)
     ++indexes_built;
 }
 
-void source_job::finish() {
+void source_job::finish(int worker) {
     auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/finish");
     active_guard guard(*this, ddl);
     large_object_bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
@@ -336,7 +336,7 @@ void source_job::finish() {
     }
     spdlog::info("[{}] post-data: {} steps, {} sequences, grants and database settings done ({:.1f} s)",
                  cfg_.name, schema_.post_data.size(), cat_.sequences.size(), since(started));
-    if (verifying) verify_against_snapshot(ddl);
+    if (verifying) verify_against_snapshot(ddl, worker);
     ended = std::chrono::steady_clock::now();
     std::lock_guard lk(mu_);
     status = source_status::done;
@@ -353,7 +353,8 @@ void source_job::release_snapshot() {
 // sequences, schema objects, owners and privileges through the role map,
 // settings. A mismatch fails the source but keeps its database, marked, for
 // inspection.
-void source_job::verify_against_snapshot(pg::connection& ddl) {
+void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
+    timeline_entry bar{"verify", "", worker, std::chrono::steady_clock::now(), {}, true};
     verify_options opt;
     opt.checksums = run_.verify == run_config::verify_level::checksums;
     opt.jobs = std::max(1, run_.jobs);
@@ -372,6 +373,12 @@ void source_job::verify_against_snapshot(pg::connection& ddl) {
     }
     auto r = verify_databases(source_, target_, opt);
     release_snapshot();
+    bar.end = std::chrono::steady_clock::now();
+    bar.ok = r.equal();
+    {
+        std::lock_guard lk(mu_);
+        timeline.push_back(bar);
+    }
     verified = r.equal() ? (opt.checksums ? "checksums match" : "counts match") : "MISMATCH";
     if (r.equal()) {
         spdlog::info(

@@ -81,8 +81,9 @@ public:
     void analyze(pg::connection& writer, const table_info& t);
     // One of a table's post-data steps (an index, a constraint), counted.
     void run_post_data_step(pg::connection& writer, const dump_entry& e);
-    // Post-data, sequences, large objects, grants, database settings.
-    void finish();
+    // Post-data, sequences, large objects, grants, database settings; `worker`
+    // labels the verification's own bar in the timeline.
+    void finish(int worker);
     // Cancels the statement running on prepare()'s or finish()'s connection.
     void cancel_running() noexcept;
     // After a failure: drops the new database if this job created it.
@@ -105,7 +106,7 @@ public:
 private:
     void warn(std::string message);
     void release_snapshot();
-    void verify_against_snapshot(pg::connection& ddl);
+    void verify_against_snapshot(pg::connection& ddl, int worker);
     void verify_count(pg::connection& writer, const table_info& t, std::uint64_t expected);
     void log_table(const table_info& t, const table_result& r);
     void grant_public_for_owners(pg::connection& ddl);

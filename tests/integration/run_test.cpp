@@ -167,6 +167,9 @@ TEST_CASE("one unreachable source does not stop the other; exit 8 and a report t
     CHECK(rep["sources"][1]["status"] == "done");
     // verify = "checksums": the whole database checked against the copy's own snapshot.
     CHECK(rep["sources"][1]["verification"] == "checksums match");
+    bool verify_bar = false;  // the HTML timeline shows verification as its own phase
+    for (auto& bar : rep["sources"][1]["timeline"]) verify_bar |= bar["phase"] == "verify";
+    CHECK(verify_bar);
     CHECK(r.err.find("[fine] verified:") != std::string::npos);
     drop_database("PGHAUL_TGT_SUPER", tgt_good);
     drop_database("PGHAUL_SRC_B_SUPER", db_b);
