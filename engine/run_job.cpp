@@ -69,7 +69,6 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
     return out;
 }
 
-
 // Progress from what pghaul moves itself (bytes read from the sources) against
 // the planned sizes; no load on the servers. One event a second.
 nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jobs, data_path& path,
@@ -82,8 +81,8 @@ nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jo
         for (auto& t : j->catalog().tables) bytes += t.bytes;
         planned += j->status == source_status::pending || j->status == source_status::done ? bytes : 0;
         sources.push_back({{"source", j->name()},
-                           {"status", j->status == source_status::done     ? "done"
-                                      : j->status == source_status::failed ? "failed"
+                           {"status", j->status == source_status::done      ? "done"
+                                      : j->status == source_status::failed  ? "failed"
                                       : j->status == source_status::skipped ? "skipped"
                                                                             : "running"},
                            {"tables_done", j->results.size()},
@@ -176,9 +175,14 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
         if (j->failure) res.failures.push_back(*j->failure);
     if (!res.failures.empty())
         res.code = cfg.sources.size() == 1 ? res.failures.front().code() : exit_code::partial;
+    // An interrupted run says so, whatever else happened (the done sources are kept).
+    if (int sig = interrupt_signal(); sig != 0 && !res.failures.empty())
+        res.code = static_cast<exit_code>(128 + sig);
     res.report["exit_code"] = static_cast<int>(res.code);
     if (events && !dry_run)
-        events({{"event", "run_finished"}, {"exit_code", static_cast<int>(res.code)}, {"summary", res.summary_line},
+        events({{"event", "run_finished"},
+                {"exit_code", static_cast<int>(res.code)},
+                {"summary", res.summary_line},
                 {"seconds", seconds}});
     return res;
 }

@@ -316,8 +316,11 @@ private:
             auto bar = describe(*t, w.id);
             bar.start = std::chrono::steady_clock::now();
             if (events_)
-                events_({{"event", "task_started"}, {"source", t->job->name()}, {"phase", bar.phase},
-                         {"object", bar.object}, {"worker", w.id}});
+                events_({{"event", "task_started"},
+                         {"source", t->job->name()},
+                         {"phase", bar.phase},
+                         {"object", bar.object},
+                         {"worker", w.id}});
             try {
                 execute(w, *t);
             } catch (const error& e) {
@@ -370,15 +373,22 @@ private:
             std::vector<source_job*> jobs;
             {
                 std::lock_guard lk(m_);
-                for (auto& [j, tr] : track_) jobs.push_back(j);
+                for (auto& [j, tr] : track_)
+                    if (!tr.failed) jobs.push_back(j);
             }
+            // Sources already done stay done: their databases are complete.
+            std::erase_if(jobs, [](source_job* j) {
+                std::lock_guard lk(j->mu());
+                return j->status == source_status::done;
+            });
             for (auto* j : jobs) fail(*j, interrupted);
             return;
         }
     }
 
     void fail(source_job& j, const error& e) {
-        if (log_failures_)
+        // After an interrupt the cancelled statements' errors are its echo, not news.
+        if (log_failures_ && interrupt_signal() == 0)
             spdlog::error("[{}] {}{}", j.name(), e.what(), e.hint().empty() ? "" : "\nHINT: " + e.hint());
         j.fail(e);
         std::lock_guard lk(m_);

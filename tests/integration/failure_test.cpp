@@ -170,3 +170,48 @@ TEST_CASE("a stalled target spills a tiny memory budget to private spool files, 
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+TEST_CASE("SIGINT during a run keeps the sources already done and drops the unfinished ones") {
+    const auto big_src = make_big_source();
+    const auto small_src = unique_name("small_src");
+    create_database_from("PGHAUL_SRC_B_SUPER", small_src, "");
+    connect("PGHAUL_SRC_B_SUPER", small_src).exec("CREATE TABLE t AS SELECT generate_series(1, 100) AS i");
+    const auto big_tgt = unique_name("sig_big"), small_tgt = unique_name("sig_small");
+    temp_file manifest("m.toml",
+                       "[target]\nconninfo = \"" + server("PGHAUL_TGT").to_string() +
+                           "\"\n[run]\njobs = 2\nmissing_roles = \"owner\"\n[[source]]\nname = \"big\"\n"
+                           "conninfo = \"" +
+                           server("PGHAUL_SRC_A", big_src).to_string() + "\"\ntarget_db = \"" + big_tgt +
+                           "\"\n[[source]]\nname = \"small\"\nconninfo = \"" +
+                           server("PGHAUL_SRC_B", small_src).to_string() + "\"\ntarget_db = \"" + small_tgt +
+                           "\"\n");
+    auto interrupter = std::async(std::launch::async, [&] {
+        // Once the small source is finished (its in-progress marker is gone)
+        // while the big one is still copying, interrupt.
+        auto admin = connect("PGHAUL_TGT_SUPER");
+        for (int i = 0; i < 3000; ++i) {
+            auto done = admin.exec_params(
+                "SELECT FROM pg_database d WHERE datname = $1 AND shobj_description(d.oid, 'pg_database') IS "
+                "NULL",
+                {small_tgt});
+            auto copying = admin.exec(
+                "SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/worker' "
+                "AND query LIKE 'COPY%FROM STDIN%'");
+            if (done.rows() > 0 && copying.rows() > 0) {
+                std::system(("pkill -INT -f 'pghaul run " + manifest.path + "'").c_str());
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return false;
+    });
+    auto r = run_pghaul({"run", manifest.path});
+    REQUIRE(interrupter.get());
+    CHECK(r.exit_status == 130);
+    CHECK(target_has_database(small_tgt));
+    CHECK_FALSE(target_has_database(big_tgt));
+    CHECK(connect("PGHAUL_TGT_SUPER", small_tgt).exec("SELECT count(*) FROM t").i64(0, 0) == 100);
+    drop_database("PGHAUL_TGT_SUPER", small_tgt);
+    drop_database("PGHAUL_SRC_A_SUPER", big_src);
+    drop_database("PGHAUL_SRC_B_SUPER", small_src);
+}
