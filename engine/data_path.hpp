@@ -30,6 +30,7 @@ private:
     memory_budget memory_;
     std::unique_ptr<spool_dir> spool_;
     std::atomic<std::uint64_t> bytes_read_{0};
+    std::size_t stale_ = 0;  // spool directories of killed runs swept at start
 };
 
 }  // namespace pghaul::engine

@@ -152,7 +152,7 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
         });
         run_scheduler(ready, cfg.jobs, many, events);
         ticker.request_stop();
-        if (auto notice = path.take_notice()) spdlog::info("{}", *notice);
+        while (auto notice = path.take_notice()) spdlog::info("{}", *notice);
         auto peak = path.memory().peak();
         spdlog::debug("data path: peak {} of the memory budget",
                       format_bytes(static_cast<std::int64_t>(peak)));

@@ -2,6 +2,7 @@
 // inside it need not be unguessable; O_EXCL still refuses any file already there.
 #include "io/spool_dir.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,9 +14,26 @@
 
 namespace pghaul {
 
+// Directories are named pghaul-<pid>-XXXXXX so a later run can tell which
+// ones a killed run (kill -9, a crash, a reboot) left behind.
+std::size_t sweep_stale_spool_dirs(const std::filesystem::path& parent) {
+    std::size_t removed = 0;
+    std::error_code ec;
+    for (auto& d : std::filesystem::directory_iterator(parent, ec)) {
+        auto name = d.path().filename().string();
+        if (!name.starts_with("pghaul-") || !d.is_directory(ec)) continue;
+        auto dash = name.find('-', 7);
+        if (dash == std::string::npos) continue;
+        pid_t pid = static_cast<pid_t>(std::atol(name.substr(7, dash - 7).c_str()));
+        if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+        if (std::filesystem::remove_all(d.path(), ec) > 0 && !ec) ++removed;
+    }
+    return removed;
+}
+
 spool_dir::spool_dir(const std::filesystem::path& parent, std::size_t limit_bytes, spool_options options)
     : budget_(limit_bytes), options_(options) {
-    std::string templ = (parent / "pghaul-XXXXXX").string();
+    std::string templ = (parent / ("pghaul-" + std::to_string(::getpid()) + "-XXXXXX")).string();
     std::vector<char> buf(templ.begin(), templ.end());
     buf.push_back('\0');
     if (!::mkdtemp(buf.data())) {

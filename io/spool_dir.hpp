@@ -22,6 +22,10 @@ struct spool_options {
     bool force_pwrite = false;  // skip io_uring: for tests, and sandboxes that kill on io_uring_setup
 };
 
+// Removes spool directories under `parent` left by runs whose process is gone
+// (kill -9, a crash); returns how many.
+std::size_t sweep_stale_spool_dirs(const std::filesystem::path& parent);
+
 class spool_dir {
 public:
     // Creates "pghaul-XXXXXX" (mode 0700) inside `parent`; `limit_bytes` bounds
