@@ -126,9 +126,9 @@ void progress_display::on_event(const nlohmann::json& event) {
             redraw(false);
         return;
     }
-    // plain: one line every interval, on the progress tick.
+    // plain: one line every interval, on the progress tick, and a last one.
     auto now = std::chrono::steady_clock::now();
-    if (kind == "progress" && now - last_plain_ >= interval_) {
+    if ((kind == "progress" && now - last_plain_ >= interval_) || (kind == "run_finished" && !last_.is_null())) {
         last_plain_ = now;
         std::string line = headline();
         for (auto& s : last_["sources"])

@@ -152,6 +152,7 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
         });
         run_scheduler(ready, cfg.jobs, many, events);
         ticker.request_stop();
+        if (events) events(progress_event(jobs, path, t0));  // the final numbers
         while (auto notice = path.take_notice()) spdlog::info("{}", *notice);
         auto peak = path.memory().peak();
         spdlog::debug("data path: peak {} of the memory budget",
