@@ -4,12 +4,18 @@
 #
 #   bench/compare.sh [--jobs N] [--db benchsrc] [--pghaul PATH]
 #                    [--methods pghaul,dump_fc,dump_fd,pgcopydb] [--keep]
+#                    [--floor] [--json FILE]
 #
 #   --jobs N      parallelism given to every method (default: number of CPUs)
 #   --db NAME     source database (default benchsrc; make it with bench/gen-dataset.sh)
 #   --pghaul PATH pghaul binary (default $PGHAUL_BIN, else build/release/cli/pghaul)
 #   --methods     comma-separated subset, run in this order
 #   --keep        keep the target databases and the work dir (logs) afterwards
+#   --floor       also measure the servers' floor on the same data: binary COPY
+#                 of every table out to /dev/null, COPY FROM pre-made binary
+#                 files into a scratch copy of the schema, then the post-data
+#                 (indexes, constraints) with psql; reported as row `floor`
+#   --json FILE   also write the results as a JSON array (same fields as the TSV)
 #
 # Methods (each copies SOURCE db into its own target db `bench_<method>`):
 #   pghaul    pghaul copy --jobs N --no-owner (creates the database itself)
@@ -22,6 +28,10 @@
 # process runs under GNU time for peak RSS and user+sys CPU. After each
 # method the row count of every source table is compared with the target's,
 # and the index/constraint/sequence counts too; any difference fails the method.
+#
+# Server CPU: user+sys of both servers' postmaster process trees (live
+# processes plus the postmasters' reaped children), before/after each method;
+# needs the servers on this machine and /proc readable, else `-`.
 #
 # Results: a table on stdout and bench/results/<timestamp>.tsv.
 # Connections come from `scripts/pg-sandbox.sh env` unless already set:
@@ -36,7 +46,7 @@ BENCH_PROG=compare
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 # ---------------------------------------------------------------- arguments
 JOBS=$(nproc)
@@ -44,6 +54,8 @@ DB=benchsrc
 PGHAUL=${PGHAUL_BIN:-$ROOT/build/release/cli/pghaul}
 METHODS_ARG=$(IFS=,; echo "${ALL_METHODS[*]}")
 KEEP=0
+FLOOR=0
+JSON=
 while [ $# -gt 0 ]; do
     case "$1" in
         --jobs) JOBS=${2:?--jobs needs a value}; shift 2 ;;
@@ -51,6 +63,8 @@ while [ $# -gt 0 ]; do
         --pghaul) PGHAUL=${2:?--pghaul needs a value}; shift 2 ;;
         --methods) METHODS_ARG=${2:?--methods needs a value}; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --floor) FLOOR=1; shift ;;
+        --json) JSON=${2:?--json needs a file}; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument '$1'" ;;
     esac
@@ -71,6 +85,8 @@ tgt_conn() { echo "$PGHAUL_TGT dbname=$1"; }
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 
 require_tools psql pg_dump pg_restore createdb awk
+[ -z "$JSON" ] || require_tools python3
+[ "$FLOOR" = 0 ] || require_tools xargs
 require_gnu_time
 
 if has_method pghaul && [ ! -x "$PGHAUL" ]; then
@@ -82,6 +98,33 @@ fi
 
 psql_val "$PGHAUL_SRC_A" "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1 ||
     die "source database '$DB' does not exist; make it with: bench/gen-dataset.sh 1 $DB"
+
+# Server CPU: both postmasters' process trees, read from /proc before and
+# after each method (and each floor step). Source and target on one server
+# count once.
+SRC_PM=$(postmaster_pid "${SRC_SUPER:-$PGHAUL_SRC_A}")
+TGT_PM=$(postmaster_pid "${TGT_SUPER:-$PGHAUL_TGT}")
+if [ -z "$SRC_PM" ] || [ -z "$TGT_PM" ] || ! command -v python3 >/dev/null; then
+    echo "compare: note: no server CPU (needs both servers on this machine, superuser conninfos, /proc and python3)" >&2
+    SRC_PM='' TGT_PM=''
+fi
+server_ticks() { # -> "src_ticks tgt_ticks"
+    if [ -n "$SRC_PM" ] && [ "$SRC_PM" = "$TGT_PM" ]; then
+        echo "$(tree_cpu_ticks "$SRC_PM") 0"
+    else
+        tree_cpu_ticks "${SRC_PM:--}" "${TGT_PM:--}"
+    fi
+}
+declare -A SCPU SCPU_SRC SCPU_TGT
+# Record the server CPU seconds of KEY from two server_ticks readings.
+scpu_record() { # key "src0 tgt0" "src1 tgt1"
+    local s0 t0 s1 t1
+    read -r s0 t0 <<<"$2"; read -r s1 t1 <<<"$3"
+    SCPU_SRC[$1]=$(ticks_diff_s "$s0" "$s1")
+    SCPU_TGT[$1]=$(ticks_diff_s "$t0" "$t1")
+    SCPU[$1]=$(awk -v a="${SCPU_SRC[$1]}" -v b="${SCPU_TGT[$1]}" \
+        'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.2f\n", a + b }')
+}
 
 # ---------------------------------------------------------------- work dir, cleanup
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pghaul-bench.XXXXXX")
@@ -101,9 +144,10 @@ cleanup() {
     local rc=$?
     if [ "$KEEP" = 0 ]; then
         for m in "${METHODS[@]}"; do drop_target_db "bench_$m" 2>/dev/null || true; done
+        [ "$FLOOR" = 0 ] || drop_target_db bench_floor 2>/dev/null || true
         rm -rf "$WORK"
     else
-        echo "kept: target databases bench_<method>, work dir $WORK"
+        echo "kept: target databases bench_<method>$([ "$FLOOR" = 0 ] || echo ", bench_floor"), work dir $WORK"
     fi
     exit "$rc"
 }
@@ -218,9 +262,11 @@ for m in "${METHODS[@]}"; do
     settle "$SRC_SUPER" "$TGT_SUPER"
     log "$m: running"
     rc=0
+    c0=$(server_ticks)
     t0=$(now)
     "run_$m" "$tgtdb" || rc=$?
     t1=$(now)
+    scpu_record "$m" "$c0" "$(server_ticks)"
     WALL[$m]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
     read -r "RSS[$m]" "CPU[$m]" < <(collect_times "$m")
     log "$m: exit $rc after ${WALL[$m]} s; verifying"
@@ -248,43 +294,194 @@ for m in "${METHODS[@]}"; do
     [ "$KEEP" = 1 ] || drop_target_db "$tgtdb"
 done
 
+# ---------------------------------------------------------------- floor (--floor)
+# What the two servers need at least for this data, with no copier in
+# between: (a) every table COPY TO STDOUT (FORMAT binary) into /dev/null,
+# (b) COPY FROM pre-made binary files (TRUNCATE + FREEZE in one transaction,
+# as pghaul loads) into a scratch database bench_floor made from the source's
+# pre-data schema, (c) the post-data section (indexes, constraints, FKs)
+# through one psql. (a) and (b) run $JOBS tables at a time, largest first.
+# The files are written, untimed, before (a) and deleted after (b).
+# shellcheck disable=SC2016  # the bash -c script expands its own arguments
+floor_copy() { # mode: null | file | in
+    local i=0 t
+    while IFS= read -r t; do
+        printf '%s\0%s\0' "$t" "$FLOOR_DIR/$i.bin"
+        i=$((i + 1))
+    done <"$FLOOR_DIR/tables" |
+        FLOOR_MODE=$1 FLOOR_SRC=$SRC_DB FLOOR_TGT=$(tgt_conn bench_floor) xargs -0 -n 2 -P "$JOBS" bash -c '
+        q="psql -X -q -v ON_ERROR_STOP=1"
+        case $FLOOR_MODE in
+            null) $q -d "$FLOOR_SRC" -c "COPY $1 TO STDOUT (FORMAT binary)" >/dev/null ;;
+            file) $q -d "$FLOOR_SRC" -c "COPY $1 TO STDOUT (FORMAT binary)" >"$2" ;;
+            in) $q -1 -d "$FLOOR_TGT" -c "TRUNCATE $1" -c "COPY $1 FROM STDIN (FORMAT binary, FREEZE)" <"$2" ;;
+        esac' floor_copy >>"$LOG" 2>&1
+}
+
+# Time one floor step: FLOOR_WALL[step] and server CPU under floor_<step>.
+declare -A FLOOR_WALL
+floor_step() { # step cmd...
+    local step=$1 c0 t0 rc=0
+    shift
+    c0=$(server_ticks)
+    t0=$(now)
+    "$@" || rc=$?
+    FLOOR_WALL[$step]=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+    scpu_record "floor_$step" "$c0" "$(server_ticks)"
+    log "floor: $step ${FLOOR_WALL[$step]} s (exit $rc)"
+    return "$rc"
+}
+
+floor_post_data() {
+    pg_dump --section=post-data --no-owner --no-privileges -d "$SRC_DB" 2>>"$LOG" |
+        psql -X -q -v ON_ERROR_STOP=1 -d "$(tgt_conn bench_floor)" >>"$LOG" 2>&1
+}
+
+run_floor() {
+    FLOOR_DIR=$WORK/floor.d
+    mkdir -p "$FLOOR_DIR"
+    psql_val "$SRC_DB" "
+    SELECT format('%I.%I', n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname !~ '^pg_(toast|temp)'
+    ORDER BY pg_total_relation_size(c.oid) DESC" >"$FLOOR_DIR/tables"
+    log "floor: scratch database bench_floor from the pre-data schema; writing binary files"
+    drop_target_db bench_floor
+    createdb --maintenance-db="$PGHAUL_TGT" --template=template0 bench_floor >>"$LOG" 2>&1 || return
+    # No ON_ERROR_STOP: a statement the target login may not run (COMMENT ON
+    # EXTENSION, ...) is logged; verification catches anything that matters.
+    pg_dump --section=pre-data --no-owner --no-privileges -d "$SRC_DB" 2>>"$LOG" |
+        psql -X -q -d "$(tgt_conn bench_floor)" >>"$LOG" 2>&1 || return
+    floor_copy file || return
+    du -sb "$FLOOR_DIR" | awk '{ printf "floor binary files: %d bytes\n", $1 }' >>"$LOG"
+    settle "$SRC_SUPER" "$TGT_SUPER"
+    local rc=0
+    floor_step out floor_copy null || rc=$?
+    floor_step in floor_copy in || rc=$?
+    rm -rf "$FLOOR_DIR"
+    floor_step indexes floor_post_data || rc=$?
+    return "$rc"
+}
+
+if [ "$FLOOR" = 1 ]; then
+    m=floor
+    LOG=$WORK/floor.log
+    : >"$LOG"
+    rc=0
+    run_floor || rc=$?
+    WALL[floor]=$(awk -v a="${FLOOR_WALL[out]:-0}" -v b="${FLOOR_WALL[in]:-0}" -v c="${FLOOR_WALL[indexes]:-0}" \
+        'BEGIN { printf "%.2f", a + b + c }')
+    sum_or_dash() { awk 'BEGIN { s = 0; for (i = 1; i < ARGC; i++) { if (ARGV[i] == "-") { print "-"; exit } s += ARGV[i] } printf "%.2f\n", s }' "$@"; }
+    SCPU[floor]=$(sum_or_dash "${SCPU[floor_out]:--}" "${SCPU[floor_in]:--}" "${SCPU[floor_indexes]:--}")
+    SCPU_SRC[floor]=$(sum_or_dash "${SCPU_SRC[floor_out]:--}" "${SCPU_SRC[floor_in]:--}" "${SCPU_SRC[floor_indexes]:--}")
+    SCPU_TGT[floor]=$(sum_or_dash "${SCPU_TGT[floor_out]:--}" "${SCPU_TGT[floor_in]:--}" "${SCPU_TGT[floor_indexes]:--}")
+    if [ "$rc" != 0 ]; then
+        RESULT[floor]="FAILED: exit $rc"
+        echo "  --- last lines of the floor log ---"; tail -n 20 "$LOG" | sed 's/^/  | /'
+    elif verify floor bench_floor; then
+        VERIFIED[floor]=OK RESULT[floor]=OK
+    else
+        VERIFIED[floor]=MISMATCH RESULT[floor]="FAILED: mismatch"
+    fi
+    VERIFIED[floor]=${VERIFIED[floor]:--}
+    TGT_BYTES[floor]=$(psql_val "$(tgt_conn bench_floor)" "SELECT pg_database_size(current_database())" 2>/dev/null || echo 0)
+    if [ "${RESULT[floor]}" != OK ]; then
+        cp "$LOG" "$RESULTS_DIR/$STAMP-floor.log"
+        log "floor: ${RESULT[floor]} (log: bench/results/$STAMP-floor.log)"
+    fi
+    [ "$KEEP" = 1 ] || drop_target_db bench_floor
+fi
+
 # ---------------------------------------------------------------- report
 BASE_WALL=
 [ "${RESULT[pghaul]:-}" = OK ] && BASE_WALL=${WALL[pghaul]}
+FLOOR_BASE=
+[ "${RESULT[floor]:-}" = OK ] && FLOOR_BASE=${WALL[floor]}
+ROWS=("${METHODS[@]}")
+[ "$FLOOR" = 0 ] || ROWS+=(floor)
 
 # One row of figures per method, shared by the table and the TSV.
-figures() { # method -> wall ratio mb_s rss_mib cpu
+figures() { # method -> wall ratio mb_s rss_mib cpu server_cpu src_cpu tgt_cpu ratio_floor out in indexes
     local m=$1
-    if [ -z "${WALL[$m]:-}" ]; then echo "- - - - -"; return; fi
+    if [ -z "${WALL[$m]:-}" ]; then echo "- - - - - - - - - - - -"; return; fi
     # A failed copy has no throughput and no ratio: its wall time is time-to-failure.
-    awk -v w="${WALL[$m]}" -v base="$BASE_WALL" -v bytes="$SRC_BYTES" -v rss="${RSS[$m]}" -v cpu="${CPU[$m]}" \
-        -v ok="$([ "${RESULT[$m]}" = OK ] && echo 1 || echo 0)" 'BEGIN {
+    # The floor row has no tool process: no RSS or tool CPU.
+    awk -v w="${WALL[$m]}" -v base="$BASE_WALL" -v bytes="$SRC_BYTES" -v rss="${RSS[$m]:--}" -v cpu="${CPU[$m]:--}" \
+        -v ok="$([ "${RESULT[$m]}" = OK ] && echo 1 || echo 0)" -v fbase="$FLOOR_BASE" \
+        -v scpu="${SCPU[$m]:--}" -v ssrc="${SCPU_SRC[$m]:--}" -v stgt="${SCPU_TGT[$m]:--}" \
+        -v fout="${FLOOR_WALL[out]:--}" -v fin="${FLOOR_WALL[in]:--}" -v fidx="${FLOOR_WALL[indexes]:--}" \
+        -v isfloor="$([ "$m" = floor ] && echo 1 || echo 0)" 'BEGIN {
         ratio = (ok && base != "" && base > 0) ? sprintf("%.2f", w / base) : "-"
+        rfloor = (ok && fbase != "" && fbase > 0) ? sprintf("%.2f", w / fbase) : "-"
         mbs = (ok && w > 0) ? sprintf("%.1f", bytes / 1e6 / w) : "-"
-        printf "%.2f %s %s %.1f %.2f\n", w, ratio, mbs, rss / 1024, cpu }'
+        rss = (rss == "-") ? "-" : sprintf("%.1f", rss / 1024)
+        cpu = (cpu == "-") ? "-" : sprintf("%.2f", cpu)
+        if (!isfloor) { fout = "-"; fin = "-"; fidx = "-" }
+        printf "%.2f %s %s %s %s %s %s %s %s %s %s %s\n", w, ratio, mbs, rss, cpu, scpu, ssrc, stgt, rfloor, fout, fin, fidx }'
 }
 
 {
-    printf 'timestamp\tmethod\tresult\twall_s\tratio_vs_pghaul\tmb_per_s\tpeak_rss_mib\ttool_cpu_s\tverified\tjobs\tsource_db\tsource_bytes\ttarget_bytes\tsrc_fsync\ttgt_fsync\n'
-    for m in "${METHODS[@]}"; do
-        read -r w r mbs rss cpu < <(figures "$m")
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$STAMP" "$m" "${RESULT[$m]}" \
+    printf 'timestamp\tmethod\tresult\twall_s\tratio_vs_pghaul\tmb_per_s\tpeak_rss_mib\ttool_cpu_s\tverified\tjobs\tsource_db\tsource_bytes\ttarget_bytes\tsrc_fsync\ttgt_fsync'
+    printf '\tserver_cpu_s\tsrc_server_cpu_s\ttgt_server_cpu_s\tratio_vs_floor\tfloor_out_s\tfloor_in_s\tfloor_indexes_s\n'
+    for m in "${ROWS[@]}"; do
+        read -r w r mbs rss cpu scpu ssrc stgt rf fo fin fx < <(figures "$m")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$STAMP" "$m" "${RESULT[$m]}" \
             "$w" "$r" "$mbs" "$rss" "$cpu" "${VERIFIED[$m]:--}" "$JOBS" "$DB" "$SRC_BYTES" "${TGT_BYTES[$m]:-0}" "$SRC_FSYNC" "$TGT_FSYNC"
+        printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scpu" "$ssrc" "$stgt" "$rf" "$fo" "$fin" "$fx"
     done
 } >"$TSV"
 
+# The same rows as JSON: numbers where the TSV has numbers, null for `-`.
+if [ -n "$JSON" ]; then
+    python3 - "$TSV" "$JSON" <<'PY'
+import csv, json, sys
+def value(k, v):
+    if v == "-" or v == "":
+        return None
+    if k in ("timestamp", "method", "result", "verified", "source_db", "src_fsync", "tgt_fsync"):
+        return v
+    try:
+        return int(v)
+    except ValueError:
+        try:
+            return float(v)
+        except ValueError:
+            return v
+with open(sys.argv[1], newline="") as f:
+    rows = [{k: value(k, v) for k, v in r.items()} for r in csv.DictReader(f, delimiter="\t")]
+with open(sys.argv[2], "w") as f:
+    json.dump(rows, f, indent=2)
+    f.write("\n")
+PY
+fi
+
 echo
 printf 'source %s, %.1f MB, --jobs %s, fsync source=%s target=%s\n' "$DB" "$(awk -v b="$SRC_BYTES" 'BEGIN { print b / 1e6 }')" "$JOBS" "$SRC_FSYNC" "$TGT_FSYNC"
-row() { printf '%-9s %9s %8s %9s %10s %10s %9s  %s\n' "$@"; }
-row method "wall s" ratio "MB/s" "RSS MiB" "CPU s" verified result
-for m in "${METHODS[@]}"; do
-    read -r w r mbs rss cpu < <(figures "$m")
-    row "$m" "$w" "$r" "$mbs" "$rss" "$cpu" "${VERIFIED[$m]:--}" "${RESULT[$m]}"
+row() { printf '%-9s %9s %8s %9s %10s %10s %13s %9s  %s\n' "$@"; }
+row method "wall s" ratio "MB/s" "RSS MiB" "CPU s" "server CPU s" verified result
+for m in "${ROWS[@]}"; do
+    read -r w r mbs rss cpu scpu _ < <(figures "$m")
+    row "$m" "$w" "$r" "$mbs" "$rss" "$cpu" "$scpu" "${VERIFIED[$m]:--}" "${RESULT[$m]}"
 done
 echo "ratio = method wall / pghaul wall (>1: pghaul is faster); MB/s = source pg_database_size / wall"
-echo "results: ${TSV#"$ROOT"/}"
+echo "CPU s = the tools' own CPU; server CPU s = both servers' CPU (user+sys of the postmaster trees)"
+if [ "$FLOOR" = 1 ]; then
+    ncpu=$(nproc)
+    awk -v w="${WALL[floor]}" -v o="${FLOOR_WALL[out]:--}" -v i="${FLOOR_WALL[in]:--}" -v x="${FLOOR_WALL[indexes]:--}" \
+        -v s="${SCPU[floor]:--}" -v n="$ncpu" -v res="${RESULT[floor]}" 'BEGIN {
+        printf "floor: wall %s s (out %s + in %s + indexes %s)", w, o, i, x
+        if (s != "-") printf ", server CPU %s s = %.2f s on each of %d cores", s, s / n, n
+        if (res != "OK") printf " [%s]", res
+        printf "\n" }'
+    for m in "${METHODS[@]}"; do
+        read -r w _ _ _ _ _ _ _ rf _ < <(figures "$m")
+        [ "$rf" = - ] || echo "  $m wall / floor wall = $rf"
+    done
+fi
+echo "results: ${TSV#"$ROOT"/}${JSON:+, $JSON}"
 
 # Exit status tells scripts whether every method that ran succeeded.
-for m in "${METHODS[@]}"; do
+for m in "${ROWS[@]}"; do
     case "${RESULT[$m]}" in OK | SKIPPED*) ;; *) exit 1 ;; esac
 done

@@ -138,3 +138,61 @@ verify_copy() { # tables_values src_counts src_schema target_conninfo out_prefix
     echo "  $((ntables - nbad))/$ntables tables with equal row counts"
     return "$ok"
 }
+
+# ---------------------------------------------------------------- server CPU
+# The postmaster PID of a server running on this machine: the parent of its
+# checkpointer. Needs a superuser (or pg_read_all_stats) conninfo: for other
+# logins pg_stat_activity hides backend_type. Empty when it cannot be found
+# here (remote server, no privilege, /proc not readable).
+postmaster_pid() { # conninfo
+    local cp pm
+    cp=$(psql_val "$1" "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" 2>/dev/null) || return 0
+    [ -n "$cp" ] && [ -r "/proc/$cp/stat" ] || return 0
+    # A PID from a remote server may exist here too: check it is a checkpointer.
+    tr '\0' ' ' <"/proc/$cp/cmdline" 2>/dev/null | grep -q checkpointer || return 0
+    pm=$(sed 's/^.*) //' "/proc/$cp/stat" | awk '{ print $2 }')
+    [ -r "/proc/$pm/stat" ] && echo "$pm"
+}
+
+# CPU clock ticks (utime+stime+cutime+cstime) of each given process tree:
+# every live descendant, plus what reaped children left in cutime/cstime, so
+# backends that exited since the last reading still count. `-` for an empty
+# or vanished root. One line, one figure per argument.
+tree_cpu_ticks() { # pid...
+    python3 - "$@" <<'PY'
+import os, sys
+procs = {}
+for d in os.listdir('/proc'):
+    if not d.isdigit():
+        continue
+    try:
+        with open('/proc/%s/stat' % d) as f:
+            s = f.read()
+    except OSError:
+        continue
+    f = s[s.rindex(')') + 2:].split()  # f[0] = state, f[1] = ppid, f[11:15] = u/s/cu/cs time
+    procs[int(d)] = (int(f[1]), sum(int(x) for x in f[11:15]))
+children = {}
+for pid, (ppid, _) in procs.items():
+    children.setdefault(ppid, []).append(pid)
+out = []
+for root in sys.argv[1:]:
+    if not root.isdigit() or int(root) not in procs:
+        out.append('-')
+        continue
+    total, stack = 0, [int(root)]
+    while stack:
+        p = stack.pop()
+        total += procs[p][1]
+        stack.extend(children.get(p, []))
+    out.append(str(total))
+print(' '.join(out))
+PY
+}
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# Seconds between two tree_cpu_ticks figures; `-` when either is `-`.
+ticks_diff_s() { # before after
+    awk -v a="$1" -v b="$2" -v hz="$CLK_TCK" 'BEGIN {
+        if (a == "-" || b == "-" || a == "" || b == "") print "-"; else printf "%.2f\n", (b - a) / hz }'
+}
