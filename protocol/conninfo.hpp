@@ -38,7 +38,7 @@ private:
     std::vector<std::pair<std::string, std::string>> options_;
 };
 
-// Removes "password=..." from a key/value string or "user:pass@" from a URI,
+// Hides the password value of a key/value string, or the userinfo secret of a URI,
 // for text that did not parse (so the error can still quote it).
 std::string redact_conninfo_text(std::string_view text);
 
