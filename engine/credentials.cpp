@@ -8,14 +8,6 @@
 #include "protocol/error.hpp"
 
 namespace pghaul::engine {
-namespace {
-
-std::string first_line(const std::string& s) {
-    return s.substr(0, s.find('\n'));
-}
-
-}  // namespace
-
 conninfo resolve_credentials(const endpoint_config& ep, std::string_view what) {
     conninfo ci = ep.ci;
     if (ep.password_command.empty()) return ci;

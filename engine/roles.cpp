@@ -17,11 +17,6 @@ std::string join(const std::set<std::string>& v) {
     return out;
 }
 
-std::string mapped(const std::map<std::string, std::string>& m, const std::string& role) {
-    auto it = m.find(role);
-    return it == m.end() ? role : it->second;
-}
-
 bool live(const source_job& j) {
     return j.status == source_status::pending;
 }
@@ -59,7 +54,7 @@ void create_roles(pg::connection& maint, const std::set<std::string>& to_create,
     for (auto& j : jobs) {
         if (!live(*j)) continue;
         for (auto& [role, member] : j->catalog().memberships) {
-            auto r = mapped(j->config().role_map, role), m = mapped(j->config().role_map, member);
+            auto r = j->config().target_role(role), m = j->config().target_role(member);
             bool touches_new = to_create.count(r) || to_create.count(m);
             bool both_exist =
                 (to_create.count(r) || t.existing.count(r)) && (to_create.count(m) || t.existing.count(m));

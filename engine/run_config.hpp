@@ -33,7 +33,12 @@ struct source_config {
     std::string target_db;  // the new database on the target
     int jobs = 0;           // at most this many connections to this source (0: no own cap)
     std::map<std::string, std::string> role_map;  // source role -> target role
-    std::string origin;                           // "file:line" of the manifest entry, for messages
+    std::string origin;
+    // The name a source role has on the target.
+    std::string target_role(const std::string& role) const {
+        auto it = role_map.find(role);
+        return it == role_map.end() ? role : it->second;
+    }  // "file:line" of the manifest entry, for messages
 };
 
 struct run_config {

@@ -17,11 +17,6 @@
 namespace pghaul::engine {
 namespace {
 
-std::string first_line(const std::string& s) {
-    auto nl = s.find('\n');
-    return s.substr(0, nl);
-}
-
 process_result run_pg_dump(const schema_options& opt, const conninfo& source, const std::string& snapshot,
                            const std::string& section) {
     conninfo ci = source;

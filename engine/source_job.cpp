@@ -25,11 +25,6 @@ double since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-std::string mapped(const std::map<std::string, std::string>& m, const std::string& role) {
-    auto it = m.find(role);
-    return it == m.end() ? role : it->second;
-}
-
 void check_versions(pg::connection& source, pg::connection& maint, const std::string& pg_dump) {
     int src_major = source.server_version() / 10000;
     int tgt_major = maint.server_version() / 10000;
@@ -134,14 +129,14 @@ bool source_job::preflight(pg::connection& maint) {
 std::vector<std::string> source_job::needed_owner_roles() const {
     std::vector<std::string> out;
     if (schema_opt_.no_owner) return out;
-    for (auto& r : cat_.owner_roles) out.push_back(mapped(cfg_.role_map, r));
+    for (auto& r : cat_.owner_roles) out.push_back(cfg_.target_role(r));
     return out;
 }
 
 std::vector<std::string> source_job::needed_grant_roles() const {
     std::vector<std::string> out;
     if (schema_opt_.no_privileges) return out;
-    for (auto& r : cat_.grant_roles) out.push_back(mapped(cfg_.role_map, r));
+    for (auto& r : cat_.grant_roles) out.push_back(cfg_.target_role(r));
     return out;
 }
 
@@ -154,7 +149,7 @@ void source_job::grant_public_for_owners(pg::connection& ddl) {
     if (schema_opt_.no_owner) return;
     const std::string login = ddl.exec("SELECT current_user").str(0, 0);
     for (auto& source_role : cat_.owner_roles) {
-        const std::string role = mapped(cfg_.role_map, source_role);
+        const std::string role = cfg_.target_role(source_role);
         if (role == login) continue;
         auto can = ddl.exec_params("SELECT has_schema_privilege($1, 'public', 'CREATE')", {role},
                                    "checking role \"" + role + "\" on schema public");
@@ -325,7 +320,7 @@ void source_job::finish(int worker) {
                 warn(err.what());
             }
         }
-    const std::string owner = mapped(cfg_.role_map, cat_.database.owner);
+    const std::string owner = cfg_.target_role(cat_.database.owner);
     if (!schema_opt_.no_owner && owner != ddl.exec("SELECT current_user").str(0, 0)) {
         try {
             ddl.exec("ALTER DATABASE " + sql::ident(cfg_.target_db) + " OWNER TO " + sql::ident(owner),

@@ -1,10 +1,11 @@
-// The data path: CopyData messages are gathered into large pieces, passed
-// through the unit's bounded chunk stream and sent on in big writes, with no
-// per-row parsing or allocation beyond libpq's own.
+// The data path: each CopyData message goes from libpq's buffer into the
+// unit's bounded chunk stream (one copy) and leaves it in 256 KiB writes, with
+// no per-row parsing or allocation beyond libpq's own.
 #include "engine/table_copy.hpp"
 
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include "io/chunk_stream.hpp"
 #include "protocol/sql_quote.hpp"
@@ -12,8 +13,8 @@
 namespace pghaul::engine {
 namespace {
 
-// Rows are gathered into pieces this big before they enter the stream.
-constexpr std::size_t push_bytes = 64 << 10;
+// How often the reader adds to the run's shared byte counter.
+constexpr std::uint64_t progress_bytes = 1 << 20;
 
 std::string column_list(const table_info& t) {
     if (t.columns.empty()) return {};
@@ -47,21 +48,21 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
     std::exception_ptr read_error;
     std::jthread reader([&] {
         try {
-            std::string buf;
-            buf.reserve(push_bytes + 65536);
+            // Each message goes straight from libpq's buffer into the stream's
+            // chunk: one copy per byte. The shared progress counter is
+            // touched once per progress_bytes, not per row.
+            pg::copy_buffer row;
+            std::uint64_t unreported = 0;
             bool open = true;
-            while (open && source.get_copy_data(buf)) {
-                if (buf.size() >= push_bytes) {
-                    res.bytes += buf.size();
-                    progress += buf.size();
-                    open = stream.push(buf);
-                    buf.clear();
-                }
+            while (open && source.get_copy_data(row)) {
+                auto bytes = row.view();
+                res.bytes += bytes.size();
+                unreported += bytes.size();
+                if (unreported >= progress_bytes) progress += std::exchange(unreported, 0);
+                open = stream.push(bytes);
             }
-            if (open) {
-                res.bytes += buf.size();
-                open = stream.push(buf) && stream.finish();
-            }
+            progress += unreported;
+            if (open) open = stream.finish();
             if (!open) {  // the writer gave up: stop the source's COPY too
                 source.request_cancel();
                 source.drain();

@@ -50,6 +50,10 @@ std::pair<fd, fd> make_pipe() {
 
 }  // namespace
 
+std::string first_line(std::string_view text) {
+    return std::string(text.substr(0, text.find('\n')));
+}
+
 process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
                            const std::vector<std::pair<int, int>>& fd_map) {
     auto [out_r, out_w] = make_pipe();

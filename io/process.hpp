@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pghaul {
@@ -19,5 +20,8 @@ struct process_result {
 process_result run_process(const std::vector<std::string>& argv,
                            const std::vector<std::string>& extra_env = {},
                            const std::vector<std::pair<int, int>>& fd_map = {});
+
+// The first line of a child's output: what an error message quotes.
+std::string first_line(std::string_view text);
 
 }  // namespace pghaul

@@ -147,15 +147,13 @@ void connection::begin_copy(std::string_view copy_sql, ExecStatusType expect, st
     if (!r || r.status() != expect) fail(what, &r);
 }
 
-bool connection::get_copy_data(std::string& chunk) {
+bool connection::get_copy_data(copy_buffer& row) {
     char* buf = nullptr;
     int n = PQgetCopyData(conn_, &buf, 0);
     // Own the buffer before looking at it, so no path leaks it.
-    std::unique_ptr<char, decltype(&PQfreemem)> owned(buf, &PQfreemem);
-    if (n > 0) {
-        chunk.append(buf, static_cast<std::size_t>(n));
-        return true;
-    }
+    row.buf_.reset(buf);
+    row.size_ = n > 0 ? static_cast<std::size_t>(n) : 0;
+    if (n > 0) return true;
     if (n == -1) return false;
     fail(copy_what_);
 }

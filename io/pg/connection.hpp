@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,18 @@
 #include "protocol/error.hpp"
 
 namespace pghaul::pg {
+
+// One CopyData message as libpq hands it over, owned (and freed) here; valid
+// until the next get_copy_data. No copy of the bytes is made.
+class copy_buffer {
+public:
+    std::string_view view() const { return {buf_.get(), size_}; }
+
+private:
+    friend class connection;
+    std::unique_ptr<char, decltype(&PQfreemem)> buf_{nullptr, &PQfreemem};
+    std::size_t size_ = 0;
+};
 
 class connection {
 public:
@@ -40,7 +53,7 @@ public:
 
     // COPY streaming. copy_out: fills `chunk` with the next row(s); false at end.
     void begin_copy(std::string_view copy_sql, ExecStatusType expect, std::string_view what);
-    bool get_copy_data(std::string& chunk);  // appends one CopyData message
+    bool get_copy_data(copy_buffer& row);  // the next CopyData message, in libpq's own buffer
     void put_copy_data(std::string_view bytes);
     // Ends COPY FROM (error_message non-empty aborts it) and returns the final result.
     result end_copy_in(const char* error_message = nullptr);

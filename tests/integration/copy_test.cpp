@@ -142,9 +142,7 @@ TEST_CASE("dry run prints the plan and writes nothing") {
     auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--dry-run", "-O"});
     CHECK(r.exit_status == 0);
     CHECK(r.out.find("public.Planned Table") != std::string::npos);
-    CHECK(
-        connect("PGHAUL_TGT").exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db}).rows() ==
-        0);
+    CHECK_FALSE(target_has_database(target_db));
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
@@ -198,9 +196,7 @@ TEST_CASE("row security on the source is an error, never a silently filtered cop
     CHECK(r.exit_status == 4);
     CHECK(r.err.find("row-level security") != std::string::npos);
     CHECK(r.err.find("guarded") != std::string::npos);
-    CHECK(
-        connect("PGHAUL_TGT").exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db}).rows() ==
-        0);
+    CHECK_FALSE(target_has_database(target_db));
     drop_database("PGHAUL_SRC_B_SUPER", source_db);
     connect("PGHAUL_SRC_B_SUPER").exec("DROP ROLE " + reader);
 }

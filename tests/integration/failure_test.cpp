@@ -96,9 +96,7 @@ TEST_CASE("SIGINT stops the copy within seconds with exit 130 and leaves no sess
         CHECK(
             connect(var).exec("SELECT FROM pg_stat_activity WHERE application_name LIKE 'pghaul/%'").rows() ==
             0);
-    CHECK(connect("PGHAUL_TGT_SUPER")
-              .exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db})
-              .rows() == 0);
+    CHECK_FALSE(target_has_database(target_db));
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 

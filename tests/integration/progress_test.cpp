@@ -18,17 +18,24 @@ std::string make_source(int rows) {
     auto db = unique_name("progress_src");
     create_database_from("PGHAUL_SRC_A_SUPER", db, "");
     connect("PGHAUL_SRC_A_SUPER", db)
-        .exec("CREATE TABLE events (id bigint PRIMARY KEY, body text);"
-              "INSERT INTO events SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, " +
-              std::to_string(rows) +
-              ") i;"
-              "CREATE TABLE tags (id int PRIMARY KEY, name text); INSERT INTO tags VALUES (1, 'a'), (2, 'b')");
+        .exec(
+            "CREATE TABLE events (id bigint PRIMARY KEY, body text);"
+            "INSERT INTO events SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, " +
+            std::to_string(rows) +
+            ") i;"
+            "CREATE TABLE tags (id int PRIMARY KEY, name text); INSERT INTO tags VALUES (1, 'a'), (2, 'b')");
     return db;
 }
 
 std::vector<std::string> copy_args(const std::string& src, const std::string& tgt) {
-    return {"copy", "--source", server("PGHAUL_SRC_A", src).to_string(), "--target",
-            server("PGHAUL_TGT", tgt).to_string(), "--no-owner", "--jobs", "2"};
+    return {"copy",
+            "--source",
+            server("PGHAUL_SRC_A", src).to_string(),
+            "--target",
+            server("PGHAUL_TGT", tgt).to_string(),
+            "--no-owner",
+            "--jobs",
+            "2"};
 }
 
 }  // namespace
@@ -60,7 +67,8 @@ TEST_CASE("--progress json: one event per line with the documented fields") {
             for (auto* f : {"source", "phase", "object"}) REQUIRE(e[f].is_string());
             REQUIRE(e["worker"].is_number_integer());
             auto key = e["worker"].dump() + e["phase"].get<std::string>() + e["object"].get<std::string>();
-            if (kind == "task_started") open_tasks.insert(key);
+            if (kind == "task_started")
+                open_tasks.insert(key);
             else {
                 REQUIRE(e["ok"].is_boolean());
                 REQUIRE(e["seconds"].is_number());
@@ -73,7 +81,8 @@ TEST_CASE("--progress json: one event per line with the documented fields") {
             REQUIRE(e["bytes_planned"].is_number_integer());
             REQUIRE(e["elapsed_s"].is_number());
             for (auto& s : e["sources"])
-                for (auto* f : {"source", "status", "tables", "tables_done", "bytes_planned"}) REQUIRE(s.contains(f));
+                for (auto* f : {"source", "status", "tables", "tables_done", "bytes_planned"})
+                    REQUIRE(s.contains(f));
         }
         if (kind == "run_finished") {
             CHECK(e["exit_code"] == 0);
@@ -95,8 +104,9 @@ TEST_CASE("--progress plain prints a parseable line every interval; the bar draw
     args.insert(args.end(), {"--progress", "plain", "--progress-interval", "1"});
     auto r = run_pghaul(args);
     REQUIRE(r.exit_status == 0);
-    static const std::regex line(R"(pghaul \d+s  [0-9.]+ [kMG]?B of [0-9.]+ [kMG]?B read \(\d+%\)  [0-9.]+ MB/s  ETA \S+; )"
-                                 R"(progress_src_\S+ \d+/2 tables)");
+    static const std::regex line(
+        R"(pghaul \d+s  [0-9.]+ [kMG]?B of [0-9.]+ [kMG]?B read \(\d+%\)  [0-9.]+ MB/s  ETA \S+; )"
+        R"(progress_src_\S+ \d+/2 tables)");
     CHECK(std::regex_search(r.err, line));
 
     // The bar: drawn in place (cursor up, clear line) in a pseudo-terminal,
