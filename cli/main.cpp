@@ -60,6 +60,13 @@ pghaul::engine::missing_roles_mode parse_missing_roles(const std::string& s) {
                           : missing_roles_mode::fail;
 }
 
+void apply_recovery(pghaul::engine::run_config& cfg, bool resume, bool restart,
+                    const std::string& state_dir) {
+    using earlier = pghaul::engine::run_config::earlier_state;
+    cfg.earlier = resume ? earlier::resume : restart ? earlier::restart : earlier::refuse;
+    cfg.state_dir = state_dir;
+}
+
 // Runs the engine and reports: the summary table, the one-line summary, the
 // JSON report file, and for a single source its own error as the exit code.
 int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
@@ -258,6 +265,13 @@ int main(int argc, char** argv) {
         ->envname("PGHAUL_REPORT")
         ->group("Output");
 
+    std::string snapshot;
+    copy->add_option("--snapshot", snapshot,
+                     "copy as of this exported snapshot, held open elsewhere (pg_export_snapshot()), "
+                     "e.g. so a --resume reads what the interrupted run read")
+        ->envname("PGHAUL_SNAPSHOT")
+        ->group("Connection");
+
     auto* run =
         app.add_subcommand("run", "consolidate many source databases into one target, from a TOML manifest");
     run->add_option("manifest", manifest, "the manifest file ([target], [run], [[source]] ...)")->required();
@@ -265,7 +279,8 @@ int main(int argc, char** argv) {
         ->envname("PGHAUL_REPORT")
         ->group("Output");
 
-    std::string progress_text = "auto", html_path;
+    std::string progress_text = "auto", html_path, state_dir = cfg.state_dir;
+    bool resume = false, restart = false;
     int progress_interval = 10;
     pghaul::cli::logging_options log;
     for (auto* sub : {copy, run}) {
@@ -292,6 +307,20 @@ int main(int argc, char** argv) {
         sub->add_option("--log-file", log.file, "also append the log to this file")
             ->envname("PGHAUL_LOG_FILE")
             ->group("Output");
+        sub->add_flag("--resume", resume,
+                      "continue an interrupted run from its state journal (committed tables are kept)")
+            ->envname("PGHAUL_RESUME")
+            ->group("Recovery");
+        sub->add_flag("--restart", restart,
+                      "drop the unfinished databases an interrupted run left and start over")
+            ->excludes(sub->get_option("--resume"))
+            ->envname("PGHAUL_RESTART")
+            ->group("Recovery");
+        sub->add_option("--state-dir", state_dir,
+                        "where the state journal lives (one file per target database)")
+            ->capture_default_str()
+            ->envname("PGHAUL_STATE_DIR")
+            ->group("Recovery");
         sub->add_flag("--dry-run", dry_run, "print the plan and what will go wrong; write nothing")
             ->envname("PGHAUL_DRY_RUN")
             ->group("Output");
@@ -326,6 +355,7 @@ int main(int argc, char** argv) {
         if (*run) {
             auto loaded = pghaul::cli::load_manifest(manifest);
             if (!report_path.empty()) loaded.report_path = report_path;
+            apply_recovery(loaded, resume, restart, state_dir);
             return execute(loaded, dry_run, true, progress, html_path);
         }
         // copy: the one-source shorthand of the same engine.
@@ -366,7 +396,9 @@ int main(int argc, char** argv) {
                                                  : level::none;
         cfg.memory_limit = pghaul::parse_size(memory_limit);
         cfg.spool_limit = pghaul::parse_size(spool_limit);
+        src.snapshot = snapshot;
         cfg.sources.push_back(std::move(src));
+        apply_recovery(cfg, resume, restart, state_dir);
         return execute(cfg, dry_run, false, progress, html_path);
     } catch (const pghaul::error& e) {
         return report(e);

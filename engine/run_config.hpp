@@ -33,12 +33,16 @@ struct source_config {
     std::string target_db;  // the new database on the target
     int jobs = 0;           // at most this many connections to this source (0: no own cap)
     std::map<std::string, std::string> role_map;  // source role -> target role
-    std::string origin;
+    std::string origin;  // "file:line" of the manifest entry, for messages
+    // A snapshot exported and held by someone else (pg_export_snapshot() in an
+    // open transaction): copy as of it instead of exporting one, so a resumed
+    // run reads what the interrupted one read.
+    std::string snapshot;
     // The name a source role has on the target.
     std::string target_role(const std::string& role) const {
         auto it = role_map.find(role);
         return it == role_map.end() ? role : it->second;
-    }  // "file:line" of the manifest entry, for messages
+    }
 };
 
 struct run_config {
@@ -70,6 +74,11 @@ struct run_config {
     // per-table row counts only, always done), counts (also sequences, schema
     // objects, owners, privileges, settings), checksums (and content sums).
     enum class verify_level { none, counts, checksums } verify = verify_level::none;
+    // The state journal (engine/journal.hpp): one file per target database in
+    // state_dir. A run that finds one refuses unless told to continue what it
+    // records (resume) or to drop the unfinished database and start over (restart).
+    std::string state_dir = "pghaul-state";
+    enum class earlier_state { refuse, resume, restart } earlier = earlier_state::refuse;
     std::vector<source_config> sources;
 };
 

@@ -115,7 +115,7 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
         if (int sig = interrupt_signal())
             throw error(static_cast<exit_code>(128 + sig), "interrupted before anything was written");
         try {
-            if (!j->preflight(maint)) j->status = source_status::skipped;
+            if (!j->preflight(maint, dry_run)) j->status = source_status::skipped;
         } catch (const error& e) {
             j->fail(e);
         }
@@ -174,6 +174,8 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
                                    seconds > 0 ? static_cast<double>(bytes) / 1048576.0 / seconds : 0.0);
     for (auto& j : jobs)
         if (j->failure) res.failures.push_back(*j->failure);
+    if (res.failures.empty() && !dry_run)
+        for (auto& j : jobs) j->forget_state();
     if (!res.failures.empty())
         res.code = cfg.sources.size() == 1 ? res.failures.front().code() : exit_code::partial;
     // An interrupted run says so, whatever else happened (the done sources are kept).

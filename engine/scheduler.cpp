@@ -214,12 +214,16 @@ private:
                 auto& tr = track_[&j];
                 tr.outstanding = j.catalog().tables.size();
                 for (auto& table : j.catalog().tables) {
+                    if (j.loaded_earlier(table)) {  // --resume: only its post-data may be left
+                        queue_post_data(j, table);
+                        continue;
+                    }
                     if (table.parts.empty()) queue_.push_back({task::kind::data, &j, &table});
                     for (auto& p : table.parts) queue_.push_back({task::kind::data, &j, &table, nullptr, &p});
                     if (!table.parts.empty()) tr.parts_left[&table] = table.parts.size();
                     tr.queued_bytes += table.bytes;
                 }
-                if (tr.outstanding == 0) queue_.push_back({task::kind::finish, &j});
+                if (j.catalog().tables.empty()) queue_.push_back({task::kind::finish, &j});
                 break;
             }
             case task::kind::data: {
@@ -238,16 +242,13 @@ private:
                 break;
             }
             case task::kind::index: {
-                j.run_post_data_step(target_for(w, j), *t.entry);
+                j.build_index(target_for(w, j), *t.entry);
                 std::lock_guard lk(m_);
                 if (--track_[&j].indexes_left[t.table] == 0) after_indexes(j, *t.table);
                 break;
             }
             case task::kind::attach: {
-                auto& writer = target_for(w, j);
-                if (auto it = j.schema().per_table.find(t.table->oid); it != j.schema().per_table.end())
-                    for (auto& e : it->second.after) j.run_post_data_step(writer, e);
-                j.analyze(writer, *t.table);
+                j.attach(target_for(w, j), *t.table);
                 std::lock_guard lk(m_);
                 table_done(j);
                 break;
@@ -260,17 +261,22 @@ private:
     }
 
     void queue_post_data(source_job& j, const table_info& t) {  // under m_
-        auto it = j.schema().per_table.find(t.oid);
-        if (it == j.schema().per_table.end() || it->second.indexes.empty()) return after_indexes(j, t);
-        track_[&j].indexes_left[&t] = it->second.indexes.size();
-        for (auto& e : it->second.indexes) queue_.push_back({task::kind::index, &j, &t, &e});
+        std::size_t left = 0;
+        if (auto it = j.schema().per_table.find(t.oid); it != j.schema().per_table.end())
+            for (auto& e : it->second.indexes)
+                if (!j.step_done(e)) {
+                    queue_.push_back({task::kind::index, &j, &t, &e});
+                    ++left;
+                }
+        if (left == 0) return after_indexes(j, t);
+        track_[&j].indexes_left[&t] = left;
     }
 
     // Constraints that need the table's indexes, then ANALYZE: one task.
     void after_indexes(source_job& j, const table_info& t) {  // under m_
         auto it = j.schema().per_table.find(t.oid);
         bool has_after = it != j.schema().per_table.end() && !it->second.after.empty();
-        if (!has_after && !j.analyzes()) return table_done(j);
+        if ((!has_after && !j.analyzes()) || j.attached_earlier(t)) return table_done(j);
         queue_.push_back({task::kind::attach, &j, &t});
     }
 
@@ -369,7 +375,7 @@ private:
                               std::string("interrupted by ") + (sig == 2    ? "SIGINT"
                                                                 : sig == 15 ? "SIGTERM"
                                                                             : "a signal"),
-                              "the incomplete target databases were dropped; run the same command again");
+                              "run the same command with --resume to continue (or --restart to start over)");
             std::vector<source_job*> jobs;
             {
                 std::lock_guard lk(m_);

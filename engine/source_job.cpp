@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "engine/credentials.hpp"
+#include "engine/fault.hpp"
 #include "engine/large_objects.hpp"
 #include "engine/plan.hpp"
 #include "engine/schema.hpp"
@@ -78,6 +79,44 @@ void map_entries(std::vector<dump_entry>& entries, const std::map<std::string, s
     for (auto& e : entries) e.sql = map_roles(e.type, e.sql, role_map);
 }
 
+constexpr std::string_view incomplete_marker = "pghaul: INCOMPLETE";
+
+// Whether the database still carries prepare()'s in-progress comment, i.e.
+// finish()'s transaction (which clears it) never committed.
+bool marked_incomplete(pg::connection& conn, const std::string& db) {
+    auto r =
+        conn.exec_params("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+                         {db}, "reading the comment of database \"" + db + "\"");
+    return r.rows() > 0 && !r.is_null(0, 0) && r.str(0, 0).starts_with(incomplete_marker);
+}
+
+// All of the DDL a copy runs, to tell whether the source's schema changed
+// between an interrupted attempt and its resume.
+std::string schema_hash(const schema_plan& s) {
+    std::string all;
+    for (auto* list : {&s.pre_data, &s.post_data, &s.acl, &s.database})
+        for (auto& e : *list) all += e.sql;
+    for (auto& [oid, post] : s.per_table) {
+        for (auto& e : post.indexes) all += e.sql;
+        for (auto& e : post.after) all += e.sql;
+    }
+    return text_hash(all);
+}
+
+std::string step_key(const dump_entry& e) {
+    return e.schema + "." + e.name;
+}
+
+// Failures a --resume can get past: the run was stopped, a server went away,
+// or a resource (disk, memory, connections) ran out. Anything else would fail
+// again the same way.
+bool resumable(const error& e) {
+    const int code = static_cast<int>(e.code());
+    const auto& s = e.sqlstate();
+    return code >= 128 || e.code() == exit_code::local || s.starts_with("08") || s.starts_with("53") ||
+           s == "57P01" || s == "57P02" || s == "57P03";
+}
+
 }  // namespace
 
 source_job::source_job(source_config cfg, const run_config& run, conninfo target_server)
@@ -100,11 +139,17 @@ void source_job::warn(std::string message) {
     warnings.push_back(std::move(message));
 }
 
-bool source_job::preflight(pg::connection& maint) {
+bool source_job::preflight(pg::connection& maint, bool dry_run) {
     started = std::chrono::steady_clock::now();
+    if (!settle_earlier_attempt(maint, dry_run)) return false;
     source_ = resolve_credentials(cfg_.endpoint, "source \"" + cfg_.name + "\"");
-    holder_ = std::make_unique<snapshot_holder>(
-        pg::connection::open(source_, "pghaul/snapshot", exit_code::source));
+    auto conn = pg::connection::open(source_, "pghaul/snapshot", exit_code::source);
+    if (cfg_.snapshot.empty()) {
+        holder_ = std::make_unique<snapshot_holder>(std::move(conn));
+    } else {
+        holder_ = std::make_unique<snapshot_holder>(std::move(conn), cfg_.snapshot);
+        spdlog::info("[{}] copying as of the snapshot {} held outside pghaul", cfg_.name, cfg_.snapshot);
+    }
     check_versions(holder_->connection(), maint, run_.pg_dump);
     cat_ = read_catalog(holder_->connection(), maint.server_version());
     plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
@@ -112,6 +157,7 @@ bool source_job::preflight(pg::connection& maint) {
     spdlog::info("[{}] source {}: {} tables, {}, snapshot {}", cfg_.name, holder_->connection().endpoint(),
                  cat_.tables.size(), format_bytes(cat_.database.bytes), holder_->id());
 
+    if (resuming_ || drop_unprepared_) return true;  // the database is this copy's own
     target_existed_ = database_exists(maint, cfg_.target_db);
     if (target_existed_ && run_.existing == on_existing::skip) {
         spdlog::info("[{}] target database \"{}\" exists: skipped (on_existing skip)", cfg_.name,
@@ -123,6 +169,60 @@ bool source_job::preflight(pg::connection& maint) {
         throw error(exit_code::preflight,
                     "target database \"" + cfg_.target_db + "\" already exists on " + maint.endpoint(),
                     "choose another name, or use --on-existing replace (drops it) or --on-existing skip");
+    return true;
+}
+
+// A journal left by an earlier run decides what this one does with the
+// target database: refuse (the default: never silently destroy its traces),
+// drop it and start over (--restart), or continue in it (--resume).
+bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
+    journal_path_ = journal::path_for(run_.state_dir, server_, cfg_.target_db);
+    earlier_ = journal::read(journal_path_);
+    using mode = run_config::earlier_state;
+    if (!earlier_) {
+        if (run_.earlier == mode::resume)
+            spdlog::info("[{}] nothing to resume for \"{}\" (no state in {}): copying from the start",
+                         cfg_.name, cfg_.target_db, journal_path_.string());
+        return true;
+    }
+    if (journal::in_use(journal_path_)) throw journal::busy_error(journal_path_);
+    const bool exists = database_exists(maint, cfg_.target_db);
+    if (run_.earlier == mode::refuse)
+        throw error(exit_code::preflight,
+                    "an earlier run into \"" + cfg_.target_db + "\" on " + maint.endpoint() +
+                        " stopped before it was done" +
+                        (earlier_->done ? " (this database is finished, others of that run are not)" : "") +
+                        "; its state is in " + journal_path_.string(),
+                    "run the same command with --resume to continue it, or with --restart to drop its "
+                    "unfinished database and start over");
+    auto forget = [&] {
+        if (!dry_run) std::filesystem::remove(journal_path_);
+        earlier_.reset();
+    };
+    if (run_.earlier == mode::restart) {
+        if (exists && marked_incomplete(maint, cfg_.target_db)) {
+            if (!dry_run) drop_database(maint, cfg_.target_db);
+            drop_unprepared_ = dry_run;  // the plan treats it as gone
+            spdlog::info("[{}] --restart: {} the unfinished database \"{}\"", cfg_.name,
+                         dry_run ? "would drop" : "dropped", cfg_.target_db);
+        }
+        forget();
+        return true;
+    }
+    if (earlier_->done && exists) {
+        spdlog::info("[{}] \"{}\" was finished by an earlier attempt: nothing to resume", cfg_.name,
+                     cfg_.target_db);
+        return false;
+    }
+    if (!earlier_->created || !exists) {
+        spdlog::info("[{}] the earlier attempt left no database \"{}\": copying from the start", cfg_.name,
+                     cfg_.target_db);
+        forget();
+    } else if (!earlier_->prepared) {
+        drop_unprepared_ = true;  // it died creating the schema: prepare() starts that over
+    } else {
+        resuming_ = true;
+    }
     return true;
 }
 
@@ -160,6 +260,20 @@ void source_job::grant_public_for_owners(pg::connection& ddl) {
     }
 }
 
+// On resume: the load-time grants the earlier attempt gave (explicit CREATE
+// on public; the source's own grants arrive only with the ACLs in finish()).
+void source_job::recover_temporary_grants(pg::connection& ddl) {
+    if (schema_opt_.no_owner) return;
+    for (auto& source_role : cat_.owner_roles) {
+        const std::string role = cfg_.target_role(source_role);
+        auto r = ddl.exec_params(
+            "SELECT FROM pg_namespace n, aclexplode(n.nspacl) a JOIN pg_roles g ON g.oid = a.grantee "
+            "WHERE n.nspname = 'public' AND a.privilege_type = 'CREATE' AND g.rolname = $1",
+            {role}, "checking role \"" + role + "\" on schema public");
+        if (r.rows() > 0) temporary_public_grants_.emplace_back(source_role, role);
+    }
+}
+
 void source_job::revoke_temporary_grants(pg::connection& ddl) {
     for (auto& [source_role, role] : temporary_public_grants_) {
         auto& kept = cat_.public_create_grantees;
@@ -167,6 +281,16 @@ void source_job::revoke_temporary_grants(pg::connection& ddl) {
         ddl.exec("REVOKE CREATE ON SCHEMA public FROM " + sql::ident(role),
                  "taking back role \"" + role + "\"'s load-time CREATE on schema public");
     }
+}
+
+void source_job::open_journal(const std::string& source_endpoint) {
+    if (!resuming_) std::filesystem::remove(journal_path_);  // an unprepared attempt's: starts over
+    journal_ = std::make_unique<journal>(journal_path_);
+    record("start", {{"source", source_endpoint}, {"snapshot", holder_->id()}, {"resume", resuming_}});
+}
+
+void source_job::record(const std::string& event, nlohmann::json fields) {
+    if (journal_) journal_->record(event, std::move(fields));
 }
 
 void source_job::prepare() {
@@ -183,12 +307,28 @@ void source_job::prepare() {
             map_entries(post.after, cfg_.role_map);
         }
     }
+    const auto hash = schema_hash(schema_);
+    open_journal(source_.endpoint());
+    if (resuming_) {
+        if (hash != earlier_->schema_hash)
+            throw error(exit_code::source,
+                        "the schema of source \"" + cfg_.name +
+                            "\" changed since the interrupted attempt: its copy cannot be continued",
+                        "run the same command with --restart to copy it again from the start");
+        auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/schema");
+        active_guard guard(*this, ddl);
+        resume_prepared(ddl);
+        return;
+    }
     auto maint = pg::connection::open(server_, "pghaul/admin", exit_code::target);
-    if (target_existed_) {
-        spdlog::info("[{}] dropping existing target database \"{}\" (on_existing replace)", cfg_.name,
-                     cfg_.target_db);
+    if (target_existed_ || drop_unprepared_) {
+        spdlog::info(
+            "[{}] dropping {} target database \"{}\"", cfg_.name,
+            drop_unprepared_ ? "the interrupted attempt's unprepared" : "the existing (on_existing replace)",
+            cfg_.target_db);
         drop_database(maint, cfg_.target_db);
     }
+    record("created");
     const auto& db = cat_.database;
     std::string create = "CREATE DATABASE " + sql::ident(cfg_.target_db) + " TEMPLATE template0 ENCODING " +
                          sql::literal(db.encoding) + " LC_COLLATE " + sql::literal(db.collate) +
@@ -204,23 +344,117 @@ void source_job::prepare() {
     }
     // Marks the database as unfinished until finish() replaces the comment.
     maint.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
-                   sql::literal("pghaul: INCOMPLETE copy from " + source_.endpoint() + " in progress"),
+                   sql::literal(std::string(incomplete_marker) + " copy from " + source_.endpoint() +
+                                " in progress"),
                "marking database \"" + cfg_.target_db + "\" as in progress");
 
     auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/schema");
     active_guard guard(*this, ddl);
     grant_public_for_owners(ddl);
-    for (auto& e : schema_.pre_data) run_entry(ddl, e);
+    for (auto& e : schema_.pre_data) {
+        run_entry(ddl, e);
+        fault_point("schema");
+    }
+    record("prepared", {{"snapshot", holder_->id()}, {"schema", hash}});
     spdlog::info("[{}] schema: {} objects created in \"{}\" ({:.1f} s)", cfg_.name, schema_.pre_data.size(),
                  cfg_.target_db, since(started));
+}
+
+// Continues in the database an earlier attempt prepared: its recorded table
+// loads stand if the rows are still there; a split table with a part missing
+// is emptied for a whole reload (its parts committed separately, and one may
+// have committed unrecorded). Everything not kept is read in this attempt's
+// snapshot, which the log and the report name.
+void source_job::resume_prepared(pg::connection& ddl) {
+    // The killed attempt's sessions may still be running a statement (the
+    // server notices a vanished client only when it next talks to it): they
+    // would race this attempt's. The journal's lock says their process is gone.
+    ddl.exec(
+        "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND application_name LIKE 'pghaul/%'",
+        "ending the interrupted attempt's sessions");
+    const bool finished = earlier_->finished || !marked_incomplete(ddl, cfg_.target_db);
+    finished_earlier_ = finished;
+    recover_temporary_grants(ddl);
+    std::size_t reloads = 0;
+    for (auto& t : cat_.tables) {
+        const auto name = t.display();
+        std::optional<journal_state::table_load> load;
+        if (t.parts.empty()) {
+            if (auto it = earlier_->tables.find(name); it != earlier_->tables.end()) load = it->second;
+        } else if (auto it = earlier_->parts.find(name); it != earlier_->parts.end()) {
+            const bool all = std::all_of(t.parts.begin(), t.parts.end(),
+                                         [&](auto& p) { return it->second.contains(p.first); });
+            if (all && it->second.size() == t.parts.size()) {
+                load.emplace();
+                for (auto& [first, part] : it->second) {
+                    load->rows += part.rows;
+                    load->snapshot = part.snapshot;
+                }
+            }
+        }
+        if (load && !finished) {
+            auto n = static_cast<std::uint64_t>(
+                ddl.exec("SELECT count(*) FROM ONLY " + t.qualified(), "re-counting " + t.display())
+                    .i64(0, 0));
+            if (n != load->rows) {
+                warn(fmt::format(
+                    "{}: {} rows on the target, {} recorded by the earlier attempt: loading it again", name,
+                    n, load->rows));
+                load.reset();
+            }
+        }
+        if (load) {
+            kept_.insert(t.oid);
+            table_result r;
+            r.rows = load->rows;
+            r.snapshot = load->snapshot;
+            r.earlier = true;
+            std::lock_guard lk(mu_);
+            results[t.oid] = r;
+            continue;
+        }
+        ++reloads;
+        if (!t.parts.empty()) {
+            ddl.exec("TRUNCATE ONLY " + t.qualified(), "emptying " + name + " for its reload");
+            record("reset", {{"table", name}});
+        }
+    }
+    if (finished) {
+        spdlog::info("[{}] resuming \"{}\": the earlier attempt finished the copy", cfg_.name,
+                     cfg_.target_db);
+        return;
+    }
+    std::string msg =
+        fmt::format("resuming \"{}\" (attempt {}): {} of {} tables kept from the earlier attempt",
+                    cfg_.target_db, earlier_->attempts + 1, kept_.size(), cat_.tables.size());
+    if (reloads > 0)
+        msg += fmt::format(
+            ", {} loaded now in snapshot {}{}", reloads, holder_->id(),
+            holder_->id() == earlier_->snapshot
+                ? ""
+                : " (not the earlier attempt's " + earlier_->snapshot +
+                      ": the copy mixes two points in time; --snapshot ID with a held snapshot avoids it)");
+    if (reloads > 0 && holder_->id() != earlier_->snapshot)
+        warn(msg);
+    else
+        spdlog::info("[{}] {}", cfg_.name, msg);
 }
 
 table_result source_job::copy(pg::connection& reader, pg::connection& writer, const table_info& t,
                               const table_info::page_range* part) {
     auto start = std::chrono::steady_clock::now();
     auto r = copy_table(reader, writer, t, part, *data_path_);
-    table_result res{r.rows, r.bytes, since(start), r.spooled_bytes, r.spool_file_bytes};
+    if (r.disk_full > 0)
+        warn(
+            fmt::format("{}: the spool's disk was full ({} writes refused); the source read waited {:.1f} s "
+                        "for the target instead (--spool-dir on a bigger disk, or a lower --spool-limit)",
+                        t.display(), r.disk_full, r.reader_waited_s));
+    table_result res{r.rows, r.bytes, since(start), r.spooled_bytes, r.spool_file_bytes, holder_->id()};
     if (part) {
+        record(
+            "part",
+            {{"table", t.display()}, {"first", part->first}, {"rows", r.rows}, {"snapshot", holder_->id()}});
         spdlog::debug("[{}] {} pages {}-{}: {} rows, {} in {:.2f} s", cfg_.name, t.display(), part->first,
                       part->end, r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), res.seconds);
         std::lock_guard lk(mu_);
@@ -230,9 +464,12 @@ table_result source_job::copy(pg::connection& reader, pg::connection& writer, co
         total.seconds += res.seconds;
         total.spooled_bytes += res.spooled_bytes;
         total.spool_file_bytes += res.spool_file_bytes;
+        total.snapshot = res.snapshot;
         return res;
     }
     verify_count(writer, t, r.rows);
+    record("table", {{"table", t.display()}, {"rows", r.rows}, {"snapshot", holder_->id()}});
+    fault_point("data");
     log_table(t, res);
     std::lock_guard lk(mu_);
     results[t.oid] = res;
@@ -282,24 +519,94 @@ void source_job::analyze(pg::connection& writer, const table_info& t) {
     writer.exec("ANALYZE " + t.qualified(), "analyzing " + t.display());
 }
 
-void source_job::run_post_data_step(pg::connection& writer, const dump_entry& e) {
-    run_entry(writer, e);
+bool source_job::step_done(const dump_entry& e) const {
+    return earlier_ && earlier_->steps.contains(step_key(e));
+}
+
+bool source_job::attached_earlier(const table_info& t) const {
+    return earlier_ && earlier_->attached.contains(t.display());
+}
+
+// 42P07: an index or relation of that name exists; 42710: a constraint or
+// other object does; 42P16: the table already has its primary key.
+bool source_job::committed_before(const error& e) const {
+    const auto& s = e.sqlstate();
+    return resuming_ && (s == "42P07" || s == "42710" || s == "42P16");
+}
+
+void source_job::build_index(pg::connection& writer, const dump_entry& e) {
+    try {
+        run_entry(writer, e);
+    } catch (const error& err) {
+        if (!committed_before(err)) throw;
+        spdlog::info("[{}] {} exists: built before the interruption", cfg_.name, step_key(e));
+    }
+    fault_point("index-unrecorded");
+    record("step", {{"name", step_key(e)}});
+    fault_point("index");
     std::lock_guard lk(mu_);
     ++indexes_built;
+}
+
+// One transaction, so a crash leaves all of a table's constraints or none.
+void source_job::attach(pg::connection& writer, const table_info& t) {
+    auto it = schema_.per_table.find(t.oid);
+    if (it != schema_.per_table.end() && !it->second.after.empty()) {
+        writer.exec("BEGIN", "starting the constraints of " + t.display());
+        std::size_t ran = 0;
+        try {
+            for (auto& e : it->second.after) {
+                run_entry(writer, e);
+                ++ran;
+            }
+            writer.exec("COMMIT", "committing the constraints of " + t.display());
+        } catch (const error& err) {
+            writer.rollback();
+            // Only the first statement can tell: the transaction committed all or none.
+            // 55000: the index is already attached to its constraint.
+            if (ran > 0 || !(committed_before(err) || (resuming_ && err.sqlstate() == "55000"))) throw;
+            spdlog::info("[{}] the constraints of {} exist: added before the interruption", cfg_.name,
+                         t.display());
+        }
+        std::lock_guard lk(mu_);
+        indexes_built += it->second.after.size();
+    }
+    fault_point("constraints-unrecorded");
+    analyze(writer, t);
+    record("attached", {{"table", t.display()}});
 }
 
 void source_job::finish(int worker) {
     auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/finish");
     active_guard guard(*this, ddl);
-    large_object_bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
-    // Every reader is done: the source's snapshot can go, unless the end-of-copy
-    // verification is to compare against it.
     const bool verifying = run_.verify != run_config::verify_level::none;
-    if (!verifying) release_snapshot();
-    spdlog::info("[{}] data: {} tables and {} indexes/constraints done ({:.1f} s)", cfg_.name,
-                 cat_.tables.size(), indexes_built, since(started));
+    if (!finished_earlier_) {
+        // Written with lo_put at fixed offsets: a resumed attempt rewrites them harmlessly.
+        large_object_bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
+        // Every reader is done: the source's snapshot can go, unless the end-of-copy
+        // verification is to compare against it.
+        if (!verifying) release_snapshot();
+        spdlog::info("[{}] data: {} tables and {} indexes/constraints done ({:.1f} s)", cfg_.name,
+                     cat_.tables.size(), indexes_built, since(started));
+        finish_post_data(ddl);
+        record("finished");
+    } else if (!verifying) {
+        release_snapshot();
+    }
+    if (verifying) verify_against_snapshot(ddl, worker);
+    record("done");  // kept until the whole run is done: a --resume skips this source
+    ended = std::chrono::steady_clock::now();
+    std::lock_guard lk(mu_);
+    status = source_status::done;
+}
 
+// Post-data, sequences, grants and database settings in one transaction that
+// also clears the INCOMPLETE comment: after a crash it either all happened
+// (and the comment says so) or none of it did, so a resume never runs a step twice.
+void source_job::finish_post_data(pg::connection& ddl) {
+    ddl.exec("BEGIN", "starting the post-data transaction");
     for (auto& e : schema_.post_data) run_entry(ddl, e);
+    // setval is not transactional, and idempotent: a redo sets the same value.
     for (auto& s : cat_.sequences)
         ddl.exec("SELECT pg_catalog.setval(" + sql::literal(sql::qualified(s.schema, s.name)) + ", " +
                      std::to_string(s.last_value) + ", " + (s.is_called ? "true" : "false") + ")",
@@ -312,29 +619,29 @@ void source_job::finish(int worker) {
     // IN DATABASE without CREATEROLE, which must not take the others with it.
     ddl.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS NULL",
              "clearing the in-progress marker");
-    for (auto& e : schema_.database)
-        for (auto& stmt : split_statements(e.sql)) {
-            try {
-                ddl.exec(stmt, "applying \"" + stmt.substr(0, stmt.find_last_not_of(" \n;") + 1) + "\"");
-            } catch (const error& err) {
-                warn(err.what());
-            }
-        }
-    const std::string owner = cfg_.target_role(cat_.database.owner);
-    if (!schema_opt_.no_owner && owner != ddl.exec("SELECT current_user").str(0, 0)) {
+    auto tolerated = [&](const std::string& stmt, const std::string& what, const std::string& note) {
+        ddl.exec("SAVEPOINT pghaul_setting", "setting a savepoint");
         try {
-            ddl.exec("ALTER DATABASE " + sql::ident(cfg_.target_db) + " OWNER TO " + sql::ident(owner),
-                     "giving database \"" + cfg_.target_db + "\" to its source owner \"" + owner + "\"");
+            ddl.exec(stmt, what);
+            ddl.exec("RELEASE SAVEPOINT pghaul_setting", "releasing the savepoint");
         } catch (const error& err) {
-            warn(std::string(err.what()) + " (the target login keeps ownership)");
+            if (err.sqlstate().starts_with("08")) throw;
+            ddl.exec("ROLLBACK TO SAVEPOINT pghaul_setting", "rolling back to the savepoint");
+            warn(err.what() + note);
         }
-    }
+    };
+    for (auto& e : schema_.database)
+        for (auto& stmt : split_statements(e.sql))
+            tolerated(stmt, "applying \"" + stmt.substr(0, stmt.find_last_not_of(" \n;") + 1) + "\"", "");
+    const std::string owner = cfg_.target_role(cat_.database.owner);
+    if (!schema_opt_.no_owner && owner != ddl.exec("SELECT current_user").str(0, 0))
+        tolerated("ALTER DATABASE " + sql::ident(cfg_.target_db) + " OWNER TO " + sql::ident(owner),
+                  "giving database \"" + cfg_.target_db + "\" to its source owner \"" + owner + "\"",
+                  " (the target login keeps ownership)");
+    fault_point("post-data");
+    ddl.exec("COMMIT", "committing post-data");
     spdlog::info("[{}] post-data: {} steps, {} sequences, grants and database settings done ({:.1f} s)",
                  cfg_.name, schema_.post_data.size(), cat_.sequences.size(), since(started));
-    if (verifying) verify_against_snapshot(ddl, worker);
-    ended = std::chrono::steady_clock::now();
-    std::lock_guard lk(mu_);
-    status = source_status::done;
 }
 
 void source_job::release_snapshot() {
@@ -399,6 +706,13 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
         "list, then rerun with on_existing replace");
 }
 
+void source_job::forget_state() noexcept {
+    if (journal_)
+        journal_->remove();
+    else if (earlier_)
+        journal::remove_file(journal_path_);
+}
+
 void source_job::cancel_running() noexcept {
     std::lock_guard lk(mu_);
     if (active_) active_->request_cancel();
@@ -406,23 +720,31 @@ void source_job::cancel_running() noexcept {
 
 void source_job::clean_up() noexcept {
     holder_.reset();
-    bool keep;
+    ended = std::chrono::steady_clock::now();
+    std::optional<error> why;
+    bool created, mismatch;
     {
         std::lock_guard lk(mu_);
-        keep = failure && failure->code() == exit_code::verify && verified == "MISMATCH";
+        why = failure;
+        created = created_;
+        mismatch = verified == "MISMATCH";
     }
-    if (keep) {
-        ended = std::chrono::steady_clock::now();
+    if (mismatch) {
         spdlog::warn("[{}] kept \"{}\" for inspection: it differs from the source", cfg_.name,
                      cfg_.target_db);
+        if (journal_) journal_->remove();  // its hint is on_existing replace, not --resume
         return;
     }
-    ended = std::chrono::steady_clock::now();
-    bool created;
-    {
-        std::lock_guard lk(mu_);
-        created = created_;
+    // What an earlier attempt made is not this one's to drop; what this one
+    // made stays for --resume when the failure is one a rerun can get past.
+    if (journal_ && (resuming_ || (created && why && resumable(*why)))) {
+        spdlog::warn(
+            "[{}] kept the unfinished database \"{}\" (its comment says INCOMPLETE) and its state in {}: "
+            "run the same command with --resume to continue, or --restart to start over",
+            cfg_.name, cfg_.target_db, journal_path_.string());
+        return;
     }
+    if (journal_) journal_->remove();
     if (!created) return;
     try {
         auto maint = pg::connection::open(server_, "pghaul/admin", exit_code::target);

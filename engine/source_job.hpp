@@ -11,11 +11,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "engine/catalog.hpp"
 #include "engine/data_path.hpp"
+#include "engine/journal.hpp"
 #include "engine/run_config.hpp"
 #include "engine/schema.hpp"
 #include "engine/snapshot.hpp"
@@ -40,6 +42,8 @@ struct table_result {
     double seconds = 0;
     std::uint64_t spooled_bytes = 0;  // of bytes, how many went through the spool
     std::uint64_t spool_file_bytes = 0;
+    std::string snapshot;  // the source snapshot the rows were read in
+    bool earlier = false;  // loaded by an earlier attempt, kept on --resume
 };
 
 class source_job {
@@ -58,8 +62,9 @@ public:
 
     // Connects, exports the snapshot, reads the catalog and checks what can be
     // checked on the target without writing. Returns false when the target
-    // database exists and on_existing is skip.
-    bool preflight(pg::connection& maint);
+    // database exists and on_existing is skip, or an earlier attempt finished it.
+    // A dry run reads the state journal but neither drops nor forgets anything.
+    bool preflight(pg::connection& maint, bool dry_run = false);
     // Roles the copy needs on the target, after role_map: owners and grantees.
     std::vector<std::string> needed_owner_roles() const;
     std::vector<std::string> needed_grant_roles() const;
@@ -67,8 +72,16 @@ public:
     // The run's shared bounded data path; set before the scheduler starts.
     void set_data_path(data_path* p) { data_path_ = p; }
 
-    // Dumps the schema, (re)creates the target database, runs pre-data.
+    // Dumps the schema, (re)creates the target database, runs pre-data. On
+    // --resume into a database an earlier attempt prepared: checks the schema
+    // is unchanged, re-counts the tables it loaded and truncates split tables
+    // it did not finish; what is left is what the scheduler gets.
     void prepare();
+    bool resuming() const { return resuming_; }
+    // On resume, what an earlier attempt already did and need not be redone.
+    bool loaded_earlier(const table_info& t) const { return kept_.contains(t.oid); }
+    bool step_done(const dump_entry& e) const;
+    bool attached_earlier(const table_info& t) const;
     // Copies one table, or one part of a split table, on the given connections
     // (the writer is on target_db). A whole table is verified at once; a split
     // one by verify_split() when its last part has landed.
@@ -79,14 +92,22 @@ public:
     // not blind on the new database until autovacuum gets to it.
     bool analyzes() const { return run_.analyze; }
     void analyze(pg::connection& writer, const table_info& t);
-    // One of a table's post-data steps (an index, a constraint), counted.
-    void run_post_data_step(pg::connection& writer, const dump_entry& e);
+    // One of a table's index builds, counted and recorded.
+    void build_index(pg::connection& writer, const dump_entry& e);
+    // A table's constraints that need its indexes (one transaction), then ANALYZE.
+    void attach(pg::connection& writer, const table_info& t);
     // Post-data, sequences, large objects, grants, database settings; `worker`
     // labels the verification's own bar in the timeline.
     void finish(int worker);
+    // The whole run is done: its journal (kept so a --resume skips finished
+    // sources) goes.
+    void forget_state() noexcept;
     // Cancels the statement running on prepare()'s or finish()'s connection.
     void cancel_running() noexcept;
-    // After a failure: drops the new database if this job created it.
+    // After a failure: drops the new database if this job created it, unless
+    // the failure is one a --resume can get past (an interruption, a lost
+    // server, a full disk), or the database came from an earlier attempt: then
+    // it stays, marked INCOMPLETE, with its journal.
     void clean_up() noexcept;
 
     // Outcome, filled as the job runs (guarded by mu()).
@@ -123,6 +144,15 @@ private:
         }
     };
     void revoke_temporary_grants(pg::connection& ddl);
+    bool settle_earlier_attempt(pg::connection& maint, bool dry_run);
+    void recover_temporary_grants(pg::connection& ddl);
+    void open_journal(const std::string& source_endpoint);
+    void resume_prepared(pg::connection& ddl);
+    void finish_post_data(pg::connection& ddl);
+    void record(const std::string& event, nlohmann::json fields = nlohmann::json::object());
+    // True when `e` failed because a resumed unit had committed before the
+    // crash without being recorded: its objects exist already.
+    bool committed_before(const error& e) const;
 
     source_config cfg_;
     const run_config& run_;
@@ -138,6 +168,14 @@ private:
     std::vector<std::pair<std::string, std::string>> temporary_public_grants_;
     bool target_existed_ = false;
     bool created_ = false;
+    // The state journal and what earlier attempts recorded in it.
+    std::filesystem::path journal_path_;
+    std::unique_ptr<journal> journal_;
+    std::optional<journal_state> earlier_;
+    bool resuming_ = false;          // continuing in a database an earlier attempt prepared
+    bool drop_unprepared_ = false;   // an earlier attempt created it but died in pre-data
+    bool finished_earlier_ = false;  // and its post-data transaction committed
+    std::set<std::uint32_t> kept_;   // tables whose earlier load stands
     data_path* data_path_ = nullptr;
     pg::connection* active_ = nullptr;  // prepare()/finish()'s connection, for cancel_running()
     std::mutex mu_;

@@ -3,6 +3,7 @@
 // no per-row parsing or allocation beyond libpq's own.
 #include "engine/table_copy.hpp"
 
+#include <chrono>
 #include <functional>
 #include <thread>
 #include <utility>
@@ -95,6 +96,8 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
     auto st = stream.stats();
     res.spooled_bytes = st.bytes_spooled;
     res.spool_file_bytes = st.spool_bytes_written;
+    res.disk_full = st.disk_full;
+    res.reader_waited_s = std::chrono::duration<double>(st.producer_wait_time).count();
     return res;
 }
 

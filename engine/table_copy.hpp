@@ -16,6 +16,8 @@ struct table_copy_result {
     std::uint64_t bytes = 0;             // COPY stream bytes relayed
     std::uint64_t spooled_bytes = 0;     // of those, how many went through the spool
     std::uint64_t spool_file_bytes = 0;  // what they took on disk (compressed)
+    std::uint64_t disk_full = 0;         // spool appends the file system refused
+    double reader_waited_s = 0;          // the source read held back: memory and spool full
 };
 
 // `source` is inside the imported snapshot; `target` is idle on the new database.

@@ -81,9 +81,11 @@ bool chunk_stream::finish() {
 bool chunk_stream::emit() {
     std::size_t n = std::exchange(fill_size_, 0);
     std::uint64_t seq = next_seq_++;
-    if (memory_.try_acquire(n)) return enqueue({std::move(fill_), n, seq});
-
-    if (spool_ && options_.spill_after.count() > 0 && n <= memory_.limit()) {
+    if (memory_.try_acquire(n)) {
+        spilling_ = false;
+        return enqueue({std::move(fill_), n, seq});
+    }
+    if (spool_ && !spilling_ && options_.spill_after.count() > 0 && n <= memory_.limit()) {
         auto waited = acquire_until(memory_, n, std::chrono::steady_clock::now() + options_.spill_after,
                                     stop_.get_token());
         if (waited == acquire_status::acquired) return enqueue({std::move(fill_), n, seq});
@@ -96,7 +98,7 @@ bool chunk_stream::emit() {
         frame = encode(seq, n);
         spill = true;
         if (spool_->budget().try_acquire(frame.size())) {
-            if (place_in_spool(frame, seq, n)) return true;
+            if (place_in_spool(frame, seq, n)) return spilling_ = true;
             spill = false;  // the disk is full: wait for memory only
         }
     }
@@ -118,7 +120,7 @@ bool chunk_stream::emit() {
         auto got = acquire_any(std::span(req.data(), spill ? 2 : 1), stop_.get_token());
         if (!got) return false;
         if (*got == 0) return enqueue({std::move(fill_), n, seq});
-        if (place_in_spool(frame, seq, n)) return true;
+        if (place_in_spool(frame, seq, n)) return spilling_ = true;
         spill = false;
     }
 }

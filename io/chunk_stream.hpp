@@ -153,6 +153,10 @@ private:
     std::unique_ptr<char[]> fill_;
     std::size_t fill_size_ = 0;
     std::uint64_t next_seq_ = 0;
+    // Producer only: the last chunk went to the spool after the stall wait, so
+    // the writer is stalled; the next ones spool at once until memory frees up
+    // (waiting spill_after per chunk would throttle the read to 2 chunks/s).
+    bool spilling_ = false;
     std::uint64_t pushed_ = 0;
     std::optional<frame_encoder> encoder_;
 

@@ -1,5 +1,6 @@
 // Failures during the copy: connections killed mid-COPY are retried within
-// the snapshot; SIGINT stops the run quickly and leaves nothing behind.
+// the snapshot; SIGINT stops the run quickly, leaves no session or open
+// transaction, and --resume finishes the job.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -65,7 +66,8 @@ TEST_CASE("a target COPY and a source reader terminated mid-table are retried; t
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
-TEST_CASE("SIGINT stops the copy within seconds with exit 130 and leaves no session or database behind") {
+TEST_CASE(
+    "SIGINT stops the copy within seconds with exit 130, leaves no session, and --resume completes it") {
     const auto source_db = make_big_source();
     const auto target_db = unique_name("sigint_tgt");
     auto interrupter = std::async(std::launch::async, [&] {
@@ -91,12 +93,28 @@ TEST_CASE("SIGINT stops the copy within seconds with exit 130 and leaves no sess
     CHECK(r.exit_status == 130);
     CHECK(r.err.find("interrupted by SIGINT") != std::string::npos);
     CHECK(std::chrono::duration<double>(ended - sent).count() < 5.0);
-    // No pghaul session left on either server, and no half-made database.
+    CHECK(r.err.find("--resume") != std::string::npos);
+    // No pghaul session left on either server, no open transaction; the
+    // unfinished database stays, marked, for the resume.
     for (auto var : {"PGHAUL_TGT_SUPER", "PGHAUL_SRC_A_SUPER"})
         CHECK(
             connect(var).exec("SELECT FROM pg_stat_activity WHERE application_name LIKE 'pghaul/%'").rows() ==
             0);
-    CHECK_FALSE(target_has_database(target_db));
+    auto comment = connect("PGHAUL_TGT_SUPER")
+                       .exec_params(
+                           "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                           "WHERE datname = $1",
+                           {target_db});
+    REQUIRE(comment.rows() == 1);
+    CHECK(comment.str(0, 0).starts_with("pghaul: INCOMPLETE"));
+
+    auto resumed = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2",
+                               "--no-owner", "--resume"});
+    CHECK(resumed.exit_status == 0);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
@@ -169,7 +187,7 @@ TEST_CASE("a stalled target spills a tiny memory budget to private spool files, 
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
-TEST_CASE("SIGINT during a run keeps the sources already done and drops the unfinished ones") {
+TEST_CASE("SIGINT during a run keeps the sources already done; --resume finishes only the others") {
     const auto big_src = make_big_source();
     const auto small_src = unique_name("small_src");
     create_database_from("PGHAUL_SRC_B_SUPER", small_src, "");
@@ -207,9 +225,19 @@ TEST_CASE("SIGINT during a run keeps the sources already done and drops the unfi
     REQUIRE(interrupter.get());
     CHECK(r.exit_status == 130);
     CHECK(target_has_database(small_tgt));
-    CHECK_FALSE(target_has_database(big_tgt));
+    CHECK(target_has_database(big_tgt));  // unfinished, kept for the resume
+    CHECK(connect("PGHAUL_TGT_SUPER", small_tgt).exec("SELECT count(*) FROM t").i64(0, 0) == 100);
+
+    auto resumed = run_pghaul({"run", manifest.path, "--resume"});
+    CHECK(resumed.exit_status == 0);
+    CHECK(resumed.err.find("[small] \"" + small_tgt + "\" was finished by an earlier attempt") !=
+          std::string::npos);
+    auto s = connect("PGHAUL_SRC_A_SUPER", big_src);
+    auto t = connect("PGHAUL_TGT_SUPER", big_tgt);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
     CHECK(connect("PGHAUL_TGT_SUPER", small_tgt).exec("SELECT count(*) FROM t").i64(0, 0) == 100);
     drop_database("PGHAUL_TGT_SUPER", small_tgt);
+    drop_database("PGHAUL_TGT_SUPER", big_tgt);
     drop_database("PGHAUL_SRC_A_SUPER", big_src);
     drop_database("PGHAUL_SRC_B_SUPER", small_src);
 }

@@ -61,10 +61,21 @@ std::string unique_name(const std::string& prefix) {
     return prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
 }
 
+std::string test_state_dir() {
+    static const std::string dir =
+        (std::filesystem::temp_directory_path() / ("pghaul-test-state-" + std::to_string(::getpid())))
+            .string();
+    return dir;
+}
+
 pghaul::process_result run_pghaul(const std::vector<std::string>& args, const std::vector<std::string>& env) {
     std::vector<std::string> argv = {PGHAUL_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
-    auto r = pghaul::run_process(argv, env);
+    // State journals of runs that stop early go to one private directory per
+    // test process, not into the build tree (a test may name its own).
+    std::vector<std::string> full_env = env;  // the first of a name wins
+    full_env.push_back("PGHAUL_STATE_DIR=" + test_state_dir());
+    auto r = pghaul::run_process(argv, full_env);
     MESSAGE("pghaul exit " << r.exit_status << "\n" << r.err.substr(0, 4000));
     return r;
 }

@@ -32,6 +32,9 @@ void wait_for_snapshot_lock(pghaul::pg::connection& conn, const std::string& tab
 // A database name no other test uses.
 std::string unique_name(const std::string& prefix);
 
+// Where run_pghaul's runs keep their state journals (PGHAUL_STATE_DIR).
+std::string test_state_dir();
+
 // Runs bin/pghaul with the arguments (and extra NAME=value environment entries).
 pghaul::process_result run_pghaul(const std::vector<std::string>& args,
                                   const std::vector<std::string>& env = {});

@@ -1,0 +1,14 @@
+// Crash injection for the resume tests: PGHAUL_FAULT=kill:<point> makes the
+// process SIGKILL itself the first time it reaches <point>, exactly as an
+// operator's kill -9 or a power cut would stop it, at a moment a test can name
+// (the schema, data, index and post-data phases are too quick to hit from
+// outside). Unset, a point costs one comparison.
+#pragma once
+
+#include <string_view>
+
+namespace pghaul::engine {
+
+void fault_point(std::string_view point) noexcept;
+
+}  // namespace pghaul::engine

@@ -1,0 +1,210 @@
+// The spool under stress: a full file system makes the reader wait instead of
+// failing, and a spool file damaged behind pghaul's back fails its unit.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "harness.hpp"
+
+using namespace harness;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Two tables, copied by one job: while "first_big" copies, the test locks
+// "stalled" on the target, so its data must wait in memory and spool.
+std::string make_stall_source() {
+    auto db = unique_name("spool_src");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db)
+        .exec(
+            "CREATE TABLE first_big (id bigint PRIMARY KEY, payload text);"
+            "INSERT INTO first_big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 600000) i;"
+            "CREATE TABLE stalled (id bigint PRIMARY KEY, payload text);"
+            "INSERT INTO stalled SELECT i, md5(i::text) || repeat(md5((i * 7)::text), 2) "
+            "FROM generate_series(1, 300000) i");
+    return db;
+}
+
+// Once `target_db` has its table "stalled", holds an exclusive lock on it
+// while `while_locked` runs; returns what that returned (false if the table
+// never appeared).
+bool stall_target(const std::string& target_db, const std::function<bool()>& while_locked) {
+    for (int i = 0; i < 4000; ++i) {
+        std::optional<pghaul::pg::connection> t;
+        try {
+            t.emplace(connect("PGHAUL_TGT_SUPER", target_db));
+            if (t->exec("SELECT FROM pg_class WHERE relname = 'stalled'").rows() > 0) {
+                t->exec("BEGIN; LOCK TABLE stalled IN ACCESS EXCLUSIVE MODE");
+                bool ok = while_locked();
+                t->exec("COMMIT");
+                return ok;
+            }
+        } catch (const std::exception&) {  // the database is not there yet
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+}
+
+// The spool files of the unit of "stalled" under `parent` (in the run's
+// pghaul-* directory).
+std::vector<fs::path> stalled_spool_files(const fs::path& parent) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (auto& d : fs::directory_iterator(parent, ec)) {
+        if (!d.is_directory(ec) || !d.path().filename().string().starts_with("pghaul-")) continue;
+        for (auto& f : fs::directory_iterator(d.path(), ec))
+            if (f.path().filename().string().find("stalled") != std::string::npos) out.push_back(f.path());
+    }
+    return out;
+}
+
+bool has_spool_dir(const fs::path& parent) {
+    for (auto& d : fs::directory_iterator(parent))
+        if (d.path().filename().string().starts_with("pghaul-")) return true;
+    return false;
+}
+
+// A tmpfs of `size` on a fresh directory (the suite runs as root), unmounted
+// and removed with the object, whatever the test did.
+struct tiny_tmpfs {
+    explicit tiny_tmpfs(const std::string& size)
+        : path(fs::temp_directory_path() / unique_name("spool_tmpfs")) {
+        fs::create_directories(path);
+        mounted = std::system(
+                      ("mount -t tmpfs -o size=" + size + ",mode=0700 tmpfs " + path.string()).c_str()) == 0;
+    }
+    ~tiny_tmpfs() {
+        if (mounted) std::system(("umount " + path.string()).c_str());
+        std::error_code ec;
+        fs::remove(path, ec);
+    }
+    fs::path path;
+    bool mounted = false;
+};
+
+}  // namespace
+
+TEST_CASE("a spool directory on a full tiny tmpfs makes the reader wait, and nothing is lost") {
+    tiny_tmpfs spool("1m");
+    REQUIRE(spool.mounted);
+    temp_file state("keep", "");  // any state journal lands beside it and goes with it
+    const auto source_db = make_stall_source();
+    const auto target_db = unique_name("spool_full_tgt");
+
+    constexpr std::uintmax_t frame_size = 256 * 1024 + 32;
+    std::uintmax_t free_at_end = 0;
+    auto staller = std::async(std::launch::async, [&] {
+        return stall_target(target_db, [&] {
+            // Stored frames are one 256 KiB chunk plus a 32-byte header: once
+            // less than that is free, the next append is refused. Keep the
+            // target stalled a while longer: the reader must wait, not fail.
+            for (int k = 0; k < 1500; ++k) {
+                if (!stalled_spool_files(spool.path).empty() &&
+                    fs::space(spool.path).available < frame_size) {
+                    std::this_thread::sleep_for(std::chrono::seconds(2));
+                    free_at_end = fs::space(spool.path).available;
+                    return true;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            return false;
+        });
+    });
+    auto r = run_pghaul(
+        {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1", "--no-owner",
+         "--memory-limit", "2MB", "--spool-dir", spool.path.string(), "--compression-level", "0"},
+        {"PGHAUL_STATE_DIR=" + fs::path(state.path).parent_path().string()});
+    bool filled = staller.get();
+    REQUIRE(filled);
+    // The refused append's partial write was truncated away, not left to
+    // take the last blocks.
+    CHECK(free_at_end > 0);
+    CHECK(free_at_end < frame_size);
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("public.stalled: 300000 rows") != std::string::npos);
+    CHECK(r.err.find("spooled as") != std::string::npos);
+    CHECK(r.err.find("the spool's disk was full") != std::string::npos);  // said, not silent
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    CHECK_FALSE(has_spool_dir(spool.path));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE("a corrupted spool file fails its unit loudly and never loads garbage") {
+    const auto source_db = make_stall_source();
+    const auto target_db = unique_name("spool_bad_tgt");
+    // The spool, and the state journal the failed run keeps, in one private
+    // directory removed at the end.
+    temp_file spool_parent("keep", "");
+    const auto spool_dir = fs::path(spool_parent.path).parent_path();
+
+    auto staller = std::async(std::launch::async, [&] {
+        return stall_target(target_db, [&] {
+            // The writer waits for the lock before it reads any chunk, so a
+            // region well past the first frames is still unread: damage it.
+            for (int k = 0; k < 1000; ++k) {
+                for (auto& f : stalled_spool_files(spool_dir)) {
+                    std::error_code ec;
+                    auto size = fs::file_size(f, ec);
+                    if (ec || size < (1u << 20)) continue;
+                    std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+                    io.seekp(static_cast<std::streamoff>(size / 2));
+                    const std::string garbage(4096, '\x5A');
+                    io.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+                    io.flush();
+                    if (!io) return false;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                    return true;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            return false;
+        });
+    });
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1",
+                         "--no-owner", "--memory-limit", "2MB", "--spool-dir", spool_dir.string()},
+                        {"PGHAUL_STATE_DIR=" + spool_dir.string()});
+    bool corrupted = staller.get();
+    REQUIRE(corrupted);
+    CHECK(r.exit_status == 6);
+    // The error names the damaged file (after its table) and what failed
+    // to check: mostly a payload, a frame header if the bytes hit one.
+    CHECK(r.err.find("pghaul: error: corrupt spool data in spool file") != std::string::npos);
+    CHECK(r.err.find("public.stalled") != std::string::npos);
+    CHECK((r.err.find("checksum mismatch") != std::string::npos ||
+           r.err.find("bad frame header") != std::string::npos));
+    // Whether the failed source's database is dropped or kept for --resume,
+    // it must not pass as complete, and the damaged unit loaded nothing.
+    if (target_has_database(target_db)) {
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(
+            t.exec("SELECT coalesce(shobj_description(oid, 'pg_database') LIKE 'pghaul: INCOMPLETE%', false) "
+                   "FROM pg_database WHERE datname = current_database()")
+                .boolean(0, 0));
+        CHECK(t.exec("SELECT count(*) FROM stalled").i64(0, 0) == 0);
+    }
+    CHECK_FALSE(has_spool_dir(spool_dir));
+    // A local failure is one --resume gets past: the unit reloads from the source.
+    auto resumed = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1",
+                               "--no-owner", "--resume"},
+                              {"PGHAUL_STATE_DIR=" + spool_dir.string()});
+    CHECK(resumed.exit_status == 0);
+    auto src_conn = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto tgt_conn = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(tgt_conn) == table_fingerprints(src_conn));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
