@@ -344,7 +344,8 @@ void check_target_db(checker& c, const toml::node& at, const std::string& full, 
 
 engine::source_config read_source(checker& c, const toml::table& t, const std::string& prefix,
                                   const std::string& maintenance_db) {
-    c.check_keys(t, prefix, {"name", "conninfo", "password_command", "target_db", "jobs", "role_map"});
+    c.check_keys(t, prefix,
+                 {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot"});
     engine::source_config s;
     s.origin = c.path() + ":" + std::to_string(t.source().begin.line);
     if (auto name = c.string(t, "name", prefix, true)) {
@@ -363,6 +364,7 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
     }
     if (auto j = c.jobs(t, prefix)) s.jobs = *j;
     s.role_map = c.role_map(t, prefix);
+    if (auto snap = c.string(t, "snapshot", prefix, false)) s.snapshot = *snap;
     return s;
 }
 

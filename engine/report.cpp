@@ -43,6 +43,8 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
         std::lock_guard lk(j.mu());
         std::uint64_t rows = 0, bytes = j.large_object_bytes;
         nlohmann::json tables = nlohmann::json::array();
+        // After a --resume the tables may come from more than one snapshot: which from which.
+        nlohmann::json snapshots = nlohmann::json::object();
         for (auto& t : j.catalog().tables) {
             auto it = j.results.find(t.oid);
             if (it == j.results.end()) continue;
@@ -53,7 +55,10 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
                               {"bytes", it->second.bytes},
                               {"seconds", it->second.seconds},
                               {"spooled_bytes", it->second.spooled_bytes},
-                              {"format", t.binary() ? "binary" : "text"}});
+                              {"format", t.binary() ? "binary" : "text"},
+                              {"snapshot", it->second.snapshot},
+                              {"loaded_by_earlier_attempt", it->second.earlier}});
+            snapshots[it->second.snapshot].push_back(t.display());
         }
         double took = secs(j.started, j.ended);
         double mbs = took > 0 ? static_cast<double>(bytes) / (1024.0 * 1024.0) / took : 0;
@@ -74,6 +79,8 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
                               {"verified", verified},
                               {"verification", j.verified},
                               {"snapshot_released_after_s", secs(j.started, j.snapshot_released)},
+                              {"resumed", j.resuming()},
+                              {"snapshots", snapshots},
                               {"warnings", j.warnings},
                               {"started_s", secs(origin, j.started)},
                               {"ended_s", secs(origin, j.ended)},

@@ -4,8 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "harness.hpp"
 
@@ -96,10 +99,16 @@ TEST_CASE("kill -9 in each phase, then --resume: the copy equals the source") {
         CHECK(refused.err.find("stopped before it was done") != std::string::npos);
         CHECK(refused.err.find("--resume") != std::string::npos);
 
-        auto resumed = run_pghaul(with(copy_args(source_db, target_db), "--resume"));
+        temp_file report("report.json", "");
+        auto resumed = run_pghaul(with(copy_args(source_db, target_db), "--resume", "--report", report.path));
         REQUIRE(resumed.exit_status == 0);
-        if (point != "schema" && point != "post-data")
+        auto source_report = nlohmann::json::parse(std::ifstream(report.path))["sources"][0];
+        CHECK(source_report["resumed"] == (point != "schema"));
+        if (point != "schema" && point != "post-data") {
             CHECK(resumed.err.find("tables kept from the earlier attempt") != std::string::npos);
+            // Kept tables name the killed attempt's snapshot, reloaded ones this one's.
+            CHECK(source_report["snapshots"].size() == 2);
+        }
         if (point.ends_with("-unrecorded"))
             CHECK(resumed.err.find("before the interruption") != std::string::npos);
         if (point == "post-data")  // every table was loaded and indexed before the kill
