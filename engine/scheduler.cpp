@@ -177,11 +177,25 @@ private:
         w.target_db.clear();
     }
 
+    // A connection refused mid-run is the source's or target's failure, not
+    // a preflight one (exit 3 says nothing was written).
+    template <typename Open>
+    static pg::connection during_run(exit_code side, Open open) {
+        try {
+            return open();
+        } catch (const error& e) {
+            if (e.code() != exit_code::preflight) throw;
+            throw error(side, e.what(), e.hint(), e.sqlstate());
+        }
+    }
+
     // Connections for the task, opened outside the lock.
     pg::connection& target_for(worker& w, source_job& j) {
         if (!w.target || w.target_db != j.target_db()) {
             close_target(w);
-            auto c = open_ddl_connection(j.target_conninfo(), j.schema().preamble, "pghaul/worker");
+            auto c = during_run(exit_code::target, [&] {
+                return open_ddl_connection(j.target_conninfo(), j.schema().preamble, "pghaul/worker");
+            });
             std::lock_guard lk(m_);
             w.target.emplace(std::move(c));
             w.target_db = j.target_db();
@@ -197,7 +211,9 @@ private:
             ++track_[&j].readers;  // counted before it opens, so the cap holds
             w.reader_job = &j;
         }
-        auto c = pg::connection::open(j.source_conninfo(), "pghaul/reader", exit_code::source);
+        auto c = during_run(exit_code::source, [&] {
+            return pg::connection::open(j.source_conninfo(), "pghaul/reader", exit_code::source);
+        });
         import_snapshot(c, j.snapshot_id());
         std::lock_guard lk(m_);
         w.reader.emplace(std::move(c));
@@ -242,13 +258,13 @@ private:
                 break;
             }
             case task::kind::index: {
-                j.build_index(target_for(w, j), *t.entry);
+                j.build_index(target_for(w, j), *t.entry, t.attempt > 0);
                 std::lock_guard lk(m_);
                 if (--track_[&j].indexes_left[t.table] == 0) after_indexes(j, *t.table);
                 break;
             }
             case task::kind::attach: {
-                j.attach(target_for(w, j), *t.table);
+                j.attach(target_for(w, j), *t.table, t.attempt > 0);
                 std::lock_guard lk(m_);
                 table_done(j);
                 break;
@@ -286,14 +302,17 @@ private:
 
     // Connection losses (class 08, server shutdown or termination), deadlocks
     // and serialization failures are retried for units that are atomic on the
-    // target: a table or part (rolled back whole) and an index build. A reader
+    // target: a table or part (rolled back whole), an index build and a
+    // table's constraint transaction (a retry finds them if the lost
+    // connection's commit went through). A reader
     // reconnects into the same snapshot while its holder lives; if the holder
     // is gone, importing the snapshot fails for good and the source fails.
     static constexpr int max_attempts = 4;
 
     static bool retryable(const error& e, const task& t) {
-        if (t.k != task::kind::data && t.k != task::kind::index) return false;
+        if (t.k != task::kind::data && t.k != task::kind::index && t.k != task::kind::attach) return false;
         const auto& s = e.sqlstate();
+        if (s == "08007") return false;  // transaction_resolution_unknown: a part's commit (table_copy.cpp)
         return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" ||
                s == "40P01" || s == "53300";
     }

@@ -529,17 +529,18 @@ bool source_job::attached_earlier(const table_info& t) const {
 
 // 42P07: an index or relation of that name exists; 42710: a constraint or
 // other object does; 42P16: the table already has its primary key.
-bool source_job::committed_before(const error& e) const {
+bool source_job::committed_before(const error& e, bool redo) const {
     const auto& s = e.sqlstate();
-    return resuming_ && (s == "42P07" || s == "42710" || s == "42P16");
+    return (resuming_ || redo) && (s == "42P07" || s == "42710" || s == "42P16");
 }
 
-void source_job::build_index(pg::connection& writer, const dump_entry& e) {
+void source_job::build_index(pg::connection& writer, const dump_entry& e, bool redo) {
     try {
         run_entry(writer, e);
     } catch (const error& err) {
-        if (!committed_before(err)) throw;
-        spdlog::info("[{}] {} exists: built before the interruption", cfg_.name, step_key(e));
+        if (!committed_before(err, redo)) throw;
+        spdlog::info("[{}] {} exists: built before the {}", cfg_.name, step_key(e),
+                     redo ? "connection was lost" : "interruption");
     }
     fault_point("index-unrecorded");
     record("step", {{"name", step_key(e)}});
@@ -549,7 +550,7 @@ void source_job::build_index(pg::connection& writer, const dump_entry& e) {
 }
 
 // One transaction, so a crash leaves all of a table's constraints or none.
-void source_job::attach(pg::connection& writer, const table_info& t) {
+void source_job::attach(pg::connection& writer, const table_info& t, bool redo) {
     auto it = schema_.per_table.find(t.oid);
     if (it != schema_.per_table.end() && !it->second.after.empty()) {
         writer.exec("BEGIN", "starting the constraints of " + t.display());
@@ -564,9 +565,11 @@ void source_job::attach(pg::connection& writer, const table_info& t) {
             writer.rollback();
             // Only the first statement can tell: the transaction committed all or none.
             // 55000: the index is already attached to its constraint.
-            if (ran > 0 || !(committed_before(err) || (resuming_ && err.sqlstate() == "55000"))) throw;
-            spdlog::info("[{}] the constraints of {} exist: added before the interruption", cfg_.name,
-                         t.display());
+            if (ran > 0 ||
+                !(committed_before(err, redo) || ((resuming_ || redo) && err.sqlstate() == "55000")))
+                throw;
+            spdlog::info("[{}] the constraints of {} exist: added before the {}", cfg_.name, t.display(),
+                         redo ? "connection was lost" : "interruption");
         }
         std::lock_guard lk(mu_);
         indexes_built += it->second.after.size();

@@ -92,10 +92,11 @@ public:
     // not blind on the new database until autovacuum gets to it.
     bool analyzes() const { return run_.analyze; }
     void analyze(pg::connection& writer, const table_info& t);
-    // One of a table's index builds, counted and recorded.
-    void build_index(pg::connection& writer, const dump_entry& e);
+    // One of a table's index builds, counted and recorded. `redo`: a retry
+    // after a lost connection (the first try may have committed).
+    void build_index(pg::connection& writer, const dump_entry& e, bool redo = false);
     // A table's constraints that need its indexes (one transaction), then ANALYZE.
-    void attach(pg::connection& writer, const table_info& t);
+    void attach(pg::connection& writer, const table_info& t, bool redo = false);
     // Post-data, sequences, large objects, grants, database settings; `worker`
     // labels the verification's own bar in the timeline.
     void finish(int worker);
@@ -150,9 +151,9 @@ private:
     void resume_prepared(pg::connection& ddl);
     void finish_post_data(pg::connection& ddl);
     void record(const std::string& event, nlohmann::json fields = nlohmann::json::object());
-    // True when `e` failed because a resumed unit had committed before the
-    // crash without being recorded: its objects exist already.
-    bool committed_before(const error& e) const;
+    // True when `e` failed because a resumed or retried unit had committed
+    // before the crash or connection loss, unrecorded: its objects exist.
+    bool committed_before(const error& e, bool redo) const;
 
     source_config cfg_;
     const run_config& run_;

@@ -130,7 +130,17 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
         if (loaded != res.rows)
             throw error(exit_code::target, what + ": source sent " + std::to_string(res.rows) +
                                                " rows but target loaded " + std::to_string(loaded));
-        target.exec("COMMIT", what + " (commit)");
+        try {
+            target.exec("COMMIT", what + " (commit)");
+        } catch (const error& e) {
+            // A connection lost during COMMIT leaves its outcome unknown. A
+            // whole table reloads safely (TRUNCATE first); a part appends, so
+            // redoing one that did commit would double its rows.
+            if (!part || !e.sqlstate().starts_with("08")) throw;
+            throw error(
+                exit_code::target, std::string(e.what()) + " (the part may or may not have committed)",
+                "run the same command with --resume: the table is emptied and loaded again whole", "08007");
+        }
     } catch (...) {
         target.rollback();
         throw;

@@ -6,6 +6,7 @@
 #   scripts/pg-sandbox.sh start   # idempotent; prints the connection strings
 #   scripts/pg-sandbox.sh stop    # stops the clusters and removes their data
 #   scripts/pg-sandbox.sh env     # prints `export` lines for the connection strings
+#   scripts/pg-sandbox.sh restart tgt  # restarts one cluster (tests of a server restart)
 #
 # srca and tgt require SCRAM passwords over TCP (so tests exercise real auth);
 # the passwords live only in the sandbox's 0600 pgpass file. On tgt the
@@ -113,9 +114,17 @@ export PGHAUL_SRC_B_SUPER='host=$SANDBOX/sock port=$(port_of srcb) user=postgres
 ENV
 }
 
+# Restarts one cluster (fast shutdown: sessions are cut, as in a server
+# restart during a run); the failure tests use it.
+restart() {
+    local c=${1:?usage: $0 restart srca|srcb|tgt}
+    as_postgres "$PGBIN/pg_ctl" -D "$SANDBOX/$c" -l "$SANDBOX/$c.log" -m fast -w -t 60 restart >/dev/null
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    restart) restart "${2:-}" ;;
     env) [ -f "$SANDBOX/pgpass" ] || { echo "pg-sandbox: not started (run: $0 start)" >&2; exit 1; }; env_lines ;;
-    *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|env|restart CLUSTER" >&2; exit 2 ;;
 esac

@@ -29,6 +29,21 @@ std::string connect_hint(const std::string& msg) {
     return {};
 }
 
+// Connection attempts that may work a moment later (the server restarting,
+// full, or briefly unreachable) get the SQLSTATE the server would have used,
+// so callers retry them or keep the work for --resume; wrong credentials or
+// names get none.
+std::string connect_sqlstate(const std::string& msg) {
+    if (msg.find("too many clients") != std::string::npos ||
+        msg.find("remaining connection slots") != std::string::npos)
+        return "53300";
+    if (msg.find("the database system is") != std::string::npos) return "57P03";  // shutting/starting up
+    for (const char* transient : {"Connection refused", "server closed the connection unexpectedly",
+                                  "Connection reset", "timeout expired", "could not receive data"})
+        if (msg.find(transient) != std::string::npos) return "08001";
+    return {};
+}
+
 }  // namespace
 
 connection::connection(PGconn* c, std::string endpoint, exit_code side)
@@ -82,7 +97,8 @@ connection connection::open(const conninfo& in, std::string_view application_nam
     if (PQstatus(c) != CONNECTION_OK) {
         std::string msg = trim(PQerrorMessage(c));
         PQfinish(c);
-        throw error(exit_code::preflight, "cannot connect to " + endpoint + ": " + msg, connect_hint(msg));
+        throw error(exit_code::preflight, "cannot connect to " + endpoint + ": " + msg, connect_hint(msg),
+                    connect_sqlstate(msg));
     }
     connection conn(c, endpoint, side);
     // Long copies must not be cut short by the server's or the role's defaults.
