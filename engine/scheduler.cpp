@@ -14,7 +14,6 @@
 
 #include "engine/interrupt.hpp"
 #include "engine/schema.hpp"
-#include "engine/snapshot.hpp"
 
 namespace pghaul::engine {
 namespace {
@@ -214,7 +213,6 @@ private:
         auto c = during_run(exit_code::source, [&] {
             return pg::connection::open(j.source_conninfo(), "pghaul/reader", exit_code::source);
         });
-        import_snapshot(c, j.snapshot_id());
         std::lock_guard lk(m_);
         w.reader.emplace(std::move(c));
         return *w.reader;
@@ -229,21 +227,27 @@ private:
                 std::lock_guard lk(m_);
                 auto& tr = track_[&j];
                 tr.outstanding = j.catalog().tables.size();
+                std::size_t units = 0;
                 for (auto& table : j.catalog().tables) {
                     if (j.loaded_earlier(table)) {  // --resume: only its post-data may be left
                         queue_post_data(j, table);
                         continue;
                     }
+                    units += std::max<std::size_t>(1, table.parts.size());
                     if (table.parts.empty()) queue_.push_back({task::kind::data, &j, &table});
                     for (auto& p : table.parts) queue_.push_back({task::kind::data, &j, &table, nullptr, &p});
                     if (!table.parts.empty()) tr.parts_left[&table] = table.parts.size();
                     tr.queued_bytes += table.bytes;
                 }
+                j.expect_reads(units);
                 if (j.catalog().tables.empty()) queue_.push_back({task::kind::finish, &j});
                 break;
             }
             case task::kind::data: {
                 auto& reader = reader_for(w, j);
+                // Each unit reads in a transaction of its own, ended as soon
+                // as its read is (so the snapshot is not pinned by idle readers).
+                j.begin_read(reader, *t.table);
                 auto& writer = target_for(w, j);
                 j.copy(reader, writer, *t.table, t.part);
                 bool last_part = false;
@@ -312,7 +316,9 @@ private:
     static bool retryable(const error& e, const task& t) {
         if (t.k != task::kind::data && t.k != task::kind::index && t.k != task::kind::attach) return false;
         const auto& s = e.sqlstate();
-        if (s == "08007") return false;  // transaction_resolution_unknown: a part's commit (table_copy.cpp)
+        // transaction_resolution_unknown: a part's commit (table_copy.cpp), or a
+        // unit whose snapshot is gone (source_job::begin_read): left to --resume.
+        if (s == "08007") return false;
         return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" ||
                s == "40P01" || s == "53300";
     }

@@ -154,8 +154,9 @@ bool source_job::preflight(pg::connection& maint, bool dry_run) {
     cat_ = read_catalog(holder_->connection(), maint.server_version());
     plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
     lock_tables(holder_->connection(), cat_);
+    snapshot_id_ = holder_->id();
     spdlog::info("[{}] source {}: {} tables, {}, snapshot {}", cfg_.name, holder_->connection().endpoint(),
-                 cat_.tables.size(), format_bytes(cat_.database.bytes), holder_->id());
+                 cat_.tables.size(), format_bytes(cat_.database.bytes), snapshot_id_);
 
     if (resuming_ || drop_unprepared_) return true;  // the database is this copy's own
     target_existed_ = database_exists(maint, cfg_.target_db);
@@ -286,7 +287,7 @@ void source_job::revoke_temporary_grants(pg::connection& ddl) {
 void source_job::open_journal(const std::string& source_endpoint) {
     if (!resuming_) std::filesystem::remove(journal_path_);  // an unprepared attempt's: starts over
     journal_ = std::make_unique<journal>(journal_path_);
-    record("start", {{"source", source_endpoint}, {"snapshot", holder_->id()}, {"resume", resuming_}});
+    record("start", {{"source", source_endpoint}, {"snapshot", snapshot_id_}, {"resume", resuming_}});
 }
 
 void source_job::record(const std::string& event, nlohmann::json fields) {
@@ -296,7 +297,7 @@ void source_job::record(const std::string& event, nlohmann::json fields) {
 void source_job::prepare() {
     // The schema is dumped before anything is written: a pg_dump failure
     // leaves the target untouched.
-    schema_ = dump_schema(source_, holder_->id(), cat_, cfg_.target_db, schema_opt_);
+    schema_ = dump_schema(source_, snapshot_id_, cat_, cfg_.target_db, schema_opt_);
     if (!cfg_.role_map.empty()) {
         map_entries(schema_.pre_data, cfg_.role_map);
         map_entries(schema_.post_data, cfg_.role_map);
@@ -355,7 +356,7 @@ void source_job::prepare() {
         run_entry(ddl, e);
         fault_point("schema");
     }
-    record("prepared", {{"snapshot", holder_->id()}, {"schema", hash}});
+    record("prepared", {{"snapshot", snapshot_id_}, {"schema", hash}});
     spdlog::info("[{}] schema: {} objects created in \"{}\" ({:.1f} s)", cfg_.name, schema_.pre_data.size(),
                  cfg_.target_db, since(started));
 }
@@ -430,12 +431,12 @@ void source_job::resume_prepared(pg::connection& ddl) {
                     cfg_.target_db, earlier_->attempts + 1, kept_.size(), cat_.tables.size());
     if (reloads > 0)
         msg += fmt::format(
-            ", {} loaded now in snapshot {}{}", reloads, holder_->id(),
-            holder_->id() == earlier_->snapshot
+            ", {} loaded now in snapshot {}{}", reloads, snapshot_id_,
+            snapshot_id_ == earlier_->snapshot
                 ? ""
                 : " (not the earlier attempt's " + earlier_->snapshot +
                       ": the copy mixes two points in time; --snapshot ID with a held snapshot avoids it)");
-    if (reloads > 0 && holder_->id() != earlier_->snapshot)
+    if (reloads > 0 && snapshot_id_ != earlier_->snapshot)
         warn(msg);
     else
         spdlog::info("[{}] {}", cfg_.name, msg);
@@ -444,17 +445,18 @@ void source_job::resume_prepared(pg::connection& ddl) {
 table_result source_job::copy(pg::connection& reader, pg::connection& writer, const table_info& t,
                               const table_info::page_range* part) {
     auto start = std::chrono::steady_clock::now();
-    auto r = copy_table(reader, writer, t, part, *data_path_);
+    auto r =
+        copy_table(reader, writer, t, part, *data_path_, [&] { unit_read(t.oid, part ? part->first : -1); });
     if (r.disk_full > 0)
         warn(
             fmt::format("{}: the spool's disk was full ({} writes refused); the source read waited {:.1f} s "
                         "for the target instead (--spool-dir on a bigger disk, or a lower --spool-limit)",
                         t.display(), r.disk_full, r.reader_waited_s));
-    table_result res{r.rows, r.bytes, since(start), r.spooled_bytes, r.spool_file_bytes, holder_->id()};
+    table_result res{r.rows, r.bytes, since(start), r.spooled_bytes, r.spool_file_bytes, snapshot_id_};
     if (part) {
         record(
             "part",
-            {{"table", t.display()}, {"first", part->first}, {"rows", r.rows}, {"snapshot", holder_->id()}});
+            {{"table", t.display()}, {"first", part->first}, {"rows", r.rows}, {"snapshot", snapshot_id_}});
         spdlog::debug("[{}] {} pages {}-{}: {} rows, {} in {:.2f} s", cfg_.name, t.display(), part->first,
                       part->end, r.rows, format_bytes(static_cast<std::int64_t>(r.bytes)), res.seconds);
         std::lock_guard lk(mu_);
@@ -468,7 +470,7 @@ table_result source_job::copy(pg::connection& reader, pg::connection& writer, co
         return res;
     }
     verify_count(writer, t, r.rows);
-    record("table", {{"table", t.display()}, {"rows", r.rows}, {"snapshot", holder_->id()}});
+    record("table", {{"table", t.display()}, {"rows", r.rows}, {"snapshot", snapshot_id_}});
     fault_point("data");
     log_table(t, res);
     std::lock_guard lk(mu_);
@@ -648,9 +650,45 @@ void source_job::finish_post_data(pg::connection& ddl) {
 }
 
 void source_job::release_snapshot() {
+    std::lock_guard lk(snapshot_mu_);
+    if (!holder_) return;
     holder_->connection().exec("COMMIT", "releasing the source snapshot");
     holder_.reset();
     snapshot_released = std::chrono::steady_clock::now();
+}
+
+void source_job::begin_read(pg::connection& reader, const table_info& t) {
+    {
+        std::lock_guard lk(snapshot_mu_);
+        if (released_early_)
+            throw error(exit_code::source,
+                        "cannot read " + t.display() + " again: the source snapshot was released once every "
+                        "table had been read",
+                        "run the same command with --resume: it loads again what did not commit",
+                        "08007");  // as a part's unknown commit: not retried here, kept for --resume
+    }
+    import_snapshot(reader, snapshot_id_);
+}
+
+void source_job::expect_reads(std::size_t units) {
+    std::lock_guard lk(snapshot_mu_);
+    reads_expected_ = units;
+}
+
+// The source's part is over once every unit has been read (what is left drains
+// from memory and spool into the target): its snapshot and locks go at once
+// instead of when the last load commits, unless something still needs them:
+// large objects (read in finish), the end-of-copy verification, a retry.
+void source_job::unit_read(std::uint32_t table, std::int64_t first_page) {
+    {
+        std::lock_guard lk(snapshot_mu_);
+        units_read_.emplace(table, first_page);
+        if (units_read_.size() < reads_expected_ || !holder_) return;
+        if (run_.verify != run_config::verify_level::none || !cat_.large_objects.empty()) return;
+        released_early_ = true;
+    }
+    release_snapshot();
+    spdlog::info("[{}] every table read: source snapshot released after {:.1f} s", cfg_.name, since(started));
 }
 
 // The whole database against the source as of the copy's own snapshot (so a
@@ -664,7 +702,7 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
     opt.checksums = run_.verify == run_config::verify_level::checksums;
     opt.jobs = std::max(1, run_.jobs);
     opt.role_map = cfg_.role_map;
-    opt.source_snapshot = holder_->id();
+    opt.source_snapshot = snapshot_id_;
     opt.privileges = !schema_opt_.no_privileges;
     if (schema_opt_.no_owner) {
         // Everything belongs to the target login, and so do the owners' own rights.
@@ -722,7 +760,10 @@ void source_job::cancel_running() noexcept {
 }
 
 void source_job::clean_up() noexcept {
-    holder_.reset();
+    {
+        std::lock_guard lk(snapshot_mu_);
+        holder_.reset();
+    }
     ended = std::chrono::steady_clock::now();
     std::optional<error> why;
     bool created, mismatch;

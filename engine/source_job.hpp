@@ -56,7 +56,7 @@ public:
     const source_catalog& catalog() const { return cat_; }
     const conninfo& source_conninfo() const { return source_; }
     const conninfo& target_conninfo() const { return target_; }
-    const std::string& snapshot_id() const { return holder_->id(); }
+    const std::string& snapshot_id() const { return snapshot_id_; }
     const schema_plan& schema() const { return schema_; }
     schema_options& schema_opts() { return schema_opt_; }
 
@@ -68,6 +68,12 @@ public:
     // Roles the copy needs on the target, after role_map: owners and grantees.
     std::vector<std::string> needed_owner_roles() const;
     std::vector<std::string> needed_grant_roles() const;
+
+    // How many units (tables, parts) the scheduler will read; when the last
+    // has been read the snapshot may be released early (see unit_read).
+    void expect_reads(std::size_t units);
+    // Starts a unit's read on `reader` in the source's snapshot.
+    void begin_read(pg::connection& reader, const table_info& t);
 
     // The run's shared bounded data path; set before the scheduler starts.
     void set_data_path(data_path* p) { data_path_ = p; }
@@ -128,6 +134,7 @@ public:
 private:
     void warn(std::string message);
     void release_snapshot();
+    void unit_read(std::uint32_t table, std::int64_t first_page);
     void verify_against_snapshot(pg::connection& ddl, int worker);
     void verify_count(pg::connection& writer, const table_info& t, std::uint64_t expected);
     void log_table(const table_info& t, const table_result& r);
@@ -161,7 +168,12 @@ private:
     conninfo source_;
     conninfo target_;  // the new database
     schema_options schema_opt_;
-    std::unique_ptr<snapshot_holder> holder_;
+    std::unique_ptr<snapshot_holder> holder_;  // guarded by snapshot_mu_ once tables are copied
+    std::string snapshot_id_;
+    std::mutex snapshot_mu_;
+    std::size_t reads_expected_ = 0;
+    bool released_early_ = false;
+    std::set<std::pair<std::uint32_t, std::int64_t>> units_read_;  // (table, first page or -1)
     source_catalog cat_;
     schema_plan schema_;
     // Owner roles given CREATE on the new database's public schema for the load

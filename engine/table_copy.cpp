@@ -41,7 +41,8 @@ std::string tid(std::int64_t page) {
 // memory across all units and spools (zstd) what does not fit, so a slow
 // target does not hold the source's read back.
 table_copy_result relay(pg::connection& source, pg::connection& target, data_path& path,
-                        const std::string& what, const std::function<void()>& open_target) {
+                        const std::string& what, const std::function<void()>& open_target,
+                        const std::function<void()>& read_done) {
     std::stop_source stop;
     chunk_stream stream(path.memory(), path.spool(), {.name = what}, stop.get_token());
     auto& progress = path.bytes_read();
@@ -70,6 +71,8 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
                 return;
             }
             res.rows = source.end_copy_out().command_rows();
+            source.exec("COMMIT", what + " (ending the read)");
+            if (read_done) read_done();
         } catch (...) {
             read_error = std::current_exception();
             stream.cancel();
@@ -102,7 +105,8 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
 }
 
 table_copy_result copy_table(pg::connection& source, pg::connection& target, const table_info& table,
-                             const table_info::page_range* part, data_path& path) {
+                             const table_info::page_range* part, data_path& path,
+                             const std::function<void()>& read_done) {
     const std::string cols = column_list(table);
     const std::string format = table.binary() ? "FORMAT binary" : "FORMAT text";
     std::string what = "copying table \"" + table.display() + "\"";
@@ -122,10 +126,13 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
     table_copy_result res;
     try {
         source.begin_copy(copy_out, PGRES_COPY_OUT, what + " (out of the source)");
-        res = relay(source, target, path, what, [&] {
-            target.exec(begin, what + " (begin)");
-            target.begin_copy(copy_in, PGRES_COPY_IN, what + " (into the target)");
-        });
+        res = relay(
+            source, target, path, what,
+            [&] {
+                target.exec(begin, what + " (begin)");
+                target.begin_copy(copy_in, PGRES_COPY_IN, what + " (into the target)");
+            },
+            read_done);
         auto loaded = target.end_copy_in().command_rows();
         if (loaded != res.rows)
             throw error(exit_code::target, what + ": source sent " + std::to_string(res.rows) +

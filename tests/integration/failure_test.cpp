@@ -118,7 +118,9 @@ TEST_CASE(
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
-TEST_CASE("a stalled target spills a tiny memory budget to private spool files, and nothing is lost") {
+TEST_CASE(
+    "a stalled target spills a tiny memory budget to private spool files, the source is released early, and "
+    "nothing is lost") {
     // Two tables, one job: while the first copies, the test locks the second
     // on the target; when its turn comes the source streams it into memory
     // and spool while the writer waits for the lock.
@@ -135,7 +137,7 @@ TEST_CASE("a stalled target spills a tiny memory budget to private spool files, 
     temp_file spool_parent("keep", "");
     const auto spool_dir = std::filesystem::path(spool_parent.path).parent_path();
 
-    std::atomic<bool> saw_private_files{false};
+    std::atomic<bool> saw_private_files{false}, released_while_stalled{false};
     auto staller = std::async(std::launch::async, [&] {
         // Wait for the new database and its table, then hold a lock on it.
         for (int i = 0; i < 4000; ++i) {
@@ -161,7 +163,20 @@ TEST_CASE("a stalled target spills a tiny memory budget to private spool files, 
                     if (saw_private_files) break;
                     std::this_thread::sleep_for(std::chrono::milliseconds(10));
                 }
-                std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                // The source is read to the end into the spool while the target
+                // is still stalled, and then nothing of pghaul pins a snapshot there.
+                auto source_admin = connect("PGHAUL_SRC_A_SUPER");
+                for (int k = 0; k < 500 && !released_while_stalled; ++k) {
+                    released_while_stalled =
+                        source_admin
+                            .exec_params(
+                                "SELECT FROM pg_stat_activity WHERE datname = $1 AND application_name "
+                                "LIKE 'pghaul/%' AND (backend_xmin IS NOT NULL OR state <> 'idle')",
+                                {source_db})
+                            .rows() == 0;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
                 t.exec("COMMIT");
                 return true;
             } catch (const std::exception&) {
@@ -176,6 +191,8 @@ TEST_CASE("a stalled target spills a tiny memory budget to private spool files, 
     REQUIRE(stalled);
     CHECK(r.exit_status == 0);
     CHECK(saw_private_files);
+    CHECK(released_while_stalled);
+    CHECK(r.err.find("every table read: source snapshot released") != std::string::npos);
     CHECK(r.err.find("public.stalled: 300000 rows") != std::string::npos);
     CHECK(r.err.find("spooled as") != std::string::npos);
     // The content arrived whole, and the spool is gone.

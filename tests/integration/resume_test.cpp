@@ -53,6 +53,14 @@ std::vector<std::string> with(std::vector<std::string> args, More... more) {
     return args;
 }
 
+// Whether the state directory holds a journal for `db`.
+bool has_journal(const std::string& db) {
+    if (!std::filesystem::exists(test_state_dir())) return false;
+    for (auto& f : std::filesystem::directory_iterator(test_state_dir()))
+        if (f.path().filename().string().ends_with("-" + db + ".journal")) return true;
+    return false;
+}
+
 std::string db_comment(const std::string& db) {
     auto r = connect("PGHAUL_TGT_SUPER")
                  .exec_params(
@@ -98,6 +106,7 @@ TEST_CASE("kill -9 in each phase, then --resume: the copy equals the source") {
         CHECK(refused.exit_status == 3);
         CHECK(refused.err.find("stopped before it was done") != std::string::npos);
         CHECK(refused.err.find("--resume") != std::string::npos);
+        CHECK(has_journal(target_db));
 
         temp_file report("report.json", "");
         auto resumed = run_pghaul(with(copy_args(source_db, target_db), "--resume", "--report", report.path));
@@ -116,7 +125,7 @@ TEST_CASE("kill -9 in each phase, then --resume: the copy equals the source") {
         CHECK_FALSE(db_comment(target_db).starts_with("pghaul:"));
         check_equal(source_db, target_db);
         // Done: the state is gone, so the next run into this name is a fresh one.
-        CHECK_FALSE(std::filesystem::exists(test_state_dir()));
+        CHECK_FALSE(has_journal(target_db));
         drop_database("PGHAUL_TGT_SUPER", target_db);
     }
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
