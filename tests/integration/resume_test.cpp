@@ -176,3 +176,28 @@ TEST_CASE("a copy killed mid-COPY resumes in a new snapshot and says so; --resta
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+TEST_CASE(
+    "--snapshot: a copy and its resume read one held snapshot, so the result is exactly that snapshot") {
+    const auto source_db = make_resume_source();
+    const auto target_db = unique_name("resume_snap");
+    auto holder = connect("PGHAUL_SRC_A_SUPER", source_db);
+    holder.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    const auto id = holder.exec("SELECT pg_export_snapshot()").str(0, 0);
+
+    auto killed =
+        run_pghaul(with(copy_args(source_db, target_db), "--snapshot", id), {"PGHAUL_FAULT=kill:data"});
+    REQUIRE(killed.exit_status == 128 + 9);
+    // Changes after the snapshot must not reach the copy, before or after the resume.
+    connect("PGHAUL_SRC_A_SUPER", source_db)
+        .exec("INSERT INTO resume_big VALUES (2000001, 'after the snapshot'); UPDATE resume_ref SET big = 1");
+    auto resumed = run_pghaul(with(copy_args(source_db, target_db), "--resume", "--snapshot", id));
+    REQUIRE(resumed.exit_status == 0);
+    CHECK(resumed.err.find("held outside pghaul") != std::string::npos);
+    CHECK(resumed.err.find("mixes two points in time") == std::string::npos);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(holder));
+    holder.exec("COMMIT");
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
