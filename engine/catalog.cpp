@@ -165,6 +165,18 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
         }
         cat.constraint_owner[{con.str(i, 0), con.str(i, 1)}] = std::move(info);
     }
+    auto fks = conn.exec(R"(
+        SELECT n.nspname, c.relname || ' ' || k.conname, k.conrelid, k.confrelid, c.relname, k.conname
+        FROM pg_constraint k
+        JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE k.contype = 'f' AND k.convalidated AND k.conparentid = 0
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema'))",
+                         "listing foreign keys");
+    for (int i = 0; i < fks.rows(); ++i)
+        cat.foreign_keys[{fks.str(i, 0), fks.str(i, 1)}] = {
+            static_cast<std::uint32_t>(fks.i64(i, 2)), static_cast<std::uint32_t>(fks.i64(i, 3)),
+            "ALTER TABLE ONLY " + sql::qualified(fks.str(i, 0), fks.str(i, 4)) + " VALIDATE CONSTRAINT " +
+                sql::ident(fks.str(i, 5)) + ";"};
 }
 
 // Roles that own objects in this database, and roles its grants name. Role

@@ -79,6 +79,14 @@ struct source_catalog {
         std::string add_using_index;
     };
     std::map<std::pair<std::string, std::string>, constraint_info> constraint_owner;
+    // Validated foreign keys declared on a table itself (not inherited from a
+    // partitioned parent), by the same key: added NOT VALID and validated on
+    // their own once both tables are loaded (see schema_plan::foreign_keys).
+    struct foreign_key_info {
+        std::uint32_t table = 0, referenced = 0;
+        std::string validate;  // ALTER TABLE ONLY ... VALIDATE CONSTRAINT ...
+    };
+    std::map<std::pair<std::string, std::string>, foreign_key_info> foreign_keys;
 };
 
 // Reads the catalog on a connection inside the snapshot transaction; the

@@ -173,7 +173,8 @@ std::string render_timeline(const nlohmann::json& report) {
                        chart_width - right_pad, bottom + 30);
     out += "</svg>";
     out += R"(<div class="legend">)";
-    for (const char* p : {"schema", "copy", "part", "index", "constraints", "finish", "verify"})
+    for (const char* p :
+         {"schema", "copy", "part", "index", "constraints", "foreign key", "finish", "verify"})
         out += fmt::format(R"(<span><i style="background:{}"></i>{}</span>)", phase_colour(p), p);
     out += R"(<span><i class="failed"></i>failed task</span>)"
            R"(<span><i class="snapkey"></i>snapshot released</span></div></section>)";

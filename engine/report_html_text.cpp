@@ -128,6 +128,7 @@ const char* phase_colour(std::string_view phase) {
     if (phase == "part") return "#9fc5e8";
     if (phase == "index") return "#f6b26b";
     if (phase == "constraints") return "#ffd966";
+    if (phase == "foreign key") return "#e06666";
     if (phase == "finish") return "#93c47d";
     if (phase == "verify") return "#76a5af";
     return "#cccccc";

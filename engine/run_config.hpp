@@ -33,7 +33,7 @@ struct source_config {
     std::string target_db;  // the new database on the target
     int jobs = 0;           // at most this many connections to this source (0: no own cap)
     std::map<std::string, std::string> role_map;  // source role -> target role
-    std::string origin;  // "file:line" of the manifest entry, for messages
+    std::string origin;                           // "file:line" of the manifest entry, for messages
     // A snapshot exported and held by someone else (pg_export_snapshot() in an
     // open transaction): copy as of it instead of exporting one, so a resumed
     // run reads what the interrupted one read.

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "engine/interrupt.hpp"
@@ -22,13 +23,14 @@ struct task {
     // In order of preference: a landed table's indexes (they may build side by
     // side), the steps that need all of them, finishing and preparing sources,
     // then tables largest first.
-    enum class kind { index, attach, finish, prepare, data } k;
+    enum class kind { index, attach, foreign_key, finish, prepare, data } k;
     source_job* job;
     const table_info* table = nullptr;
     const dump_entry* entry = nullptr;             // index: the one to build
     const table_info::page_range* part = nullptr;  // data: a split table's part
     int attempt = 0;
-    std::int64_t bytes() const {  // largest first: a part counts its share
+    const schema_plan::foreign_key* fk = nullptr;  // foreign_key: the one to add
+    std::int64_t bytes() const {                   // largest first: a part counts its share
         return part ? table->bytes / static_cast<std::int64_t>(table->parts.size()) : table->bytes;
     }
 };
@@ -41,7 +43,9 @@ struct source_track {
     std::size_t outstanding = 0;  // tables not yet loaded and indexed
     std::map<const table_info*, std::size_t> indexes_left;
     std::map<const table_info*, std::size_t> parts_left;
-    std::int64_t queued_bytes = 0;  // data tasks of this source still in the queue
+    std::int64_t queued_bytes = 0;                             // data tasks of this source still in the queue
+    std::set<std::uint32_t> done_tables;                       // loaded, indexed, constrained
+    std::vector<const schema_plan::foreign_key*> fks_waiting;  // for one of their tables
     bool failed = false;
 };
 
@@ -79,6 +83,10 @@ timeline_entry describe(const task& t, int worker) {
         case task::kind::attach:
             e.phase = "constraints";
             e.object = t.table->display();
+            break;
+        case task::kind::foreign_key:
+            e.phase = "foreign key";
+            e.object = t.fk->add.schema + "." + t.fk->add.name;
             break;
     }
     return e;
@@ -227,6 +235,11 @@ private:
                 std::lock_guard lk(m_);
                 auto& tr = track_[&j];
                 tr.outstanding = j.catalog().tables.size();
+                for (auto& fk : j.schema().foreign_keys)
+                    if (!j.step_done(fk)) {
+                        tr.fks_waiting.push_back(&fk);
+                        ++tr.outstanding;
+                    }
                 std::size_t units = 0;
                 for (auto& table : j.catalog().tables) {
                     if (j.loaded_earlier(table)) {  // --resume: only its post-data may be left
@@ -240,6 +253,7 @@ private:
                     tr.queued_bytes += table.bytes;
                 }
                 j.expect_reads(units);
+                // (With tables, the last table_done or unit_done queues it.)
                 if (j.catalog().tables.empty()) queue_.push_back({task::kind::finish, &j});
                 break;
             }
@@ -270,7 +284,13 @@ private:
             case task::kind::attach: {
                 j.attach(target_for(w, j), *t.table, t.attempt > 0);
                 std::lock_guard lk(m_);
-                table_done(j);
+                table_done(j, *t.table);
+                break;
+            }
+            case task::kind::foreign_key: {
+                j.add_foreign_key(target_for(w, j), *t.fk, t.attempt > 0);
+                std::lock_guard lk(m_);
+                unit_done(j);
                 break;
             }
             case task::kind::finish:
@@ -296,11 +316,26 @@ private:
     void after_indexes(source_job& j, const table_info& t) {  // under m_
         auto it = j.schema().per_table.find(t.oid);
         bool has_after = it != j.schema().per_table.end() && !it->second.after.empty();
-        if ((!has_after && !j.analyzes()) || j.attached_earlier(t)) return table_done(j);
+        if ((!has_after && !j.analyzes()) || j.attached_earlier(t)) return table_done(j, t);
         queue_.push_back({task::kind::attach, &j, &t});
     }
 
-    void table_done(source_job& j) {  // under m_
+    // A table is complete: the foreign keys waiting for it and a table it
+    // references (or itself) can go.
+    void table_done(source_job& j, const table_info& t) {  // under m_
+        auto& tr = track_[&j];
+        tr.done_tables.insert(t.oid);
+        std::erase_if(tr.fks_waiting, [&](const schema_plan::foreign_key* fk) {
+            if (!tr.done_tables.contains(fk->table) || !tr.done_tables.contains(fk->referenced)) return false;
+            task add{task::kind::foreign_key, &j};
+            add.fk = fk;
+            queue_.push_back(add);
+            return true;
+        });
+        unit_done(j);
+    }
+
+    void unit_done(source_job& j) {  // under m_
         if (--track_[&j].outstanding == 0) queue_.push_back({task::kind::finish, &j});
     }
 
@@ -314,7 +349,7 @@ private:
     static constexpr int max_attempts = 4;
 
     static bool retryable(const error& e, const task& t) {
-        if (t.k != task::kind::data && t.k != task::kind::index && t.k != task::kind::attach) return false;
+        if (t.k == task::kind::prepare || t.k == task::kind::finish) return false;
         const auto& s = e.sqlstate();
         // transaction_resolution_unknown: a part's commit (table_copy.cpp), or a
         // unit whose snapshot is gone (source_job::begin_read): left to --resume.

@@ -162,6 +162,17 @@ schema_plan dump_schema(const conninfo& source, const std::string& snapshot, con
                 plan.per_table[it->second].indexes.push_back(std::move(e));
                 continue;
             }
+        } else if (e.type == "FK CONSTRAINT") {
+            auto it = cat.foreign_keys.find({e.schema, e.name});
+            auto end = e.sql.find_last_not_of(" \n;");
+            if (it != cat.foreign_keys.end() && is_data_table.count(it->second.table) &&
+                is_data_table.count(it->second.referenced) && end != std::string::npos) {
+                dump_entry validate{e.name, e.type, e.schema, e.owner, it->second.validate};
+                e.sql = e.sql.substr(0, end + 1) + " NOT VALID;\n";
+                plan.foreign_keys.push_back(
+                    {std::move(e), std::move(validate), it->second.table, it->second.referenced});
+                continue;
+            }
         } else if (e.type == "CONSTRAINT") {
             auto it = cat.constraint_owner.find({e.schema, e.name});
             if (it != cat.constraint_owner.end() && is_data_table.count(it->second.table)) {

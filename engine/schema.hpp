@@ -33,6 +33,16 @@ struct schema_plan {
         std::vector<dump_entry> after;
     };
     std::map<std::uint32_t, table_post_data> per_table;
+    // Foreign keys between two loaded tables, each run once both are indexed:
+    // ADD ... NOT VALID (a moment's SHARE ROW EXCLUSIVE on both tables), then
+    // VALIDATE (which takes weaker locks, so several validate side by side,
+    // also against the same referenced table, while other tables still copy).
+    struct foreign_key {
+        dump_entry add;       // pg_dump's ADD CONSTRAINT with NOT VALID appended
+        dump_entry validate;  // ALTER TABLE ... VALIDATE CONSTRAINT
+        std::uint32_t table = 0, referenced = 0;
+    };
+    std::vector<foreign_key> foreign_keys;
     std::vector<dump_entry> post_data;  // everything else after the data, in pg_dump's order
     std::vector<dump_entry> acl;        // grants and default privileges, applied last
 };

@@ -100,6 +100,7 @@ std::string schema_hash(const schema_plan& s) {
         for (auto& e : post.indexes) all += e.sql;
         for (auto& e : post.after) all += e.sql;
     }
+    for (auto& fk : s.foreign_keys) all += fk.add.sql;
     return text_hash(all);
 }
 
@@ -525,6 +526,25 @@ bool source_job::step_done(const dump_entry& e) const {
     return earlier_ && earlier_->steps.contains(step_key(e));
 }
 
+bool source_job::step_done(const schema_plan::foreign_key& fk) const {
+    return earlier_ && earlier_->steps.contains("fk " + step_key(fk.add));
+}
+
+// NOT VALID first: adding it takes SHARE ROW EXCLUSIVE on both tables only
+// for a moment, and VALIDATE then scans under locks that let other foreign
+// keys of the same tables validate at the same time.
+void source_job::add_foreign_key(pg::connection& writer, const schema_plan::foreign_key& fk, bool redo) {
+    try {
+        run_entry(writer, fk.add);
+    } catch (const error& err) {
+        if (!committed_before(err, redo)) throw;  // added before; VALIDATE is idempotent
+    }
+    run_entry(writer, fk.validate);
+    record("step", {{"name", "fk " + step_key(fk.add)}});
+    std::lock_guard lk(mu_);
+    ++indexes_built;
+}
+
 bool source_job::attached_earlier(const table_info& t) const {
     return earlier_ && earlier_->attached.contains(t.display());
 }
@@ -662,8 +682,9 @@ void source_job::begin_read(pg::connection& reader, const table_info& t) {
         std::lock_guard lk(snapshot_mu_);
         if (released_early_)
             throw error(exit_code::source,
-                        "cannot read " + t.display() + " again: the source snapshot was released once every "
-                        "table had been read",
+                        "cannot read " + t.display() +
+                            " again: the source snapshot was released once every "
+                            "table had been read",
                         "run the same command with --resume: it loads again what did not commit",
                         "08007");  // as a part's unknown commit: not retried here, kept for --resume
     }

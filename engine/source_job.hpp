@@ -87,6 +87,7 @@ public:
     // On resume, what an earlier attempt already did and need not be redone.
     bool loaded_earlier(const table_info& t) const { return kept_.contains(t.oid); }
     bool step_done(const dump_entry& e) const;
+    bool step_done(const schema_plan::foreign_key& fk) const;
     bool attached_earlier(const table_info& t) const;
     // Copies one table, or one part of a split table, on the given connections
     // (the writer is on target_db). A whole table is verified at once; a split
@@ -101,6 +102,8 @@ public:
     // One of a table's index builds, counted and recorded. `redo`: a retry
     // after a lost connection (the first try may have committed).
     void build_index(pg::connection& writer, const dump_entry& e, bool redo = false);
+    // A foreign key between two loaded tables: added NOT VALID, then validated.
+    void add_foreign_key(pg::connection& writer, const schema_plan::foreign_key& fk, bool redo = false);
     // A table's constraints that need its indexes (one transaction), then ANALYZE.
     void attach(pg::connection& writer, const table_info& t, bool redo = false);
     // Post-data, sequences, large objects, grants, database settings; `worker`

@@ -117,7 +117,7 @@ TEST_CASE("--progress plain prints a parseable line every interval; the bar draw
     bar_args.insert(bar_args.end(), {"--on-existing", "replace"});
     for (auto& a : bar_args) cmd += " '" + a + "'";
     auto s = pghaul::run_process({"script", "-qfec", cmd, typescript.path});
-    REQUIRE(s.exit_status == 0);
+    REQUIRE_MESSAGE(s.exit_status == 0, s.out.substr(0, 4000) << s.err.substr(0, 2000));
     std::ifstream in(typescript.path);
     std::stringstream ss;
     ss << in.rdbuf();
