@@ -67,10 +67,31 @@ void apply_recovery(pghaul::engine::run_config& cfg, bool resume, bool restart,
     cfg.state_dir = state_dir;
 }
 
+// --profile: where pghaul's own time went, from the report's "profile".
+void print_profile(const nlohmann::json& p) {
+    auto num = [&](const nlohmann::json& o, const char* k) { return o.value(k, 0.0); };
+    const auto& r = p["readers"];
+    const auto& w = p["writers"];
+    std::fprintf(stderr,
+                 "profile (pghaul's own time; thread times are summed over %llu units):\n"
+                 "  process    CPU %.2f s (user %.2f, system %.2f) in %.1f s wall, %.1f%% of one core; "
+                 "peak RSS %.0f MiB; pg_dump CPU %.2f s\n"
+                 "  readers    CPU %.2f s   waiting for the sources %.1f s   held back (memory and spool "
+                 "full) %.1f s\n"
+                 "  writers    CPU %.2f s   waiting for the targets %.1f s   waiting for data %.1f s\n"
+                 "  elsewhere  CPU %.2f s (catalog, schema, scheduling, progress, large objects)\n",
+                 static_cast<unsigned long long>(p.value("units", 0ULL)), num(p, "cpu_s"),
+                 num(p, "cpu_user_s"), num(p, "cpu_system_s"), num(p, "wall_s"),
+                 num(p, "wall_s") > 0 ? 100.0 * num(p, "cpu_s") / num(p, "wall_s") : 0.0,
+                 num(p, "peak_rss_mib"), num(p, "children_cpu_s"), num(r, "cpu_s"),
+                 num(r, "waiting_for_sources_s"), num(r, "held_back_s"), num(w, "cpu_s"),
+                 num(w, "waiting_for_targets_s"), num(w, "waiting_for_data_s"), num(p, "elsewhere_cpu_s"));
+}
+
 // Runs the engine and reports: the summary table, the one-line summary, the
 // JSON report file, and for a single source its own error as the exit code.
 int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
-            pghaul::cli::progress_display& progress, const std::string& html_path) {
+            pghaul::cli::progress_display& progress, const std::string& html_path, bool profile) {
     auto res = pghaul::engine::run(cfg, dry_run, [&](const nlohmann::json& e) { progress.on_event(e); });
     if (dry_run) {
         std::cout << res.plan;
@@ -80,6 +101,7 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
         spdlog::info("{}: {}", res.code == pghaul::exit_code::ok ? "done" : "finished with failures",
                      res.summary_line);
     }
+    if (profile && res.report.contains("profile")) print_profile(res.report["profile"]);
     if (!cfg.report_path.empty() && !dry_run) {
         std::ofstream f(cfg.report_path);
         f << res.report.dump(2) << "\n";
@@ -280,7 +302,7 @@ int main(int argc, char** argv) {
         ->group("Output");
 
     std::string progress_text = "auto", html_path, state_dir = cfg.state_dir;
-    bool resume = false, restart = false;
+    bool resume = false, restart = false, profile = false;
     int progress_interval = 10;
     pghaul::cli::logging_options log;
     for (auto* sub : {copy, run}) {
@@ -321,6 +343,11 @@ int main(int argc, char** argv) {
             ->capture_default_str()
             ->envname("PGHAUL_STATE_DIR")
             ->group("Recovery");
+        sub->add_flag("--profile", profile,
+                      "at the end, where pghaul's own time went: CPU per role, time waiting for the "
+                      "sources, the targets, memory (also in the report)")
+            ->envname("PGHAUL_PROFILE")
+            ->group("Output");
         sub->add_flag("--dry-run", dry_run, "print the plan and what will go wrong; write nothing")
             ->envname("PGHAUL_DRY_RUN")
             ->group("Output");
@@ -356,7 +383,7 @@ int main(int argc, char** argv) {
             auto loaded = pghaul::cli::load_manifest(manifest);
             if (!report_path.empty()) loaded.report_path = report_path;
             apply_recovery(loaded, resume, restart, state_dir);
-            return execute(loaded, dry_run, true, progress, html_path);
+            return execute(loaded, dry_run, true, progress, html_path, profile);
         }
         // copy: the one-source shorthand of the same engine.
         auto source = pghaul::conninfo::parse(source_text, "source connection string");
@@ -399,7 +426,7 @@ int main(int argc, char** argv) {
         src.snapshot = snapshot;
         cfg.sources.push_back(std::move(src));
         apply_recovery(cfg, resume, restart, state_dir);
-        return execute(cfg, dry_run, false, progress, html_path);
+        return execute(cfg, dry_run, false, progress, html_path, profile);
     } catch (const pghaul::error& e) {
         return report(e);
     } catch (const std::exception& e) {

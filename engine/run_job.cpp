@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -96,6 +99,46 @@ nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jo
             {"sources", sources}};
 }
 
+double seconds_of(const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6;
+}
+double seconds_of(std::uint64_t ns) {
+    return static_cast<double>(ns) / 1e9;
+}
+
+// pghaul's own time: the process's CPU (and its children's, pg_dump), and
+// on the data path, per role, CPU against what the threads waited for.
+nlohmann::json profile_of(data_profile& p, double wall) {
+    rusage self{}, children{};
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    const double reader_wall = seconds_of(p.reader_wall_ns.load()),
+                 reader_cpu = seconds_of(p.reader_cpu_ns.load());
+    const double reader_held = seconds_of(p.reader_held_ns.load());
+    const double writer_wall = seconds_of(p.writer_wall_ns.load()),
+                 writer_cpu = seconds_of(p.writer_cpu_ns.load());
+    const double writer_starved = seconds_of(p.writer_starved_ns.load());
+    const double cpu = seconds_of(self.ru_utime) + seconds_of(self.ru_stime);
+    return {{"wall_s", wall},
+            {"cpu_s", cpu},
+            {"cpu_user_s", seconds_of(self.ru_utime)},
+            {"cpu_system_s", seconds_of(self.ru_stime)},
+            {"children_cpu_s", seconds_of(children.ru_utime) + seconds_of(children.ru_stime)},
+            {"peak_rss_mib", static_cast<double>(self.ru_maxrss) / 1024.0},
+            {"units", p.units.load()},
+            {"readers",
+             {{"wall_s", reader_wall},
+              {"cpu_s", reader_cpu},
+              {"held_back_s", reader_held},
+              {"waiting_for_sources_s", std::max(0.0, reader_wall - reader_cpu - reader_held)}}},
+            {"writers",
+             {{"wall_s", writer_wall},
+              {"cpu_s", writer_cpu},
+              {"waiting_for_data_s", writer_starved},
+              {"waiting_for_targets_s", std::max(0.0, writer_wall - writer_cpu - writer_starved)}}},
+            {"elsewhere_cpu_s", std::max(0.0, cpu - reader_cpu - writer_cpu)}};
+}
+
 }  // namespace
 
 run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
@@ -109,6 +152,7 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
                     "the target login on " + maint.endpoint() + " may not create databases",
                     "ALTER ROLE <login> CREATEDB, or ask the server's administrator");
 
+    nlohmann::json profile;
     std::vector<std::unique_ptr<source_job>> jobs;
     for (auto& s : cfg.sources) jobs.push_back(std::make_unique<source_job>(s, cfg, server));
     for (auto& j : jobs) {
@@ -157,12 +201,15 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
         auto peak = path.memory().peak();
         spdlog::debug("data path: peak {} of the memory budget",
                       format_bytes(static_cast<std::int64_t>(peak)));
+        profile = profile_of(path.profile(),
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     auto report = make_report(jobs, maint.endpoint(), seconds, roles, t0);
     res.summary = report.table;
     res.report = std::move(report.json);
+    if (!profile.is_null()) res.report["profile"] = std::move(profile);
     std::uint64_t rows = 0, bytes = 0, tables = 0;
     for (auto& s : res.report["sources"]) {
         rows += s["rows"].get<std::uint64_t>();

@@ -3,6 +3,8 @@
 // no per-row parsing or allocation beyond libpq's own.
 #include "engine/table_copy.hpp"
 
+#include <time.h>
+
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -13,6 +15,29 @@
 
 namespace pghaul::engine {
 namespace {
+
+std::uint64_t thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint64_t ns_since(std::chrono::steady_clock::time_point t) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count());
+}
+
+// Adds one thread's wall and CPU time to the profile when it goes out of scope.
+struct thread_clock {
+    std::atomic<std::uint64_t>& wall;
+    std::atomic<std::uint64_t>& cpu;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    std::uint64_t cpu_start = thread_cpu_ns();
+    ~thread_clock() {
+        wall += ns_since(start);
+        cpu += thread_cpu_ns() - cpu_start;
+    }
+};
 
 // How often the reader adds to the run's shared byte counter.
 constexpr std::uint64_t progress_bytes = 1 << 20;
@@ -48,7 +73,11 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
     auto& progress = path.bytes_read();
     table_copy_result res;
     std::exception_ptr read_error;
+    auto& prof = path.profile();
+    ++prof.units;
+    thread_clock writer_clock{prof.writer_wall_ns, prof.writer_cpu_ns};
     std::jthread reader([&] {
+        thread_clock reader_clock{prof.reader_wall_ns, prof.reader_cpu_ns};
         try {
             // Each message goes straight from libpq's buffer into the stream's
             // chunk: one copy per byte. The shared progress counter is
@@ -82,7 +111,13 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
         // The source is already streaming: a target that waits (a lock, a
         // busy server) fills memory and spool instead of holding the read back.
         open_target();
-        while (auto c = stream.pop()) target.put_copy_data(c->data());
+        for (;;) {
+            auto waiting = std::chrono::steady_clock::now();
+            auto c = stream.pop();
+            prof.writer_starved_ns += ns_since(waiting);
+            if (!c) break;
+            target.put_copy_data(c->data());
+        }
     } catch (...) {
         stream.cancel();
         reader.join();
@@ -101,6 +136,8 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
     res.spool_file_bytes = st.spool_bytes_written;
     res.disk_full = st.disk_full;
     res.reader_waited_s = std::chrono::duration<double>(st.producer_wait_time).count();
+    prof.reader_held_ns += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(st.producer_wait_time).count());
     return res;
 }
 

@@ -131,3 +131,27 @@ TEST_CASE("--progress plain prints a parseable line every interval; the bar draw
     drop_database("PGHAUL_TGT_SUPER", tgt);
     drop_database("PGHAUL_SRC_A_SUPER", src);
 }
+
+TEST_CASE("--profile prints where pghaul's own time went; the report carries the same numbers") {
+    const auto src = make_source(200000);
+    const auto tgt = unique_name("profile_tgt");
+    temp_file report("report.json", "");
+    auto args = copy_args(src, tgt);
+    args.insert(args.end(), {"--profile", "--report", report.path});
+    auto r = run_pghaul(args);
+    REQUIRE(r.exit_status == 0);
+    CHECK(r.err.find("profile (pghaul's own time; thread times are summed over 2 units)") !=
+          std::string::npos);
+    CHECK(r.err.find("waiting for the targets") != std::string::npos);
+    auto p = nlohmann::json::parse(std::ifstream(report.path))["profile"];
+    CHECK(p["units"] == 2);
+    // The readers did the copying into the streams: their CPU is real, and
+    // no thread is credited more CPU than the process used.
+    CHECK(p["readers"]["cpu_s"].get<double>() > 0.0);
+    CHECK(p["readers"]["cpu_s"].get<double>() + p["writers"]["cpu_s"].get<double>() <=
+          p["cpu_s"].get<double>() + 0.01);
+    CHECK(p["readers"]["wall_s"].get<double>() >= p["readers"]["cpu_s"].get<double>());
+    CHECK(p["peak_rss_mib"].get<double>() > 1.0);
+    drop_database("PGHAUL_TGT_SUPER", tgt);
+    drop_database("PGHAUL_SRC_A_SUPER", src);
+}
