@@ -71,19 +71,11 @@ TEST_CASE(
     const auto source_db = make_big_source();
     const auto target_db = unique_name("sigint_tgt");
     auto interrupter = std::async(std::launch::async, [&] {
-        auto admin = connect("PGHAUL_TGT_SUPER");
-        for (int i = 0; i < 3000; ++i) {
-            if (admin
-                    .exec("SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/worker' "
-                          "AND query LIKE 'COPY%FROM STDIN%'")
-                    .rows() > 0) {
-                auto sent = std::chrono::steady_clock::now();
-                std::system(("pkill -INT -f 'dbname=" + target_db + "'").c_str());
-                return sent;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        return std::chrono::steady_clock::time_point{};
+        if (!wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%FROM STDIN%"))
+            return std::chrono::steady_clock::time_point{};
+        auto sent = std::chrono::steady_clock::now();
+        std::system(("pkill -INT -f 'dbname=" + target_db + "'").c_str());
+        return sent;
     });
     auto r = run_pghaul(
         {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2", "--no-owner"});
@@ -271,16 +263,8 @@ TEST_CASE(
     const auto source_db = make_big_source();
     const auto target_db = unique_name("restart_tgt");
     auto restarter = std::async(std::launch::async, [&] {
-        auto admin = connect("PGHAUL_TGT_SUPER");
-        for (int i = 0; i < 3000; ++i) {
-            if (admin
-                    .exec("SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/worker' "
-                          "AND query LIKE 'COPY%big%FROM STDIN%'")
-                    .rows() > 0)
-                return std::system((std::string(PGHAUL_SANDBOX_SCRIPT) + " restart tgt").c_str()) == 0;
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        return false;
+        return wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%big%FROM STDIN%") &&
+               std::system((std::string(PGHAUL_SANDBOX_SCRIPT) + " restart tgt").c_str()) == 0;
     });
     const std::vector<std::string> args = {"copy",   "--source", src(source_db), "--target", tgt(target_db),
                                            "--jobs", "2",        "--no-owner"};

@@ -56,6 +56,20 @@ void wait_for_snapshot_lock(pghaul::pg::connection& conn, const std::string& tab
     }
 }
 
+bool wait_for_statement(const std::string& var, const std::string& app, const std::string& like) {
+    auto admin = connect(var);
+    for (int i = 0; i < 3000; ++i) {
+        if (admin
+                .exec_params("SELECT FROM pg_stat_activity WHERE application_name = $1 AND query LIKE $2 "
+                             "AND state = 'active'",
+                             {app, like})
+                .rows() > 0)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
 std::string unique_name(const std::string& prefix) {
     static std::atomic<int> n{0};
     return prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n);

@@ -29,6 +29,10 @@ bool target_has_database(const std::string& name);
 // database `conn` is on: from then on the copy's snapshot is fixed.
 void wait_for_snapshot_lock(pghaul::pg::connection& conn, const std::string& table);
 
+// Waits (bounded, about 15 s) until a session of `app` on the server behind
+// `var` is running a statement LIKE `like`; false if none showed up.
+bool wait_for_statement(const std::string& var, const std::string& app, const std::string& like);
+
 // A database name no other test uses.
 std::string unique_name(const std::string& prefix);
 

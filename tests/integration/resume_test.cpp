@@ -136,19 +136,11 @@ TEST_CASE("a copy killed mid-COPY resumes in a new snapshot and says so; --resta
     const auto target_db = unique_name("resume_mid");
     // Kill from outside while a split part streams into the target.
     auto killer = std::async(std::launch::async, [&] {
-        auto admin = connect("PGHAUL_TGT_SUPER");
-        for (int i = 0; i < 4000; ++i) {
-            if (admin
-                    .exec("SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/worker' AND query "
-                          "LIKE "
-                          "'COPY%resume_big%FROM STDIN%'")
-                    .rows() > 0) {
-                std::system(("pkill -KILL -f 'dbname=" + target_db + "'").c_str());
-                return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        return false;
+        if (!wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%resume_big%FROM STDIN%"))
+            return false;
+        // (pkill's exit status is no use: it may kill the shell running it, whose command line matches too.)
+        std::system(("pkill -KILL -f 'dbname=" + target_db + "'").c_str());
+        return true;
     });
     auto killed = run_pghaul(copy_args(source_db, target_db));
     REQUIRE(killer.get());
