@@ -157,9 +157,15 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
                    (part->end < 0 ? "" : " AND ctid < " + tid(part->end)) + ") TO STDOUT (" + format + ")";
         copy_in = "COPY " + table.qualified() + cols + " FROM STDIN (" + format + ")";
     }
-    // TRUNCATE in the loading transaction lets COPY FREEZE write frozen rows;
-    // a part shares its table with other parts, so it only appends.
-    const std::string begin = part ? "BEGIN" : "BEGIN; TRUNCATE ONLY " + table.qualified();
+    // TRUNCATE in the loading transaction lets COPY FREEZE write frozen rows
+    // (and skips WAL at wal_level minimal); a part shares its table with other
+    // parts, so it only appends. The commit does not wait for its WAL flush
+    // (as pgcopydb): a load lost to a server crash is caught by --resume, which
+    // re-counts every table it keeps. DDL keeps synchronous commits, since a
+    // resume trusts the index builds it recorded. (2000 small tables here:
+    // no difference within the noise; their DDL round trips dominate.)
+    const std::string begin = std::string("BEGIN; SET LOCAL synchronous_commit = off") +
+                              (part ? "" : "; TRUNCATE ONLY " + table.qualified());
     table_copy_result res;
     try {
         source.begin_copy(copy_out, PGRES_COPY_OUT, what + " (out of the source)");
