@@ -145,7 +145,11 @@ private:
     int rank(const task& t) {
         int k = static_cast<int>(t.k);
         if (t.k != task::kind::data) return 2 * k;
-        return track_[t.job].queued_bytes <= tail_bytes ? 2 * k - 1 : 2 * k;
+        // The tail's reads go even before index builds: a few small copies
+        // delay them little, and once they are read the source's snapshot is
+        // released (bench/spill.sh: otherwise, with --jobs 2, the last small
+        // tables were read only after the big ones were loaded and indexed).
+        return track_[t.job].queued_bytes <= tail_bytes ? -1 : 2 * k;
     }
 
     std::optional<task> pick(worker& w) {
@@ -263,7 +267,7 @@ private:
                 // as its read is (so the snapshot is not pinned by idle readers).
                 j.begin_read(reader, *t.table);
                 auto& writer = target_for(w, j);
-                j.copy(reader, writer, *t.table, t.part);
+                j.copy(reader, writer, *t.table, t.part, t.attempt);
                 bool last_part = false;
                 if (t.part) {
                     std::lock_guard lk(m_);

@@ -92,8 +92,9 @@ public:
     // Copies one table, or one part of a split table, on the given connections
     // (the writer is on target_db). A whole table is verified at once; a split
     // one by verify_split() when its last part has landed.
+    // `attempt` > 0: a retry, whose first try may have committed.
     table_result copy(pg::connection& reader, pg::connection& writer, const table_info& t,
-                      const table_info::page_range* part = nullptr);
+                      const table_info::page_range* part = nullptr, int attempt = 0);
     void verify_split(pg::connection& writer, const table_info& t);
     // ANALYZE after the load (unless the run says not to), so the planner is
     // not blind on the new database until autovacuum gets to it.

@@ -142,13 +142,14 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
 }
 
 table_copy_result copy_table(pg::connection& source, pg::connection& target, const table_info& table,
-                             const table_info::page_range* part, data_path& path,
+                             const table_info::page_range* part, bool truncate, data_path& path,
                              const std::function<void()>& read_done) {
     const std::string cols = column_list(table);
     const std::string format = table.binary() ? "FORMAT binary" : "FORMAT text";
     std::string what = "copying table \"" + table.display() + "\"";
     std::string copy_out = "COPY " + table.qualified() + cols + " TO STDOUT (" + format + ")";
-    std::string copy_in = "COPY " + table.qualified() + cols + " FROM STDIN (" + format + ", FREEZE)";
+    std::string copy_in =
+        "COPY " + table.qualified() + cols + " FROM STDIN (" + format + (truncate ? ", FREEZE)" : ")");
     if (part) {
         what += " pages " + std::to_string(part->first) + "-" +
                 (part->end < 0 ? "end" : std::to_string(part->end));
@@ -165,7 +166,7 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
     // resume trusts the index builds it recorded. (2000 small tables here:
     // no difference within the noise; their DDL round trips dominate.)
     const std::string begin = std::string("BEGIN; SET LOCAL synchronous_commit = off") +
-                              (part ? "" : "; TRUNCATE ONLY " + table.qualified());
+                              (part || !truncate ? "" : "; TRUNCATE ONLY " + table.qualified());
     table_copy_result res;
     try {
         source.begin_copy(copy_out, PGRES_COPY_OUT, what + " (out of the source)");

@@ -115,8 +115,9 @@ TEST_CASE("kill -9 in each phase, then --resume: the copy equals the source") {
         CHECK(source_report["resumed"] == (point != "schema"));
         if (point != "schema" && point != "post-data") {
             CHECK(resumed.err.find("tables kept from the earlier attempt") != std::string::npos);
-            // Kept tables name the killed attempt's snapshot, reloaded ones this one's.
-            CHECK(source_report["snapshots"].size() == 2);
+            // Kept tables name the killed attempt's snapshot, reloaded ones this one's
+            // (killed after its first table, the data point has both for sure).
+            if (point == "data") CHECK(source_report["snapshots"].size() == 2);
         }
         if (point.ends_with("-unrecorded"))
             CHECK(resumed.err.find("before the interruption") != std::string::npos);
