@@ -602,10 +602,10 @@ void source_job::attach(pg::connection& writer, const table_info& t, bool redo) 
             spdlog::info("[{}] the constraints of {} exist: added before the {}", cfg_.name, t.display(),
                          redo ? "connection was lost" : "interruption");
         }
+        fault_point("constraints-unrecorded");
         std::lock_guard lk(mu_);
         indexes_built += it->second.after.size();
     }
-    fault_point("constraints-unrecorded");
     analyze(writer, t);
     record("attached", {{"table", t.display()}});
 }
@@ -616,7 +616,9 @@ void source_job::finish(int worker) {
     const bool verifying = run_.verify != run_config::verify_level::none;
     if (!finished_earlier_) {
         // Written with lo_put at fixed offsets: a resumed attempt rewrites them harmlessly.
-        large_object_bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
+        // (Without large objects the snapshot may be gone already: see unit_read.)
+        if (!cat_.large_objects.empty())
+            large_object_bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
         // Every reader is done: the source's snapshot can go, unless the end-of-copy
         // verification is to compare against it.
         if (!verifying) release_snapshot();
