@@ -52,10 +52,11 @@ psql -X -q "$PGHAUL_TGT_SUPER" -c "ALTER ROLE haul_admin CREATEROLE"
 trap 'psql -X -q "$PGHAUL_TGT_SUPER" -c "ALTER ROLE haul_admin NOCREATEROLE"' EXIT
 
 say "pghaul run --dry-run: what it would do and what will go wrong"
-$pghaul run build/demo/consolidate.toml --dry-run
+$pghaul run build/demo/consolidate.toml --dry-run --state-dir build/demo/state --restart
 
 say "pghaul run: both sources at once, one scheduler"
-$pghaul run build/demo/consolidate.toml --report-html build/demo/consolidation-report.html
+# --restart: an interrupted earlier demo left state; start over rather than refuse.
+$pghaul run build/demo/consolidate.toml --state-dir build/demo/state --restart --report-html build/demo/consolidation-report.html
 echo "the run on one page: build/demo/consolidation-report.html"
 
 say "the consolidated target"
