@@ -165,6 +165,8 @@ private:
     // True when `e` failed because a resumed or retried unit had committed
     // before the crash or connection loss, unrecorded: its objects exist.
     bool committed_before(const error& e, bool redo) const;
+    static std::string schema_hash(const schema_plan& s);
+    static std::string step_key(const dump_entry& e);  // a post-data step's name in the journal
 
     source_config cfg_;
     const run_config& run_;
@@ -176,7 +178,6 @@ private:
     std::string snapshot_id_;
     std::mutex snapshot_mu_;
     std::size_t reads_expected_ = 0;
-    bool released_early_ = false;
     std::set<std::pair<std::uint32_t, std::int64_t>> units_read_;  // (table, first page or -1)
     source_catalog cat_;
     schema_plan schema_;
