@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "engine/audit.hpp"
+#include "engine/audit/audit.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::cli {

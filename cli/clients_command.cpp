@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "engine/clients.hpp"
+#include "engine/clients/clients.hpp"
 #include "protocol/duration.hpp"
 
 namespace pghaul::cli {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/run_config.hpp"
+#include "engine/copy/run_config.hpp"
 
 namespace pghaul::cli {
 

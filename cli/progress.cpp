@@ -9,7 +9,7 @@
 
 #include <cstdio>
 
-#include "engine/plan.hpp"
+#include "protocol/size.hpp"
 
 namespace pghaul::cli {
 namespace {
@@ -62,7 +62,7 @@ std::string progress_display::headline() const {
     double pct = planned > 0 ? std::min(100.0, 100.0 * static_cast<double>(read) / static_cast<double>(planned)) : 0;
     double eta = rate > 0 ? (static_cast<double>(planned) - static_cast<double>(read)) / rate : -1;
     return fmt::format("pghaul {:.0f}s  {} of {} read ({:.0f}%)  {:.1f} MB/s  ETA {}", elapsed,
-                       engine::format_bytes(static_cast<std::int64_t>(read)), engine::format_bytes(planned), pct,
+                       format_size(static_cast<std::int64_t>(read)), format_size(planned), pct,
                        rate / 1048576.0, eta_text(eta));
 }
 
@@ -73,7 +73,7 @@ std::vector<std::string> progress_display::lines() const {
             out.push_back(fmt::format("  {:<20} {:<8} {}/{} tables  {}", s["source"].get<std::string>(),
                                       s["status"].get<std::string>(), s["tables_done"].get<std::size_t>(),
                                       s["tables"].get<std::size_t>(),
-                                      engine::format_bytes(s["bytes_planned"].get<std::int64_t>())));
+                                      format_size(s["bytes_planned"].get<std::int64_t>())));
     auto now = std::chrono::steady_clock::now();
     for (auto& [w, t] : running_)
         out.push_back(fmt::format("  [{}] {} {} {} ({:.0f}s)", w, t.source, t.phase, t.object,

@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
-#include "engine/report_html.hpp"
+#include "engine/report/html.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::cli {

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "engine/verify.hpp"
+#include "engine/verify/verify.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::cli {

@@ -1,9 +1,11 @@
-// Size parsing for command-line options and manifest keys.
+// Size parsing for command-line options and manifest keys, and printing.
 #include "protocol/size.hpp"
 
 #include <cctype>
 #include <cmath>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "protocol/error.hpp"
 
@@ -36,6 +38,17 @@ std::int64_t parse_size(std::string_view text) {
         throw error(exit_code::usage, "invalid size \"" + s + "\"",
                     "write a number with an optional unit: 512MB, 2GB, 1.5GiB");
     return static_cast<std::int64_t>(std::llround(number * factor));
+}
+
+std::string format_size(std::int64_t bytes) {
+    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
 }
 
 }  // namespace pghaul

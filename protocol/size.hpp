@@ -1,7 +1,8 @@
-// Byte sizes as users write them: 16MB, 512MiB, 2GB, 1.5G, 4096.
+// Byte sizes as users write them (16MB, 512MiB, 2GB, 1.5G, 4096) and as pghaul prints them.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace pghaul {
@@ -10,5 +11,8 @@ namespace pghaul {
 // own settings; a bare number is bytes. Throws pghaul::error (usage) naming
 // the text on anything else.
 std::int64_t parse_size(std::string_view text);
+
+// "512 B", "1.5 kB", "3.2 GB": powers of 1024 with PostgreSQL's unit names.
+std::string format_size(std::int64_t bytes);
 
 }  // namespace pghaul

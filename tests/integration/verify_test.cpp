@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "engine/verify.hpp"
+#include "engine/verify/verify.hpp"
 #include "harness.hpp"
 
 using namespace harness;

@@ -1,7 +1,7 @@
 // Splitting pg_dump's plain output into entries.
 #include <doctest/doctest.h>
 
-#include "engine/schema.hpp"
+#include "engine/copy/schema_plan.hpp"
 #include "protocol/dump_script.hpp"
 
 namespace {

@@ -1,0 +1,289 @@
+// Catalog queries for PostgreSQL 14+ sources (TID range scans, pg_database
+// locale columns of 15 are read when present).
+#include "engine/catalog/catalog.hpp"
+
+#include <optional>
+
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+// Schemas pghaul never copies, and objects that belong to extensions (their
+// CREATE EXTENSION recreates them).
+constexpr const char* user_relation = R"(
+    n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
+    AND n.nspname NOT LIKE 'pg\_temp%'
+    AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                    AND d.objid = c.oid AND d.deptype = 'e'))";
+
+void read_database(pg::connection& conn, source_catalog& cat) {
+    bool has_locale_provider = conn.server_version() >= 150000;
+    std::string sql = std::string(R"(
+        SELECT d.datname, pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding),
+               d.datcollate, d.datctype, )") +
+                      (has_locale_provider ? "CASE d.datlocprovider WHEN 'i' THEN 'icu' ELSE 'libc' END, "
+                                             "coalesce(d.daticulocale, '')"
+                                           : "'libc', ''") +
+                      R"(, pg_database_size(d.oid)
+        FROM pg_database d WHERE d.datname = current_database())";
+    auto r = conn.exec(sql, "reading the source database's properties");
+    auto& db = cat.database;
+    db.name = r.str(0, 0);
+    db.owner = r.str(0, 1);
+    db.encoding = r.str(0, 2);
+    db.collate = r.str(0, 3);
+    db.ctype = r.str(0, 4);
+    db.locale_provider = r.str(0, 5);
+    db.icu_locale = r.str(0, 6);
+    db.bytes = r.i64(0, 7);
+}
+
+void read_tables(pg::connection& conn, source_catalog& cat) {
+    auto r = conn.exec(std::string(R"(
+        SELECT c.oid, n.nspname, c.relname, pg_table_size(c.oid), greatest(c.reltuples, 0)::bigint,
+               (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid),
+               pg_relation_size(c.oid) / current_setting('block_size')::int
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND )") +
+                           user_relation + " ORDER BY pg_table_size(c.oid) DESC, c.oid",
+                       "listing the source's tables");
+    for (int i = 0; i < r.rows(); ++i) {
+        table_info t;
+        t.oid = static_cast<std::uint32_t>(r.i64(i, 0));
+        t.schema = r.str(i, 1);
+        t.name = r.str(i, 2);
+        t.bytes = r.i64(i, 3);
+        t.estimated_rows = r.i64(i, 4);
+        t.index_count = static_cast<int>(r.i64(i, 5));
+        t.pages = r.i64(i, 6);
+        cat.tables.push_back(std::move(t));
+    }
+    // Column names come back separately so names with commas, quotes or braces
+    // need no array-literal parsing.
+    auto cols = conn.exec(std::string(R"(
+        SELECT a.attrelid, a.attname FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND )") +
+                              user_relation + " ORDER BY a.attrelid, a.attnum",
+                          "listing the source's columns");
+    std::map<std::uint32_t, table_info*> by_oid;
+    for (auto& t : cat.tables) by_oid[t.oid] = &t;
+    for (int i = 0; i < cols.rows(); ++i)
+        if (auto it = by_oid.find(static_cast<std::uint32_t>(cols.i64(i, 0))); it != by_oid.end())
+            it->second->columns.push_back(cols.str(i, 1));
+}
+
+// Marks tables whose binary COPY would not load faithfully: reg* types (sent
+// as raw OIDs that name other objects, or none, on the target), types without
+// binary send/receive, and, for targets older than 15, arrays and composites of
+// user-defined types (their binary form embeds the source's type OIDs, which
+// older servers reject: citus#463, #3969). Measured on 15: enum[], composite
+// and composite[] values load from binary across differing OIDs unchanged.
+void decide_formats(pg::connection& conn, source_catalog& cat, int target_version) {
+    const std::string embedded_oids_rejected = target_version < 150000 ? "true" : "false";
+    auto r = conn.exec(std::string(R"(
+        WITH RECURSIVE walk(rel, typ, inside_container) AS (
+            SELECT a.attrelid, a.atttypid, false FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND )") +
+                           user_relation + R"(
+          UNION
+            SELECT w.rel, x.child, x.container FROM walk w JOIN pg_type t ON t.oid = w.typ
+            CROSS JOIN LATERAL (
+                SELECT t.typelem, true WHERE t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc
+                UNION ALL SELECT t.typbasetype, false WHERE t.typtype = 'd'
+                UNION ALL SELECT r.rngsubtype, false FROM pg_range r WHERE r.rngtypid = t.oid
+                UNION ALL SELECT r.rngtypid, false FROM pg_range r WHERE r.rngmultitypid = t.oid
+                UNION ALL SELECT a.atttypid, true FROM pg_attribute a
+                    WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+            ) x(child, container)
+        )
+        SELECT w.rel, string_agg(DISTINCT format_type(w.typ, NULL), ', ')
+        FROM walk w JOIN pg_type t ON t.oid = w.typ
+        WHERE (w.inside_container AND w.typ >= 16384 AND )" +
+                           embedded_oids_rejected + R"()
+           OR t.typsend::oid = 0 OR t.typreceive::oid = 0
+           OR w.typ = ANY('{regclass,regtype,regproc,regprocedure,regoper,regoperator,regconfig,
+                            regdictionary,regnamespace,regrole,regcollation}'::regtype[])
+        GROUP BY w.rel)",
+                       "checking column types for binary COPY");
+    std::map<std::uint32_t, std::string> reasons;
+    for (int i = 0; i < r.rows(); ++i) reasons[static_cast<std::uint32_t>(r.i64(i, 0))] = r.str(i, 1);
+    for (auto& t : cat.tables)
+        if (auto it = reasons.find(t.oid); it != reasons.end()) t.text_reason = "column types " + it->second;
+}
+
+void read_sequences(pg::connection& conn, source_catalog& cat) {
+    auto r = conn.exec(std::string(R"(
+        SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'S' AND )") +
+                           user_relation + " ORDER BY 1, 2",
+                       "listing the source's sequences");
+    // Values are read in batches: one round trip per sequence is slow at 10^4 sequences.
+    constexpr int batch = 200;
+    for (int start = 0; start < r.rows(); start += batch) {
+        std::string q;
+        for (int i = start; i < std::min(r.rows(), start + batch); ++i) {
+            if (!q.empty()) q += " UNION ALL ";
+            q += "SELECT " + std::to_string(i) + ", last_value, is_called FROM " +
+                 sql::qualified(r.str(i, 0), r.str(i, 1));
+        }
+        auto v = conn.exec(q, "reading sequence values");
+        for (int j = 0; j < v.rows(); ++j) {
+            int i = static_cast<int>(v.i64(j, 0));
+            cat.sequences.push_back({r.str(i, 0), r.str(i, 1), v.i64(j, 1), v.boolean(j, 2)});
+        }
+    }
+}
+
+void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
+    auto idx = conn.exec(R"(
+        SELECT n.nspname, ic.relname, i.indrelid FROM pg_index i
+        JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%')",
+                         "listing indexes");
+    for (int i = 0; i < idx.rows(); ++i)
+        cat.index_owner[{idx.str(i, 0), idx.str(i, 1)}] = static_cast<std::uint32_t>(idx.i64(i, 2));
+    auto con = conn.exec(R"(
+        SELECT n.nspname, c.relname || ' ' || k.conname, k.conrelid,
+               CASE WHEN k.contype IN ('p', 'u') AND NOT k.condeferrable THEN pg_get_indexdef(k.conindid) END,
+               k.contype, k.conname, c.relname
+        FROM pg_constraint k
+        JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE k.contype IN ('p', 'u', 'x') AND n.nspname NOT IN ('pg_catalog', 'information_schema'))",
+                         "listing constraints");
+    for (int i = 0; i < con.rows(); ++i) {
+        source_catalog::constraint_info info;
+        info.table = static_cast<std::uint32_t>(con.i64(i, 2));
+        if (!con.is_null(i, 3)) {
+            info.index_def = con.str(i, 3) + ";";
+            info.add_using_index = "ALTER TABLE ONLY " + sql::qualified(con.str(i, 0), con.str(i, 6)) +
+                                   " ADD CONSTRAINT " + sql::ident(con.str(i, 5)) +
+                                   (con.text(i, 4) == "p" ? " PRIMARY KEY" : " UNIQUE") + " USING INDEX " +
+                                   sql::ident(con.str(i, 5)) + ";";
+        }
+        cat.constraint_owner[{con.str(i, 0), con.str(i, 1)}] = std::move(info);
+    }
+    auto fks = conn.exec(R"(
+        SELECT n.nspname, c.relname || ' ' || k.conname, k.conrelid, k.confrelid, c.relname, k.conname
+        FROM pg_constraint k
+        JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE k.contype = 'f' AND k.convalidated AND k.conparentid = 0
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema'))",
+                         "listing foreign keys");
+    for (int i = 0; i < fks.rows(); ++i)
+        cat.foreign_keys[{fks.str(i, 0), fks.str(i, 1)}] = {
+            static_cast<std::uint32_t>(fks.i64(i, 2)), static_cast<std::uint32_t>(fks.i64(i, 3)),
+            "ALTER TABLE ONLY " + sql::qualified(fks.str(i, 0), fks.str(i, 4)) + " VALIDATE CONSTRAINT " +
+                sql::ident(fks.str(i, 5)) + ";"};
+}
+
+// Roles that own objects in this database, and roles its grants name. Role
+// names starting with pg_ are built in and exist everywhere.
+void read_roles(pg::connection& conn, source_catalog& cat) {
+    constexpr const char* sql = R"(
+        WITH objs(owner, acl) AS (
+            SELECT c.relowner, c.relacl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
+            UNION ALL SELECT nspowner, nspacl FROM pg_namespace
+              WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_t%'
+            UNION ALL SELECT p.proowner, p.proacl FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+                AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                                AND d.objid = p.oid AND d.deptype IN ('i', 'e'))
+            UNION ALL SELECT t.typowner, t.typacl FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
+                AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                                AND d.objid = t.oid AND d.deptype IN ('i', 'e'))
+            UNION ALL SELECT lomowner, lomacl FROM pg_largeobject_metadata
+            UNION ALL SELECT defaclrole, defaclacl FROM pg_default_acl
+            UNION ALL SELECT NULL, a.attacl FROM pg_attribute a WHERE a.attacl IS NOT NULL
+              AND a.attrelid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
+            UNION ALL SELECT NULL, datacl FROM pg_database WHERE datname = current_database()
+        ),
+        owners AS (SELECT DISTINCT owner AS r FROM objs WHERE owner IS NOT NULL),
+        grants AS (SELECT DISTINCT (aclexplode(acl)).grantee AS r FROM objs WHERE acl IS NOT NULL
+                   UNION SELECT setrole FROM pg_db_role_setting
+                         WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                           AND setrole <> 0)
+        SELECT 'owner', rolname FROM pg_roles WHERE oid IN (SELECT r FROM owners) AND rolname NOT LIKE 'pg\_%'
+        UNION ALL
+        SELECT 'grant', rolname FROM pg_roles WHERE oid IN (SELECT r FROM grants) AND rolname NOT LIKE 'pg\_%'
+        ORDER BY 1, 2)";
+    auto r = conn.exec(sql, "listing roles referenced by the source");
+    for (int i = 0; i < r.rows(); ++i)
+        (r.text(i, 0) == "owner" ? cat.owner_roles : cat.grant_roles).push_back(r.str(i, 1));
+
+    std::vector<std::string> referenced = cat.owner_roles;
+    referenced.insert(referenced.end(), cat.grant_roles.begin(), cat.grant_roles.end());
+    const std::string array = sql::text_array(referenced);
+    auto m = conn.exec_params(R"(
+        SELECT r.rolname, m.rolname FROM pg_auth_members am
+        JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+        WHERE (r.rolname = ANY($1::text[]) OR m.rolname = ANY($1::text[]))
+          AND r.rolname NOT LIKE 'pg\_%' AND m.rolname NOT LIKE 'pg\_%' ORDER BY 1, 2)",
+                              {array}, "listing role memberships");
+    for (int i = 0; i < m.rows(); ++i) cat.memberships.emplace_back(m.str(i, 0), m.str(i, 1));
+}
+
+}  // namespace
+
+std::string table_info::qualified() const {
+    return sql::qualified(schema, name);
+}
+std::string table_info::display() const {
+    return schema + "." + name;
+}
+
+source_catalog read_catalog(pg::connection& conn, int target_version) {
+    source_catalog cat;
+    cat.server_version = conn.server_version();
+    read_database(conn, cat);
+    read_tables(conn, cat);
+    decide_formats(conn, cat, target_version);
+    read_sequences(conn, cat);
+    read_post_data_owners(conn, cat);
+    read_roles(conn, cat);
+    auto ext = conn.exec("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",
+                         "listing extensions");
+    for (int i = 0; i < ext.rows(); ++i) cat.extensions.emplace_back(ext.str(i, 0), ext.str(i, 1));
+    auto pub = conn.exec(R"(SELECT a.grantee::regrole::text FROM pg_namespace n, aclexplode(n.nspacl) a
+                            WHERE n.nspname = 'public' AND a.privilege_type = 'CREATE' AND a.grantee <> 0)",
+                         "reading schema public's grants");
+    for (int i = 0; i < pub.rows(); ++i) cat.public_create_grantees.push_back(pub.str(i, 0));
+    auto lo = conn.exec("SELECT oid FROM pg_largeobject_metadata ORDER BY oid", "listing large objects");
+    for (int i = 0; i < lo.rows(); ++i) cat.large_objects.push_back(static_cast<std::uint32_t>(lo.i64(i, 0)));
+    return cat;
+}
+
+void plan_splits(source_catalog& cat, std::int64_t threshold, std::int64_t part_size) {
+    // Before 14 a ctid range is a full scan per part (no TID range scan).
+    if (cat.server_version < 140000 || threshold <= 0 || part_size <= 0) return;
+    for (auto& t : cat.tables) {
+        if (t.bytes <= threshold || t.pages < 2) continue;
+        std::int64_t n = std::min<std::int64_t>((t.bytes + part_size - 1) / part_size, t.pages);
+        std::int64_t step = (t.pages + n - 1) / n;
+        for (std::int64_t first = 0; first < t.pages; first += step)
+            t.parts.push_back({first, first + step < t.pages ? first + step : -1});
+        if (t.parts.size() < 2) t.parts.clear();
+    }
+    // Split tables' parts join the largest-first queue by their own size.
+}
+
+void lock_tables(pg::connection& conn, const source_catalog& cat) {
+    // One statement per batch keeps round trips low on catalogs with many tables.
+    std::string batch;
+    int n = 0;
+    for (auto& t : cat.tables) {
+        batch += "LOCK TABLE " + t.qualified() + " IN ACCESS SHARE MODE;";
+        if (++n % 500 == 0) {
+            conn.exec(batch, "locking source tables");
+            batch.clear();
+        }
+    }
+    if (!batch.empty()) conn.exec(batch, "locking source tables");
+}
+
+}  // namespace pghaul::engine

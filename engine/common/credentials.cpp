@@ -1,0 +1,67 @@
+// password_command output: a bare password (one line), or a JSON object as AWS
+// Secrets Manager, GCP Secret Manager and Vault store database credentials.
+#include "engine/common/credentials.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "io/process.hpp"
+#include "protocol/error.hpp"
+
+namespace pghaul::engine {
+conninfo resolve_credentials(const endpoint_config& ep, std::string_view what) {
+    conninfo ci = ep.ci;
+    if (ep.password_command.empty()) return ci;
+    const std::string name = "password_command of " + std::string(what);
+    process_result r;
+    try {
+        r = run_process(ep.password_command);
+    } catch (const error& e) {
+        throw error(exit_code::preflight, name + ": " + e.what(), "check the command's path and permissions");
+    }
+    // Only stderr is ever quoted: stdout is the secret.
+    if (r.exit_status != 0)
+        throw error(exit_code::preflight,
+                    name + " failed with exit status " + std::to_string(r.exit_status) +
+                        (r.err.empty() ? std::string() : ": " + first_line(r.err)),
+                    "run the command by hand to check it prints the password or a JSON secret");
+    std::string out = std::move(r.out);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    if (out.empty())
+        throw error(exit_code::preflight, name + " printed nothing",
+                    "it must print the password or a JSON secret");
+
+    if (out.front() != '{') {
+        if (out.find('\n') != std::string::npos)
+            throw error(exit_code::preflight, name + " printed several lines",
+                        "print only the password, or a JSON object with a \"password\" field");
+        ci.set("password", std::move(out));
+        return ci;
+    }
+    nlohmann::json secret;
+    try {
+        secret = nlohmann::json::parse(out);
+    } catch (const nlohmann::json::exception&) {
+        // The parser's message may quote the secret: never pass it on.
+        throw error(exit_code::preflight,
+                    name + " printed something that starts like JSON but does not parse",
+                    "print the password, or a JSON object with a \"password\" field");
+    }
+    if (!secret.is_object() || !secret.contains("password") || !secret["password"].is_string())
+        throw error(exit_code::preflight, name + " printed a JSON secret without a \"password\" string",
+                    "secrets look like {\"username\": \"...\", \"password\": \"...\", \"host\": \"...\"}");
+    ci.set("password", secret["password"].get<std::string>());
+    // The secret fills in what the conninfo leaves open; explicit settings win.
+    auto fill = [&](const char* json_key, const char* conn_key) {
+        if (!secret.contains(json_key)) return;
+        auto& v = secret[json_key];
+        if (v.is_string()) ci.set_default(conn_key, v.get<std::string>());
+        if (v.is_number_integer()) ci.set_default(conn_key, std::to_string(v.get<long long>()));
+    };
+    fill("username", "user");
+    fill("host", "host");
+    fill("port", "port");
+    fill("dbname", "dbname");
+    return ci;
+}
+
+}  // namespace pghaul::engine

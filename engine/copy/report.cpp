@@ -1,0 +1,111 @@
+// Report rendering from the jobs' outcomes.
+#include "engine/copy/report.hpp"
+
+#include <fmt/format.h>
+
+#include "protocol/size.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+const char* status_name(source_status s) {
+    switch (s) {
+        case source_status::done:
+            return "done";
+        case source_status::skipped:
+            return "skipped";
+        case source_status::failed:
+            return "failed";
+        default:
+            return "pending";
+    }
+}
+
+double secs(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+    if (a.time_since_epoch().count() == 0 || b.time_since_epoch().count() == 0) return 0;
+    return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
+                       const std::string& target_endpoint, double seconds, const nlohmann::json& roles,
+                       std::chrono::steady_clock::time_point origin) {
+    run_report out;
+    out.json = {{"target", target_endpoint},
+                {"seconds", seconds},
+                {"roles", roles},
+                {"sources", nlohmann::json::array()}};
+    out.table = fmt::format("{:<20} {:<20} {:>7} {:>12} {:>10} {:>8} {:>8}  {:<8} {}\n", "source",
+                            "target db", "tables", "rows", "size", "time s", "MB/s", "result", "verified");
+    for (auto& jp : jobs) {
+        auto& j = *jp;
+        std::lock_guard lk(j.mu());
+        std::uint64_t rows = 0, bytes = j.large_object_bytes;
+        nlohmann::json tables = nlohmann::json::array();
+        // After a --resume the tables may come from more than one snapshot: which from which.
+        nlohmann::json snapshots = nlohmann::json::object();
+        for (auto& t : j.catalog().tables) {
+            auto it = j.results.find(t.oid);
+            if (it == j.results.end()) continue;
+            rows += it->second.rows;
+            bytes += it->second.bytes;
+            tables.push_back({{"name", t.display()},
+                              {"rows", it->second.rows},
+                              {"bytes", it->second.bytes},
+                              {"seconds", it->second.seconds},
+                              {"spooled_bytes", it->second.spooled_bytes},
+                              {"format", t.binary() ? "binary" : "text"},
+                              {"snapshot", it->second.snapshot},
+                              {"loaded_by_earlier_attempt", it->second.earlier}});
+            snapshots[it->second.snapshot].push_back(t.display());
+        }
+        double took = secs(j.started, j.ended);
+        double mbs = took > 0 ? static_cast<double>(bytes) / (1024.0 * 1024.0) / took : 0;
+        bool verified = j.status == source_status::done;
+        nlohmann::json src = {{"name", j.name()},
+                              {"source", j.config().endpoint.ci.endpoint()},
+                              {"target_db", j.target_db()},
+                              {"status", status_name(j.status)},
+                              {"tables", j.results.size()},
+                              {"tables_planned", j.catalog().tables.size()},
+                              {"rows", rows},
+                              {"bytes", bytes},
+                              {"indexes", j.indexes_built},
+                              {"sequences", j.catalog().sequences.size()},
+                              {"large_objects", j.catalog().large_objects.size()},
+                              {"seconds", took},
+                              {"mb_per_s", mbs},
+                              {"verified", verified},
+                              {"verification", j.verified},
+                              {"snapshot_released_after_s", secs(j.started, j.snapshot_released)},
+                              {"resumed", j.resuming()},
+                              {"snapshots", snapshots},
+                              {"warnings", j.warnings},
+                              {"started_s", secs(origin, j.started)},
+                              {"ended_s", secs(origin, j.ended)},
+                              {"table_details", tables}};
+        nlohmann::json timeline = nlohmann::json::array();
+        for (auto& e : j.timeline)
+            timeline.push_back({{"phase", e.phase},
+                                {"object", e.object},
+                                {"worker", e.worker},
+                                {"start_s", secs(origin, e.start)},
+                                {"end_s", secs(origin, e.end)},
+                                {"ok", e.ok}});
+        src["timeline"] = std::move(timeline);
+        if (j.failure)
+            src["error"] = {{"code", static_cast<int>(j.failure->code())},
+                            {"message", j.failure->what()},
+                            {"hint", j.failure->hint()},
+                            {"sqlstate", j.failure->sqlstate()}};
+        out.json["sources"].push_back(src);
+        out.table +=
+            fmt::format("{:<20} {:<20} {:>7} {:>12} {:>10} {:>8.1f} {:>8.1f}  {:<8} {}\n", j.name(),
+                        j.target_db(), j.results.size(), rows, format_size(static_cast<std::int64_t>(bytes)),
+                        took, mbs, status_name(j.status), verified ? j.verified : std::string("-"));
+    }
+    return out;
+}
+
+}  // namespace pghaul::engine

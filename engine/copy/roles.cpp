@@ -1,0 +1,185 @@
+// Role settlement across sources.
+#include "engine/copy/roles.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <set>
+
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+std::string join(const std::set<std::string>& v) {
+    std::string out;
+    for (auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+}
+
+bool live(const source_job& j) {
+    return j.status == source_status::pending;
+}
+
+struct target_roles {
+    std::set<std::string> existing;
+    std::set<std::string> member_of;  // roles the login can act as
+    bool superuser = false;
+};
+
+target_roles read_target_roles(pg::connection& maint) {
+    target_roles t;
+    auto r = maint.exec(
+        "SELECT rolname, pg_has_role(current_user, oid, 'MEMBER'), rolname = current_user AND rolsuper "
+        "FROM pg_roles",
+        "listing the target's roles");
+    for (int i = 0; i < r.rows(); ++i) {
+        t.existing.insert(r.str(i, 0));
+        if (r.boolean(i, 1)) t.member_of.insert(r.str(i, 0));
+        if (r.boolean(i, 2)) t.superuser = true;
+    }
+    return t;
+}
+
+// CREATE ROLE ... NOLOGIN for each, memberships among them as on the sources,
+// and membership for the login in owner roles so it can give objects to them.
+void create_roles(pg::connection& maint, const std::set<std::string>& to_create,
+                  const std::set<std::string>& login_needs,
+                  const std::vector<std::unique_ptr<source_job>>& jobs, const target_roles& t) {
+    for (auto& r : to_create) {
+        maint.exec("CREATE ROLE " + sql::ident(r) + " NOLOGIN", "creating role \"" + r + "\"");
+        spdlog::info("created role \"{}\" (NOLOGIN) on the target", r);
+    }
+    std::set<std::pair<std::string, std::string>> grants;
+    for (auto& j : jobs) {
+        if (!live(*j)) continue;
+        for (auto& [role, member] : j->catalog().memberships) {
+            auto r = j->config().target_role(role), m = j->config().target_role(member);
+            bool touches_new = to_create.count(r) || to_create.count(m);
+            bool both_exist =
+                (to_create.count(r) || t.existing.count(r)) && (to_create.count(m) || t.existing.count(m));
+            if (touches_new && both_exist) grants.emplace(r, m);
+        }
+    }
+    for (auto& [r, m] : grants)
+        maint.exec("GRANT " + sql::ident(r) + " TO " + sql::ident(m),
+                   "granting role \"" + r + "\" to \"" + m + "\"");
+    if (!t.superuser)
+        for (auto& r : login_needs)
+            maint.exec("GRANT " + sql::ident(r) + " TO CURRENT_USER",
+                       "granting role \"" + r + "\" to the target login (it gives objects to that role)");
+}
+
+}  // namespace
+
+nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint,
+                            const run_config& cfg, bool dry_run) {
+    auto t = read_target_roles(maint);
+    std::map<std::string, std::set<std::string>> users;  // target role -> sources that need it
+    std::set<std::string> to_create, login_needs;
+    std::map<std::string, std::set<std::string>> needed_by;  // role to create -> sources
+    nlohmann::json missing_json = nlohmann::json::object();
+
+    for (auto& jp : jobs) {
+        auto& j = *jp;
+        if (!live(j)) continue;
+        auto owners = j.needed_owner_roles();
+        auto grants = j.needed_grant_roles();
+        std::set<std::string> missing, not_member, missing_grants;
+        for (auto& r : owners) {
+            users[r].insert(j.name());
+            if (!t.existing.count(r))
+                missing.insert(r);
+            else if (!t.superuser && !t.member_of.count(r))
+                not_member.insert(r);
+        }
+        for (auto& r : grants) {
+            users[r].insert(j.name());
+            if (!t.existing.count(r)) {
+                missing.insert(r);
+                missing_grants.insert(r);
+            }
+        }
+        if (!missing.empty()) missing_json[j.name()] = missing;
+        switch (cfg.missing_roles) {
+            case missing_roles_mode::fail:
+                if (!missing.empty())
+                    j.fail(
+                        error(exit_code::preflight,
+                              "roles referenced by the source are missing on the target " + maint.endpoint() +
+                                  ": " + join(missing),
+                              "create them on the target first, or let pghaul: missing_roles = \"create\" or "
+                              "\"owner\" in a manifest, --no-owner and --no-privileges with pghaul copy"));
+                else if (!not_member.empty())
+                    j.fail(error(
+                        exit_code::preflight,
+                        "the target login is not a member of roles that own objects: " + join(not_member),
+                        "GRANT " + *not_member.begin() + " TO <target login>, or use --no-owner"));
+                break;
+            case missing_roles_mode::owner:
+                if (!missing_grants.empty()) {
+                    j.schema_opts().no_privileges = true;
+                    j.warnings.push_back("grants skipped: roles missing on the target: " +
+                                         join(missing_grants));
+                    spdlog::warn("[{}] grants are skipped: roles missing on the target: {}", j.name(),
+                                 join(missing_grants));
+                }
+                break;
+            case missing_roles_mode::create:
+                for (auto& r : missing) {
+                    to_create.insert(r);
+                    needed_by[r].insert(j.name());
+                }
+                for (auto& r : owners) login_needs.insert(r);
+                for (auto& r : not_member) needed_by[r].insert(j.name());
+                break;
+        }
+    }
+    // Erase roles the login already acts as, and roles it will create and so own.
+    std::erase_if(login_needs, [&](const std::string& r) { return t.member_of.count(r) > 0; });
+
+    nlohmann::json shared = nlohmann::json::array();
+    for (auto& [role, srcs] : users)
+        if (srcs.size() > 1) {
+            shared.push_back({{"role", role}, {"sources", srcs}});
+            spdlog::warn(
+                "role \"{}\" owns or is granted objects from several sources ({}): on the target it reaches "
+                "all their databases; use role_map to keep them apart",
+                role, join(srcs));
+        }
+
+    if (!dry_run && !to_create.empty()) {
+        try {
+            create_roles(maint, to_create, login_needs, jobs, t);
+        } catch (const error& e) {
+            for (auto& jp : jobs)
+                for (auto& [r, srcs] : needed_by)
+                    if (srcs.count(jp->name()) && live(*jp)) jp->fail(e);
+        }
+    }
+    return {{"mode", cfg.missing_roles == missing_roles_mode::fail     ? "fail"
+                     : cfg.missing_roles == missing_roles_mode::create ? "create"
+                                                                       : "owner"},
+            {"missing", missing_json},
+            {"created", dry_run ? std::set<std::string>{} : to_create},
+            {"to_create", to_create},
+            {"shared", shared}};
+}
+
+void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint) {
+    auto r = maint.exec("SELECT name FROM pg_available_extensions", "listing the target's extensions");
+    std::set<std::string> available;
+    for (int i = 0; i < r.rows(); ++i) available.insert(r.str(i, 0));
+    for (auto& jp : jobs) {
+        if (!live(*jp)) continue;
+        std::set<std::string> missing;
+        for (auto& [name, version] : jp->catalog().extensions)
+            if (!available.count(name)) missing.insert(name + " " + version);
+        if (!missing.empty())
+            jp->fail(error(exit_code::preflight,
+                           "extensions used by the source are not available on the target: " + join(missing),
+                           "install them on the target server (or ask its provider), then rerun"));
+    }
+}
+
+}  // namespace pghaul::engine

@@ -1,0 +1,241 @@
+// The run: preflight all sources (read-only), settle roles and extensions,
+// then hand every source that is still good to the one scheduler.
+#include "engine/copy/run.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "engine/common/credentials.hpp"
+#include "engine/copy/data_path.hpp"
+#include "engine/common/interrupt.hpp"
+#include "engine/copy/dry_run.hpp"
+#include "engine/copy/report.hpp"
+#include "engine/copy/roles.hpp"
+#include "engine/copy/scheduler.hpp"
+#include "engine/copy/source_job.hpp"
+#include "protocol/size.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+// The copy rate a dry run's estimate assumes: measured 200-220 MB/s with
+// --jobs 2 on the 2-core development VM (bench/README.md); real servers differ.
+constexpr double assumed_mb_per_s = 150.0;
+
+std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, const nlohmann::json& roles,
+                         const std::string& target, const run_config& cfg) {
+    std::string out = fmt::format("plan: {} source(s) into {} with {} connections on the target\n",
+                                  jobs.size(), target, cfg.jobs);
+    std::int64_t total = 0;
+    for (auto& jp : jobs) {
+        auto& j = *jp;
+        const auto& cat = j.catalog();
+        out += fmt::format("\n[{}] {} -> new database \"{}\"\n", j.name(), j.config().endpoint.ci.endpoint(),
+                           j.target_db());
+        if (j.status == source_status::skipped) {
+            out += "  skipped: the target database exists (on_existing skip)\n";
+            continue;
+        }
+        if (j.failure) out += "  WILL FAIL: " + std::string(j.failure->what()) + "\n";
+        if (j.failure && j.failure->hint().size()) out += "  HINT: " + j.failure->hint() + "\n";
+        if (cat.tables.empty() && j.failure) continue;
+        total += cat.database.bytes;
+        out += fmt::format(
+            "  {} in {} tables, {} sequences, {} large objects; estimated {:.0f} s at {:.0f} MB/s\n",
+            format_size(cat.database.bytes), cat.tables.size(), cat.sequences.size(),
+            cat.large_objects.size(), static_cast<double>(cat.database.bytes) / 1048576.0 / assumed_mb_per_s,
+            assumed_mb_per_s);
+        out += describe_tables(cat);
+        if (!cat.extensions.empty()) {
+            out += "  extensions:";
+            for (auto& [n, v] : cat.extensions) out += " " + n + " " + v;
+            out += "\n";
+        }
+        for (auto& [from, to] : j.config().role_map) out += "  role map: " + from + " -> " + to + "\n";
+        if (roles["missing"].contains(j.name()))
+            out += "  roles missing on the target: " + roles["missing"][j.name()].dump() + "\n";
+        for (auto& w : j.warnings) out += "  warning: " + w + "\n";
+    }
+    if (!roles["to_create"].empty())
+        out += "\nroles to create (NOLOGIN): " + roles["to_create"].dump() + "\n";
+    for (auto& s : roles["shared"])
+        out += "shared role: " + s["role"].get<std::string>() + " is used by " + s["sources"].dump() + "\n";
+    out += fmt::format("\ntotal {}; estimated {:.0f} s\n", format_size(total),
+                       static_cast<double>(total) / 1048576.0 / assumed_mb_per_s);
+    return out;
+}
+
+// Progress from what pghaul moves itself (bytes read from the sources) against
+// the planned sizes; no load on the servers. One event a second.
+nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jobs, data_path& path,
+                              std::chrono::steady_clock::time_point t0) {
+    std::int64_t planned = 0;
+    nlohmann::json sources = nlohmann::json::array();
+    for (auto& j : jobs) {
+        std::lock_guard lk(j->mu());
+        std::int64_t bytes = 0;
+        for (auto& t : j->catalog().tables) bytes += t.bytes;
+        planned += j->status == source_status::pending || j->status == source_status::done ? bytes : 0;
+        sources.push_back({{"source", j->name()},
+                           {"status", j->status == source_status::done      ? "done"
+                                      : j->status == source_status::failed  ? "failed"
+                                      : j->status == source_status::skipped ? "skipped"
+                                                                            : "running"},
+                           {"tables_done", j->results.size()},
+                           {"tables", j->catalog().tables.size()},
+                           {"bytes_planned", bytes}});
+    }
+    return {{"event", "progress"},
+            {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+            {"bytes_read", path.bytes_read().load()},
+            {"bytes_planned", planned},
+            {"sources", sources}};
+}
+
+double seconds_of(const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6;
+}
+double seconds_of(std::uint64_t ns) {
+    return static_cast<double>(ns) / 1e9;
+}
+
+// pghaul's own time: the process's CPU (and its children's, pg_dump), and
+// on the data path, per role, CPU against what the threads waited for.
+nlohmann::json profile_of(data_profile& p, double wall) {
+    rusage self{}, children{};
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    const double reader_wall = seconds_of(p.reader_wall_ns.load()),
+                 reader_cpu = seconds_of(p.reader_cpu_ns.load());
+    const double reader_held = seconds_of(p.reader_held_ns.load());
+    const double writer_wall = seconds_of(p.writer_wall_ns.load()),
+                 writer_cpu = seconds_of(p.writer_cpu_ns.load());
+    const double writer_starved = seconds_of(p.writer_starved_ns.load());
+    const double cpu = seconds_of(self.ru_utime) + seconds_of(self.ru_stime);
+    return {{"wall_s", wall},
+            {"cpu_s", cpu},
+            {"cpu_user_s", seconds_of(self.ru_utime)},
+            {"cpu_system_s", seconds_of(self.ru_stime)},
+            {"children_cpu_s", seconds_of(children.ru_utime) + seconds_of(children.ru_stime)},
+            {"peak_rss_mib", static_cast<double>(self.ru_maxrss) / 1024.0},
+            {"units", p.units.load()},
+            {"readers",
+             {{"wall_s", reader_wall},
+              {"cpu_s", reader_cpu},
+              {"held_back_s", reader_held},
+              {"waiting_for_sources_s", std::max(0.0, reader_wall - reader_cpu - reader_held)}}},
+            {"writers",
+             {{"wall_s", writer_wall},
+              {"cpu_s", writer_cpu},
+              {"waiting_for_data_s", writer_starved},
+              {"waiting_for_targets_s", std::max(0.0, writer_wall - writer_cpu - writer_starved)}}},
+            {"elsewhere_cpu_s", std::max(0.0, cpu - reader_cpu - writer_cpu)}};
+}
+
+}  // namespace
+
+run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
+    auto t0 = std::chrono::steady_clock::now();
+    run_result res;
+    conninfo server = resolve_credentials(cfg.target, "the target").with_dbname(cfg.maintenance_db);
+    auto maint = pg::connection::open(server, "pghaul/admin", exit_code::target);
+    if (!maint.exec("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user")
+             .boolean(0, 0))
+        throw error(exit_code::preflight,
+                    "the target login on " + maint.endpoint() + " may not create databases",
+                    "ALTER ROLE <login> CREATEDB, or ask the server's administrator");
+
+    nlohmann::json profile;
+    std::vector<std::unique_ptr<source_job>> jobs;
+    for (auto& s : cfg.sources) jobs.push_back(std::make_unique<source_job>(s, cfg, server));
+    for (auto& j : jobs) {
+        if (int sig = interrupt_signal())
+            throw error(static_cast<exit_code>(128 + sig), "interrupted before anything was written");
+        try {
+            if (!j->preflight(maint, dry_run)) j->status = source_status::skipped;
+        } catch (const error& e) {
+            j->fail(e);
+        }
+    }
+    check_extensions(jobs, maint);
+    auto roles = settle_roles(jobs, maint, cfg, dry_run);
+
+    if (dry_run) {
+        res.plan = dry_run_plan(jobs, roles, maint.endpoint(), cfg);
+    } else {
+        const bool many = cfg.sources.size() > 1;
+        std::vector<source_job*> ready;
+        for (auto& j : jobs) {
+            if (j->status == source_status::pending)
+                ready.push_back(j.get());
+            else if (j->failure && many)
+                spdlog::error("[{}] {}{}", j->name(), j->failure->what(),
+                              j->failure->hint().empty() ? "" : "\nHINT: " + j->failure->hint());
+        }
+        data_path path(cfg);
+        for (auto* j : ready) j->set_data_path(&path);
+        if (events) {
+            nlohmann::json plan = progress_event(jobs, path, t0);
+            plan["event"] = "run_started";
+            events(plan);
+        }
+        std::jthread ticker([&](std::stop_token st) {
+            while (events && !st.stop_requested()) {
+                std::mutex m;
+                std::unique_lock lk(m);
+                std::condition_variable_any().wait_for(lk, st, std::chrono::seconds(1), [] { return false; });
+                if (!st.stop_requested()) events(progress_event(jobs, path, t0));
+            }
+        });
+        run_scheduler(ready, cfg.jobs, many, events);
+        ticker.request_stop();
+        if (events) events(progress_event(jobs, path, t0));  // the final numbers
+        while (auto notice = path.take_notice()) spdlog::info("{}", *notice);
+        auto peak = path.memory().peak();
+        spdlog::debug("data path: peak {} of the memory budget",
+                      format_size(static_cast<std::int64_t>(peak)));
+        profile = profile_of(path.profile(),
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    auto report = make_report(jobs, maint.endpoint(), seconds, roles, t0);
+    res.summary = report.table;
+    res.report = std::move(report.json);
+    if (!profile.is_null()) res.report["profile"] = std::move(profile);
+    std::uint64_t rows = 0, bytes = 0, tables = 0;
+    for (auto& s : res.report["sources"]) {
+        rows += s["rows"].get<std::uint64_t>();
+        bytes += s["bytes"].get<std::uint64_t>();
+        tables += s["tables"].get<std::uint64_t>();
+    }
+    res.summary_line = fmt::format("{} tables, {} rows, {} in {:.1f} s ({:.1f} MB/s)", tables, rows,
+                                   format_size(static_cast<std::int64_t>(bytes)), seconds,
+                                   seconds > 0 ? static_cast<double>(bytes) / 1048576.0 / seconds : 0.0);
+    for (auto& j : jobs)
+        if (j->failure) res.failures.push_back(*j->failure);
+    if (res.failures.empty() && !dry_run)
+        for (auto& j : jobs) j->forget_state();
+    if (!res.failures.empty())
+        res.code = cfg.sources.size() == 1 ? res.failures.front().code() : exit_code::partial;
+    // An interrupted run says so, whatever else happened (the done sources are kept).
+    if (int sig = interrupt_signal(); sig != 0 && !res.failures.empty())
+        res.code = static_cast<exit_code>(128 + sig);
+    res.report["exit_code"] = static_cast<int>(res.code);
+    if (events && !dry_run)
+        events({{"event", "run_finished"},
+                {"exit_code", static_cast<int>(res.code)},
+                {"summary", res.summary_line},
+                {"seconds", seconds}});
+    return res;
+}
+
+}  // namespace pghaul::engine

@@ -1,0 +1,79 @@
+// What `pghaul run` is asked to do: one target, many sources, read from a
+// manifest (cli/manifest.cpp) or built from `pghaul copy`'s flags.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/common/endpoint.hpp"
+#include "protocol/conninfo.hpp"
+
+namespace pghaul::engine {
+
+enum class on_existing { fail, replace, skip };
+
+// What to do with roles the sources reference and the target lacks.
+enum class missing_roles_mode {
+    fail,    // list them all and stop before writing anything
+    create,  // create them NOLOGIN on the target, memberships preserved
+    owner,   // objects owned by the target login (pg_dump --no-owner); grants to them skipped
+};
+
+struct source_config {
+    std::string name;  // label in logs and the report
+    endpoint_config endpoint;
+    std::string target_db;  // the new database on the target
+    int jobs = 0;           // at most this many connections to this source (0: no own cap)
+    std::map<std::string, std::string> role_map;  // source role -> target role
+    std::string origin;                           // "file:line" of the manifest entry, for messages
+    // A snapshot exported and held by someone else (pg_export_snapshot() in an
+    // open transaction): copy as of it instead of exporting one, so a resumed
+    // run reads what the interrupted one read.
+    std::string snapshot;
+    // The name a source role has on the target.
+    std::string target_role(const std::string& role) const {
+        auto it = role_map.find(role);
+        return it == role_map.end() ? role : it->second;
+    }
+};
+
+struct run_config {
+    endpoint_config target;  // its dbname, if any, is the maintenance database
+    std::string maintenance_db = "postgres";
+    int jobs = 4;  // connections pghaul may use on the target in total
+    on_existing existing = on_existing::fail;
+    missing_roles_mode missing_roles = missing_roles_mode::fail;
+    bool no_privileges = false;
+    std::string report_path;  // JSON report; empty: none
+    std::string pg_dump = "pg_dump";
+    // Tables bigger than this (heap + TOAST) are copied in ctid page ranges of
+    // about split_part_size by several connections at once; 0 turns it off.
+    // Measured at 3 GB on 2 cores (bench/README.md): splitting cost 1.7 s of
+    // 14.5 (parts contend for the table's extension lock and lose FREEZE, and
+    // there is no idle core to fill), so only really big tables split.
+    std::int64_t split_tables_larger_than = 4LL << 30;
+    std::int64_t split_part_size = 256LL << 20;
+    bool analyze = true;  // ANALYZE each table once loaded and indexed
+    // Bounded memory: all units' in-flight COPY data together; beyond it data
+    // is zstd-compressed (compression_level; 0 stores) into spool files under
+    // spool_dir (default: the temporary directory), at most spool_limit bytes
+    // (0: no spooling, the reader waits for the writer instead).
+    std::int64_t memory_limit = 64LL << 20;
+    std::string spool_dir;
+    std::int64_t spool_limit = 8LL << 30;
+    int compression_level = 1;
+    // At the end of each source, before its snapshot is released: none (the
+    // per-table row counts only, always done), counts (also sequences, schema
+    // objects, owners, privileges, settings), checksums (and content sums).
+    enum class verify_level { none, counts, checksums } verify = verify_level::none;
+    // The state journal (engine/journal.hpp): one file per target database in
+    // state_dir. A run that finds one refuses unless told to continue what it
+    // records (resume) or to drop the unfinished database and start over (restart).
+    std::string state_dir = "pghaul-state";
+    enum class earlier_state { refuse, resume, restart } earlier = earlier_state::refuse;
+    std::vector<source_config> sources;
+};
+
+}  // namespace pghaul::engine

@@ -1,0 +1,155 @@
+// pg_dump's schema, sorted into the copy's steps: what runs before the data,
+// per table once it has landed, at the end, and on the database itself.
+#include "engine/copy/schema_plan.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/catalog/pg_dump.hpp"
+#include "protocol/error.hpp"
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+bool is_database_entry(const dump_entry& e) {
+    return e.type == "DATABASE PROPERTIES" ||
+           ((e.type == "COMMENT" || e.type == "ACL" || e.type == "SECURITY LABEL") &&
+            e.name.starts_with("DATABASE "));
+}
+
+// A non-superuser can give an object to a role only if that role may create in
+// the object's schema, so schema grants must precede the other objects
+// (pg_dump places them last; a superuser never notices).
+void hoist_schema_grants(std::vector<dump_entry>& entries) {
+    std::vector<dump_entry> grants, rest;
+    for (auto& e : entries)
+        (e.type == "ACL" && e.name.starts_with("SCHEMA ") ? grants : rest).push_back(std::move(e));
+    auto last_schema = std::find_if(rest.rbegin(), rest.rend(), [](auto& e) { return e.type == "SCHEMA"; });
+    auto at = rest.begin() + (rest.rend() - last_schema);
+    rest.insert(at, std::make_move_iterator(grants.begin()), std::make_move_iterator(grants.end()));
+    entries = std::move(rest);
+}
+
+}  // namespace
+
+pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
+                                   std::string_view role) {
+    auto conn = pg::connection::open(target, role, exit_code::target);
+    conn.exec(preamble, "applying pg_dump's session settings");
+    // Index builds sort in memory up to this much per connection before spilling.
+    conn.exec("SET maintenance_work_mem = '256MB'", "setting maintenance_work_mem");
+    return conn;
+}
+
+void run_entry(pg::connection& conn, const dump_entry& e) {
+    std::string name = e.schema == "-" ? e.name : e.schema + "." + e.name;
+    spdlog::trace("{} {}: {}", e.type, name, e.sql);
+    conn.exec(e.sql, "creating " + e.type + " \"" + name + "\"");
+}
+
+std::string rename_database_in(std::string sql, const std::string& from, const std::string& to) {
+    // pg_dump writes the name bare when it is a plain identifier, quoted otherwise.
+    std::vector<std::string> forms = {sql::ident(from)};
+    static const std::regex plain("[a-z_][a-z0-9_$]*");
+    if (std::regex_match(from, plain)) forms.push_back(from);
+    for (auto& f : forms)
+        for (const char* after : {" ", ";", "\n"}) {
+            std::string needle = "DATABASE " + f + after;
+            std::string replacement = "DATABASE " + sql::ident(to) + after;
+            for (auto at = sql.find(needle); at != std::string::npos;
+                 at = sql.find(needle, at + replacement.size()))
+                sql.replace(at, needle.size(), replacement);
+        }
+    return sql;
+}
+
+schema_plan dump_schema(const conninfo& source, const std::string& snapshot, const source_catalog& cat,
+                        const std::string& target_db, const schema_options& opt) {
+    // The two sections are independent: dump them concurrently.
+    process_result post;
+    std::exception_ptr post_error;
+    std::thread post_thread([&] {
+        try {
+            post = run_pg_dump(opt, source, snapshot, "post-data");
+        } catch (...) {
+            post_error = std::current_exception();
+        }
+    });
+    process_result pre;
+    try {
+        pre = run_pg_dump(opt, source, snapshot, "pre-data");
+    } catch (...) {
+        post_thread.join();
+        throw;
+    }
+    post_thread.join();
+    if (post_error) std::rethrow_exception(post_error);
+
+    schema_plan plan;
+    auto pre_script = parse_dump_script(pre.out);
+    plan.preamble = pre_script.preamble;
+    for (auto& e : pre_script.entries) {
+        if (e.type == "DATABASE") continue;  // pghaul creates the database under its new name
+        if (is_database_entry(e)) {
+            e.sql = rename_database_in(e.sql, cat.database.name, target_db);
+            plan.database.push_back(std::move(e));
+        } else if (e.type == "ACL" && (e.name.starts_with("TABLE ") || e.name.starts_with("SEQUENCE ") ||
+                                       e.name.starts_with("LARGE OBJECT "))) {
+            // Grants on what pghaul writes go after the data: an owner may have
+            // revoked its own rights (REVOKE ... FROM owner), which would refuse
+            // the load. Schema grants stay in order: ALTER ... OWNER needs them.
+            plan.acl.push_back(std::move(e));
+        } else {
+            plan.pre_data.push_back(std::move(e));
+        }
+    }
+
+    hoist_schema_grants(plan.pre_data);
+
+    std::map<std::uint32_t, bool> is_data_table;
+    for (auto& t : cat.tables) is_data_table[t.oid] = true;
+    for (auto& e : parse_dump_script(post.out).entries) {
+        if (e.type == "INDEX") {
+            auto it = cat.index_owner.find({e.schema, e.name});
+            if (it != cat.index_owner.end() && is_data_table.count(it->second)) {
+                plan.per_table[it->second].indexes.push_back(std::move(e));
+                continue;
+            }
+        } else if (e.type == "FK CONSTRAINT") {
+            auto it = cat.foreign_keys.find({e.schema, e.name});
+            auto end = e.sql.find_last_not_of(" \n;");
+            if (it != cat.foreign_keys.end() && is_data_table.count(it->second.table) &&
+                is_data_table.count(it->second.referenced) && end != std::string::npos) {
+                dump_entry validate{e.name, e.type, e.schema, e.owner, it->second.validate};
+                e.sql = e.sql.substr(0, end + 1) + " NOT VALID;\n";
+                plan.foreign_keys.push_back(
+                    {std::move(e), std::move(validate), it->second.table, it->second.referenced});
+                continue;
+            }
+        } else if (e.type == "CONSTRAINT") {
+            auto it = cat.constraint_owner.find({e.schema, e.name});
+            if (it != cat.constraint_owner.end() && is_data_table.count(it->second.table)) {
+                auto& post = plan.per_table[it->second.table];
+                if (it->second.index_def.empty()) {
+                    post.after.push_back(std::move(e));
+                } else {
+                    // ADD CONSTRAINT ... PRIMARY KEY takes an exclusive lock and so
+                    // serialises a table's index builds; a plain unique index built
+                    // alongside the others, then attached, does not.
+                    post.indexes.push_back({e.name, "INDEX", e.schema, e.owner, it->second.index_def});
+                    post.after.push_back({e.name, e.type, e.schema, e.owner, it->second.add_using_index});
+                }
+                continue;
+            }
+        }
+        plan.post_data.push_back(std::move(e));
+    }
+    return plan;
+}
+
+}  // namespace pghaul::engine

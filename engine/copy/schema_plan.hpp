@@ -1,0 +1,60 @@
+// Schema DDL comes from pg_dump (it always matches the server version): the
+// pre-data and post-data sections, taken in the copy's snapshot, split into
+// what runs before the data, what runs per table once its data has landed, what
+// runs at the end, and what belongs to the database itself.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/catalog/catalog.hpp"
+#include "engine/catalog/pg_dump.hpp"
+#include "protocol/conninfo.hpp"
+#include "protocol/dump_script.hpp"
+
+namespace pghaul::engine {
+
+struct schema_plan {
+    std::string preamble;              // session settings for every connection that runs DDL
+    std::vector<dump_entry> pre_data;  // types, tables, functions, ... (in order)
+    std::vector<dump_entry> database;  // ALTER DATABASE SET, COMMENT/GRANT ON DATABASE (renamed)
+    // Per table oid, built once its data has landed: indexes (each may build on
+    // its own connection, concurrently), then what needs them all (PK/UNIQUE
+    // constraints attached USING INDEX, exclusion and deferrable constraints).
+    struct table_post_data {
+        std::vector<dump_entry> indexes;
+        std::vector<dump_entry> after;
+    };
+    std::map<std::uint32_t, table_post_data> per_table;
+    // Foreign keys between two loaded tables, each run once both are indexed:
+    // ADD ... NOT VALID (a moment's SHARE ROW EXCLUSIVE on both tables), then
+    // VALIDATE (which takes weaker locks, so several validate side by side,
+    // also against the same referenced table, while other tables still copy).
+    struct foreign_key {
+        dump_entry add;       // pg_dump's ADD CONSTRAINT with NOT VALID appended
+        dump_entry validate;  // ALTER TABLE ... VALIDATE CONSTRAINT
+        std::uint32_t table = 0, referenced = 0;
+    };
+    std::vector<foreign_key> foreign_keys;
+    std::vector<dump_entry> post_data;  // everything else after the data, in pg_dump's order
+    std::vector<dump_entry> acl;        // grants and default privileges, applied last
+};
+
+// Runs pg_dump twice in the snapshot and sorts its entries. `target_db` is the
+// new database name that database-level statements are rewritten to.
+schema_plan dump_schema(const conninfo& source, const std::string& snapshot, const source_catalog& cat,
+                        const std::string& target_db, const schema_options& opt);
+
+// Opens a target connection ready to run pg_dump's DDL.
+pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
+                                   std::string_view role);
+
+// Runs one pg_dump entry, naming it in any error.
+void run_entry(pg::connection& conn, const dump_entry& e);
+
+// Replaces the source database's name in database-level statements.
+std::string rename_database_in(std::string sql, const std::string& from, const std::string& to);
+
+}  // namespace pghaul::engine

@@ -1,0 +1,40 @@
+#include "engine/copy/target_database.hpp"
+
+#include "protocol/error.hpp"
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+
+bool database_exists(pg::connection& maint, const std::string& name) {
+    return maint
+               .exec_params("SELECT FROM pg_database WHERE datname = $1", {name},
+                            "checking the target database")
+               .rows() > 0;
+}
+
+// FORCE ends the database's sessions, but a non-superuser may not end an
+// autovacuum worker's (42501; autovacuum finds a fresh copy's new tables
+// quickly). A plain DROP DATABASE stops autovacuum workers itself, so it is
+// the fallback once the login's own sessions (a killed run's) are ended.
+void drop_database(pg::connection& maint, const std::string& name) {
+    const std::string what = "dropping database \"" + name + "\"";
+    try {
+        maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name) + " WITH (FORCE)", what);
+    } catch (const error& e) {
+        if (e.sqlstate() != "42501") throw;
+        maint.exec_params(
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+            "WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
+            {name}, what);
+        maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name), what);
+    }
+}
+
+bool marked_incomplete(pg::connection& conn, const std::string& db) {
+    auto r =
+        conn.exec_params("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+                         {db}, "reading the comment of database \"" + db + "\"");
+    return r.rows() > 0 && !r.is_null(0, 0) && r.str(0, 0).starts_with(incomplete_marker);
+}
+
+}  // namespace pghaul::engine

@@ -1,0 +1,36 @@
+// What verify compares besides table data, as flat entries: one per schema
+// object, owner, grant and setting, keyed so the same thing on both servers
+// has the same key once roles are mapped.
+#pragma once
+
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "engine/verify/verify.hpp"
+#include "io/pg/connection.hpp"
+
+namespace pghaul::engine::detail {
+
+// kind: "schema" (an object exists, value = its definition), "owner",
+// "privileges" (aspect = grantee), "setting" (aspect = role or "" for the
+// database), "sequence". object: "table public.orders", "index public.x", ...
+struct entry_key {
+    std::string kind;
+    std::string object;
+    std::string aspect;
+    auto operator<=>(const entry_key&) const = default;
+};
+using catalog_entries = std::map<entry_key, std::string>;
+
+// Reads every entry on one side. `role_map` renames roles (source side only;
+// the target side passes an empty map).
+catalog_entries read_catalog_entries(pg::connection& conn,
+                                     const std::map<std::string, std::string>& role_map);
+
+// Differences, in key order: missing/extra objects, changed definitions,
+// owners, privileges, settings, sequences. Counts entries by kind in `r`.
+void compare_entries(const catalog_entries& source, const catalog_entries& target, verify_result& r);
+
+}  // namespace pghaul::engine::detail

@@ -1,0 +1,261 @@
+// verify: snapshot on both sides, catalog entries compared on the holders'
+// connections, and table data compared by `jobs` worker pairs that send the
+// same query to source and target at once. The checksum is the sum of a
+// 64-bit hash of each row's text form: order-independent, duplicate-aware,
+// and changed by any edit to any row, or a row moving between tables.
+#include "engine/verify/verify.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "engine/verify/detail/catalog_entries.hpp"
+#include "engine/common/interrupt.hpp"
+#include "engine/catalog/snapshot.hpp"
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+// A row's text form depends on these settings: pin them on both sides.
+constexpr const char* session_settings =
+    "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC'; "
+    "SET extra_float_digits = 3; SET bytea_output = 'hex'; SET lc_monetary = 'C'; SET xmloption = content; "
+    "SELECT pg_catalog.set_config('search_path', '', false)";
+
+struct table_ref {
+    std::string schema, name;
+    std::int64_t bytes = 0;
+    std::string display() const { return schema + "." + name; }
+};
+
+pg::connection open_side(const conninfo& ci, exit_code side) {
+    auto c = pg::connection::open(ci, "pghaul/verify", side);
+    c.exec(session_settings, "pinning output settings");
+    return c;
+}
+
+// Leaf tables and populated materialized views: what holds rows.
+std::map<std::string, table_ref> list_tables(pg::connection& conn) {
+    auto r = conn.exec(R"(
+        SELECT n.nspname, c.relname, pg_table_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated))
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
+          AND n.nspname NOT LIKE 'pg\_temp%'
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                          AND d.deptype = 'e'))",
+                       "listing tables to compare");
+    std::map<std::string, table_ref> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        table_ref t{r.str(i, 0), r.str(i, 1), r.i64(i, 2)};
+        out[t.display()] = t;
+    }
+    return out;
+}
+
+std::string table_query(const table_ref& t, bool checksums) {
+    // The alias is referenced as alias.*: a bare alias would resolve to a column of that name.
+    std::string q = "SELECT count(*)";
+    if (checksums) q += ", coalesce(sum(hashtextextended((pghaul_row.*)::text, 0)::numeric), 0)";
+    return q + " FROM ONLY " + sql::qualified(t.schema, t.name) + " AS pghaul_row";
+}
+
+void send(pg::connection& c, const std::string& sql, const std::string& what) {
+    if (!PQsendQuery(c.raw(), sql.c_str())) c.fail(what);
+}
+
+// Collects the result of a sent query, reading until libpq has no more.
+pg::result receive(pg::connection& c, const std::string& what) {
+    pg::result kept;
+    bool failed = false;
+    while (PGresult* raw = PQgetResult(c.raw())) {
+        pg::result r(raw);
+        if (failed) continue;
+        failed = r.status() != PGRES_TUPLES_OK;
+        kept = std::move(r);
+    }
+    if (!kept || failed) c.fail(what, kept ? &kept : nullptr);
+    return kept;
+}
+
+struct side_pair {
+    pg::connection source, target;
+};
+
+void compare_tables(const std::vector<table_ref>& tables, std::vector<side_pair>& workers, bool checksums,
+                    verify_result& out) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::exception_ptr first_error;
+    auto work = [&](side_pair& w) {
+        try {
+            for (std::size_t i; !stop && (i = next++) < tables.size();) {
+                const auto& t = tables[i];
+                const std::string q = table_query(t, checksums),
+                                  what = "comparing table \"" + t.display() + "\"";
+                send(w.source, q, what);
+                send(w.target, q, what);
+                auto s = receive(w.source, what);
+                auto g = receive(w.target, what);
+                spdlog::debug("verify {}: {} / {} rows", t.display(), s.str(0, 0), g.str(0, 0));
+                std::lock_guard lock(mu);
+                if (s.str(0, 0) != g.str(0, 0))
+                    out.mismatches.push_back({"rows", "table " + t.display(), s.str(0, 0), g.str(0, 0)});
+                else if (checksums && s.str(0, 1) != g.str(0, 1))
+                    out.mismatches.push_back({"checksum", "table " + t.display(), s.str(0, 1), g.str(0, 1)});
+            }
+        } catch (const error& e) {
+            std::lock_guard lock(mu);
+            // Counting through row security or past a missing grant compares nothing.
+            if (!first_error)
+                first_error = std::make_exception_ptr(
+                    e.sqlstate() == "42501"
+                        ? error(e.code(), e.what(),
+                                "verify as a login that reads every table and bypasses row security (a "
+                                "superuser, "
+                                "or a role with BYPASSRLS that is a member of pg_read_all_data)",
+                                e.sqlstate())
+                        : e);
+            stop = true;
+        } catch (...) {
+            std::lock_guard lock(mu);
+            if (!first_error) first_error = std::current_exception();
+            stop = true;
+        }
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < workers.size(); ++i) threads.emplace_back(work, std::ref(workers[i]));
+    work(workers[0]);
+    for (auto& th : threads) th.join();
+    if (first_error) std::rethrow_exception(first_error);
+}
+
+}  // namespace
+
+verify_result verify_databases(const conninfo& source, const conninfo& target, const verify_options& opt) {
+    const auto t0 = std::chrono::steady_clock::now();
+    verify_result res;
+    res.checksums = opt.checksums;
+    // Both sides in one snapshot each: the holders export, the workers import.
+    snapshot_holder src_holder =
+        opt.source_snapshot.empty()
+            ? snapshot_holder(open_side(source, exit_code::source))
+            : snapshot_holder(open_side(source, exit_code::source), opt.source_snapshot);
+    snapshot_holder tgt_holder(open_side(target, exit_code::target));
+    auto src_tables = list_tables(src_holder.connection());
+    auto tgt_tables = list_tables(tgt_holder.connection());
+
+    std::vector<table_ref> common;  // tables on one side only are reported by the catalog comparison
+    for (auto& [name, t] : src_tables)
+        if (tgt_tables.count(name)) common.push_back(t);
+    std::sort(common.begin(), common.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });
+    res.tables = common.size();
+
+    const std::size_t n = std::max<std::size_t>(1, std::min<std::size_t>(opt.jobs, common.size()));
+    std::vector<side_pair> workers;
+    if (!common.empty()) {
+        for (std::size_t i = 0; i < n; ++i) {
+            side_pair p{open_side(source, exit_code::source), open_side(target, exit_code::target)};
+            import_snapshot(p.source, src_holder.id());
+            import_snapshot(p.target, tgt_holder.id());
+            workers.push_back(std::move(p));
+        }
+    }
+    // The catalog is compared on the holders while the workers count.
+    std::optional<std::thread> data;
+    std::exception_ptr data_error;
+    std::atomic<bool> data_done{false};
+    verify_result data_res;
+    if (!workers.empty())
+        data.emplace([&] {
+            try {
+                compare_tables(common, workers, opt.checksums, data_res);
+            } catch (...) {
+                data_error = std::current_exception();
+            }
+            data_done = true;
+        });
+    std::exception_ptr catalog_error;
+    try {
+        auto s = detail::read_catalog_entries(src_holder.connection(), opt.role_map);
+        auto t = detail::read_catalog_entries(tgt_holder.connection(), {});
+        auto skipped = [&](const auto& entry) {
+            const auto& k = entry.first;
+            return (!opt.owners && k.kind == "owner") || (!opt.privileges && k.kind == "privileges") ||
+                   (!opt.role_settings && k.kind == "setting" &&
+                    k.object.find(" for role ") != std::string::npos);
+        };
+        std::erase_if(s, skipped);
+        std::erase_if(t, skipped);
+        detail::compare_entries(s, t, res);
+    } catch (...) {
+        catalog_error = std::current_exception();
+    }
+    if (data) {
+        // Ctrl-C: cancel what the servers run, so the workers stop at once.
+        while (!data_done) {
+            if (interrupt_signal() != 0) {
+                for (auto& w : workers) {
+                    w.source.request_cancel();
+                    w.target.request_cancel();
+                }
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        data->join();
+    }
+    if (interrupt_signal() != 0) throw error(exit_code::interrupted, "verify was interrupted");
+    if (catalog_error) std::rethrow_exception(catalog_error);
+    if (data_error) std::rethrow_exception(data_error);
+    // Data mismatches first, in table order, then the catalog's.
+    std::sort(data_res.mismatches.begin(), data_res.mismatches.end(),
+              [](auto& a, auto& b) { return a.object < b.object; });
+    res.mismatches.insert(res.mismatches.begin(), data_res.mismatches.begin(), data_res.mismatches.end());
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return res;
+}
+
+std::string render_verify_text(const verify_result& r) {
+    std::string out;
+    for (auto& m : r.mismatches) {
+        auto v = [](const std::string& s) { return s.empty() ? std::string("(none)") : s; };
+        out += fmt::format("MISMATCH [{}] {}\n    source: {}\n    target: {}\n", m.kind, m.object,
+                           v(m.source), v(m.target));
+    }
+    out += fmt::format(
+        "{} {} tables ({}), {} sequences, {} schema objects, {} owner/privilege entries, {} settings "
+        "compared in {:.1f} s: {}\n",
+        r.equal() ? "equal:" : "DIFFERENT:", r.tables,
+        r.checksums ? "row counts and checksums" : "row counts", r.sequences, r.objects, r.privileges,
+        r.settings, r.seconds,
+        r.equal() ? "no differences" : std::to_string(r.mismatches.size()) + " mismatch(es)");
+    return out;
+}
+
+nlohmann::json verify_json(const verify_result& r) {
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& m : r.mismatches)
+        list.push_back({{"kind", m.kind}, {"object", m.object}, {"source", m.source}, {"target", m.target}});
+    return {{"equal", r.equal()},
+            {"checksums", r.checksums},
+            {"compared",
+             {{"tables", r.tables},
+              {"sequences", r.sequences},
+              {"schema_objects", r.objects},
+              {"privileges", r.privileges},
+              {"settings", r.settings}}},
+            {"seconds", r.seconds},
+            {"mismatches", list}};
+}
+
+}  // namespace pghaul::engine
