@@ -1,15 +1,24 @@
-// Running pg_dump: its version, and one schema section in a snapshot.
+// Running pg_dump (its version, the schema archive in a snapshot) and
+// pg_restore (an archive's sections as SQL).
 #include "engine/catalog/pg_dump.hpp"
 
+#include <map>
+#include <mutex>
 #include <optional>
 #include <regex>
 
+#include "io/memory_file.hpp"
 #include "io/secret_file.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::engine {
 
+// Asked once per program per run, not once per source.
 int pg_dump_major(const std::string& pg_dump) {
+    static std::mutex mu;
+    static std::map<std::string, int> known;
+    std::lock_guard lk(mu);
+    if (auto it = known.find(pg_dump); it != known.end()) return it->second;
     auto r = run_process({pg_dump, "--version"});
     static const std::regex version(R"(\(PostgreSQL\) (\d+))");
     std::smatch m;
@@ -17,11 +26,10 @@ int pg_dump_major(const std::string& pg_dump) {
         throw error(exit_code::local,
                     "cannot tell the version of " + pg_dump + ": " + first_line(r.out + r.err),
                     "install postgresql-client (scripts/install-deps.sh) or pass --pg-dump PATH");
-    return std::stoi(m[1]);
+    return known[pg_dump] = std::stoi(m[1]);
 }
 
-process_result run_pg_dump(const schema_options& opt, const conninfo& source, const std::string& snapshot,
-                           const std::string& section) {
+std::string dump_schema_archive(const std::string& pg_dump, const conninfo& source, const std::string& snapshot) {
     conninfo ci = source;
     std::vector<std::string> env;
     std::vector<std::pair<int, int>> fds;
@@ -35,19 +43,35 @@ process_result run_pg_dump(const schema_options& opt, const conninfo& source, co
         ci.erase("passfile");
     }
     ci.set_default("application_name", "pghaul/pg_dump");
-    std::vector<std::string> argv = {
-        opt.pg_dump,          "--section=" + section, "--snapshot=" + snapshot,
-        "--no-subscriptions", "--no-password",        "--dbname=" + ci.to_string()};
+    // Both sections, not --schema-only: that would leave out large objects'
+    // metadata, which pre-data creates (their contents are copied later).
+    auto r = run_process({pg_dump, "--format=custom", "--compress=0", "--section=pre-data",
+                          "--section=post-data", "--snapshot=" + snapshot, "--no-subscriptions",
+                          "--no-password", "--dbname=" + ci.to_string()},
+                         env, fds);
+    if (r.exit_status != 0)
+        throw error(exit_code::source, "pg_dump of the schema failed on " + source.endpoint() + ": " + first_line(r.err),
+                    "run pg_dump --schema-only against the source by hand to see the full error");
+    return std::move(r.out);
+}
+
+std::string restore_section(const schema_options& opt, const std::string& archive, const std::string& section) {
+    // pg_restore of the same installation as pg_dump reads its archive version.
+    const auto slash = opt.pg_dump.rfind('/');
+    const std::string pg_restore =
+        slash == std::string::npos ? "pg_restore" : opt.pg_dump.substr(0, slash + 1) + "pg_restore";
+    constexpr int child_fd = 3;
+    memory_file file("pghaul-schema", archive);
+    std::vector<std::string> argv = {pg_restore, "--section=" + section, "--file=-"};
     if (section == "pre-data") argv.push_back("--create");
     if (opt.no_owner) argv.push_back("--no-owner");
     if (opt.no_privileges) argv.push_back("--no-privileges");
-    auto r = run_process(argv, env, fds);
+    argv.push_back(memory_file::child_path(child_fd));
+    auto r = run_process(argv, {}, {{file.fd(), child_fd}});
     if (r.exit_status != 0)
-        throw error(
-            exit_code::source,
-            "pg_dump --section=" + section + " failed on " + source.endpoint() + ": " + first_line(r.err),
-            "run pg_dump --schema-only against the source by hand to see the full error");
-    return r;
+        throw error(exit_code::local, pg_restore + " --section=" + section + " failed: " + first_line(r.err),
+                    "check that pg_restore is installed next to " + opt.pg_dump);
+    return std::move(r.out);
 }
 
 }  // namespace pghaul::engine

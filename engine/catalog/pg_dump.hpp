@@ -19,9 +19,15 @@ struct schema_options {
 // The installed pg_dump's major version; throws if it cannot be run.
 int pg_dump_major(const std::string& pg_dump);
 
-// One section (pre-data, post-data) of the source's schema as of `snapshot`,
-// as plain SQL text; throws (source error) naming the endpoint on failure.
-process_result run_pg_dump(const schema_options& opt, const conninfo& source, const std::string& snapshot,
-                           const std::string& section);
+// The source's whole schema as of `snapshot` (pre-data and post-data, no
+// rows) as one custom-format archive: one pg_dump, one pass over the
+// catalog. Throws (source error) naming the endpoint on failure.
+std::string dump_schema_archive(const std::string& pg_dump, const conninfo& source, const std::string& snapshot);
+
+// One section ("pre-data", "post-data") of such an archive as plain SQL, by
+// the pg_restore next to `opt.pg_dump`: locally, no server involved. Owners
+// and grants are left out here when `opt` says so; pre-data has --create's
+// database-level statements.
+std::string restore_section(const schema_options& opt, const std::string& archive, const std::string& section);
 
 }  // namespace pghaul::engine

@@ -109,11 +109,18 @@ bool journal::in_use(const std::filesystem::path& path) {
 }
 
 void journal::record(const std::string& event, nlohmann::json fields) {
-    fields["e"] = event;
-    std::string line = fields.dump() + "\n";
+    record_all({{event, std::move(fields)}});
+}
+
+void journal::record_all(std::vector<std::pair<std::string, nlohmann::json>> records) {
+    std::string lines;
+    for (auto& [event, fields] : records) {
+        fields["e"] = event;
+        lines += fields.dump() + "\n";
+    }
     std::lock_guard lk(mu_);
-    for (std::size_t done = 0; done < line.size();) {
-        auto n = ::write(fd_.get(), line.data() + done, line.size() - done);
+    for (std::size_t done = 0; done < lines.size();) {
+        auto n = ::write(fd_.get(), lines.data() + done, lines.size() - done);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw state_error(path_, "cannot write the state journal");
         done += static_cast<std::size_t>(n);

@@ -23,6 +23,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +73,8 @@ public:
 
     // Appends one record ({"e": event, ...}) and waits until it is on disk.
     void record(const std::string& event, nlohmann::json fields = nlohmann::json::object());
+    // Appends several records with one wait for the disk.
+    void record_all(std::vector<std::pair<std::string, nlohmann::json>> records);
     // The run is over for this database (done, or dropped): forget it, and the
     // state directory too if nothing else is left in it.
     void remove() noexcept;

@@ -8,9 +8,11 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <semaphore>
 #include <thread>
 
 #include "engine/common/credentials.hpp"
@@ -19,7 +21,7 @@
 #include "engine/copy/dry_run.hpp"
 #include "engine/copy/report.hpp"
 #include "engine/copy/roles.hpp"
-#include "engine/copy/scheduler.hpp"
+#include "engine/copy/worker_pool.hpp"
 #include "engine/copy/source_job.hpp"
 #include "protocol/size.hpp"
 
@@ -140,6 +142,59 @@ nlohmann::json profile_of(data_profile& p, double wall) {
             {"elsewhere_cpu_s", std::max(0.0, cpu - reader_cpu - writer_cpu)}};
 }
 
+// Preflight of every source, nothing written: earlier attempts and the
+// target's databases on the one maintenance connection, the sources (a
+// connection, a snapshot and catalog queries each, mostly waiting) several
+// at once. Each source's pg_dump starts as soon as it passed, so the dumps
+// overlap the other sources' preflight and the first loads.
+void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint,
+                   bool dry_run, std::counting_semaphore<>& dump_gate) {
+    auto check_interrupt = [] {
+        if (int sig = interrupt_signal())
+            throw error(static_cast<exit_code>(128 + sig), "interrupted before anything was written");
+    };
+    auto pending = [&] {
+        std::vector<source_job*> out;
+        for (auto& j : jobs)
+            if (j->status == source_status::pending) out.push_back(j.get());
+        return out;
+    };
+    auto each = [](source_job& j, auto step) {
+        try {
+            if (!step()) j.status = source_status::skipped;
+        } catch (const error& e) {
+            j.fail(e);
+        }
+    };
+    for (auto& j : jobs) {
+        check_interrupt();
+        each(*j, [&] { return j->preflight_earlier(maint, dry_run); });
+    }
+    {
+        auto todo = pending();
+        std::atomic<std::size_t> next{0};
+        const int target_version = maint.server_version();
+        auto work = [&] {
+            for (std::size_t i; (i = next++) < todo.size() && interrupt_signal() == 0;)
+                each(*todo[i], [&] {
+                    todo[i]->preflight_source(target_version);
+                    return true;
+                });
+        };
+        std::vector<std::jthread> threads;
+        for (std::size_t t = 1; t < std::min<std::size_t>(todo.size(), 4); ++t) threads.emplace_back(work);
+        work();
+    }
+    for (auto* j : pending()) {
+        check_interrupt();
+        each(*j, [&] {
+            if (!j->preflight_target(maint)) return false;
+            if (!dry_run) j->start_schema_dump(&dump_gate);
+            return true;
+        });
+    }
+}
+
 }  // namespace
 
 run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
@@ -154,17 +209,13 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
                     "ALTER ROLE <login> CREATEDB, or ask the server's administrator");
 
     nlohmann::json profile;
+    // Each source's pg_dump starts as soon as its preflight passed, so the
+    // dumps overlap the other sources' preflight and the first loads. (Declared
+    // before the jobs: their pending dumps use it until the jobs are gone.)
+    std::counting_semaphore<> dump_gate(std::max(2, cfg.jobs));
     std::vector<std::unique_ptr<source_job>> jobs;
     for (auto& s : cfg.sources) jobs.push_back(std::make_unique<source_job>(s, cfg, server));
-    for (auto& j : jobs) {
-        if (int sig = interrupt_signal())
-            throw error(static_cast<exit_code>(128 + sig), "interrupted before anything was written");
-        try {
-            if (!j->preflight(maint, dry_run)) j->status = source_status::skipped;
-        } catch (const error& e) {
-            j->fail(e);
-        }
-    }
+    preflight_all(jobs, maint, dry_run, dump_gate);
     check_extensions(jobs, maint);
     auto roles = settle_roles(jobs, maint, cfg, dry_run);
 
@@ -195,7 +246,7 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
                 if (!st.stop_requested()) events(progress_event(jobs, path, t0));
             }
         });
-        run_scheduler(ready, cfg.jobs, many, events);
+        auto stats = run_pool(ready, cfg.jobs, many, events);
         ticker.request_stop();
         if (events) events(progress_event(jobs, path, t0));  // the final numbers
         while (auto notice = path.take_notice()) spdlog::info("{}", *notice);
@@ -204,6 +255,10 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
                       format_size(static_cast<std::int64_t>(peak)));
         profile = profile_of(path.profile(),
                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        profile["connections"] = {{"opened", stats.target_opened + stats.reader_opened},
+                                  {"target_opened", stats.target_opened},
+                                  {"reader_opened", stats.reader_opened},
+                                  {"source_switches", stats.switches}};
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

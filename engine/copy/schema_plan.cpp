@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <optional>
 #include <regex>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -52,6 +51,32 @@ void run_entry(pg::connection& conn, const dump_entry& e) {
     conn.exec(e.sql, "creating " + e.type + " \"" + name + "\"");
 }
 
+void run_entries(pg::connection& conn, const std::vector<const dump_entry*>& entries, std::string_view what) {
+    if (entries.empty()) return;
+    std::string sql = "BEGIN;\n";
+    for (auto* e : entries) {
+        spdlog::trace("{} {}.{}: {}", e->type, e->schema, e->name, e->sql);
+        sql += e->sql;
+        sql += "\n";
+    }
+    sql += "COMMIT;";
+    try {
+        conn.exec(sql, what);
+        return;
+    } catch (const error& e) {
+        if (e.sqlstate().empty() || e.sqlstate().starts_with("08")) throw;
+        conn.rollback();
+    }
+    conn.exec("BEGIN", what);
+    try {
+        for (auto* e : entries) run_entry(conn, *e);
+        conn.exec("COMMIT", what);
+    } catch (...) {
+        conn.rollback();
+        throw;
+    }
+}
+
 std::string rename_database_in(std::string sql, const std::string& from, const std::string& to) {
     // pg_dump writes the name bare when it is a plain identifier, quoted otherwise.
     std::vector<std::string> forms = {sql::ident(from)};
@@ -68,30 +93,10 @@ std::string rename_database_in(std::string sql, const std::string& from, const s
     return sql;
 }
 
-schema_plan dump_schema(const conninfo& source, const std::string& snapshot, const source_catalog& cat,
-                        const std::string& target_db, const schema_options& opt) {
-    // The two sections are independent: dump them concurrently.
-    process_result post;
-    std::exception_ptr post_error;
-    std::thread post_thread([&] {
-        try {
-            post = run_pg_dump(opt, source, snapshot, "post-data");
-        } catch (...) {
-            post_error = std::current_exception();
-        }
-    });
-    process_result pre;
-    try {
-        pre = run_pg_dump(opt, source, snapshot, "pre-data");
-    } catch (...) {
-        post_thread.join();
-        throw;
-    }
-    post_thread.join();
-    if (post_error) std::rethrow_exception(post_error);
-
+schema_plan build_schema_plan(const std::string& pre_data_sql, const std::string& post_data_sql,
+                              const source_catalog& cat, const std::string& target_db) {
     schema_plan plan;
-    auto pre_script = parse_dump_script(pre.out);
+    auto pre_script = parse_dump_script(pre_data_sql);
     plan.preamble = pre_script.preamble;
     for (auto& e : pre_script.entries) {
         if (e.type == "DATABASE") continue;  // pghaul creates the database under its new name
@@ -113,7 +118,7 @@ schema_plan dump_schema(const conninfo& source, const std::string& snapshot, con
 
     std::map<std::uint32_t, bool> is_data_table;
     for (auto& t : cat.tables) is_data_table[t.oid] = true;
-    for (auto& e : parse_dump_script(post.out).entries) {
+    for (auto& e : parse_dump_script(post_data_sql).entries) {
         if (e.type == "INDEX") {
             auto it = cat.index_owner.find({e.schema, e.name});
             if (it != cat.index_owner.end() && is_data_table.count(it->second)) {

@@ -42,10 +42,12 @@ struct schema_plan {
     std::vector<dump_entry> acl;        // grants and default privileges, applied last
 };
 
-// Runs pg_dump twice in the snapshot and sorts its entries. `target_db` is the
-// new database name that database-level statements are rewritten to.
-schema_plan dump_schema(const conninfo& source, const std::string& snapshot, const source_catalog& cat,
-                        const std::string& target_db, const schema_options& opt);
+// Sorts pg_dump's entries (the pre-data and post-data sections as SQL text)
+// into the copy's steps, binding post-data to the tables it belongs to. Pure.
+// `target_db` is the new database name database-level statements are
+// rewritten to.
+schema_plan build_schema_plan(const std::string& pre_data_sql, const std::string& post_data_sql,
+                              const source_catalog& cat, const std::string& target_db);
 
 // Opens a target connection ready to run pg_dump's DDL.
 pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
@@ -53,6 +55,13 @@ pg::connection open_ddl_connection(const conninfo& target, const std::string& pr
 
 // Runs one pg_dump entry, naming it in any error.
 void run_entry(pg::connection& conn, const dump_entry& e);
+
+// Runs entries in one transaction and one round trip (each separate commit
+// would cost the target a WAL flush). If the batch fails, it runs them again
+// one at a time in a new transaction, so the error names the entry that fails
+// (and a transient failure costs one retry, not the copy). A lost
+// connection is thrown as it is. `what` names the batch.
+void run_entries(pg::connection& conn, const std::vector<const dump_entry*>& entries, std::string_view what);
 
 // Replaces the source database's name in database-level statements.
 std::string rename_database_in(std::string sql, const std::string& from, const std::string& to);

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <chrono>
+#include <future>
+#include <semaphore>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -20,6 +22,7 @@
 #include "engine/copy/journal.hpp"
 #include "engine/copy/run_config.hpp"
 #include "engine/copy/schema_plan.hpp"
+#include "engine/copy/task_graph.hpp"
 #include "engine/catalog/snapshot.hpp"
 #include "protocol/error.hpp"
 
@@ -60,56 +63,71 @@ public:
     const schema_plan& schema() const { return schema_; }
     schema_options& schema_opts() { return schema_opt_; }
 
-    // Connects, exports the snapshot, reads the catalog and checks what can be
-    // checked on the target without writing. Returns false when the target
-    // database exists and on_existing is skip, or an earlier attempt finished it.
-    // A dry run reads the state journal but neither drops nor forgets anything.
-    bool preflight(pg::connection& maint, bool dry_run = false);
+    // Preflight, in three parts, none of which writes to the target.
+    // What an earlier attempt's journal says: false when there is nothing to
+    // do (it finished the copy). A dry run neither drops nor forgets anything.
+    bool preflight_earlier(pg::connection& maint, bool dry_run = false);
+    // Connects to the source, exports the snapshot, reads the catalog (which
+    // COPY format each table needs depends on `target_version`) and locks the
+    // tables. Touches only the source, so several run side by side.
+    void preflight_source(int target_version);
+    // Whether the target database exists: false when it does and on_existing
+    // is skip; throws when it does and on_existing is fail.
+    bool preflight_target(pg::connection& maint);
     // Roles the copy needs on the target, after role_map: owners and grantees.
     std::vector<std::string> needed_owner_roles() const;
     std::vector<std::string> needed_grant_roles() const;
 
-    // How many units (tables, parts) the scheduler will read; when the last
-    // has been read the snapshot may be released early (see unit_read).
+    // How many units (tables, parts) the pool will read; when the last has
+    // been read the snapshot may be released early (see unit_read).
     void expect_reads(std::size_t units);
-    // Starts a unit's read on `reader` in the source's snapshot.
-    void begin_read(pg::connection& reader, const table_info& t);
+    // Starts the read of table `table` (position in catalog().tables) on `reader`, in the snapshot.
+    void begin_read(pg::connection& reader, std::size_t table);
 
-    // The run's shared bounded data path; set before the scheduler starts.
+    // The run's shared bounded data path; set before the pool starts.
     void set_data_path(data_path* p) { data_path_ = p; }
 
-    // Dumps the schema, (re)creates the target database, runs pre-data. On
-    // --resume into a database an earlier attempt prepared: checks the schema
-    // is unchanged, re-counts the tables it loaded and truncates split tables
-    // it did not finish; what is left is what the scheduler gets.
-    void prepare();
+    // Starts pg_dump of the schema in the background (at most as many at once
+    // as `gate` lets through), so it overlaps the preflight of other sources
+    // and the creation of the database. Call after preflight succeeded.
+    void start_schema_dump(std::counting_semaphore<>* gate);
+    // Dumps the schema, (re)creates the target database, runs pre-data, and
+    // returns the connection it used, open on the new database (the worker
+    // keeps it for this source's next steps). On --resume into a database an
+    // earlier attempt prepared: checks the schema is unchanged, re-counts the
+    // tables it loaded and truncates split tables it did not finish.
+    pg::connection prepare();
     bool resuming() const { return resuming_; }
-    // On resume, what an earlier attempt already did and need not be redone.
-    bool loaded_earlier(const table_info& t) const { return kept_.contains(t.oid); }
-    bool step_done(const dump_entry& e) const;
-    bool step_done(const schema_plan::foreign_key& fk) const;
-    bool attached_earlier(const table_info& t) const;
-    // Copies one table, or one part of a split table, on the given connections
-    // (the writer is on target_db). A whole table is verified at once; a split
-    // one by verify_split() when its last part has landed.
-    // `attempt` > 0: a retry, whose first try may have committed.
-    table_result copy(pg::connection& reader, pg::connection& writer, const table_info& t,
-                      const table_info::page_range* part = nullptr, int attempt = 0);
-    void verify_split(pg::connection& writer, const table_info& t);
-    // ANALYZE after the load (unless the run says not to), so the planner is
-    // not blind on the new database until autovacuum gets to it.
-    bool analyzes() const { return run_.analyze; }
-    void analyze(pg::connection& writer, const table_info& t);
-    // One of a table's index builds, counted and recorded. `redo`: a retry
-    // after a lost connection (the first try may have committed).
-    void build_index(pg::connection& writer, const dump_entry& e, bool redo = false);
-    // A foreign key between two loaded tables: added NOT VALID, then validated.
-    void add_foreign_key(pg::connection& writer, const schema_plan::foreign_key& fk, bool redo = false);
-    // A table's constraints that need its indexes (one transaction), then ANALYZE.
-    void attach(pg::connection& writer, const table_info& t, bool redo = false);
-    // Post-data, sequences, large objects, grants, database settings; `worker`
-    // labels the verification's own bar in the timeline.
-    void finish(int worker);
+    // What the task graph needs, once prepared: tables, the post-data still
+    // to run for each, the foreign keys still to add.
+    source_plan plan() const;
+
+    // The steps the worker pool runs; tables, indexes and foreign keys are
+    // positions in catalog().tables, a table's schema().per_table indexes and
+    // schema().foreign_keys. `redo`: a retry whose first try may have
+    // committed. Each names what it ran in its errors.
+    //
+    // One table, or one part of a split table (verified by verify_split once
+    // its last part has landed). `attempt` > 0: a retry.
+    void copy(pg::connection& reader, pg::connection& writer, std::size_t table,
+              std::optional<std::size_t> part = std::nullopt, int attempt = 0);
+    void verify_split(pg::connection& writer, std::size_t table);
+    // A big table's index build, counted and recorded.
+    void build_index(pg::connection& writer, std::size_t table, std::size_t index, bool redo = false);
+    // A big table's constraints that need its indexes (one transaction), then ANALYZE.
+    void attach(pg::connection& writer, std::size_t table, bool redo = false);
+    // Small tables: every index build and constraint left, all in one
+    // transaction (their ANALYZE is finish's).
+    void post_small(pg::connection& writer, const std::vector<std::size_t>& tables, bool redo = false);
+    // Foreign keys between loaded tables: added NOT VALID, then validated;
+    // several (between small tables) in one transaction.
+    void add_foreign_keys(pg::connection& writer, const std::vector<std::size_t>& fks, bool redo = false);
+    // The object a step works on, for logs, events and the timeline.
+    std::string object_of(const step& s) const;
+    // Post-data, sequences, large objects, grants, database settings, and one
+    // ANALYZE of the small tables in `analyze`, on `ddl` (open on the new
+    // database); `worker` labels the verification's own bar in the timeline.
+    void finish(pg::connection& ddl, int worker, const std::vector<std::size_t>& analyze);
     // The whole run is done: its journal (kept so a --resume skips finished
     // sources) goes.
     void forget_state() noexcept;
@@ -141,7 +159,13 @@ private:
     void unit_read(std::uint32_t table, std::int64_t first_page);
     void verify_against_snapshot(pg::connection& ddl, int worker);
     void verify_count(pg::connection& writer, const table_info& t, std::uint64_t expected);
+    // A small table's post-data statements still to run (indexes not built
+    // earlier, then its constraints unless attached earlier).
+    std::vector<const dump_entry*> post_entries(std::size_t table) const;
+    void post_small_one_by_one(pg::connection& writer, const std::vector<std::size_t>& tables, bool redo);
     void log_table(const table_info& t, const table_result& r);
+    void create_target_database();
+    schema_plan read_schema();
     void grant_public_for_owners(pg::connection& ddl);
     // Registers a connection for cancel_running() while it lives.
     struct active_guard {
@@ -162,11 +186,18 @@ private:
     void resume_prepared(pg::connection& ddl);
     void finish_post_data(pg::connection& ddl);
     void record(const std::string& event, nlohmann::json fields = nlohmann::json::object());
+    void record_all(std::vector<std::pair<std::string, nlohmann::json>> records);  // one flush
+    void analyze_small(pg::connection& ddl, const std::vector<std::size_t>& tables);
     // True when `e` failed because a resumed or retried unit had committed
     // before the crash or connection loss, unrecorded: its objects exist.
     bool committed_before(const error& e, bool redo) const;
     static std::string schema_hash(const schema_plan& s);
     static std::string step_key(const dump_entry& e);  // a post-data step's name in the journal
+    // On resume, what an earlier attempt already did and need not be redone.
+    bool step_done(const dump_entry& e) const;
+    bool step_done(const schema_plan::foreign_key& fk) const;
+    bool attached_earlier(const table_info& t) const;
+    const schema_plan::table_post_data* post_of(const table_info& t) const;
 
     source_config cfg_;
     const run_config& run_;
@@ -195,6 +226,7 @@ private:
     bool finished_earlier_ = false;  // and its post-data transaction committed
     std::set<std::uint32_t> kept_;   // tables whose earlier load stands
     data_path* data_path_ = nullptr;
+    std::future<std::string> archive_;  // pg_dump's schema archive, from start_schema_dump
     pg::connection* active_ = nullptr;  // prepare()/finish()'s connection, for cancel_running()
     std::mutex mu_;
 };

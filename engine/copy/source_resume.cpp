@@ -109,6 +109,10 @@ void source_job::record(const std::string& event, nlohmann::json fields) {
     if (journal_) journal_->record(event, std::move(fields));
 }
 
+void source_job::record_all(std::vector<std::pair<std::string, nlohmann::json>> records) {
+    if (journal_) journal_->record_all(std::move(records));
+}
+
 // Continues in the database an earlier attempt prepared: its recorded table
 // loads stand if the rows are still there; a split table with a part missing
 // is emptied for a whole reload (its parts committed separately, and one may
@@ -188,6 +192,11 @@ void source_job::resume_prepared(pg::connection& ddl) {
         warn(msg);
     else
         spdlog::info("[{}] {}", cfg_.name, msg);
+}
+
+const schema_plan::table_post_data* source_job::post_of(const table_info& t) const {
+    auto it = schema_.per_table.find(t.oid);
+    return it == schema_.per_table.end() ? nullptr : &it->second;
 }
 
 bool source_job::step_done(const dump_entry& e) const {

@@ -1,0 +1,277 @@
+// A source's post-data: each table's index builds and constraints once its
+// rows are in (a big table's one by one, small tables' batched), foreign keys
+// once both their tables are complete, and finish: large objects, the rest
+// of post-data, sequences, grants and database settings.
+#include <spdlog/spdlog.h>
+
+#include <fmt/format.h>
+
+#include "engine/common/fault.hpp"
+#include "engine/copy/detail/steps.hpp"
+#include "engine/copy/large_objects.hpp"
+#include "engine/copy/source_job.hpp"
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+
+using steps::since;
+
+// pg_dump writes each database-level statement on its own line(s), ending in ';'.
+std::vector<std::string> steps::split_statements(const std::string& sql) {
+    std::vector<std::string> out;
+    std::string cur;
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        auto end = sql.find('\n', pos);
+        if (end == std::string::npos) end = sql.size();
+        cur.append(sql, pos, end - pos + 1);
+        pos = end + 1;
+        auto last = cur.find_last_not_of(" \n");
+        if (last != std::string::npos && cur[last] == ';') {
+            out.push_back(cur);
+            cur.clear();
+        }
+    }
+    if (cur.find_first_not_of(" \n") != std::string::npos) out.push_back(cur);
+    return out;
+}
+
+void source_job::build_index(pg::connection& writer, std::size_t table, std::size_t index, bool redo) {
+    const auto& e = post_of(cat_.tables.at(table))->indexes.at(index);
+    try {
+        run_entry(writer, e);
+    } catch (const error& err) {
+        if (!committed_before(err, redo)) throw;
+        spdlog::info("[{}] {} exists: built before the {}", cfg_.name, step_key(e),
+                     redo ? "connection was lost" : "interruption");
+    }
+    fault_point("index-unrecorded");
+    record("step", {{"name", step_key(e)}});
+    fault_point("index");
+    std::lock_guard lk(mu_);
+    ++indexes_built;
+}
+
+// One transaction, so a crash leaves all of a table's constraints or none.
+void source_job::attach(pg::connection& writer, std::size_t table, bool redo) {
+    const auto& t = cat_.tables.at(table);
+    const auto* post = post_of(t);
+    if (post && !post->after.empty()) {
+        writer.exec("BEGIN", "starting the constraints of " + t.display());
+        std::size_t ran = 0;
+        try {
+            for (auto& e : post->after) {
+                run_entry(writer, e);
+                ++ran;
+            }
+            writer.exec("COMMIT", "committing the constraints of " + t.display());
+        } catch (const error& err) {
+            writer.rollback();
+            // Only the first statement can tell: the transaction committed all or none.
+            if (ran > 0 || !committed_before(err, redo)) throw;
+            spdlog::info("[{}] the constraints of {} exist: added before the {}", cfg_.name, t.display(),
+                         redo ? "connection was lost" : "interruption");
+        }
+        fault_point("constraints-unrecorded");
+        std::lock_guard lk(mu_);
+        indexes_built += post->after.size();
+    }
+    // ANALYZE after the load, so the planner is not blind on the new database
+    // until autovacuum gets to it.
+    if (run_.analyze) writer.exec("ANALYZE " + t.qualified(), "analyzing " + t.display());
+    record("attached", {{"table", t.display()}});
+}
+
+std::vector<const dump_entry*> source_job::post_entries(std::size_t table) const {
+    std::vector<const dump_entry*> out;
+    const auto& t = cat_.tables.at(table);
+    const auto* post = post_of(t);
+    if (!post) return out;
+    for (auto& e : post->indexes)
+        if (!step_done(e)) out.push_back(&e);
+    if (!attached_earlier(t))
+        for (auto& e : post->after) out.push_back(&e);
+    return out;
+}
+
+// Small tables' indexes and constraints: one transaction and one round trip
+// for the whole batch (2000 tables of 20 rows: each separate statement and
+// commit was most of the copy). A retry or a resume goes one statement at a
+// time, since the earlier try may have committed some of it.
+void source_job::post_small(pg::connection& writer, const std::vector<std::size_t>& tables, bool redo) {
+    if (resuming_ || redo) {
+        post_small_one_by_one(writer, tables, redo);
+    } else {
+        std::vector<const dump_entry*> all;
+        for (auto i : tables) {
+            auto e = post_entries(i);
+            all.insert(all.end(), e.begin(), e.end());
+        }
+        run_entries(writer, all,
+                    tables.size() == 1 ? "building the indexes and constraints of " + cat_.tables[tables[0]].display()
+                                       : fmt::format("building the indexes and constraints of {} tables",
+                                                     tables.size()));
+    }
+    fault_point("index-unrecorded");
+    fault_point("constraints-unrecorded");
+    std::vector<std::pair<std::string, nlohmann::json>> records;
+    std::size_t steps = 0;
+    for (auto i : tables) {
+        const auto& t = cat_.tables[i];
+        if (const auto* post = post_of(t)) {
+            for (auto& e : post->indexes) records.push_back({"step", {{"name", step_key(e)}}});
+            steps += post->indexes.size() + post->after.size();
+        }
+        records.push_back({"attached", {{"table", t.display()}}});
+    }
+    record_all(std::move(records));
+    fault_point("index");
+    std::lock_guard lk(mu_);
+    indexes_built += steps;
+}
+
+// Each statement under a savepoint: one that finds its object already there
+// (committed before the interruption or the lost connection) counts as done.
+void source_job::post_small_one_by_one(pg::connection& writer, const std::vector<std::size_t>& tables,
+                                       bool redo) {
+    writer.exec("BEGIN", "starting the indexes and constraints of small tables");
+    try {
+        for (auto i : tables)
+            for (auto* e : post_entries(i)) {
+                writer.exec("SAVEPOINT pghaul_step");
+                try {
+                    run_entry(writer, *e);
+                    writer.exec("RELEASE SAVEPOINT pghaul_step");
+                } catch (const error& err) {
+                    if (!committed_before(err, redo)) throw;
+                    writer.exec("ROLLBACK TO SAVEPOINT pghaul_step");
+                    spdlog::info("[{}] {} exists: built before the {}", cfg_.name, step_key(*e),
+                                 redo ? "connection was lost" : "interruption");
+                }
+            }
+        writer.exec("COMMIT", "committing the indexes and constraints of small tables");
+    } catch (...) {
+        writer.rollback();
+        throw;
+    }
+}
+
+// NOT VALID first: adding it takes SHARE ROW EXCLUSIVE on both tables only
+// for a moment, and VALIDATE then scans under locks that let other foreign
+// keys of the same tables validate at the same time. Between small tables
+// (a batch, first try) the scans are short: all of them in one transaction.
+void source_job::add_foreign_keys(pg::connection& writer, const std::vector<std::size_t>& fks, bool redo) {
+    if (fks.size() > 1 && !resuming_ && !redo) {
+        std::vector<const dump_entry*> all;
+        for (auto f : fks) {
+            all.push_back(&schema_.foreign_keys.at(f).add);
+            all.push_back(&schema_.foreign_keys.at(f).validate);
+        }
+        run_entries(writer, all, fmt::format("adding {} foreign keys", fks.size()));
+    } else {
+        for (auto f : fks) {
+            const auto& fk = schema_.foreign_keys.at(f);
+            try {
+                run_entry(writer, fk.add);
+            } catch (const error& err) {
+                if (!committed_before(err, redo)) throw;  // added before; VALIDATE is idempotent
+            }
+            run_entry(writer, fk.validate);
+        }
+    }
+    std::vector<std::pair<std::string, nlohmann::json>> records;
+    for (auto f : fks) records.push_back({"step", {{"name", "fk " + step_key(schema_.foreign_keys[f].add)}}});
+    record_all(std::move(records));
+    std::lock_guard lk(mu_);
+    indexes_built += fks.size();
+}
+
+// Small tables' statistics: a few statements for all of them rather than one
+// each. A chunk a transaction keeps the locks it takes (a table and its
+// indexes each) well inside max_locks_per_transaction; statistics lost to a
+// target crash cost nothing, so the commits do not wait for their flush.
+void source_job::analyze_small(pg::connection& ddl, const std::vector<std::size_t>& tables) {
+    constexpr std::size_t chunk = 100;
+    for (std::size_t first = 0; first < tables.size(); first += chunk) {
+        std::string list;
+        for (std::size_t i = first; i < std::min(first + chunk, tables.size()); ++i)
+            list += (list.empty() ? "" : ", ") + cat_.tables.at(tables[i]).qualified();
+        ddl.exec("BEGIN; SET LOCAL synchronous_commit = off; ANALYZE " + list + "; COMMIT",
+                 fmt::format("analyzing {} small tables", std::min(chunk, tables.size() - first)));
+    }
+}
+
+void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::size_t>& analyze) {
+    active_guard guard(*this, ddl);
+    const bool verifying = run_.verify != run_config::verify_level::none;
+    if (!finished_earlier_) {
+        // Written with lo_put at fixed offsets: a resumed attempt rewrites them harmlessly.
+        // (Without large objects the snapshot may be gone already: see unit_read.)
+        if (!cat_.large_objects.empty()) {
+            auto bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
+            std::lock_guard lk(mu_);
+            large_object_bytes = bytes;
+        }
+        // Every reader is done: the source's snapshot can go, unless the end-of-copy
+        // verification is to compare against it.
+        if (!verifying) release_snapshot();
+        spdlog::info("[{}] data: {} tables and {} indexes/constraints done ({:.1f} s)", cfg_.name,
+                     cat_.tables.size(), indexes_built, since(started));
+        if (run_.analyze) analyze_small(ddl, analyze);
+        finish_post_data(ddl);
+        record("finished");
+    } else if (!verifying) {
+        release_snapshot();
+    }
+    if (verifying) verify_against_snapshot(ddl, worker);
+    record("done");  // kept until the whole run is done: a --resume skips this source
+    std::lock_guard lk(mu_);
+    ended = std::chrono::steady_clock::now();
+    status = source_status::done;
+}
+
+// Post-data, sequences, grants and database settings in one transaction that
+// also clears the INCOMPLETE comment: after a crash it either all happened
+// (and the comment says so) or none of it did, so a resume never runs a step twice.
+void source_job::finish_post_data(pg::connection& ddl) {
+    ddl.exec("BEGIN", "starting the post-data transaction");
+    for (auto& e : schema_.post_data) run_entry(ddl, e);
+    // setval is not transactional, and idempotent: a redo sets the same value.
+    for (auto& s : cat_.sequences)
+        ddl.exec("SELECT pg_catalog.setval(" + sql::literal(sql::qualified(s.schema, s.name)) + ", " +
+                     std::to_string(s.last_value) + ", " + (s.is_called ? "true" : "false") + ")",
+                 "setting sequence \"" + s.schema + "." + s.name + "\"");
+    for (auto& e : schema_.acl) run_entry(ddl, e);
+    revoke_temporary_grants(ddl);
+
+    // Database-level settings, comment, grants and owner follow the copy to its
+    // new name, one statement at a time: a managed target refuses ALTER ROLE ...
+    // IN DATABASE without CREATEROLE, which must not take the others with it.
+    ddl.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS NULL",
+             "clearing the in-progress marker");
+    auto tolerated = [&](const std::string& stmt, const std::string& what, const std::string& note) {
+        ddl.exec("SAVEPOINT pghaul_setting", "setting a savepoint");
+        try {
+            ddl.exec(stmt, what);
+            ddl.exec("RELEASE SAVEPOINT pghaul_setting", "releasing the savepoint");
+        } catch (const error& err) {
+            if (err.sqlstate().starts_with("08")) throw;
+            ddl.exec("ROLLBACK TO SAVEPOINT pghaul_setting", "rolling back to the savepoint");
+            warn(err.what() + note);
+        }
+    };
+    for (auto& e : schema_.database)
+        for (auto& stmt : steps::split_statements(e.sql))
+            tolerated(stmt, "applying \"" + stmt.substr(0, stmt.find_last_not_of(" \n;") + 1) + "\"", "");
+    const std::string owner = cfg_.target_role(cat_.database.owner);
+    if (!schema_opt_.no_owner && owner != ddl.exec("SELECT current_user").str(0, 0))
+        tolerated("ALTER DATABASE " + sql::ident(cfg_.target_db) + " OWNER TO " + sql::ident(owner),
+                  "giving database \"" + cfg_.target_db + "\" to its source owner \"" + owner + "\"",
+                  " (the target login keeps ownership)");
+    fault_point("post-data");
+    ddl.exec("COMMIT", "committing post-data");
+    spdlog::info("[{}] post-data: {} steps, {} sequences, grants and database settings done ({:.1f} s)",
+                 cfg_.name, schema_.post_data.size(), cat_.sequences.size(), since(started));
+}
+
+}  // namespace pghaul::engine

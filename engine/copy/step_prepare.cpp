@@ -1,0 +1,169 @@
+// The first step of a source: its schema from pg_dump, the new database
+// (marked INCOMPLETE until finish), load-time grants, and pre-data.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <future>
+
+#include "engine/catalog/pg_dump.hpp"
+#include "engine/common/fault.hpp"
+#include "engine/copy/detail/steps.hpp"
+#include "engine/copy/source_job.hpp"
+#include "engine/copy/target_database.hpp"
+#include "protocol/role_map.hpp"
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+
+using steps::since;
+
+namespace {
+
+void map_entries(std::vector<dump_entry>& entries, const std::map<std::string, std::string>& role_map) {
+    for (auto& e : entries) e.sql = map_roles(e.type, e.sql, role_map);
+}
+
+}  // namespace
+
+// A non-superuser can give an object to a role only if that role may create
+// in the object's schema. On the source the owner may have needed no grant on
+// public (a superuser, the old database's owner); on the new database public
+// belongs to the target login, so the owners get CREATE on it for the load,
+// taken back in finish() unless the source granted it too.
+void source_job::grant_public_for_owners(pg::connection& ddl) {
+    if (schema_opt_.no_owner) return;
+    const std::string login = ddl.exec("SELECT current_user").str(0, 0);
+    for (auto& source_role : cat_.owner_roles) {
+        const std::string role = cfg_.target_role(source_role);
+        if (role == login) continue;
+        auto can = ddl.exec_params("SELECT has_schema_privilege($1, 'public', 'CREATE')", {role},
+                                   "checking role \"" + role + "\" on schema public");
+        if (can.boolean(0, 0)) continue;
+        ddl.exec("GRANT CREATE ON SCHEMA public TO " + sql::ident(role),
+                 "letting role \"" + role + "\" own objects in schema public");
+        temporary_public_grants_.emplace_back(source_role, role);
+    }
+}
+
+void source_job::revoke_temporary_grants(pg::connection& ddl) {
+    for (auto& [source_role, role] : temporary_public_grants_) {
+        auto& kept = cat_.public_create_grantees;
+        if (std::find(kept.begin(), kept.end(), source_role) != kept.end()) continue;
+        ddl.exec("REVOKE CREATE ON SCHEMA public FROM " + sql::ident(role),
+                 "taking back role \"" + role + "\"'s load-time CREATE on schema public");
+    }
+}
+
+// Drops what on_existing replace or an unprepared earlier attempt left,
+// creates the database with the source's encoding and locale, and marks it
+// unfinished until finish() replaces the comment. Its maintenance connection
+// is closed before pre-data opens one on the new database: a worker holds one
+// target connection at a time.
+void source_job::create_target_database() {
+    auto maint = pg::connection::open(server_, "pghaul/admin", exit_code::target);
+    if (target_existed_ || drop_unprepared_) {
+        spdlog::info(
+            "[{}] dropping {} target database \"{}\"", cfg_.name,
+            drop_unprepared_ ? "the interrupted attempt's unprepared" : "the existing (on_existing replace)",
+            cfg_.target_db);
+        drop_database(maint, cfg_.target_db);
+    }
+    record("created");
+    const auto& db = cat_.database;
+    std::string create = "CREATE DATABASE " + sql::ident(cfg_.target_db) + " TEMPLATE template0 ENCODING " +
+                         sql::literal(db.encoding) + " LC_COLLATE " + sql::literal(db.collate) +
+                         " LC_CTYPE " + sql::literal(db.ctype);
+    if (maint.server_version() >= 150000) {
+        create += " LOCALE_PROVIDER " + db.locale_provider;
+        if (db.locale_provider == "icu") create += " ICU_LOCALE " + sql::literal(db.icu_locale);
+    }
+    maint.exec(create, "creating database \"" + cfg_.target_db + "\"");
+    {
+        std::lock_guard lk(mu_);
+        created_ = true;
+    }
+    maint.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
+                   sql::literal(std::string(incomplete_marker) + " copy from " + source_.endpoint() +
+                                " in progress"),
+               "marking database \"" + cfg_.target_db + "\" as in progress");
+}
+
+void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
+    archive_ = std::async(std::launch::async, [this, gate] {
+        // A few at a time: each is a process and a pass over a source's catalog.
+        if (gate) gate->acquire();
+        struct release {
+            std::counting_semaphore<>* g;
+            ~release() {
+                if (g) g->release();
+            }
+        } guard{gate};
+        return dump_schema_archive(schema_opt_.pg_dump, source_, snapshot_id_);
+    });
+}
+
+// The archive's two sections, each by its own pg_restore, side by side.
+schema_plan source_job::read_schema() {
+    if (!archive_.valid()) start_schema_dump(nullptr);
+    const std::string archive = archive_.get();
+    auto post = std::async(std::launch::async, [&] { return restore_section(schema_opt_, archive, "post-data"); });
+    std::string pre = restore_section(schema_opt_, archive, "pre-data");
+    auto plan = build_schema_plan(pre, post.get(), cat_, cfg_.target_db);
+    if (!cfg_.role_map.empty()) {
+        map_entries(plan.pre_data, cfg_.role_map);
+        map_entries(plan.post_data, cfg_.role_map);
+        map_entries(plan.acl, cfg_.role_map);
+        map_entries(plan.database, cfg_.role_map);
+        for (auto& [oid, post_data] : plan.per_table) {
+            map_entries(post_data.indexes, cfg_.role_map);
+            map_entries(post_data.after, cfg_.role_map);
+        }
+    }
+    return plan;
+}
+
+pg::connection source_job::prepare() {
+    open_journal(source_.endpoint());
+    if (resuming_) {
+        schema_ = read_schema();
+        if (schema_hash(schema_) != earlier_->schema_hash)
+            throw error(exit_code::source,
+                        "the schema of source \"" + cfg_.name +
+                            "\" changed since the interrupted attempt: its copy cannot be continued",
+                        "run the same command with --restart to copy it again from the start");
+        auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/worker");
+        {
+            active_guard guard(*this, ddl);
+            resume_prepared(ddl);
+        }
+        return ddl;
+    }
+    // While pg_dump (started after preflight) may still run: a pg_dump failure
+    // then drops the database this attempt created, like any failure that
+    // would fail again.
+    create_target_database();
+    schema_ = read_schema();
+    const auto hash = schema_hash(schema_);
+
+    auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/worker");
+    {
+        active_guard guard(*this, ddl);
+        grant_public_for_owners(ddl);
+        // A few hundred statements a transaction, one round trip each, as
+        // pg_restore --transaction-size: each separate commit is a WAL flush.
+        constexpr std::size_t batch = 250;
+        for (std::size_t first = 0; first < schema_.pre_data.size(); first += batch) {
+            std::vector<const dump_entry*> entries;
+            for (std::size_t i = first; i < std::min(first + batch, schema_.pre_data.size()); ++i)
+                entries.push_back(&schema_.pre_data[i]);
+            run_entries(ddl, entries, "creating the schema of \"" + cfg_.target_db + "\"");
+            fault_point("schema");
+        }
+    }
+    record("prepared", {{"snapshot", snapshot_id_}, {"schema", hash}});
+    spdlog::info("[{}] schema: {} objects created in \"{}\" ({:.1f} s)", cfg_.name, schema_.pre_data.size(),
+                 cfg_.target_db, since(started));
+    return ddl;
+}
+
+}  // namespace pghaul::engine

@@ -1,0 +1,71 @@
+// The end-of-copy verification of one source (--verify counts|checksums).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "engine/copy/source_job.hpp"
+#include "engine/verify/verify.hpp"
+#include "protocol/sql_quote.hpp"
+
+namespace pghaul::engine {
+
+// The whole database against the source as of the copy's own snapshot (so a
+// live source cannot cause false differences): row counts or checksums,
+// sequences, schema objects, owners and privileges through the role map,
+// settings. A mismatch fails the source but keeps its database, marked, for
+// inspection.
+void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
+    timeline_entry bar{"verify", "", worker, std::chrono::steady_clock::now(), {}, true};
+    verify_options opt;
+    opt.checksums = run_.verify == run_config::verify_level::checksums;
+    opt.jobs = std::max(1, run_.jobs);
+    opt.role_map = cfg_.role_map;
+    opt.source_snapshot = snapshot_id_;
+    opt.privileges = !schema_opt_.no_privileges;
+    if (schema_opt_.no_owner) {
+        // Everything belongs to the target login, and so do the owners' own rights.
+        const std::string login = ddl.exec("SELECT current_user").str(0, 0);
+        for (auto& r : cat_.owner_roles) opt.role_map[r] = login;
+    }
+    {
+        std::lock_guard lk(mu_);
+        for (auto& w : warnings)
+            if (w.find("ALTER ROLE") != std::string::npos) opt.role_settings = false;
+    }
+    auto r = verify_databases(source_, target_, opt);
+    release_snapshot();
+    bar.end = std::chrono::steady_clock::now();
+    bar.ok = r.equal();
+    {
+        std::lock_guard lk(mu_);
+        timeline.push_back(bar);
+    }
+    {
+        std::lock_guard lk(mu_);
+        verified = r.equal() ? (opt.checksums ? "checksums match" : "counts match") : "MISMATCH";
+    }
+    if (r.equal()) {
+        spdlog::info(
+            "[{}] verified: {} tables{}, {} sequences, {} objects, {} privileges, {} settings ({:.1f} s)",
+            cfg_.name, r.tables, opt.checksums ? " with checksums" : "", r.sequences, r.objects, r.privileges,
+            r.settings, r.seconds);
+        return;
+    }
+    std::string list;
+    for (std::size_t i = 0; i < r.mismatches.size() && i < 10; ++i) {
+        auto& m = r.mismatches[i];
+        list += "\n  " + m.kind + " " + m.object + ": source " + (m.source.empty() ? "(none)" : m.source) +
+                ", target " + (m.target.empty() ? "(none)" : m.target);
+    }
+    ddl.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
+                 sql::literal("pghaul: copy FAILED verification against " + source_.endpoint()),
+             "marking database \"" + cfg_.target_db + "\" as failed");
+    throw error(
+        exit_code::verify,
+        std::to_string(r.mismatches.size()) + " differences between the source and \"" + cfg_.target_db +
+            "\" after the copy:" + list,
+        "the database is kept for inspection (its comment says it failed); run pghaul verify for the full "
+        "list, then rerun with on_existing replace");
+}
+
+}  // namespace pghaul::engine

@@ -1,0 +1,368 @@
+// The worker pool: threads, their connections, retry with backoff, failure
+// and interruption. What runs next is the task graph's decision.
+#include "engine/copy/worker_pool.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "engine/common/interrupt.hpp"
+#include "engine/copy/task_graph.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+struct worker {
+    std::size_t id = 0;
+    std::optional<pg::connection> target;  // open on target_source's new database
+    source_id target_source = 0;
+    std::optional<pg::connection> reader;  // open on reader_source
+    source_id reader_source = 0;
+    std::optional<source_id> current;  // the source of the task running now
+};
+
+// Connection losses (class 08, server shutdown or termination), deadlocks
+// and serialization failures are retried for units that are atomic on the
+// target: a table or part (rolled back whole), an index build and a
+// table's constraint transaction (a retry finds them if the lost
+// connection's commit went through). A reader reconnects into the same
+// snapshot while its holder lives; if the holder is gone, importing the
+// snapshot fails for good and the source fails.
+constexpr int max_attempts = 4;
+
+bool retryable(const error& e, const task& t) {
+    if (std::holds_alternative<prepare_step>(t.what) || std::holds_alternative<finish_step>(t.what))
+        return false;
+    const auto& s = e.sqlstate();
+    // transaction_resolution_unknown: a part's commit (table_copy.cpp), or a
+    // unit whose snapshot is gone (source_job::begin_read): left to --resume.
+    if (s == "08007") return false;
+    return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" ||
+           s == "40P01" || s == "53300";
+}
+
+// A connection refused mid-run is the source's or target's failure, not
+// a preflight one (exit 3 says nothing was written).
+template <typename Open>
+pg::connection during_run(exit_code side, Open open) {
+    try {
+        return open();
+    } catch (const error& e) {
+        if (e.code() != exit_code::preflight) throw;
+        throw error(side, e.what(), e.hint(), e.sqlstate());
+    }
+}
+
+class pool {
+public:
+    pool(std::vector<source_job*> jobs, int workers, bool log_failures, const event_sink& events)
+        : jobs_(std::move(jobs)),
+          workers_(static_cast<std::size_t>(workers)),
+          log_failures_(log_failures),
+          events_(events) {
+        for (auto* j : jobs_) graph_.add_source(j->config().jobs);
+        cleaned_.assign(jobs_.size(), 0);
+    }
+
+    pool_stats run() {
+        std::jthread watcher([this](std::stop_token st) { watch_interrupts(st); });
+        std::vector<std::jthread> threads;
+        std::size_t id = 0;
+        for (auto& w : workers_) {
+            w.id = ++id;
+            threads.emplace_back([this, &w] { work(w); });
+        }
+        threads.clear();  // joins the workers; the watcher stops with its destructor
+        return stats_;
+    }
+
+private:
+    task_graph::worker_view view_of(const worker& w) const {
+        task_graph::worker_view v;
+        if (w.target) v.target = w.target_source;
+        if (w.reader) v.reader = w.reader_source;
+        return v;
+    }
+
+    // The next task for this worker, or nullopt when the graph is drained.
+    std::optional<task> next(worker& w) {
+        std::unique_lock lk(m_);
+        for (;;) {
+            auto view = view_of(w);
+            if (auto t = graph_.take(w.id, view)) {
+                if (view.target && *view.target != t->source) ++stats_.switches;
+                w.current = t->source;
+                return t;
+            }
+            if (graph_.drained()) return std::nullopt;
+            // Waiting: a reader counted against its source's cap goes back,
+            // so another worker may use the slot.
+            if (w.reader && jobs_[w.reader_source]->config().jobs > 0) drop_reader(w);
+            cv_.wait(lk);
+        }
+    }
+
+    void drop_reader(worker& w) {  // under m_
+        if (!w.reader) return;
+        graph_.reader_closed(w.reader_source);
+        w.reader.reset();
+    }
+
+    void close_target(worker& w) {
+        std::lock_guard lk(m_);  // fail() may be cancelling through it
+        w.target.reset();
+    }
+
+    // The worker's target connection, on source s's new database: kept from
+    // its last task when it is there already.
+    pg::connection& target_for(worker& w, source_id s) {
+        {
+            std::lock_guard lk(m_);
+            if (w.target && w.target_source == s) return *w.target;
+            w.target.reset();
+            ++stats_.target_opened;
+        }
+        auto& j = *jobs_[s];
+        auto c = during_run(exit_code::target, [&] {
+            return open_ddl_connection(j.target_conninfo(), j.schema().preamble, "pghaul/worker");
+        });
+        std::lock_guard lk(m_);
+        w.target.emplace(std::move(c));
+        w.target_source = s;
+        return *w.target;
+    }
+
+    pg::connection& reader_for(worker& w, source_id s) {
+        {
+            std::lock_guard lk(m_);
+            if (w.reader && w.reader_source == s) return *w.reader;
+            drop_reader(w);
+            graph_.reader_opened(s);  // counted before it opens, so the cap holds
+            ++stats_.reader_opened;
+        }
+        pg::connection c = [&] {
+            try {
+                return during_run(exit_code::source, [&] {
+                    return pg::connection::open(jobs_[s]->source_conninfo(), "pghaul/reader", exit_code::source);
+                });
+            } catch (...) {
+                std::lock_guard lk(m_);
+                graph_.reader_closed(s);
+                throw;
+            }
+        }();
+        std::lock_guard lk(m_);
+        w.reader.emplace(std::move(c));
+        w.reader_source = s;
+        return *w.reader;
+    }
+
+    void execute(worker& w, const task& t) {
+        const source_id s = t.source;
+        auto& j = *jobs_[s];
+        const bool redo = t.attempt > 0;
+        std::visit(
+            [&](const auto& step) {
+                using step_type = std::decay_t<decltype(step)>;
+                if constexpr (std::is_same_v<step_type, prepare_step>) {
+                    close_target(w);  // prepare opens its own: stay within the budget
+                    auto ddl = j.prepare();
+                    auto plan = j.plan();
+                    std::size_t units = 0;
+                    for (auto& table : plan.tables)
+                        if (!table.loaded_earlier) units += std::max<std::size_t>(1, table.parts);
+                    j.expect_reads(units);
+                    std::lock_guard lk(m_);
+                    stats_.target_opened += j.resuming() ? 1 : 2;  // the new database's, and the maintenance one
+                    w.target.emplace(std::move(ddl));
+                    w.target_source = s;
+                    graph_.prepared(s, std::move(plan));
+                } else if constexpr (std::is_same_v<step_type, load_step>) {
+                    auto& reader = reader_for(w, s);
+                    // Each unit reads in a transaction of its own, ended as soon
+                    // as its read is (so the snapshot is not pinned by idle readers).
+                    j.begin_read(reader, step.table);
+                    j.copy(reader, target_for(w, s), step.table, step.part, t.attempt);
+                } else if constexpr (std::is_same_v<step_type, landed_step>) {
+                    j.verify_split(target_for(w, s), step.table);
+                } else if constexpr (std::is_same_v<step_type, index_step>) {
+                    j.build_index(target_for(w, s), step.table, step.index, redo);
+                } else if constexpr (std::is_same_v<step_type, attach_step>) {
+                    j.attach(target_for(w, s), step.table, redo);
+                } else if constexpr (std::is_same_v<step_type, table_post_step>) {
+                    j.post_small(target_for(w, s), step.tables, redo);
+                } else if constexpr (std::is_same_v<step_type, foreign_key_step>) {
+                    j.add_foreign_keys(target_for(w, s), step.foreign_keys, redo);
+                } else if constexpr (std::is_same_v<step_type, finish_step>) {
+                    std::vector<std::size_t> analyze;
+                    {
+                        std::lock_guard lk(m_);
+                        analyze = graph_.deferred_analyze(s);
+                    }
+                    j.finish(target_for(w, s), static_cast<int>(w.id), analyze);
+                }
+            },
+            t.what);
+    }
+
+    void work(worker& w) {
+        while (auto t = next(w)) {
+            auto& j = *jobs_[t->source];
+            timeline_entry bar{step_name(t->what), j.object_of(t->what), static_cast<int>(w.id),
+                               std::chrono::steady_clock::now(), {}, true};
+            if (events_)
+                events_({{"event", "task_started"},
+                         {"source", j.name()},
+                         {"phase", bar.phase},
+                         {"object", bar.object},
+                         {"worker", w.id}});
+            std::optional<error> failure;
+            try {
+                execute(w, *t);
+            } catch (const error& e) {
+                failure = e;
+            } catch (const std::exception& e) {
+                failure = error(exit_code::internal, e.what());
+            }
+            bar.end = std::chrono::steady_clock::now();
+            bar.ok = !failure;
+            if (events_)
+                events_({{"event", "task_finished"},
+                         {"source", j.name()},
+                         {"phase", bar.phase},
+                         {"object", bar.object},
+                         {"worker", w.id},
+                         {"ok", bar.ok},
+                         {"seconds", std::chrono::duration<double>(bar.end - bar.start).count()}});
+            {
+                std::lock_guard lk(j.mu());
+                j.timeline.push_back(std::move(bar));
+            }
+            if (failure)
+                failed(w, *t, *failure);
+            else
+                ended(w, *t, [&] { graph_.completed(*t); });
+        }
+        std::lock_guard lk(m_);
+        w.target.reset();
+        drop_reader(w);
+        graph_.worker_left(w.id);
+    }
+
+    void failed(worker& w, const task& t, const error& e) {
+        // This worker's connections may be mid-statement or in an aborted transaction.
+        {
+            std::lock_guard lk(m_);
+            w.target.reset();
+            drop_reader(w);
+        }
+        if (retryable(e, t) && t.attempt + 1 < max_attempts && interrupt_signal() == 0) {
+            auto delay = std::chrono::seconds(1 << t.attempt);
+            spdlog::warn("[{}] {} (attempt {} of {}); retrying in {} s", jobs_[t.source]->name(), e.what(),
+                         t.attempt + 1, max_attempts, delay.count());
+            for (auto until = std::chrono::steady_clock::now() + delay;
+                 std::chrono::steady_clock::now() < until && interrupt_signal() == 0;)
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            // Its source failed meanwhile (or the run was interrupted): nothing to redo.
+            return ended(w, t, [&] { graph_.retry(t); });
+        }
+        fail(t.source, e);
+        ended(w, t, [&] { graph_.abandon(t); });
+    }
+
+    // The task is over: the graph hears how (under the lock), and the last
+    // task of a failed source to end cleans up after it.
+    template <typename Report>
+    void ended(worker& w, const task& t, Report report) {
+        bool clean = false;
+        {
+            std::lock_guard lk(m_);
+            report();
+            w.current.reset();
+            if (graph_.failed(t.source)) {
+                if (w.reader && w.reader_source == t.source) drop_reader(w);
+                clean = graph_.running(t.source) == 0 && !std::exchange(cleaned_[t.source], 1);
+            }
+            cv_.notify_all();
+        }
+        if (clean) jobs_[t.source]->clean_up();
+    }
+
+    // Stops everything on SIGINT/SIGTERM: each source fails as interrupted
+    // (so its new database is dropped), running statements are cancelled.
+    void watch_interrupts(std::stop_token stop) {
+        while (!stop.stop_requested()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            int sig = interrupt_signal();
+            if (sig == 0) continue;
+            error interrupted(static_cast<exit_code>(128 + sig),
+                              std::string("interrupted by ") + (sig == 2    ? "SIGINT"
+                                                                : sig == 15 ? "SIGTERM"
+                                                                            : "a signal"),
+                              "run the same command with --resume to continue (or --restart to start over)");
+            for (source_id s = 0; s < jobs_.size(); ++s) {
+                {
+                    std::lock_guard lk(m_);
+                    if (graph_.failed(s) || graph_.done(s)) continue;
+                }
+                {
+                    std::lock_guard lk(jobs_[s]->mu());  // done sources stay done: their databases are complete
+                    if (jobs_[s]->status == source_status::done) continue;
+                }
+                fail(s, interrupted);
+                // A source with nothing running has nobody to clean up after it.
+                bool clean = false;
+                {
+                    std::lock_guard lk(m_);
+                    clean = graph_.running(s) == 0 && !std::exchange(cleaned_[s], 1);
+                    cv_.notify_all();
+                }
+                if (clean) jobs_[s]->clean_up();
+            }
+            return;
+        }
+    }
+
+    void fail(source_id s, const error& e) {
+        auto& j = *jobs_[s];
+        std::lock_guard lk(m_);
+        // A failed source's cancelled statements echo its failure: not news.
+        if (graph_.failed(s)) return;
+        // After an interrupt the cancelled statements' errors are its echo, too.
+        if (log_failures_ && interrupt_signal() == 0)
+            spdlog::error("[{}] {}{}", j.name(), e.what(), e.hint().empty() ? "" : "\nHINT: " + e.hint());
+        j.fail(e);
+        graph_.fail_source(s);
+        // Its queued steps went with it; its running ones are cancelled.
+        for (auto& w : workers_) {
+            if (w.current != s) continue;
+            if (w.reader) w.reader->request_cancel();
+            if (w.target) w.target->request_cancel();
+        }
+        j.cancel_running();  // prepare runs on the job's own connections
+    }
+
+    std::vector<source_job*> jobs_;  // by source_id
+    std::mutex m_;
+    std::condition_variable cv_;
+    task_graph graph_;
+    std::vector<worker> workers_;
+    std::vector<char> cleaned_;  // per source: clean_up() ran
+    pool_stats stats_;
+    bool log_failures_;
+    const event_sink& events_;
+};
+
+}  // namespace
+
+pool_stats run_pool(std::vector<source_job*> jobs, int workers, bool log_failures, const event_sink& events) {
+    if (jobs.empty()) return {};
+    pool p(std::move(jobs), std::max(1, workers), log_failures, events);
+    return p.run();
+}
+
+}  // namespace pghaul::engine
