@@ -232,6 +232,26 @@ public:
         return out;
     }
 
+    // A non-empty array of non-empty strings (database names or shell patterns).
+    std::vector<std::string> patterns(const toml::table& t, std::string_view key, std::string_view prefix) {
+        auto* a = typed<toml::array>(t, key, prefix, false, "an array of database names or patterns");
+        if (!a) return {};
+        std::string full = join(prefix, key);
+        if (a->empty()) add(a->source(), in_quotes(full) + " must not be empty; leave it out instead");
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < a->size(); ++i) {
+            const toml::node& e = *a->get(i);
+            std::string item = full + "[" + std::to_string(i) + "]";
+            if (!e.is_string())
+                wrong_type(e, item, "a string");
+            else if (e.as_string()->get().empty())
+                add(e.source(), in_quotes(item) + " must not be empty");
+            else
+                out.push_back(e.as_string()->get());
+        }
+        return out;
+    }
+
     std::map<std::string, std::string> role_map(const toml::table& t, std::string_view prefix) {
         std::string full = join(prefix, "role_map");
         auto* m =
@@ -345,7 +365,8 @@ void check_target_db(checker& c, const toml::node& at, const std::string& full, 
 engine::source_config read_source(checker& c, const toml::table& t, const std::string& prefix,
                                   const std::string& maintenance_db) {
     c.check_keys(t, prefix,
-                 {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot"});
+                 {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot", "databases",
+                  "exclude"});
     engine::source_config s;
     s.origin = c.path() + ":" + std::to_string(t.source().begin.line);
     if (auto name = c.string(t, "name", prefix, true)) {
@@ -358,7 +379,20 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
     }
     if (auto ci = c.conninfo_at(t, prefix)) s.endpoint.ci = std::move(*ci);
     s.endpoint.password_command = c.argv(t, prefix);
-    if (auto db = c.string(t, "target_db", prefix, true)) {
+    s.databases = c.patterns(t, "databases", prefix);
+    s.exclude_databases = c.patterns(t, "exclude", prefix);
+    if (!s.exclude_databases.empty() && s.databases.empty())
+        c.add(t.get("exclude")->source(), in_quotes(prefix + ".exclude") + " needs " +
+                                              in_quotes(prefix + ".databases") + " (the databases to choose from)");
+    if (!s.databases.empty()) {
+        // One entry, many databases: target_db is a template, "{database}" by default.
+        s.target_db = c.string(t, "target_db", prefix, false).value_or("{database}");
+        const bool several = s.databases.size() > 1 || s.databases[0].find_first_of("*?") != std::string::npos;
+        if (several && s.target_db.find("{database}") == std::string::npos)
+            c.add((t.get("target_db") ? t.get("target_db") : &t)->source(),
+                  in_quotes(prefix + ".target_db") + " must contain {database} when " +
+                      in_quotes(prefix + ".databases") + " can match several (e.g. \"{source}_{database}\")");
+    } else if (auto db = c.string(t, "target_db", prefix, true)) {
         check_target_db(c, *t.get("target_db"), prefix + ".target_db", *db, maintenance_db);
         s.target_db = *db;
     }
@@ -393,7 +427,7 @@ void read_sources(checker& c, const toml::table& root, engine::run_config& cfg) 
                 c.add(t->get("name")->source(), "source name " + in_quotes(s.name) + " is used twice: by " +
                                                     it->second + " and " + prefix + line);
         }
-        if (!s.target_db.empty()) {
+        if (!s.target_db.empty() && s.databases.empty()) {  // templates are checked once expanded
             std::string label = (s.name.empty() ? prefix : in_quotes(s.name)) + line;
             auto [it, fresh] = target_dbs.try_emplace(s.target_db, label);
             if (!fresh)

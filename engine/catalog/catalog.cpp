@@ -82,31 +82,47 @@ void read_tables(pg::connection& conn, source_catalog& cat) {
 // and composite[] values load from binary across differing OIDs unchanged.
 void decide_formats(pg::connection& conn, source_catalog& cat, int target_version) {
     const std::string embedded_oids_rejected = target_version < 150000 ? "true" : "false";
+    // Multiranges exist from 14 on; a true array is typelem <> 0 with typlen -1
+    // on every version (typsubscript, which says the same, is 14+).
+    const std::string multirange_parent =
+        conn.server_version() >= 140000
+            ? "UNION ALL SELECT r.rngtypid, false FROM pg_range r WHERE r.rngmultitypid = t.oid"
+            : "";
+    // The walk starts from the distinct column types, not from every column:
+    // on a 34-table database it took 35 ms from the columns (and 175 ms when
+    // the server chose to JIT-compile it), a few ms from the types.
     auto r = conn.exec(std::string(R"(
-        WITH RECURSIVE walk(rel, typ, inside_container) AS (
-            SELECT a.attrelid, a.atttypid, false FROM pg_attribute a
+        WITH RECURSIVE cols AS (
+            SELECT DISTINCT a.attrelid AS rel, a.atttypid AS typ FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND )") +
                            user_relation + R"(
+        ), walk(root, typ, inside_container) AS (
+            SELECT DISTINCT typ, typ, false FROM cols
           UNION
-            SELECT w.rel, x.child, x.container FROM walk w JOIN pg_type t ON t.oid = w.typ
+            SELECT w.root, x.child, x.container FROM walk w JOIN pg_type t ON t.oid = w.typ
             CROSS JOIN LATERAL (
-                SELECT t.typelem, true WHERE t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc
+                SELECT t.typelem, true WHERE t.typelem <> 0 AND t.typlen = -1
                 UNION ALL SELECT t.typbasetype, false WHERE t.typtype = 'd'
                 UNION ALL SELECT r.rngsubtype, false FROM pg_range r WHERE r.rngtypid = t.oid
-                UNION ALL SELECT r.rngtypid, false FROM pg_range r WHERE r.rngmultitypid = t.oid
+                )" + multirange_parent + R"(
                 UNION ALL SELECT a.atttypid, true FROM pg_attribute a
                     WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
             ) x(child, container)
-        )
-        SELECT w.rel, string_agg(DISTINCT format_type(w.typ, NULL), ', ')
-        FROM walk w JOIN pg_type t ON t.oid = w.typ
-        WHERE (w.inside_container AND w.typ >= 16384 AND )" +
+        ), bad AS (
+            SELECT DISTINCT w.root, w.typ FROM walk w JOIN pg_type t ON t.oid = w.typ
+            WHERE (w.inside_container AND w.typ >= 16384 AND )" +
                            embedded_oids_rejected + R"()
-           OR t.typsend::oid = 0 OR t.typreceive::oid = 0
-           OR w.typ = ANY('{regclass,regtype,regproc,regprocedure,regoper,regoperator,regconfig,
-                            regdictionary,regnamespace,regrole,regcollation}'::regtype[])
-        GROUP BY w.rel)",
+               OR t.typsend::oid = 0 OR t.typreceive::oid = 0
+               OR w.typ IN ('regclass'::regtype, 'regtype'::regtype, 'regproc'::regtype,
+                            'regprocedure'::regtype, 'regoper'::regtype, 'regoperator'::regtype,
+                            'regconfig'::regtype, 'regdictionary'::regtype, 'regnamespace'::regtype,
+                            'regrole'::regtype)
+               OR format_type(w.typ, NULL) = 'regcollation'
+        )
+        SELECT c.rel, string_agg(DISTINCT format_type(b.typ, NULL), ', ')
+        FROM cols c JOIN bad b ON b.root = c.typ
+        GROUP BY c.rel)",
                        "checking column types for binary COPY");
     std::map<std::uint32_t, std::string> reasons;
     for (int i = 0; i < r.rows(); ++i) reasons[static_cast<std::uint32_t>(r.i64(i, 0))] = r.str(i, 1);

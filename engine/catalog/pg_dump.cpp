@@ -2,6 +2,11 @@
 // pg_restore (an archive's sections as SQL).
 #include "engine/catalog/pg_dump.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -12,6 +17,41 @@
 #include "protocol/error.hpp"
 
 namespace pghaul::engine {
+
+std::string resolve_pg_dump(const std::string& name) {
+    namespace fs = std::filesystem;
+    static std::mutex mu;
+    static std::map<std::string, std::string> known;
+    std::lock_guard lk(mu);
+    if (auto it = known.find(name); it != known.end()) return it->second;
+    std::optional<fs::path> found;
+    if (name.find('/') != std::string::npos) {
+        found = name;
+    } else if (const char* path = std::getenv("PATH")) {
+        std::string_view dirs(path);
+        for (std::size_t start = 0; start <= dirs.size() && !found;) {
+            auto end = std::min(dirs.find(':', start), dirs.size());
+            fs::path candidate = fs::path(dirs.substr(start, end - start)) / name;
+            if (::access(candidate.c_str(), X_OK) == 0) found = candidate;
+            start = end + 1;
+        }
+    }
+    std::error_code ec;
+    std::string resolved = name;
+    if (found && fs::canonical(*found, ec).filename() == "pg_wrapper") {
+        int best = -1;
+        for (auto& dir : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+            const auto version = dir.path().filename().string();
+            if (version.empty() || !std::all_of(version.begin(), version.end(), ::isdigit)) continue;
+            auto tool = dir.path() / "bin" / fs::path(name).filename();
+            if (std::stoi(version) > best && ::access(tool.c_str(), X_OK) == 0) {
+                best = std::stoi(version);
+                resolved = tool.string();
+            }
+        }
+    }
+    return known[name] = resolved;
+}
 
 // Asked once per program per run, not once per source.
 int pg_dump_major(const std::string& pg_dump) {

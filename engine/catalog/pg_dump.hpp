@@ -16,6 +16,14 @@ struct schema_options {
     bool no_privileges = false;
 };
 
+// The pg_dump program to run for `name` (a name looked up in PATH, or a
+// path). Debian's /usr/bin/pg_dump is pg_wrapper, a Perl script that picks a
+// version and execs it: about 130 ms a call here, paid by every dump and
+// restore of every source. It is resolved once to the newest installed
+// /usr/lib/postgresql/N/bin/pg_dump (a newer pg_dump dumps older servers;
+// the preflight still checks it is not older than a source).
+std::string resolve_pg_dump(const std::string& name);
+
 // The installed pg_dump's major version; throws if it cannot be run.
 int pg_dump_major(const std::string& pg_dump);
 

@@ -21,6 +21,7 @@
 #include "engine/copy/dry_run.hpp"
 #include "engine/copy/report.hpp"
 #include "engine/copy/roles.hpp"
+#include "engine/copy/source_expand.hpp"
 #include "engine/copy/worker_pool.hpp"
 #include "engine/copy/source_job.hpp"
 #include "protocol/size.hpp"
@@ -33,9 +34,10 @@ namespace {
 constexpr double assumed_mb_per_s = 150.0;
 
 std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, const nlohmann::json& roles,
-                         const std::string& target, const run_config& cfg) {
+                         const std::string& target, const run_config& cfg, const std::vector<std::string>& matched) {
     std::string out = fmt::format("plan: {} source(s) into {} with {} connections on the target\n",
                                   jobs.size(), target, cfg.jobs);
+    for (auto& m : matched) out += "databases matched by " + m + "\n";
     std::int64_t total = 0;
     for (auto& jp : jobs) {
         auto& j = *jp;
@@ -145,8 +147,9 @@ nlohmann::json profile_of(data_profile& p, double wall) {
 // Preflight of every source, nothing written: earlier attempts and the
 // target's databases on the one maintenance connection, the sources (a
 // connection, a snapshot and catalog queries each, mostly waiting) several
-// at once. Each source's pg_dump starts as soon as it passed, so the dumps
-// overlap the other sources' preflight and the first loads.
+// at once. Each source's pg_dump starts as soon as its snapshot exists, so
+// the dumps overlap the catalog reads, the other sources' preflight and the
+// first loads.
 void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint,
                    bool dry_run, std::counting_semaphore<>& dump_gate) {
     auto check_interrupt = [] {
@@ -177,7 +180,7 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
         auto work = [&] {
             for (std::size_t i; (i = next++) < todo.size() && interrupt_signal() == 0;)
                 each(*todo[i], [&] {
-                    todo[i]->preflight_source(target_version);
+                    todo[i]->preflight_source(target_version, dry_run ? nullptr : &dump_gate);
                     return true;
                 });
         };
@@ -187,19 +190,20 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
     }
     for (auto* j : pending()) {
         check_interrupt();
-        each(*j, [&] {
-            if (!j->preflight_target(maint)) return false;
-            if (!dry_run) j->start_schema_dump(&dump_gate);
-            return true;
-        });
+        each(*j, [&] { return j->preflight_target(maint); });
     }
 }
 
 }  // namespace
 
-run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
+run_result run(const run_config& requested, bool dry_run, const event_sink& events) {
     auto t0 = std::chrono::steady_clock::now();
     run_result res;
+    // Sources naming several databases become one source each (before the
+    // jobs, which keep a reference to this config for the whole run).
+    run_config cfg = requested;
+    std::vector<std::string> matched;
+    expand_sources(cfg, matched);
     conninfo server = resolve_credentials(cfg.target, "the target").with_dbname(cfg.maintenance_db);
     auto maint = pg::connection::open(server, "pghaul/admin", exit_code::target);
     if (!maint.exec("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user")
@@ -209,9 +213,8 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
                     "ALTER ROLE <login> CREATEDB, or ask the server's administrator");
 
     nlohmann::json profile;
-    // Each source's pg_dump starts as soon as its preflight passed, so the
-    // dumps overlap the other sources' preflight and the first loads. (Declared
-    // before the jobs: their pending dumps use it until the jobs are gone.)
+    // At most this many pg_dumps at once (see preflight_all). Declared before
+    // the jobs: their pending dumps use it until the jobs are gone.
     std::counting_semaphore<> dump_gate(std::max(2, cfg.jobs));
     std::vector<std::unique_ptr<source_job>> jobs;
     for (auto& s : cfg.sources) jobs.push_back(std::make_unique<source_job>(s, cfg, server));
@@ -220,7 +223,7 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
     auto roles = settle_roles(jobs, maint, cfg, dry_run);
 
     if (dry_run) {
-        res.plan = dry_run_plan(jobs, roles, maint.endpoint(), cfg);
+        res.plan = dry_run_plan(jobs, roles, maint.endpoint(), cfg, matched);
     } else {
         const bool many = cfg.sources.size() > 1;
         std::vector<source_job*> ready;
@@ -232,7 +235,11 @@ run_result run(const run_config& cfg, bool dry_run, const event_sink& events) {
                               j->failure->hint().empty() ? "" : "\nHINT: " + j->failure->hint());
         }
         data_path path(cfg);
-        for (auto* j : ready) j->set_data_path(&path);
+        shared_maintenance shared{maint, {}};
+        for (auto* j : ready) {
+            j->set_data_path(&path);
+            j->set_maintenance(&shared);
+        }
         if (events) {
             nlohmann::json plan = progress_event(jobs, path, t0);
             plan["event"] = "run_started";

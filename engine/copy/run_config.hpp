@@ -32,6 +32,12 @@ struct source_config {
     // open transaction): copy as of it instead of exporting one, so a resumed
     // run reads what the interrupted one read.
     std::string snapshot;
+    // Several databases of the server (shell patterns such as "*" or "app_*",
+    // and exclusions): expanded into one source each before preflight (see
+    // source_expand.hpp), with target_db as a template of {source} and
+    // {database}. Empty: the conninfo's one database.
+    std::vector<std::string> databases;
+    std::vector<std::string> exclude_databases;
     // The name a source role has on the target.
     std::string target_role(const std::string& role) const {
         auto it = role_map.find(role);

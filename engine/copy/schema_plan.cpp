@@ -77,6 +77,26 @@ void run_entries(pg::connection& conn, const std::vector<const dump_entry*>& ent
     }
 }
 
+void run_entries_in_transaction(pg::connection& conn, const std::vector<const dump_entry*>& entries,
+                                std::string_view what) {
+    if (entries.empty()) return;
+    std::string sql = "SAVEPOINT pghaul_batch;\n";
+    for (auto* e : entries) {
+        spdlog::trace("{} {}.{}: {}", e->type, e->schema, e->name, e->sql);
+        sql += e->sql;
+        sql += "\n";
+    }
+    sql += "RELEASE SAVEPOINT pghaul_batch;";
+    try {
+        conn.exec(sql, what);
+        return;
+    } catch (const error& e) {
+        if (e.sqlstate().empty() || e.sqlstate().starts_with("08")) throw;
+    }
+    conn.exec("ROLLBACK TO SAVEPOINT pghaul_batch", what);
+    for (auto* e : entries) run_entry(conn, *e);
+}
+
 std::string rename_database_in(std::string sql, const std::string& from, const std::string& to) {
     // pg_dump writes the name bare when it is a plain identifier, quoted otherwise.
     std::vector<std::string> forms = {sql::ident(from)};

@@ -63,6 +63,12 @@ void run_entry(pg::connection& conn, const dump_entry& e);
 // connection is thrown as it is. `what` names the batch.
 void run_entries(pg::connection& conn, const std::vector<const dump_entry*>& entries, std::string_view what);
 
+// The same inside a transaction the caller holds open: the entries go in one
+// round trip under a savepoint; if they fail, the savepoint is rolled back
+// and they run one at a time so the error names the entry.
+void run_entries_in_transaction(pg::connection& conn, const std::vector<const dump_entry*>& entries,
+                                std::string_view what);
+
 // Replaces the source database's name in database-level statements.
 std::string rename_database_in(std::string sql, const std::string& from, const std::string& to);
 

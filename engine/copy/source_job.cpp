@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "engine/catalog/pg_dump.hpp"
 #include "engine/common/credentials.hpp"
 #include "engine/copy/detail/steps.hpp"
 #include "engine/copy/target_database.hpp"
@@ -54,7 +55,7 @@ bool resumable(const error& e) {
 
 source_job::source_job(source_config cfg, const run_config& run, conninfo target_server)
     : cfg_(std::move(cfg)), run_(run), server_(std::move(target_server)) {
-    schema_opt_.pg_dump = run.pg_dump;
+    schema_opt_.pg_dump = resolve_pg_dump(run.pg_dump);
     schema_opt_.no_owner = run.missing_roles == missing_roles_mode::owner;
     schema_opt_.no_privileges = run.no_privileges;
     target_ = server_.with_dbname(cfg_.target_db);
@@ -77,7 +78,7 @@ bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
     return settle_earlier_attempt(maint, dry_run);
 }
 
-void source_job::preflight_source(int target_version) {
+void source_job::preflight_source(int target_version, std::counting_semaphore<>* dump_gate) {
     source_ = resolve_credentials(cfg_.endpoint, "source \"" + cfg_.name + "\"");
     auto conn = pg::connection::open(source_, "pghaul/snapshot", exit_code::source);
     if (cfg_.snapshot.empty()) {
@@ -86,11 +87,13 @@ void source_job::preflight_source(int target_version) {
         holder_ = std::make_unique<snapshot_holder>(std::move(conn), cfg_.snapshot);
         spdlog::info("[{}] copying as of the snapshot {} held outside pghaul", cfg_.name, cfg_.snapshot);
     }
-    check_versions(holder_->connection(), target_version, run_.pg_dump);
+    check_versions(holder_->connection(), target_version, schema_opt_.pg_dump);
+    snapshot_id_ = holder_->id();
+    // pg_dump needs nothing but the snapshot: it reads the catalog while we do.
+    if (dump_gate) start_schema_dump(dump_gate);
     cat_ = read_catalog(holder_->connection(), target_version);
     plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
     lock_tables(holder_->connection(), cat_);
-    snapshot_id_ = holder_->id();
     spdlog::info("[{}] source {}: {} tables, {}, snapshot {}", cfg_.name, holder_->connection().endpoint(),
                  cat_.tables.size(), format_size(cat_.database.bytes), snapshot_id_);
 }

@@ -49,6 +49,14 @@ struct table_result {
     bool earlier = false;  // loaded by an earlier attempt, kept on --resume
 };
 
+// The run's connection to the target's maintenance database, shared by the
+// workers for CREATE DATABASE: each new connection costs the server a backend
+// (about 40 ms of CPU on the 2-core development VM, as much as the statement).
+struct shared_maintenance {
+    pg::connection& conn;
+    std::mutex mu;
+};
+
 class source_job {
 public:
     source_job(source_config cfg, const run_config& run, conninfo target_server);
@@ -69,8 +77,10 @@ public:
     bool preflight_earlier(pg::connection& maint, bool dry_run = false);
     // Connects to the source, exports the snapshot, reads the catalog (which
     // COPY format each table needs depends on `target_version`) and locks the
-    // tables. Touches only the source, so several run side by side.
-    void preflight_source(int target_version);
+    // tables. Touches only the source, so several run side by side. With a
+    // `dump_gate` (not in a dry run), pg_dump starts as soon as the snapshot
+    // exists (see start_schema_dump).
+    void preflight_source(int target_version, std::counting_semaphore<>* dump_gate);
     // Whether the target database exists: false when it does and on_existing
     // is skip; throws when it does and on_existing is fail.
     bool preflight_target(pg::connection& maint);
@@ -86,10 +96,12 @@ public:
 
     // The run's shared bounded data path; set before the pool starts.
     void set_data_path(data_path* p) { data_path_ = p; }
+    // The shared maintenance connection; without it prepare opens its own.
+    void set_maintenance(shared_maintenance* m) { maintenance_ = m; }
 
     // Starts pg_dump of the schema in the background (at most as many at once
-    // as `gate` lets through), so it overlaps the preflight of other sources
-    // and the creation of the database. Call after preflight succeeded.
+    // as `gate` lets through, none if it is null), so it overlaps the catalog
+    // reads, other sources' preflight and the creation of the database.
     void start_schema_dump(std::counting_semaphore<>* gate);
     // Dumps the schema, (re)creates the target database, runs pre-data, and
     // returns the connection it used, open on the new database (the worker
@@ -226,6 +238,7 @@ private:
     bool finished_earlier_ = false;  // and its post-data transaction committed
     std::set<std::uint32_t> kept_;   // tables whose earlier load stands
     data_path* data_path_ = nullptr;
+    shared_maintenance* maintenance_ = nullptr;
     std::future<std::string> archive_;  // pg_dump's schema archive, from start_schema_dump
     pg::connection* active_ = nullptr;  // prepare()/finish()'s connection, for cancel_running()
     std::mutex mu_;

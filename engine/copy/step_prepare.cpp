@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <future>
+#include <mutex>
+#include <optional>
 
 #include "engine/catalog/pg_dump.hpp"
 #include "engine/common/fault.hpp"
@@ -56,11 +58,18 @@ void source_job::revoke_temporary_grants(pg::connection& ddl) {
 
 // Drops what on_existing replace or an unprepared earlier attempt left,
 // creates the database with the source's encoding and locale, and marks it
-// unfinished until finish() replaces the comment. Its maintenance connection
-// is closed before pre-data opens one on the new database: a worker holds one
-// target connection at a time.
+// unfinished until finish() replaces the comment. On the run's shared
+// maintenance connection, or else its own, closed before pre-data opens one
+// on the new database: a worker holds one target connection at a time.
 void source_job::create_target_database() {
-    auto maint = pg::connection::open(server_, "pghaul/admin", exit_code::target);
+    std::optional<pg::connection> own;
+    std::unique_lock<std::mutex> shared;
+    if (maintenance_)
+        shared = std::unique_lock(maintenance_->mu);
+    else
+        own.emplace(pg::connection::open(server_, "pghaul/admin", exit_code::target));
+    auto& maint = maintenance_ ? maintenance_->conn : *own;
+    active_guard guard(*this, maint);
     if (target_existed_ || drop_unprepared_) {
         spdlog::info(
             "[{}] dropping {} target database \"{}\"", cfg_.name,
@@ -141,8 +150,11 @@ pg::connection source_job::prepare() {
     // While pg_dump (started after preflight) may still run: a pg_dump failure
     // then drops the database this attempt created, like any failure that
     // would fail again.
+    const auto t0 = std::chrono::steady_clock::now();
     create_target_database();
+    const double created_s = since(t0);
     schema_ = read_schema();
+    const double schema_read_s = since(t0);
     const auto hash = schema_hash(schema_);
 
     auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/worker");
@@ -161,6 +173,8 @@ pg::connection source_job::prepare() {
         }
     }
     record("prepared", {{"snapshot", snapshot_id_}, {"schema", hash}});
+    spdlog::debug("[{}] prepare: database created after {:.3f} s, schema read after {:.3f} s, pre-data done after {:.3f} s",
+                  cfg_.name, created_s, schema_read_s, since(t0));
     spdlog::info("[{}] schema: {} objects created in \"{}\" ({:.1f} s)", cfg_.name, schema_.pre_data.size(),
                  cfg_.target_db, since(started));
     return ddl;

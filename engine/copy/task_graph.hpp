@@ -16,9 +16,10 @@
 // load waits elsewhere; a worker with nothing left there goes to a source no
 // other worker is on (so J workers run J sources' pipelines from the first
 // second), and only then helps another worker's source. Within a source:
-// post-data first (the table just landed and is in cache; it unlocks foreign
-// keys and finish), then loads largest first, except that a source's last
-// small loads go before everything (once read, its snapshot is released).
+// a big table's post-data first (the table just landed and is in cache; it
+// unlocks foreign keys and finish), then loads largest first, then small
+// tables' post-data (batched), except that a source's last small loads go
+// before everything (once read, its snapshot is released).
 #pragma once
 
 #include <cstddef>
@@ -102,6 +103,7 @@ struct task {
     step what;
     int attempt = 0;  // > 0: a retry, whose earlier try may have committed
     std::int64_t bytes = 0;  // loads: the unit's share of its table (largest first)
+    std::size_t worker = 0;  // who runs it (set by take)
 };
 
 // The name of a step's kind, as the report's timeline shows it.
@@ -162,13 +164,14 @@ private:
         std::set<std::size_t> complete;  // tables loaded, indexed, constrained
         std::vector<source_plan::foreign_key> fks_waiting;
         std::vector<std::size_t> analyze_later;
+        bool small_fks_running = false;  // one batch at a time: two would lock each other's tables
     };
 
     bool runnable(const task& t, const worker_view& v) const;
     int rank(const task& t) const;
     bool better(const task& a, const task& b) const;
     task pop(std::size_t i);
-    void coalesce(task& t);
+    void coalesce(task& t, int sharing);
     void queue(source_id s, step what, std::int64_t bytes = 0);
     void queue_post_data(source_id s, std::size_t table);
     void indexed(source_id s, std::size_t table);
@@ -176,12 +179,15 @@ private:
     void unit_complete(source_id s);
     bool small(source_id s, std::size_t table) const;
     int workers_on(source_id s, std::size_t except) const;
+    int sharers_on(source_id s, std::size_t except) const;
+    void ended(const task& t);
 
     graph_options opt_;
     std::vector<source_state> sources_;
     std::deque<task> queue_;
     int running_ = 0;
     std::map<std::size_t, source_id> where_;  // worker -> source its target connection is on
+    std::set<std::size_t> posting_;           // workers running a small tables' post-data batch
 };
 
 }  // namespace pghaul::engine

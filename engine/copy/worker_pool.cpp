@@ -177,7 +177,7 @@ private:
                         if (!table.loaded_earlier) units += std::max<std::size_t>(1, table.parts);
                     j.expect_reads(units);
                     std::lock_guard lk(m_);
-                    stats_.target_opened += j.resuming() ? 1 : 2;  // the new database's, and the maintenance one
+                    ++stats_.target_opened;  // the new database's (CREATE DATABASE ran on the run's shared one)
                     w.target.emplace(std::move(ddl));
                     w.target_source = s;
                     graph_.prepared(s, std::move(plan));

@@ -102,9 +102,12 @@ connection connection::open(const conninfo& in, std::string_view application_nam
     }
     connection conn(c, endpoint, side);
     // Long copies must not be cut short by the server's or the role's defaults.
+    // JIT off: pghaul's queries are catalog reads and COPY, where compiling
+    // costs and gains nothing (the catalog's type walk took 175 ms with JIT,
+    // 35 ms without, on a 34-table database).
     conn.exec(
         "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
-        "SET lock_timeout = 0; SET client_min_messages = warning",
+        "SET lock_timeout = 0; SET client_min_messages = warning; SET jit = off",
         "setting session defaults");
     return conn;
 }

@@ -168,8 +168,10 @@ std::string database_settings(pghaul::pg::connection& conn) {
     return r.str(0, 0);
 }
 
-std::string schema_dump(const std::string& super_var, const std::string& dbname) {
-    auto r = pghaul::run_process({"pg_dump", "--schema-only", "-d", server(super_var, dbname).to_string()});
+std::string schema_dump(const std::string& super_var, const std::string& dbname, bool owners) {
+    std::vector<std::string> argv = {"pg_dump", "--schema-only", "-d", server(super_var, dbname).to_string()};
+    if (!owners) argv.push_back("--no-owner");
+    auto r = pghaul::run_process(argv);
     REQUIRE_MESSAGE(r.exit_status == 0, r.err);
     // \restrict keys are random per run.
     static const std::regex restrict_line(R"(\\(un)?restrict [A-Za-z0-9]+)");

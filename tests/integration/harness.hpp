@@ -70,7 +70,8 @@ std::map<std::string, fingerprint> table_fingerprints(pghaul::pg::connection& co
 std::map<std::string, std::string> sequence_states(pghaul::pg::connection& conn);
 std::map<std::string, std::string> large_objects(pghaul::pg::connection& conn);
 std::string database_settings(pghaul::pg::connection& conn);  // ALTER DATABASE ... SET, comment, ACL
-std::string schema_dump(const std::string& super_var, const std::string& dbname);
+// pg_dump --schema-only; without owners where the copy gave everything to the target login.
+std::string schema_dump(const std::string& super_var, const std::string& dbname, bool owners = true);
 
 // Every password the sandbox uses: no output may contain one.
 std::vector<std::string> sandbox_passwords();

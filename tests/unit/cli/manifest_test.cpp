@@ -397,3 +397,44 @@ TEST_CASE("manifest: load_manifest reads a file and names an unreadable one with
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("manifest: a source naming several databases, target_db a template") {
+    auto cfg = parse_manifest(head + R"(
+[[source]]
+name = "dev"
+conninfo = "host=dev-server user=app"
+databases = ["*"]
+exclude = ["*_old", "scratch"]
+target_db = "{source}_{database}"
+
+[[source]]
+name = "one"
+conninfo = "host=other user=app"
+databases = ["billing"]
+)",
+                              "m.toml");
+    REQUIRE(cfg.sources.size() == 2);
+    CHECK(cfg.sources[0].databases == std::vector<std::string>{"*"});
+    CHECK(cfg.sources[0].exclude_databases == std::vector<std::string>{"*_old", "scratch"});
+    CHECK(cfg.sources[0].target_db == "{source}_{database}");
+    CHECK(cfg.sources[1].target_db == "{database}");  // one literal name may keep its name
+}
+
+TEST_CASE("manifest: several databases into one fixed name is refused, so is exclude alone") {
+    auto msg = manifest_error(head + R"(
+[[source]]
+name = "dev"
+conninfo = "host=dev-server"
+databases = ["app_*"]
+target_db = "consolidated"
+
+[[source]]
+name = "dev2"
+conninfo = "host=dev-server"
+target_db = "x"
+exclude = ["a"]
+databases = []
+)");
+    check_contains(msg, {"must contain {database}", "\"source[1].databases\" must not be empty",
+                         "\"source[1].exclude\" needs"});
+}

@@ -357,3 +357,53 @@ TEST_CASE("post-data batches stop at the batch size") {
     for (auto& o : order) batches += o.starts_with("0: post-data");
     CHECK(batches == 3);
 }
+
+TEST_CASE("workers on the same source split its ready post-data between them") {
+    task_graph g;
+    g.add_source(0);
+    source_plan p;
+    for (int i = 0; i < 10; ++i) p.tables.push_back(table(MB, {static_cast<std::size_t>(i)}));
+    auto prep = g.take(0, {});
+    g.prepared(0, p);
+    g.completed(*prep);
+    task_graph::worker_view home{0, 0};
+    std::vector<task> loads;
+    while (auto t = g.take(0, home)) loads.push_back(*t);
+    for (auto& t : loads) g.completed(t);
+    g.take(1, home);  // worker 1 sits on the source too (and takes nothing: all is post-data now)
+    auto a = g.take(0, home);
+    REQUIRE(a);
+    auto* batch = std::get_if<table_post_step>(&a->what);
+    REQUIRE(batch);
+    CHECK(batch->tables.size() == 5);
+}
+
+TEST_CASE("one batch of small foreign keys at a time per source; the next takes all that became ready") {
+    task_graph g;
+    g.add_source(0);
+    source_plan p;
+    p.tables = {table(MB, {0}), table(MB, {1}), table(MB, {2}), table(MB, {3})};
+    p.foreign_keys = {{0, 0, 1}, {1, 2, 3}, {2, 3, 1}};
+    auto prep = g.take(0, {});
+    g.prepared(0, p);
+    g.completed(*prep);
+    task_graph::worker_view home{0, 0};
+    std::vector<task> loads;
+    while (auto t = g.take(0, home)) loads.push_back(*t);
+    CHECK(!g.take(1, home));  // worker 1 joins the source: nothing to do yet
+    for (auto& t : loads) g.completed(t);
+    // Two workers, each with half of the post-data.
+    auto a = g.take(0, home);
+    auto b = g.take(1, home);
+    REQUIRE((a && b));
+    g.completed(*a);
+    auto fk1 = g.take(0, home);
+    REQUIRE(fk1);
+    REQUIRE(std::holds_alternative<foreign_key_step>(fk1->what));
+    g.completed(*b);  // makes the other foreign keys ready while the first batch runs
+    CHECK(!g.take(1, home));
+    g.completed(*fk1);
+    auto fk2 = g.take(1, home);
+    REQUIRE(fk2);
+    CHECK(std::get<foreign_key_step>(fk2->what).foreign_keys.size() + std::get<foreign_key_step>(fk1->what).foreign_keys.size() == 3);
+}
