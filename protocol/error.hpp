@@ -22,22 +22,34 @@ enum class exit_code : int {
     interrupted = 130,  // SIGINT (128 + 2); SIGTERM gives 143
 };
 
+// What the run does about a failure beyond what its SQLSTATE says
+// (protocol/sqlstate.hpp decides the rest).
+enum class disposition {
+    by_sqlstate,   // the SQLSTATE decides (retry, resume, fail)
+    resume_later,  // never again in this run (its unit may have committed, or
+                   // the snapshot it needs is gone); a --resume redoes it
+};
+
 class error : public std::runtime_error {
 public:
-    error(exit_code code, std::string message, std::string hint = {}, std::string sqlstate = {})
+    error(exit_code code, std::string message, std::string hint = {}, std::string sqlstate = {},
+          pghaul::disposition d = pghaul::disposition::by_sqlstate)
         : std::runtime_error(std::move(message)),
           code_(code),
           hint_(std::move(hint)),
-          sqlstate_(std::move(sqlstate)) {}
+          sqlstate_(std::move(sqlstate)),
+          disposition_(d) {}
 
     exit_code code() const noexcept { return code_; }
     const std::string& hint() const noexcept { return hint_; }
     const std::string& sqlstate() const noexcept { return sqlstate_; }
+    pghaul::disposition disposition() const noexcept { return disposition_; }
 
 private:
     exit_code code_;
     std::string hint_;
     std::string sqlstate_;
+    pghaul::disposition disposition_;
 };
 
 }  // namespace pghaul

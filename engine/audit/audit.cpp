@@ -12,6 +12,7 @@
 #include "engine/audit/detail/checks.hpp"
 #include "engine/catalog/pg_dump.hpp"
 #include "protocol/size.hpp"
+#include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
 
@@ -302,7 +303,7 @@ audit_report run_audit(const conninfo& source, const std::optional<conninfo>& ta
     try {
         cat = read_catalog(src, tgt ? tgt->server_version() : src.server_version());
     } catch (const pghaul::error& e) {
-        if (e.sqlstate() != "42501") throw;
+        if (!sqlstate::insufficient_privilege(e)) throw;
         throw pghaul::error(
             e.code(), e.what(),
             "the audit reads what the copy reads: run it as the owner, a superuser, or a member of "

@@ -11,6 +11,7 @@
 #include "engine/catalog/pg_dump.hpp"
 #include "protocol/error.hpp"
 #include "protocol/sql_quote.hpp"
+#include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
 namespace {
@@ -64,7 +65,7 @@ void run_entries(pg::connection& conn, const std::vector<const dump_entry*>& ent
         conn.exec(sql, what);
         return;
     } catch (const error& e) {
-        if (e.sqlstate().empty() || e.sqlstate().starts_with("08")) throw;
+        if (sqlstate::connection_lost(e)) throw;
         conn.rollback();
     }
     conn.exec("BEGIN", what);
@@ -91,7 +92,7 @@ void run_entries_in_transaction(pg::connection& conn, const std::vector<const du
         conn.exec(sql, what);
         return;
     } catch (const error& e) {
-        if (e.sqlstate().empty() || e.sqlstate().starts_with("08")) throw;
+        if (sqlstate::connection_lost(e)) throw;
     }
     conn.exec("ROLLBACK TO SAVEPOINT pghaul_batch", what);
     for (auto* e : entries) run_entry(conn, *e);

@@ -17,6 +17,7 @@
 #include "engine/copy/detail/steps.hpp"
 #include "engine/copy/target_database.hpp"
 #include "protocol/size.hpp"
+#include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
 
@@ -41,15 +42,6 @@ void check_versions(pg::connection& source, int target_version, const std::strin
                     "copy into a server of the same or a newer major version");
 }
 
-// Failures a --resume can get past: the run was stopped, a server went away,
-// or a resource (disk, memory, connections) ran out. Anything else would fail
-// again the same way.
-bool resumable(const error& e) {
-    const int code = static_cast<int>(e.code());
-    const auto& s = e.sqlstate();
-    return code >= 128 || e.code() == exit_code::local || s.starts_with("08") || s.starts_with("53") ||
-           s == "57P01" || s == "57P02" || s == "57P03";
-}
 
 }  // namespace
 
@@ -145,8 +137,8 @@ void source_job::begin_read(pg::connection& reader, std::size_t table) {
                         "cannot read " + t.display() +
                             " again: the source snapshot was released once every "
                             "table had been read",
-                        "run the same command with --resume: it loads again what did not commit",
-                        "08007");  // as a part's unknown commit: not retried here, kept for --resume
+                        "run the same command with --resume: it loads again what did not commit", {},
+                        disposition::resume_later);
     }
     import_snapshot(reader, snapshot_id_);
 }
@@ -249,7 +241,7 @@ void source_job::clean_up() noexcept {
     }
     // What an earlier attempt made is not this one's to drop; what this one
     // made stays for --resume when the failure is one a rerun can get past.
-    if (journal_ && (resuming_ || (created && why && resumable(*why)))) {
+    if (journal_ && (resuming_ || (created && why && sqlstate::resumable(*why)))) {
         spdlog::warn(
             "[{}] kept the unfinished database \"{}\" (its comment says INCOMPLETE) and its state in {}: "
             "run the same command with --resume to continue, or --restart to start over",

@@ -10,6 +10,7 @@
 
 #include "engine/copy/source_job.hpp"
 #include "engine/copy/target_database.hpp"
+#include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
 
@@ -211,12 +212,9 @@ bool source_job::attached_earlier(const table_info& t) const {
     return earlier_ && earlier_->attached.contains(t.display());
 }
 
-// 42P07: an index or relation of that name exists; 42710: a constraint or
-// other object does; 42P16: the table already has its primary key; 55000: the
-// index is already attached to its constraint (ADD CONSTRAINT ... USING INDEX).
+// An index, constraint or other object of that name exists (see sqlstate.hpp).
 bool source_job::committed_before(const error& e, bool redo) const {
-    const auto& s = e.sqlstate();
-    return (resuming_ || redo) && (s == "42P07" || s == "42710" || s == "42P16" || s == "55000");
+    return (resuming_ || redo) && sqlstate::already_exists(e);
 }
 
 void source_job::forget_state() noexcept {

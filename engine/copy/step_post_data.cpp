@@ -11,6 +11,7 @@
 #include "engine/copy/large_objects.hpp"
 #include "engine/copy/source_job.hpp"
 #include "protocol/sql_quote.hpp"
+#include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
 
@@ -267,7 +268,7 @@ void source_job::finish_post_data(pg::connection& ddl) {
             ddl.exec(stmt, what);
             ddl.exec("RELEASE SAVEPOINT pghaul_setting", "releasing the savepoint");
         } catch (const error& err) {
-            if (err.sqlstate().starts_with("08")) throw;
+            if (sqlstate::connection_lost(err)) throw;
             ddl.exec("ROLLBACK TO SAVEPOINT pghaul_setting", "rolling back to the savepoint");
             warn(err.what() + note);
         }

@@ -12,6 +12,7 @@
 
 #include "io/chunk_stream.hpp"
 #include "protocol/sql_quote.hpp"
+#include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
 namespace {
@@ -187,10 +188,10 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
             // A connection lost during COMMIT leaves its outcome unknown. A
             // whole table reloads safely (TRUNCATE first); a part appends, so
             // redoing one that did commit would double its rows.
-            if (!part || !e.sqlstate().starts_with("08")) throw;
-            throw error(
-                exit_code::target, std::string(e.what()) + " (the part may or may not have committed)",
-                "run the same command with --resume: the table is emptied and loaded again whole", "08007");
+            if (!part || !sqlstate::connection_lost(e)) throw;
+            throw error(exit_code::target, std::string(e.what()) + " (the part may or may not have committed)",
+                        "run the same command with --resume: the table is emptied and loaded again whole",
+                        e.sqlstate(), disposition::resume_later);
         }
     } catch (...) {
         target.rollback();

@@ -2,6 +2,7 @@
 
 #include "protocol/error.hpp"
 #include "protocol/sql_quote.hpp"
+#include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
 
@@ -21,7 +22,7 @@ void drop_database(pg::connection& maint, const std::string& name) {
     try {
         maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name) + " WITH (FORCE)", what);
     } catch (const error& e) {
-        if (e.sqlstate() != "42501") throw;
+        if (!sqlstate::insufficient_privilege(e)) throw;
         maint.exec_params(
             "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
             "WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",

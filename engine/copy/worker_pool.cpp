@@ -12,6 +12,7 @@
 
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/task_graph.hpp"
+#include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
 namespace {
@@ -37,12 +38,7 @@ constexpr int max_attempts = 4;
 bool retryable(const error& e, const task& t) {
     if (std::holds_alternative<prepare_step>(t.what) || std::holds_alternative<finish_step>(t.what))
         return false;
-    const auto& s = e.sqlstate();
-    // transaction_resolution_unknown: a part's commit (table_copy.cpp), or a
-    // unit whose snapshot is gone (source_job::begin_read): left to --resume.
-    if (s == "08007") return false;
-    return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" ||
-           s == "40P01" || s == "53300";
+    return sqlstate::retry_now(e);
 }
 
 // A connection refused mid-run is the source's or target's failure, not
@@ -53,7 +49,7 @@ pg::connection during_run(exit_code side, Open open) {
         return open();
     } catch (const error& e) {
         if (e.code() != exit_code::preflight) throw;
-        throw error(side, e.what(), e.hint(), e.sqlstate());
+        throw error(side, e.what(), e.hint(), e.sqlstate(), e.disposition());
     }
 }
 

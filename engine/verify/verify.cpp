@@ -21,6 +21,7 @@
 #include "engine/common/interrupt.hpp"
 #include "engine/catalog/snapshot.hpp"
 #include "protocol/sql_quote.hpp"
+#include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
 namespace {
@@ -118,7 +119,7 @@ void compare_tables(const std::vector<table_ref>& tables, std::vector<side_pair>
             // Counting through row security or past a missing grant compares nothing.
             if (!first_error)
                 first_error = std::make_exception_ptr(
-                    e.sqlstate() == "42501"
+                    sqlstate::insufficient_privilege(e)
                         ? error(e.code(), e.what(),
                                 "verify as a login that reads every table and bypasses row security (a "
                                 "superuser, "
