@@ -86,6 +86,14 @@ void print_profile(const nlohmann::json& p) {
                  num(p, "peak_rss_mib"), num(p, "children_cpu_s"), num(r, "cpu_s"),
                  num(r, "waiting_for_sources_s"), num(r, "held_back_s"), num(w, "cpu_s"),
                  num(w, "waiting_for_targets_s"), num(w, "waiting_for_data_s"), num(p, "elsewhere_cpu_s"));
+    if (p.contains("connections")) {
+        const auto& c = p["connections"];
+        std::fprintf(stderr,
+                     "  workers    opened %d connections (%d target, %d reader); moved to another source %d "
+                     "times\n",
+                     c.value("opened", 0), c.value("target_opened", 0), c.value("reader_opened", 0),
+                     c.value("source_switches", 0));
+    }
 }
 
 // Runs the engine and reports: the summary table, the one-line summary, the

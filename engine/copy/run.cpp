@@ -58,6 +58,7 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
             cat.large_objects.size(), static_cast<double>(cat.database.bytes) / 1048576.0 / assumed_mb_per_s,
             assumed_mb_per_s);
         out += describe_tables(cat);
+        out += "  steps: " + describe_steps(cat, cfg.analyze) + "\n";
         if (!cat.extensions.empty()) {
             out += "  extensions:";
             for (auto& [n, v] : cat.extensions) out += " " + n + " " + v;
