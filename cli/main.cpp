@@ -96,11 +96,68 @@ void print_profile(const nlohmann::json& p) {
     }
 }
 
+void write_reports(const nlohmann::json& report, const std::string& json_path, const std::string& html_path) {
+    if (!json_path.empty()) {
+        std::ofstream f(json_path);
+        f << report.dump(2) << "\n";
+        if (!f) throw pghaul::error(pghaul::exit_code::local, "cannot write the report to \"" + json_path + "\"");
+        spdlog::info("report written to {}", json_path);
+    }
+    if (!html_path.empty()) {
+        std::ofstream f(html_path);
+        f << pghaul::engine::render_html_report(report);
+        if (!f)
+            throw pghaul::error(pghaul::exit_code::local,
+                                "cannot write the HTML report to \"" + html_path + "\"");
+        spdlog::info("HTML report written to {}", html_path);
+    }
+}
+
+// A run that failed before it had sources to report on (a refused target
+// login, a bad manifest source) still gets its report: yesterday's success
+// must not stay on disk where monitoring reads it.
+nlohmann::json failed_run_report(const pghaul::engine::run_config& cfg, const pghaul::error& e, double seconds) {
+    nlohmann::json sources = nlohmann::json::array();
+    for (auto& s : cfg.sources)
+        sources.push_back({{"name", s.name},
+                           {"source", s.endpoint.ci.endpoint()},
+                           {"target_db", s.target_db},
+                           {"status", "failed"},
+                           {"tables", 0},
+                           {"tables_planned", 0},
+                           {"rows", 0},
+                           {"bytes", 0},
+                           {"seconds", 0.0},
+                           {"timeline", nlohmann::json::array()},
+                           {"table_details", nlohmann::json::array()}});
+    return {{"target", cfg.target.ci.endpoint()},
+            {"seconds", seconds},
+            {"sources", sources},
+            {"exit_code", static_cast<int>(e.code())},
+            {"error",
+             {{"code", static_cast<int>(e.code())}, {"message", e.what()}, {"hint", e.hint()}, {"sqlstate", e.sqlstate()}}}};
+}
+
 // Runs the engine and reports: the summary table, the one-line summary, the
 // JSON report file, and for a single source its own error as the exit code.
 int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
             pghaul::cli::progress_display& progress, const std::string& html_path, bool profile) {
-    auto res = pghaul::engine::run(cfg, dry_run, [&](const nlohmann::json& e) { progress.on_event(e); });
+    const auto t0 = std::chrono::steady_clock::now();
+    pghaul::engine::run_result res;
+    try {
+        res = pghaul::engine::run(cfg, dry_run, [&](const nlohmann::json& e) { progress.on_event(e); });
+    } catch (const pghaul::error& e) {
+        if (!dry_run) {
+            try {
+                write_reports(
+                    failed_run_report(cfg, e, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()),
+                    cfg.report_path, html_path);
+            } catch (const std::exception& w) {
+                spdlog::error("{}", w.what());
+            }
+        }
+        throw;
+    }
     if (dry_run) {
         std::cout << res.plan;
     } else {
@@ -110,22 +167,7 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
                      res.summary_line);
     }
     if (profile && res.report.contains("profile")) print_profile(res.report["profile"]);
-    if (!cfg.report_path.empty() && !dry_run) {
-        std::ofstream f(cfg.report_path);
-        f << res.report.dump(2) << "\n";
-        if (!f)
-            throw pghaul::error(pghaul::exit_code::local,
-                                "cannot write the report to \"" + cfg.report_path + "\"");
-        spdlog::info("report written to {}", cfg.report_path);
-    }
-    if (!html_path.empty() && !dry_run) {
-        std::ofstream f(html_path);
-        f << pghaul::engine::render_html_report(res.report);
-        if (!f)
-            throw pghaul::error(pghaul::exit_code::local,
-                                "cannot write the HTML report to \"" + html_path + "\"");
-        spdlog::info("HTML report written to {}", html_path);
-    }
+    if (!dry_run) write_reports(res.report, cfg.report_path, html_path);
     if (res.failures.size() == 1 && cfg.sources.size() == 1) return report(res.failures.front());
     // A recap: in a long run the failures scrolled past hours ago.
     for (auto& f : res.failures) std::fprintf(stderr, "pghaul: error: %s\n", f.what());
@@ -193,8 +235,17 @@ int main(int argc, char** argv) {
         "Report bugs with the command, its log (-v) and the JSON report (--report) to the pghaul issue "
         "tracker.");
 
-    bool dry_run = false;
-    std::string source_text, target_text, on_existing = "fail", missing_roles = "fail", report_path, manifest;
+    // Settings copy and run both take, one set per command: CLI11 applies a
+    // PGHAUL_* variable to every subcommand's options, parsed or not, so a
+    // variable shared by both commands let the environment override a flag.
+    struct session_flags {
+        bool dry_run = false, resume = false, restart = false, profile = false;
+        std::string progress_text = "auto", html_path, state_dir, report_path;
+        int progress_interval = 10;
+        pghaul::cli::logging_options log;
+    };
+    session_flags copy_flags, run_flags;
+    std::string source_text, target_text, on_existing = "fail", missing_roles = "fail", manifest;
     std::vector<std::string> role_map_args;
     pghaul::engine::run_config cfg;
     bool no_owner = false;
@@ -291,7 +342,7 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->envname("PGHAUL_PG_DUMP")
         ->group("Connection");
-    copy->add_option("--report", report_path, "write the JSON run report to this file")
+    copy->add_option("--report", copy_flags.report_path, "write the JSON run report to this file")
         ->envname("PGHAUL_REPORT")
         ->group("Output");
 
@@ -305,62 +356,61 @@ int main(int argc, char** argv) {
     auto* run =
         app.add_subcommand("run", "consolidate many source databases into one target, from a TOML manifest");
     run->add_option("manifest", manifest, "the manifest file ([target], [run], [[source]] ...)")->required();
-    run->add_option("--report", report_path, "write the JSON report here (overrides the manifest's report)")
+    run->add_option("--report", run_flags.report_path,
+                    "write the JSON report here (overrides the manifest's report)")
         ->envname("PGHAUL_REPORT")
         ->group("Output");
 
-    std::string progress_text = "auto", html_path, state_dir = cfg.state_dir;
-    bool resume = false, restart = false, profile = false;
-    int progress_interval = 10;
-    pghaul::cli::logging_options log;
-    for (auto* sub : {copy, run}) {
+    pghaul::cli::logging_options log;  // audit, verify, clients, report
+    for (auto [sub, f] : {std::pair{copy, &copy_flags}, std::pair{run, &run_flags}}) {
+        f->state_dir = cfg.state_dir;
         sub->add_option(
-               "--progress", progress_text,
+               "--progress", f->progress_text,
                "auto (bar on a terminal, plain otherwise), bar, plain, json (events on stdout) or none")
             ->capture_default_str()
             ->check(CLI::IsMember({"auto", "bar", "plain", "json", "none"}))
             ->envname("PGHAUL_PROGRESS")
             ->group("Output");
-        sub->add_option("--progress-interval", progress_interval, "seconds between plain progress lines")
+        sub->add_option("--progress-interval", f->progress_interval, "seconds between plain progress lines")
             ->capture_default_str()
             ->check(CLI::Range(1, 3600))
             ->envname("PGHAUL_PROGRESS_INTERVAL")
             ->group("Output");
-        sub->add_option("--log-format", log.format, "text or json (one object per line)")
+        sub->add_option("--log-format", f->log.format, "text or json (one object per line)")
             ->capture_default_str()
             ->check(CLI::IsMember({"text", "json"}))
             ->envname("PGHAUL_LOG_FORMAT")
             ->group("Output");
-        sub->add_option("--report-html", html_path, "write the run report as one self-contained HTML page")
+        sub->add_option("--report-html", f->html_path, "write the run report as one self-contained HTML page")
             ->envname("PGHAUL_REPORT_HTML")
             ->group("Output");
-        sub->add_option("--log-file", log.file, "also append the log to this file")
+        sub->add_option("--log-file", f->log.file, "also append the log to this file")
             ->envname("PGHAUL_LOG_FILE")
             ->group("Output");
-        sub->add_flag("--resume", resume,
+        sub->add_flag("--resume", f->resume,
                       "continue an interrupted run from its state journal (committed tables are kept)")
             ->envname("PGHAUL_RESUME")
             ->group("Recovery");
-        sub->add_flag("--restart", restart,
+        sub->add_flag("--restart", f->restart,
                       "drop the unfinished databases an interrupted run left and start over")
             ->excludes(sub->get_option("--resume"))
             ->envname("PGHAUL_RESTART")
             ->group("Recovery");
-        sub->add_option("--state-dir", state_dir,
+        sub->add_option("--state-dir", f->state_dir,
                         "where the state journal lives (one file per target database)")
             ->capture_default_str()
             ->envname("PGHAUL_STATE_DIR")
             ->group("Recovery");
-        sub->add_flag("--profile", profile,
+        sub->add_flag("--profile", f->profile,
                       "at the end, where pghaul's own time went: CPU per role, time waiting for the "
                       "sources, the targets, memory (also in the report)")
             ->envname("PGHAUL_PROFILE")
             ->group("Output");
-        sub->add_flag("--dry-run", dry_run, "print the plan and what will go wrong; write nothing")
+        sub->add_flag("--dry-run", f->dry_run, "print the plan and what will go wrong; write nothing")
             ->envname("PGHAUL_DRY_RUN")
             ->group("Output");
-        sub->add_flag("-v,--verbose", log.verbosity, "more detail (repeat for SQL)")->group("Output");
-        sub->add_flag("-q,--quiet", log.quiet, "warnings and errors only")->group("Output");
+        sub->add_flag("-v,--verbose", f->log.verbosity, "more detail (repeat for SQL)")->group("Output");
+        sub->add_flag("-q,--quiet", f->log.quiet, "warnings and errors only")->group("Output");
     }
     pghaul::cli::command_handler handler;  // set by audit, verify, clients, report (cli/commands.hpp)
     for (auto* sub :
@@ -378,20 +428,21 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : static_cast<int>(pghaul::exit_code::usage);
     }
     // Progress only where the run goes on long enough to watch: copy and run, not dry runs.
-    auto mode = (*copy || *run) && !dry_run
-                    ? pghaul::cli::parse_progress_mode(progress_text, isatty(STDERR_FILENO))
+    auto& f = *run ? run_flags : copy_flags;
+    auto mode = (*copy || *run) && !f.dry_run
+                    ? pghaul::cli::parse_progress_mode(f.progress_text, isatty(STDERR_FILENO))
                     : pghaul::cli::progress_mode::none;
-    pghaul::cli::progress_display progress(mode, std::chrono::seconds(progress_interval));
+    pghaul::cli::progress_display progress(mode, std::chrono::seconds(f.progress_interval));
     install_signal_handlers();
 
     try {
-        pghaul::cli::set_up_logging(log, &progress);
+        pghaul::cli::set_up_logging(*copy || *run ? f.log : log, &progress);
         if (handler) return handler();
         if (*run) {
             auto loaded = pghaul::cli::load_manifest(manifest);
-            if (!report_path.empty()) loaded.report_path = report_path;
-            apply_recovery(loaded, resume, restart, state_dir);
-            return execute(loaded, dry_run, true, progress, html_path, profile);
+            if (!f.report_path.empty()) loaded.report_path = f.report_path;
+            apply_recovery(loaded, f.resume, f.restart, f.state_dir);
+            return execute(loaded, f.dry_run, true, progress, f.html_path, f.profile);
         }
         // copy: the one-source shorthand of the same engine.
         auto source = pghaul::conninfo::parse(source_text, "source connection string");
@@ -421,7 +472,7 @@ int main(int argc, char** argv) {
         cfg.existing = parse_on_existing(on_existing);
         cfg.missing_roles =
             no_owner ? pghaul::engine::missing_roles_mode::owner : parse_missing_roles(missing_roles);
-        cfg.report_path = report_path;
+        cfg.report_path = f.report_path;
         cfg.split_tables_larger_than = pghaul::parse_size(split_threshold);
         cfg.split_part_size = pghaul::parse_size(split_part);
         cfg.analyze = !no_analyze;
@@ -433,8 +484,8 @@ int main(int argc, char** argv) {
         cfg.spool_limit = pghaul::parse_size(spool_limit);
         src.snapshot = snapshot;
         cfg.sources.push_back(std::move(src));
-        apply_recovery(cfg, resume, restart, state_dir);
-        return execute(cfg, dry_run, false, progress, html_path, profile);
+        apply_recovery(cfg, f.resume, f.restart, f.state_dir);
+        return execute(cfg, f.dry_run, false, progress, f.html_path, f.profile);
     } catch (const pghaul::error& e) {
         return report(e);
     } catch (const std::exception& e) {

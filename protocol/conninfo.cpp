@@ -5,7 +5,9 @@
 #include <libpq-fe.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <memory>
+#include <vector>
 #include <regex>
 
 #include "protocol/error.hpp"
@@ -40,14 +42,79 @@ std::string env_or(const char* name, std::string fallback) {
 
 std::string redact_conninfo_text(std::string_view text) {
     std::string s(text);
-    // key/value: password = 'quoted value' or bare value
-    static const std::regex kv(R"((\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))", std::regex::icase);
+    // key/value: password = 'quoted value' (to the end if the quote is never
+    // closed: libpq refuses that, and the rest may be the secret) or bare value
+    static const std::regex kv(R"((\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*(?:'|$)|\S+))",
+                               std::regex::icase);
     s = std::regex_replace(s, kv, "$1********");
     // URI userinfo: scheme://user:secret@host
     static const std::regex uri(R"(((?:postgres|postgresql)://[^:/@\s]*):[^@\s]*@)", std::regex::icase);
     s = std::regex_replace(s, uri, "$1:********@");
     return s;
 }
+
+namespace {
+
+// Keys whose values are never secret, shown when an unparsable conninfo is
+// quoted back. Any other key's value (a misspelled "passwrd" too) is hidden.
+bool shown_key(std::string_view key) {
+    for (std::string_view k : {"host", "hostaddr", "port", "dbname", "user", "sslmode", "connect_timeout",
+                               "application_name", "target_session_attrs", "service", "options"})
+        if (key == k) return true;
+    return false;
+}
+
+// The text of a conninfo libpq refused, fit to print: a URI with its password
+// hidden; key=value pairs with only harmless values kept. Also lists the keys
+// (a quoted key name in libpq's message is kept, any other quoted fragment not).
+std::string printable_conninfo(std::string_view text, std::vector<std::string>& keys) {
+    std::string s = redact_conninfo_text(text);
+    if (s.starts_with("postgres://") || s.starts_with("postgresql://")) {
+        // A query string may carry password=...; hide everything after '?'.
+        if (auto q = s.find('?'); q != std::string::npos) s = s.substr(0, q) + "?...";
+        return s;
+    }
+    static const std::regex pair(R"(([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*(?:'|$)|\S*))");
+    std::string out;
+    std::size_t last = 0;
+    for (std::sregex_iterator it(s.begin(), s.end(), pair), end; it != end; ++it) {
+        const auto& m = *it;
+        out += s.substr(last, static_cast<std::size_t>(m.position(0)) - last);
+        keys.push_back(m[1].str());
+        out += m[1].str() + "=" + (shown_key(m[1].str()) || m[2].str() == "********" ? m[2].str() : "...");
+        last = static_cast<std::size_t>(m.position(0) + m.length(0));
+    }
+    return out + s.substr(last);
+}
+
+// libpq's parse errors quote the part they choke on, which may be (part of)
+// the password: "invalid percent-encoded token: "S3cret%zz"". Its own words
+// stay, and a quoted key name or delimiter; any other quoted fragment goes.
+std::string redact_libpq_message(std::string msg, const std::vector<std::string>& keys) {
+    msg = redact_conninfo_text(msg);
+    std::string out;
+    for (std::size_t i = 0; i < msg.size();) {
+        auto open = msg.find('"', i);
+        if (open == std::string::npos) {
+            out.append(msg, i, std::string::npos);
+            break;
+        }
+        auto close = msg.find('"', open + 1);
+        out.append(msg, i, open - i);
+        if (close == std::string::npos) {
+            out += "\"...\"";
+            break;
+        }
+        const auto inner = msg.substr(open + 1, close - open - 1);
+        const bool harmless =
+            inner.size() <= 3 || std::find(keys.begin(), keys.end(), inner) != keys.end();
+        out += harmless ? "\"" + inner + "\"" : std::string("\"...\"");
+        i = close + 1;
+    }
+    return out;
+}
+
+}  // namespace
 
 conninfo conninfo::parse(std::string_view text, std::string_view what) {
     char* err = nullptr;
@@ -58,9 +125,10 @@ conninfo conninfo::parse(std::string_view text, std::string_view what) {
         std::string msg = err ? err : "out of memory";
         PQfreemem(err);
         while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-        msg = redact_conninfo_text(msg);  // libpq quotes a bad URI back in full
-        throw error(exit_code::usage,
-                    "invalid " + std::string(what) + " \"" + redact_conninfo_text(text) + "\": " + msg,
+        std::vector<std::string> keys;
+        const auto shown = printable_conninfo(text, keys);
+        msg = redact_libpq_message(msg, keys);
+        throw error(exit_code::usage, "invalid " + std::string(what) + " \"" + shown + "\": " + msg,
                     "use key=value pairs (host=db1 dbname=app) or a URI (postgresql://user@host:5432/app)");
     }
     conninfo ci;

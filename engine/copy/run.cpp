@@ -191,7 +191,7 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
     }
     for (auto* j : pending()) {
         check_interrupt();
-        each(*j, [&] { return j->preflight_target(maint); });
+        each(*j, [&] { return j->preflight_target(maint, dry_run); });
     }
 }
 

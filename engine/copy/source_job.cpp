@@ -90,9 +90,27 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
                  cat_.tables.size(), format_size(cat_.database.bytes), snapshot_id_);
 }
 
-bool source_job::preflight_target(pg::connection& maint) {
+bool source_job::preflight_target(pg::connection& maint, bool dry_run) {
     if (resuming_ || drop_unprepared_) return true;  // the database is this copy's own
     target_existed_ = database_exists(maint, cfg_.target_db);
+    // pghaul's own INCOMPLETE marker counts wherever the journal is: such a
+    // database is never "done", whatever on_existing says.
+    if (target_existed_ && marked_incomplete(maint, cfg_.target_db)) {
+        if (run_.earlier == run_config::earlier_state::restart) {
+            if (!dry_run) drop_database(maint, cfg_.target_db);
+            spdlog::info("[{}] --restart: {} the unfinished database \"{}\" (no state for it in {})", cfg_.name,
+                         dry_run ? "would drop" : "dropped", cfg_.target_db, journal_path_.parent_path().string());
+            target_existed_ = dry_run;
+            return true;
+        }
+        if (run_.existing != on_existing::replace)
+            throw error(exit_code::preflight,
+                        "target database \"" + cfg_.target_db + "\" on " + maint.endpoint() +
+                            " is an unfinished pghaul copy (its comment says INCOMPLETE), and " +
+                            journal_path_.parent_path().string() + " has no state for it",
+                        "run the same command with --resume and the --state-dir of the interrupted run to "
+                        "finish it, or with --restart to drop it and copy again");
+    }
     if (target_existed_ && run_.existing == on_existing::skip) {
         spdlog::info("[{}] target database \"{}\" exists: skipped (on_existing skip)", cfg_.name,
                      cfg_.target_db);

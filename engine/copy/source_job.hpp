@@ -82,8 +82,9 @@ public:
     // exists (see start_schema_dump).
     void preflight_source(int target_version, std::counting_semaphore<>* dump_gate);
     // Whether the target database exists: false when it does and on_existing
-    // is skip; throws when it does and on_existing is fail.
-    bool preflight_target(pg::connection& maint);
+    // is skip; throws when it does and on_existing is fail, or when it is an
+    // unfinished pghaul copy this run has no state for (dropped on --restart).
+    bool preflight_target(pg::connection& maint, bool dry_run = false);
     // Roles the copy needs on the target, after role_map: owners and grantees.
     std::vector<std::string> needed_owner_roles() const;
     std::vector<std::string> needed_grant_roles() const;

@@ -33,7 +33,21 @@ std::vector<std::string> steps::split_statements(const std::string& sql) {
             cur.clear();
         }
     }
-    if (cur.find_first_not_of(" \n") != std::string::npos) out.push_back(cur);
+    // What is left after the last ';' is kept only if it is more than blank
+    // lines and comments (the dump's "-- PostgreSQL database dump complete"
+    // trailer follows the last database-level entry).
+    std::size_t at = 0;
+    while (at < cur.size()) {
+        auto end = cur.find('\n', at);
+        if (end == std::string::npos) end = cur.size();
+        auto line = std::string_view(cur).substr(at, end - at);
+        auto first = line.find_first_not_of(" \t\r");
+        if (first != std::string_view::npos && !line.substr(first).starts_with("--")) {
+            out.push_back(cur);
+            break;
+        }
+        at = end + 1;
+    }
     return out;
 }
 

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "harness.hpp"
 
 using namespace harness;
@@ -35,6 +37,42 @@ TEST_CASE("malformed conninfo: exit 2, the password never echoed") {
     r = run_pghaul({"copy", "--source", src("postgres"), "--target", "postgresql://u:SENTINEL-pw-2@[::1"});
     CHECK(r.exit_status == 2);
     CHECK(r.err.find("SENTINEL-pw-2") == std::string::npos);
+}
+
+TEST_CASE("every command refuses an unparsable conninfo without printing its password anywhere") {
+    // libpq quotes the token it cannot decode, here the password itself.
+    const std::string sentinel = "S3ntinel";
+    const std::vector<std::string> bad = {"postgresql://haul:S3ntinel%zz@127.0.0.1/db",
+                                          "postgresql://haul:S3ntinel@[::1", "host=a passwrd=S3ntinel",
+                                          "host=a password='S3ntinel and more"};
+    temp_file log("pghaul.log", "");
+    temp_file report("report.json", "");
+    for (const auto& conninfo : bad) {
+        CAPTURE(conninfo);
+        temp_file manifest("m.toml", "[target]\nconninfo = \"" + tgt("postgres") +
+                                         "\"\n[[source]]\nname = \"a\"\nconninfo = \"" + conninfo +
+                                         "\"\ntarget_db = \"x\"\n");
+        std::vector<std::vector<std::string>> commands = {
+            {"copy", "--source", conninfo, "--target", tgt("x"), "--log-file", log.path, "--report", report.path},
+            {"copy", "--source", src("postgres"), "--target", conninfo, "--log-file", log.path},
+            {"run", manifest.path, "--log-file", log.path, "--report", report.path},
+            {"verify", "--source", conninfo, "--target", tgt("x")},
+            {"audit", "--source", conninfo},
+            {"clients", "--source", conninfo},
+        };
+        for (auto& args : commands) {
+            CAPTURE(args[0]);
+            auto r = run_pghaul(args);
+            CHECK(r.exit_status == 2);
+            CHECK(r.out.find(sentinel) == std::string::npos);
+            CHECK(r.err.find(sentinel) == std::string::npos);
+            if (args[0] != "run") CHECK(r.err.find("HINT:") != std::string::npos);  // run: file:line:col instead
+        }
+    }
+    std::ifstream l(log.path), rep(report.path);
+    std::string logged((std::istreambuf_iterator<char>(l)), {}), reported((std::istreambuf_iterator<char>(rep)), {});
+    CHECK(logged.find(sentinel) == std::string::npos);
+    CHECK(reported.find(sentinel) == std::string::npos);
 }
 
 TEST_CASE("a target without a database name is a usage error") {
@@ -133,4 +171,29 @@ TEST_CASE("a failure after the data has landed drops the new database and names 
     CHECK(r.err.find("dropped the incomplete target database") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
     CHECK_FALSE(contains_any(r.out + r.err, sandbox_passwords()));
+}
+
+TEST_CASE("a run that fails in preflight replaces yesterday's report with its own") {
+    small_source s;
+    const auto target_db = unique_name("stale_tgt");
+    temp_file report("report.json", "");
+    temp_file html("report.html", "");
+    auto good = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--no-owner", "--report",
+                            report.path, "--report-html", html.path});
+    REQUIRE(good.exit_status == 0);
+    auto bad_target = pghaul::conninfo::parse(tgt(target_db));
+    bad_target.set("password", "wrong-password");
+    bad_target.erase("passfile");
+    auto bad = run_pghaul({"copy", "--source", src(s.name), "--target", bad_target.to_string(), "--no-owner",
+                           "--report", report.path, "--report-html", html.path, "--on-existing", "replace"});
+    CHECK(bad.exit_status == 3);
+    auto rep = nlohmann::json::parse(std::ifstream(report.path));
+    CHECK(rep["exit_code"] == 3);
+    CHECK(rep["error"]["message"].get<std::string>().find("password authentication failed") != std::string::npos);
+    CHECK(rep["sources"][0]["status"] == "failed");
+    std::ifstream h(html.path);
+    std::string page((std::istreambuf_iterator<char>(h)), {});
+    CHECK(page.find("failed") != std::string::npos);
+    CHECK(page.find("wrong-password") == std::string::npos);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
 }

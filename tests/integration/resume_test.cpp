@@ -194,3 +194,37 @@ TEST_CASE(
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+TEST_CASE("an unfinished copy is never taken as done: skip refuses it wherever the journal is; --restart redoes it") {
+    const auto source_db = make_resume_source();
+    const auto target_db = unique_name("resume_skip");
+    auto killed = run_pghaul(copy_args(source_db, target_db), {"PGHAUL_FAULT=kill:data"});
+    REQUIRE(killed.exit_status == 128 + 9);
+    REQUIRE(db_comment(target_db).starts_with("pghaul: INCOMPLETE"));
+
+    // Another state directory: the journal is not there, the marker is.
+    temp_file elsewhere("state-marker", "");
+    const auto other_state = std::filesystem::path(elsewhere.path).parent_path() / "state";
+    auto skipped = run_pghaul(with(copy_args(source_db, target_db), "--on-existing", "skip", "--state-dir",
+                                   other_state.string()));
+    CHECK(skipped.exit_status == 3);
+    CHECK(skipped.err.find("unfinished pghaul copy") != std::string::npos);
+    CHECK(skipped.err.find("--resume") != std::string::npos);
+
+    temp_file manifest("m.toml", "[target]\nconninfo = \"" + tgt("postgres") + "\"\n[run]\non_existing = \"skip\"\n" +
+                                     "[[source]]\nname = \"s\"\nconninfo = \"" + src(source_db) +
+                                     "\"\ntarget_db = \"" + target_db + "\"\n");
+    auto run_skipped = run_pghaul({"run", manifest.path, "--state-dir", other_state.string()});
+    CHECK(run_skipped.exit_status == 3);
+    CHECK(run_skipped.err.find("unfinished pghaul copy") != std::string::npos);
+    CHECK(db_comment(target_db).starts_with("pghaul: INCOMPLETE"));
+
+    auto restarted = run_pghaul(with(copy_args(source_db, target_db), "--restart", "--state-dir", other_state.string()));
+    REQUIRE(restarted.exit_status == 0);
+    check_equal(source_db, target_db);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+    // The first attempt's journal is still in the suite's state dir: remove it with the database gone.
+    for (auto& f : std::filesystem::directory_iterator(test_state_dir()))
+        if (f.path().filename().string().ends_with("-" + target_db + ".journal")) std::filesystem::remove(f.path());
+}

@@ -60,3 +60,22 @@ TEST_CASE("redact_conninfo_text hides quoted, bare and URI passwords") {
     CHECK(redact_conninfo_text("postgres://u:abc@h/db") == "postgres://u:********@h/db");
     CHECK(redact_conninfo_text("postgresql://u@h/db") == "postgresql://u@h/db");
 }
+
+TEST_CASE("a conninfo libpq cannot parse never brings its password into the error") {
+    const char* sentinel = "S3ntinel";
+    for (const char* text :
+         {"postgresql://haul:S3ntinel%zz@host/db", "postgresql://haul:S3ntinel@[::1", "password='S3ntinel and more",
+          "host=a password='S3ntinel x' dbname", "postgresql://h/db?password=S3ntinel%zz",
+          "postgresql://haul:%zzS3ntinel@host/db", "host=a passwrd=S3ntinel"}) {
+        CAPTURE(text);
+        try {
+            pghaul::conninfo::parse(text, "source connection string");
+            FAIL("expected a parse error");
+        } catch (const pghaul::error& e) {
+            CHECK(e.code() == pghaul::exit_code::usage);
+            CHECK(std::string(e.what()).find(sentinel) == std::string::npos);
+            CHECK(e.hint().find(sentinel) == std::string::npos);
+        }
+    }
+    CHECK(pghaul::redact_conninfo_text("password='S3ntinel and more") == "password=********");
+}
