@@ -36,6 +36,8 @@ void apply_record(journal_state& s, const nlohmann::json& r) {
         if (s.source.empty()) s.source = r.value("source", "");
     } else if (e == "created") {
         s.created = true;
+    } else if (e == "database") {  // the new database's OID, right after CREATE DATABASE
+        s.database_oid = r.value("oid", std::uint32_t{0});
     } else if (e == "prepared") {
         s.prepared = true;
         s.schema_hash = r.value("schema", "");

@@ -39,6 +39,7 @@ struct journal_state {
     int attempts = 0;         // runs that wrote to this journal
     std::string source;       // the source's endpoint, as first recorded
     bool created = false;     // the target database was created by pghaul
+    std::uint32_t database_oid = 0;  // its OID: the same name later may be another database
     bool prepared = false;    // and its pre-data committed
     std::string schema_hash;  // of pg_dump's output then, to refuse a changed source
     std::string snapshot;     // the snapshot the preparing attempt used

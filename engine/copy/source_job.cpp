@@ -67,6 +67,13 @@ void source_job::warn(std::string message) {
 
 bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
     started = std::chrono::steady_clock::now();
+    // Before anything looks at the database: a second pghaul into it (another
+    // state directory, another machine) is refused, never raced.
+    if (!try_claim_database(maint, cfg_.target_db))
+        throw error(exit_code::preflight,
+                    "another pghaul is copying into \"" + cfg_.target_db + "\" on " + maint.endpoint() +
+                        " right now",
+                    "wait for it to end, or stop it first; nothing was written");
     return settle_earlier_attempt(maint, dry_run);
 }
 
@@ -232,6 +239,24 @@ std::string source_job::object_of(const step& s) const {
     return {};
 }
 
+void source_job::check_target(pg::connection& conn) {
+    if (db_oid_ == 0) return;
+    const auto now = static_cast<std::uint32_t>(
+        conn.exec("SELECT oid FROM pg_database WHERE datname = current_database()", "checking the target database")
+            .i64(0, 0));
+    if (now == db_oid_) return;
+    {
+        std::lock_guard lk(mu_);
+        replaced_ = true;
+    }
+    throw error(exit_code::target,
+                "database \"" + cfg_.target_db + "\" on " + conn.endpoint() +
+                    " is not the one this run created: it was dropped and created again while the copy ran",
+                "another process replaced it (a second pghaul with --on-existing replace and another state "
+                "directory, or a person); this run leaves it alone. Copy again when nothing else writes it",
+                {}, disposition::resume_later);
+}
+
 void source_job::cancel_running() noexcept {
     std::lock_guard lk(mu_);
     if (active_) active_->request_cancel();
@@ -250,6 +275,10 @@ void source_job::clean_up() noexcept {
         why = failure;
         created = created_;
         mismatch = verified == "MISMATCH";
+    }
+    if (replaced_) {  // someone else's database now: not ours to keep state for, or to drop
+        if (journal_) journal_->remove();
+        return;
     }
     if (mismatch) {
         spdlog::warn("[{}] kept \"{}\" for inspection: it differs from the source", cfg_.name,
@@ -270,6 +299,12 @@ void source_job::clean_up() noexcept {
     if (!created) return;
     try {
         auto maint = pg::connection::open(server_, "pghaul/admin", exit_code::target);
+        // Only the database this run created: the name may be someone else's by now.
+        if (auto oid = database_oid(maint, cfg_.target_db); oid != db_oid_) {
+            spdlog::warn("[{}] left \"{}\" alone: it is not the database this run created", cfg_.name,
+                         cfg_.target_db);
+            return;
+        }
         drop_database(maint, cfg_.target_db);
         spdlog::info("[{}] dropped the incomplete target database \"{}\"", cfg_.name, cfg_.target_db);
     } catch (const std::exception& e) {

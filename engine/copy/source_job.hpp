@@ -135,6 +135,10 @@ public:
     // Foreign keys between loaded tables: added NOT VALID, then validated;
     // several (between small tables) in one transaction.
     void add_foreign_keys(pg::connection& writer, const std::vector<std::size_t>& fks, bool redo = false);
+    // Throws (and marks the database as not this run's to drop) when the
+    // connection's database is not the one this run created or resumes: it
+    // was replaced under the same name. Called on every new target connection.
+    void check_target(pg::connection& conn);
     // The object a step works on, for logs, events and the timeline.
     std::string object_of(const step& s) const;
     // Post-data, sequences, large objects, grants, database settings, and one
@@ -230,6 +234,8 @@ private:
     std::vector<std::pair<std::string, std::string>> temporary_public_grants_;
     bool target_existed_ = false;
     bool created_ = false;
+    std::uint32_t db_oid_ = 0;  // the target database this run created or resumes (0: none yet)
+    bool replaced_ = false;     // ... and it was replaced under the same name
     // The state journal and what earlier attempts recorded in it.
     std::filesystem::path journal_path_;
     std::unique_ptr<journal> journal_;

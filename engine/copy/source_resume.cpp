@@ -59,8 +59,10 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
         if (!dry_run) std::filesystem::remove(journal_path_);
         earlier_.reset();
     };
+    const auto oid = exists ? database_oid(maint, cfg_.target_db) : 0;
+    const bool same = earlier_->database_oid == 0 || earlier_->database_oid == oid;  // 0: an older journal
     if (run_.earlier == mode::restart) {
-        if (exists && marked_incomplete(maint, cfg_.target_db)) {
+        if (exists && same && marked_incomplete(maint, cfg_.target_db)) {
             if (!dry_run) drop_database(maint, cfg_.target_db);
             drop_unprepared_ = dry_run;  // the plan treats it as gone
             spdlog::info("[{}] --restart: {} the unfinished database \"{}\"", cfg_.name,
@@ -78,10 +80,17 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
         spdlog::info("[{}] the earlier attempt left no database \"{}\": copying from the start", cfg_.name,
                      cfg_.target_db);
         forget();
+    } else if (!same) {
+        throw error(exit_code::preflight,
+                    "\"" + cfg_.target_db + "\" on " + maint.endpoint() +
+                        " is not the database the interrupted run created (it was dropped and created again)",
+                    "it is not pghaul's to continue or drop: choose another target_db, or drop it yourself and "
+                    "run with --restart");
     } else if (!earlier_->prepared) {
         drop_unprepared_ = true;  // it died creating the schema: prepare() starts that over
     } else {
         resuming_ = true;
+        db_oid_ = oid;
     }
     return true;
 }

@@ -90,7 +90,9 @@ void source_job::create_target_database() {
     {
         std::lock_guard lk(mu_);
         created_ = true;
+        db_oid_ = database_oid(maint, cfg_.target_db);
     }
+    record("database", {{"oid", db_oid_}});
     maint.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
                    sql::literal(std::string(incomplete_marker) + " copy from " + source_.endpoint() +
                                 " in progress"),
@@ -141,6 +143,7 @@ pg::connection source_job::prepare() {
                             "\" changed since the interrupted attempt: its copy cannot be continued",
                         "run the same command with --restart to copy it again from the start");
         auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/worker");
+        check_target(ddl);
         {
             active_guard guard(*this, ddl);
             resume_prepared(ddl);
@@ -158,6 +161,7 @@ pg::connection source_job::prepare() {
     const auto hash = schema_hash(schema_);
 
     auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/worker");
+    check_target(ddl);
     {
         active_guard guard(*this, ddl);
         grant_public_for_owners(ddl);

@@ -1,3 +1,5 @@
+// The target database's life: exists, dropped, claimed by this run,
+// marked INCOMPLETE until its copy is finished.
 #include "engine/copy/target_database.hpp"
 
 #include "protocol/error.hpp"
@@ -29,6 +31,20 @@ void drop_database(pg::connection& maint, const std::string& name) {
             {name}, what);
         maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name), what);
     }
+}
+
+std::uint32_t database_oid(pg::connection& conn, const std::string& name) {
+    auto r = conn.exec_params("SELECT oid FROM pg_database WHERE datname = $1", {name},
+                              "looking up database \"" + name + "\"");
+    return r.rows() ? static_cast<std::uint32_t>(r.i64(0, 0)) : 0;
+}
+
+bool try_claim_database(pg::connection& maint, const std::string& name) {
+    // 1885825121: "pgha", so pghaul's locks are told apart from the application's.
+    return maint
+        .exec_params("SELECT pg_try_advisory_lock(1885825121, hashtext($1))", {name},
+                     "claiming database \"" + name + "\" for this run")
+        .boolean(0, 0);
 }
 
 bool marked_incomplete(pg::connection& conn, const std::string& db) {

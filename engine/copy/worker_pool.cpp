@@ -126,6 +126,7 @@ private:
         auto c = during_run(exit_code::target, [&] {
             return open_ddl_connection(j.target_conninfo(), j.schema().preamble, "pghaul/worker");
         });
+        j.check_target(c);  // reconnecting by name must not land in someone else's database
         std::lock_guard lk(m_);
         w.target.emplace(std::move(c));
         w.target_source = s;

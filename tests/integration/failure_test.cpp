@@ -289,3 +289,49 @@ TEST_CASE(
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+TEST_CASE("a second pghaul into the same database is refused, even with its own state dir and replace") {
+    const auto source_db = make_big_source();
+    const auto target_db = unique_name("owned_tgt");
+    auto first = std::async(std::launch::async, [&] {
+        return run_pghaul(
+            {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1", "--no-owner"});
+    });
+    REQUIRE(wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%FROM STDIN%"));
+    temp_file marker("state-marker", "");
+    const auto other_state = std::filesystem::path(marker.path).parent_path() / "state";
+    auto second = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner",
+                              "--on-existing", "replace", "--state-dir", other_state.string()});
+    CHECK(second.exit_status == 3);
+    CHECK(second.err.find("another pghaul is copying into") != std::string::npos);
+    auto r = first.get();
+    CHECK(r.exit_status == 0);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE("a database replaced under the copy's feet is left alone: no reconnect into it, no drop") {
+    const auto source_db = make_big_source();
+    const auto target_db = unique_name("replaced_tgt");
+    auto first = std::async(std::launch::async, [&] {
+        return run_pghaul(
+            {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1", "--no-owner"});
+    });
+    REQUIRE(wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%FROM STDIN%"));
+    // Someone else's database now holds the name.
+    auto admin = connect("PGHAUL_TGT_SUPER");
+    admin.exec("DROP DATABASE " + target_db + " WITH (FORCE)");
+    admin.exec("CREATE DATABASE " + target_db);
+    connect("PGHAUL_TGT_SUPER", target_db).exec("CREATE TABLE someone_elses (x int); INSERT INTO someone_elses VALUES (1)");
+    auto r = first.get();
+    CHECK(r.exit_status == 5);
+    CHECK(r.err.find("is not the one this run created") != std::string::npos);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(t.exec("SELECT count(*) FROM someone_elses").i64(0, 0) == 1);
+    CHECK(t.exec("SELECT count(*) FROM pg_class WHERE relname = 'big'").i64(0, 0) == 0);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
