@@ -22,6 +22,7 @@
 #include "engine/copy/run.hpp"
 #include "io/process.hpp"
 #include "protocol/error.hpp"
+#include "protocol/duration.hpp"
 #include "protocol/size.hpp"
 
 namespace {
@@ -346,6 +347,11 @@ int main(int argc, char** argv) {
         ->envname("PGHAUL_REPORT")
         ->group("Output");
 
+    std::string retry_window = "5m";
+    copy->add_option("--retry-window", retry_window,
+                     "retry a unit whose server went away or refused until this long after its first failure")
+        ->capture_default_str()
+        ->group("Recovery");
     std::string snapshot;
     copy->add_option("--snapshot", snapshot,
                      "copy as of this exported snapshot, held open elsewhere (pg_export_snapshot()), "
@@ -481,6 +487,7 @@ int main(int argc, char** argv) {
                      : verify_level == "counts"  ? level::counts
                                                  : level::none;
         cfg.memory_limit = pghaul::parse_size(memory_limit);
+        cfg.retry_window = pghaul::parse_duration(retry_window);
         cfg.spool_limit = pghaul::parse_size(spool_limit);
         src.snapshot = snapshot;
         cfg.sources.push_back(std::move(src));

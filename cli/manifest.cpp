@@ -19,6 +19,7 @@
 
 #include "protocol/conninfo.hpp"
 #include "protocol/error.hpp"
+#include "protocol/duration.hpp"
 #include "protocol/size.hpp"
 
 namespace pghaul::cli {
@@ -165,6 +166,25 @@ public:
         if (!v) return std::nullopt;
         try {
             return parse_size(v->get());
+        } catch (const error& e) {
+            add(v->source(), in_quotes(join(prefix, key)) + ": " + e.what());
+            return std::nullopt;
+        }
+    }
+
+    // A duration as a string ("30s", "10m") or a plain number of seconds.
+    std::optional<std::chrono::seconds> duration(const toml::table& t, std::string_view key, std::string_view prefix) {
+        auto* node = t.get(key);
+        if (!node) return std::nullopt;
+        if (auto* n = node->as_integer()) {
+            if (n->get() > 0) return std::chrono::seconds(n->get());
+            add(n->source(), in_quotes(join(prefix, key)) + " must be more than 0 seconds");
+            return std::nullopt;
+        }
+        auto* v = typed<std::string>(t, key, prefix, false, "a duration such as \"30s\" or \"10m\"");
+        if (!v) return std::nullopt;
+        try {
+            return parse_duration(v->get());
         } catch (const error& e) {
             add(v->source(), in_quotes(join(prefix, key)) + ": " + e.what());
             return std::nullopt;
@@ -319,7 +339,7 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     c.check_keys(*t, "run",
                  {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump",
                   "split_tables_larger_than", "split_part_size", "analyze", "memory_limit", "spool_dir",
-                  "spool_limit", "compression_level", "verify"});
+                  "spool_limit", "compression_level", "verify", "password_command_timeout", "password_max_age", "retry_window"});
     if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
     using engine::missing_roles_mode;
     using engine::on_existing;
@@ -348,6 +368,9 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (auto d = c.string(*t, "spool_dir", "run", false)) cfg.spool_dir = beside_manifest(c.path(), *d);
     if (auto* v = t->get_as<std::int64_t>("compression_level"))
         cfg.compression_level = static_cast<int>(v->get());
+    if (auto d = c.duration(*t, "password_command_timeout", "run")) cfg.password_command_timeout = *d;
+    if (auto d = c.duration(*t, "password_max_age", "run")) cfg.password_max_age = *d;
+    if (auto d = c.duration(*t, "retry_window", "run")) cfg.retry_window = *d;
 }
 
 void check_target_db(checker& c, const toml::node& at, const std::string& full, const std::string& db,

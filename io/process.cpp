@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,7 +56,7 @@ std::string first_line(std::string_view text) {
 }
 
 process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-                           const std::vector<std::pair<int, int>>& fd_map) {
+                           const std::vector<std::pair<int, int>>& fd_map, std::chrono::milliseconds timeout) {
     auto [out_r, out_w] = make_pipe();
     auto [err_r, err_w] = make_pipe();
 
@@ -97,11 +98,25 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
     std::string* sinks[2] = {&res.out, &res.err};
     int open_fds = 2;
     char buf[65536];
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (open_fds > 0) {
-        if (::poll(fds, 2, -1) < 0) {
+        int wait_ms = -1;
+        if (timeout.count() > 0) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                // Its pipes may be held open by its own children: stop reading, kill it.
+                ::kill(pid, SIGKILL);
+                res.timed_out = true;
+                break;
+            }
+            wait_ms = static_cast<int>(left.count());
+        }
+        int ready = ::poll(fds, 2, wait_ms);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             break;
         }
+        if (ready == 0) continue;
         for (int i = 0; i < 2; ++i) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             ssize_t n = ::read(fds[i].fd, buf, sizeof buf);

@@ -1,6 +1,7 @@
 // Runs a child program (pg_dump) without a shell and captures its output.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,15 +12,18 @@ struct process_result {
     int exit_status = -1;  // exit code, or 128+signal
     std::string out;
     std::string err;
+    bool timed_out = false;  // killed after `timeout`
 };
 
 // argv[0] is looked up in PATH. `extra_env` entries ("NAME=value") are added to
 // the child's environment only: a password passed this way never appears on
 // any process's command line.
 // `fd_map` pairs (parent descriptor, child descriptor) are duplicated into the child.
+// A `timeout` above zero kills the child (SIGKILL) when it runs longer.
 process_result run_process(const std::vector<std::string>& argv,
                            const std::vector<std::string>& extra_env = {},
-                           const std::vector<std::pair<int, int>>& fd_map = {});
+                           const std::vector<std::pair<int, int>>& fd_map = {},
+                           std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
 // The first line of a child's output: what an error message quotes.
 std::string first_line(std::string_view text);

@@ -7,6 +7,7 @@
 #   scripts/pg-sandbox.sh stop    # stops the clusters and removes their data
 #   scripts/pg-sandbox.sh env     # prints `export` lines for the connection strings
 #   scripts/pg-sandbox.sh restart tgt  # restarts one cluster (tests of a server restart)
+#   scripts/pg-sandbox.sh outage tgt 12  # crashes it (-m immediate), keeps it down 12 s, starts it
 #
 # srca and tgt require SCRAM passwords over TCP (so tests exercise real auth);
 # the passwords live only in the sandbox's 0600 pgpass file. On tgt the
@@ -121,10 +122,19 @@ restart() {
     as_postgres "$PGBIN/pg_ctl" -D "$SANDBOX/$c" -l "$SANDBOX/$c.log" -m fast -w -t 60 restart >/dev/null
 }
 
+# A crash and a reboot that takes a while: what a managed server's failover looks like.
+outage() {
+    local c=${1:?usage: $0 outage srca|srcb|tgt SECONDS} seconds=${2:?usage: $0 outage CLUSTER SECONDS}
+    as_postgres "$PGBIN/pg_ctl" -D "$SANDBOX/$c" -m immediate -w -t 60 stop >/dev/null
+    sleep "$seconds"
+    as_postgres "$PGBIN/pg_ctl" -D "$SANDBOX/$c" -l "$SANDBOX/$c.log" -w -t 60 start >/dev/null
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
     restart) restart "${2:-}" ;;
+    outage) outage "${2:-}" "${3:-}" ;;
     env) [ -f "$SANDBOX/pgpass" ] || { echo "pg-sandbox: not started (run: $0 start)" >&2; exit 1; }; env_lines ;;
-    *) echo "usage: $0 start|stop|env|restart CLUSTER" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|env|restart CLUSTER|outage CLUSTER SECONDS" >&2; exit 2 ;;
 esac

@@ -8,16 +8,21 @@
 #include "protocol/error.hpp"
 
 namespace pghaul::engine {
-conninfo resolve_credentials(const endpoint_config& ep, std::string_view what) {
+conninfo resolve_credentials(const endpoint_config& ep, std::string_view what, std::chrono::seconds timeout) {
     conninfo ci = ep.ci;
     if (ep.password_command.empty()) return ci;
     const std::string name = "password_command of " + std::string(what);
     process_result r;
     try {
-        r = run_process(ep.password_command);
+        r = run_process(ep.password_command, {}, {}, timeout);
     } catch (const error& e) {
         throw error(exit_code::preflight, name + ": " + e.what(), "check the command's path and permissions");
     }
+    if (r.timed_out)
+        throw error(exit_code::preflight,
+                    name + " did not finish within " + std::to_string(timeout.count()) + " s (killed)",
+                    "run it by hand to see what it waits for (a login prompt, the network); raise "
+                    "--password-command-timeout if it is just slow");
     // Only stderr is ever quoted: stdout is the secret.
     if (r.exit_status != 0)
         throw error(exit_code::preflight,
@@ -62,6 +67,16 @@ conninfo resolve_credentials(const endpoint_config& ep, std::string_view what) {
     fill("port", "port");
     fill("dbname", "dbname");
     return ci;
+}
+
+conninfo fresh_credentials::get() {
+    std::lock_guard lk(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!last_ || (!ep_.password_command.empty() && now - at_ >= max_age_)) {
+        last_ = resolve_credentials(ep_, what_, timeout_);
+        at_ = now;
+    }
+    return *last_;
 }
 
 }  // namespace pghaul::engine

@@ -195,6 +195,31 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
     }
 }
 
+// How many workers the target lets this login connect: its CONNECTION
+// LIMIT and the server's free slots, less what the login holds already (the
+// run's maintenance connection among them). Fewer workers, with a warning,
+// rather than a run that fails at its first refused connection.
+int workers_within_limits(pg::connection& maint, int jobs) {
+    auto r = maint.exec(
+        "SELECT r.rolconnlimit, (SELECT count(*) FROM pg_stat_activity WHERE usename = current_user), "
+        "current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int - "
+        "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'), r.rolsuper "
+        "FROM pg_roles r WHERE r.rolname = current_user",
+        "reading the target login's connection limits");
+    const auto limit = r.i64(0, 0), mine = r.i64(0, 1), free = r.i64(0, 2);
+    const bool super = r.boolean(0, 3);
+    std::int64_t room = super ? jobs : free;
+    if (limit >= 0) room = std::min(room, limit - mine);
+    if (room >= jobs) return jobs;
+    const int workers = static_cast<int>(std::max<std::int64_t>(1, room));
+    spdlog::warn("the target allows this login {} more connection(s) ({}): running with {} worker(s) instead of {}",
+                 std::max<std::int64_t>(0, room),
+                 limit >= 0 && limit - mine <= free ? "its connection limit is " + std::to_string(limit)
+                                                    : "the server's max_connections is nearly used up",
+                 workers, jobs);
+    return workers;
+}
+
 }  // namespace
 
 run_result run(const run_config& requested, bool dry_run, const event_sink& events) {
@@ -205,7 +230,8 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     run_config cfg = requested;
     std::vector<std::string> matched;
     expand_sources(cfg, matched);
-    conninfo server = resolve_credentials(cfg.target, "the target").with_dbname(cfg.maintenance_db);
+    fresh_credentials target_creds(cfg.target, "the target", cfg.password_command_timeout, cfg.password_max_age);
+    conninfo server = target_creds.get().with_dbname(cfg.maintenance_db);
     auto maint = pg::connection::open(server, "pghaul/admin", exit_code::target);
     if (!maint.exec("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user")
              .boolean(0, 0))
@@ -218,7 +244,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     // the jobs: their pending dumps use it until the jobs are gone.
     std::counting_semaphore<> dump_gate(std::max(2, cfg.jobs));
     std::vector<std::unique_ptr<source_job>> jobs;
-    for (auto& s : cfg.sources) jobs.push_back(std::make_unique<source_job>(s, cfg, server));
+    for (auto& s : cfg.sources) jobs.push_back(std::make_unique<source_job>(s, cfg, target_creds));
     preflight_all(jobs, maint, dry_run, dump_gate);
     check_extensions(jobs, maint);
     auto roles = settle_roles(jobs, maint, cfg, dry_run);
@@ -254,7 +280,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
                 if (!st.stop_requested()) events(progress_event(jobs, path, t0));
             }
         });
-        auto stats = run_pool(ready, cfg.jobs, many, events);
+        auto stats = run_pool(ready, workers_within_limits(maint, cfg.jobs), cfg.retry_window, many, events);
         ticker.request_stop();
         if (events) events(progress_event(jobs, path, t0));  // the final numbers
         while (auto notice = path.take_notice()) spdlog::info("{}", *notice);

@@ -2,6 +2,7 @@
 // manifest (cli/manifest.cpp) or built from `pghaul copy`'s flags.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -78,6 +79,13 @@ struct run_config {
     // state_dir. A run that finds one refuses unless told to continue what it
     // records (resume) or to drop the unfinished database and start over (restart).
     std::string state_dir = "pghaul-state";
+    // password_command: killed after this long; run again for a connection
+    // opened once its last result is this old (tokens expire).
+    std::chrono::seconds password_command_timeout{30};
+    std::chrono::seconds password_max_age{600};
+    // A unit that failed on a lost or refused connection is retried until
+    // this long after its first failure (a failover or reboot takes minutes).
+    std::chrono::seconds retry_window{300};
     enum class earlier_state { refuse, resume, restart } earlier = earlier_state::refuse;
     std::vector<source_config> sources;
 };

@@ -75,8 +75,8 @@ std::string expanded_source_name(const std::string& source, const std::string& d
 
 namespace {
 
-std::vector<std::string> list_databases(const source_config& s) {
-    auto ci = resolve_credentials(s.endpoint, "source \"" + s.name + "\"");
+std::vector<std::string> list_databases(const source_config& s, std::chrono::seconds timeout) {
+    auto ci = resolve_credentials(s.endpoint, "source \"" + s.name + "\"", timeout);
     if (!ci.dbname() || ci.dbname()->empty()) ci = ci.with_dbname("postgres");
     auto conn = pg::connection::open(ci, "pghaul/admin", exit_code::source);
     auto r = conn.exec(
@@ -105,7 +105,7 @@ void expand_sources(run_config& cfg, std::vector<std::string>& matched) {
             out.push_back(s);
             continue;
         }
-        auto all = list_databases(s);
+        auto all = list_databases(s, cfg.password_command_timeout);
         auto chosen = select_databases(all, s.databases, s.exclude_databases);
         if (chosen.empty())
             throw error(exit_code::preflight,

@@ -45,12 +45,15 @@ void check_versions(pg::connection& source, int target_version, const std::strin
 
 }  // namespace
 
-source_job::source_job(source_config cfg, const run_config& run, conninfo target_server)
-    : cfg_(std::move(cfg)), run_(run), server_(std::move(target_server)) {
+source_job::source_job(source_config cfg, const run_config& run, fresh_credentials& target)
+    : cfg_(std::move(cfg)),
+      run_(run),
+      target_creds_(target),
+      source_creds_(cfg_.endpoint, "source \"" + cfg_.name + "\"", run.password_command_timeout,
+                    run.password_max_age) {
     schema_opt_.pg_dump = resolve_pg_dump(run.pg_dump);
     schema_opt_.no_owner = run.missing_roles == missing_roles_mode::owner;
     schema_opt_.no_privileges = run.no_privileges;
-    target_ = server_.with_dbname(cfg_.target_db);
 }
 
 void source_job::fail(const error& e) {
@@ -78,8 +81,9 @@ bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
 }
 
 void source_job::preflight_source(int target_version, std::counting_semaphore<>* dump_gate) {
-    source_ = resolve_credentials(cfg_.endpoint, "source \"" + cfg_.name + "\"");
-    auto conn = pg::connection::open(source_, "pghaul/snapshot", exit_code::source);
+    const auto source = source_conninfo();
+    source_endpoint_ = source.endpoint();
+    auto conn = pg::connection::open(source, "pghaul/snapshot", exit_code::source);
     if (cfg_.snapshot.empty()) {
         holder_ = std::make_unique<snapshot_holder>(std::move(conn));
     } else {
@@ -295,10 +299,12 @@ void source_job::clean_up() noexcept {
             cfg_.name, cfg_.target_db, journal_path_.string());
         return;
     }
-    if (journal_) journal_->remove();
-    if (!created) return;
+    if (!created) {
+        if (journal_) journal_->remove();
+        return;
+    }
     try {
-        auto maint = pg::connection::open(server_, "pghaul/admin", exit_code::target);
+        auto maint = pg::connection::open(server_conninfo(), "pghaul/admin", exit_code::target);
         // Only the database this run created: the name may be someone else's by now.
         if (auto oid = database_oid(maint, cfg_.target_db); oid != db_oid_) {
             spdlog::warn("[{}] left \"{}\" alone: it is not the database this run created", cfg_.name,
@@ -306,13 +312,14 @@ void source_job::clean_up() noexcept {
             return;
         }
         drop_database(maint, cfg_.target_db);
+        if (journal_) journal_->remove();  // only now: a database that stays keeps its state
         spdlog::info("[{}] dropped the incomplete target database \"{}\"", cfg_.name, cfg_.target_db);
     } catch (const std::exception& e) {
         spdlog::error(
             "[{}] the incomplete target database \"{}\" could not be dropped ({}); its comment marks it "
-            "INCOMPLETE: "
-            "drop it, or rerun with on_existing replace",
-            cfg_.name, cfg_.target_db, e.what());
+            "INCOMPLETE and its state stays in {}: run the same command with --restart to drop it and copy "
+            "again",
+            cfg_.name, cfg_.target_db, e.what(), journal_path_.string());
     }
 }
 

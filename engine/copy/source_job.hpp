@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/catalog/catalog.hpp"
+#include "engine/common/credentials.hpp"
 #include "engine/copy/data_path.hpp"
 #include "engine/copy/journal.hpp"
 #include "engine/copy/run_config.hpp"
@@ -59,14 +60,18 @@ struct shared_maintenance {
 
 class source_job {
 public:
-    source_job(source_config cfg, const run_config& run, conninfo target_server);
+    // `target` is the run's target server credentials (shared by all sources).
+    source_job(source_config cfg, const run_config& run, fresh_credentials& target);
 
     const source_config& config() const { return cfg_; }
     const std::string& name() const { return cfg_.name; }
     const std::string& target_db() const { return cfg_.target_db; }
     const source_catalog& catalog() const { return cat_; }
-    const conninfo& source_conninfo() const { return source_; }
-    const conninfo& target_conninfo() const { return target_; }
+    // For a new connection: password_command runs again once its last
+    // result is older than the run's password_max_age.
+    conninfo source_conninfo() { return source_creds_.get(); }
+    conninfo target_conninfo() { return target_creds_.get().with_dbname(cfg_.target_db); }
+    conninfo server_conninfo() { return target_creds_.get().with_dbname(run_.maintenance_db); }
     const std::string& snapshot_id() const { return snapshot_id_; }
     const schema_plan& schema() const { return schema_; }
     schema_options& schema_opts() { return schema_opt_; }
@@ -144,7 +149,8 @@ public:
     // Post-data, sequences, large objects, grants, database settings, and one
     // ANALYZE of the small tables in `analyze`, on `ddl` (open on the new
     // database); `worker` labels the verification's own bar in the timeline.
-    void finish(pg::connection& ddl, int worker, const std::vector<std::size_t>& analyze);
+    // `redo`: a retry after a lost connection, whose post-data may have committed.
+    void finish(pg::connection& ddl, int worker, const std::vector<std::size_t>& analyze, bool redo = false);
     // The whole run is done: its journal (kept so a --resume skips finished
     // sources) goes.
     void forget_state() noexcept;
@@ -218,9 +224,9 @@ private:
 
     source_config cfg_;
     const run_config& run_;
-    conninfo server_;  // the target server, maintenance database
-    conninfo source_;
-    conninfo target_;  // the new database
+    fresh_credentials& target_creds_;
+    fresh_credentials source_creds_;
+    std::string source_endpoint_;  // user@host:port/db, for messages and the journal
     schema_options schema_opt_;
     std::unique_ptr<snapshot_holder> holder_;  // guarded by snapshot_mu_ once tables are copied
     std::string snapshot_id_;

@@ -36,7 +36,7 @@ std::string source_job::step_key(const dump_entry& e) {
 // target database: refuse (the default: never silently destroy its traces),
 // drop it and start over (--restart), or continue in it (--resume).
 bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
-    journal_path_ = journal::path_for(run_.state_dir, server_, cfg_.target_db);
+    journal_path_ = journal::path_for(run_.state_dir, server_conninfo(), cfg_.target_db);
     earlier_ = journal::read(journal_path_);
     using mode = run_config::earlier_state;
     if (!earlier_) {

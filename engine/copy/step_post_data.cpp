@@ -10,6 +10,7 @@
 #include "engine/copy/detail/steps.hpp"
 #include "engine/copy/large_objects.hpp"
 #include "engine/copy/source_job.hpp"
+#include "engine/copy/target_database.hpp"
 #include "protocol/sql_quote.hpp"
 #include "protocol/sqlstate.hpp"
 
@@ -216,8 +217,11 @@ void source_job::analyze_small(pg::connection& ddl, const std::vector<std::size_
     }
 }
 
-void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::size_t>& analyze) {
+void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::size_t>& analyze, bool redo) {
     active_guard guard(*this, ddl);
+    // The post-data transaction clears the INCOMPLETE comment: if it did,
+    // the try whose connection was lost committed it.
+    if (redo && !finished_earlier_ && !marked_incomplete(ddl, cfg_.target_db)) finished_earlier_ = true;
     const bool verifying = run_.verify != run_config::verify_level::none;
     if (!finished_earlier_) {
         // Written with lo_put at fixed offsets: a resumed attempt rewrites them harmlessly.

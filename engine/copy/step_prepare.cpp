@@ -67,7 +67,7 @@ void source_job::create_target_database() {
     if (maintenance_)
         shared = std::unique_lock(maintenance_->mu);
     else
-        own.emplace(pg::connection::open(server_, "pghaul/admin", exit_code::target));
+        own.emplace(pg::connection::open(server_conninfo(), "pghaul/admin", exit_code::target));
     auto& maint = maintenance_ ? maintenance_->conn : *own;
     active_guard guard(*this, maint);
     if (target_existed_ || drop_unprepared_) {
@@ -94,7 +94,7 @@ void source_job::create_target_database() {
     }
     record("database", {{"oid", db_oid_}});
     maint.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
-                   sql::literal(std::string(incomplete_marker) + " copy from " + source_.endpoint() +
+                   sql::literal(std::string(incomplete_marker) + " copy from " + source_endpoint_ +
                                 " in progress"),
                "marking database \"" + cfg_.target_db + "\" as in progress");
 }
@@ -109,7 +109,7 @@ void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
                 if (g) g->release();
             }
         } guard{gate};
-        return dump_schema_archive(schema_opt_.pg_dump, source_, snapshot_id_);
+        return dump_schema_archive(schema_opt_.pg_dump, source_conninfo(), snapshot_id_);
     });
 }
 
@@ -134,7 +134,7 @@ schema_plan source_job::read_schema() {
 }
 
 pg::connection source_job::prepare() {
-    open_journal(source_.endpoint());
+    open_journal(source_endpoint_);
     if (resuming_) {
         schema_ = read_schema();
         if (schema_hash(schema_) != earlier_->schema_hash)
@@ -142,7 +142,7 @@ pg::connection source_job::prepare() {
                         "the schema of source \"" + cfg_.name +
                             "\" changed since the interrupted attempt: its copy cannot be continued",
                         "run the same command with --restart to copy it again from the start");
-        auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/worker");
+        auto ddl = open_ddl_connection(target_conninfo(), schema_.preamble, "pghaul/worker");
         check_target(ddl);
         {
             active_guard guard(*this, ddl);
@@ -160,7 +160,7 @@ pg::connection source_job::prepare() {
     const double schema_read_s = since(t0);
     const auto hash = schema_hash(schema_);
 
-    auto ddl = open_ddl_connection(target_, schema_.preamble, "pghaul/worker");
+    auto ddl = open_ddl_connection(target_conninfo(), schema_.preamble, "pghaul/worker");
     check_target(ddl);
     {
         active_guard guard(*this, ddl);

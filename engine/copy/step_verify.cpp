@@ -32,7 +32,7 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
         for (auto& w : warnings)
             if (w.find("ALTER ROLE") != std::string::npos) opt.role_settings = false;
     }
-    auto r = verify_databases(source_, target_, opt);
+    auto r = verify_databases(source_conninfo(), target_conninfo(), opt);
     release_snapshot();
     bar.end = std::chrono::steady_clock::now();
     bar.ok = r.equal();
@@ -58,7 +58,7 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
                 ", target " + (m.target.empty() ? "(none)" : m.target);
     }
     ddl.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
-                 sql::literal("pghaul: copy FAILED verification against " + source_.endpoint()),
+                 sql::literal("pghaul: copy FAILED verification against " + source_endpoint_),
              "marking database \"" + cfg_.target_db + "\" as failed");
     throw error(
         exit_code::verify,

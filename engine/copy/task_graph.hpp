@@ -22,6 +22,7 @@
 // before everything (once read, its snapshot is released).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -104,6 +105,8 @@ struct task {
     int attempt = 0;  // > 0: a retry, whose earlier try may have committed
     std::int64_t bytes = 0;  // loads: the unit's share of its table (largest first)
     std::size_t worker = 0;  // who runs it (set by take)
+    // When it first failed (set by the pool, carried along by retry()).
+    std::chrono::steady_clock::time_point first_failure{};
 };
 
 // The name of a step's kind, as the report's timeline shows it.

@@ -32,12 +32,14 @@ struct worker {
 // table's constraint transaction (a retry finds them if the lost
 // connection's commit went through). A reader reconnects into the same
 // snapshot while its holder lives; if the holder is gone, importing the
-// snapshot fails for good and the source fails.
-constexpr int max_attempts = 4;
+// snapshot fails for good and the source fails. Retries go on, backing off
+// up to max_backoff, until the run's retry window has passed since the
+// unit first failed: a managed server's failover or reboot takes minutes.
+constexpr std::chrono::seconds max_backoff{30};
 
 bool retryable(const error& e, const task& t) {
-    if (std::holds_alternative<prepare_step>(t.what) || std::holds_alternative<finish_step>(t.what))
-        return false;
+    // prepare is not atomic (a database, then its schema): --resume redoes it.
+    if (std::holds_alternative<prepare_step>(t.what)) return false;
     return sqlstate::retry_now(e);
 }
 
@@ -55,9 +57,12 @@ pg::connection during_run(exit_code side, Open open) {
 
 class pool {
 public:
-    pool(std::vector<source_job*> jobs, int workers, bool log_failures, const event_sink& events)
+    pool(std::vector<source_job*> jobs, int workers, std::chrono::seconds retry_window, bool log_failures,
+         const event_sink& events)
         : jobs_(std::move(jobs)),
           workers_(static_cast<std::size_t>(workers)),
+          active_workers_(workers),
+          retry_window_(retry_window),
           log_failures_(log_failures),
           events_(events) {
         for (auto* j : jobs_) graph_.add_source(j->config().jobs);
@@ -200,7 +205,7 @@ private:
                         std::lock_guard lk(m_);
                         analyze = graph_.deferred_analyze(s);
                     }
-                    j.finish(target_for(w, s), static_cast<int>(w.id), analyze);
+                    j.finish(target_for(w, s), static_cast<int>(w.id), analyze, redo);
                 }
             },
             t.what);
@@ -239,10 +244,10 @@ private:
                 std::lock_guard lk(j.mu());
                 j.timeline.push_back(std::move(bar));
             }
-            if (failure)
-                failed(w, *t, *failure);
-            else
+            if (!failure)
                 ended(w, *t, [&] { graph_.completed(*t); });
+            else if (!failed(w, *t, *failure))
+                break;
         }
         std::lock_guard lk(m_);
         w.target.reset();
@@ -250,25 +255,47 @@ private:
         graph_.worker_left(w.id);
     }
 
-    void failed(worker& w, const task& t, const error& e) {
+    // A failed task: retried, or its source failed. False: this worker stops.
+    bool failed(worker& w, const task& t, const error& e) {
         // This worker's connections may be mid-statement or in an aborted transaction.
         {
             std::lock_guard lk(m_);
             w.target.reset();
             drop_reader(w);
         }
-        if (retryable(e, t) && t.attempt + 1 < max_attempts && interrupt_signal() == 0) {
-            auto delay = std::chrono::seconds(1 << t.attempt);
-            spdlog::warn("[{}] {} (attempt {} of {}); retrying in {} s", jobs_[t.source]->name(), e.what(),
-                         t.attempt + 1, max_attempts, delay.count());
-            for (auto until = std::chrono::steady_clock::now() + delay;
-                 std::chrono::steady_clock::now() < until && interrupt_signal() == 0;)
+        const auto now = std::chrono::steady_clock::now();
+        task again = t;
+        if (again.attempt == 0) again.first_failure = now;
+        if (sqlstate::classify(e.sqlstate()) == sqlstate::family::too_many_connections && park(w)) {
+            // The server has no slot for this worker: fewer workers, not a failure.
+            spdlog::warn("[{}] {}: the target refuses more connections; going on with {} worker(s)",
+                         jobs_[t.source]->name(), e.what(), active_workers_);
+            ended(w, again, [&] { graph_.retry(again); });
+            return false;
+        }
+        if (retryable(e, t) && now - again.first_failure < retry_window_ && interrupt_signal() == 0) {
+            const auto delay = std::min<std::chrono::seconds>(std::chrono::seconds(1LL << std::min(t.attempt, 5)), max_backoff);
+            spdlog::warn("[{}] {} (attempt {}); retrying in {} s, for up to {} s after the first failure",
+                         jobs_[t.source]->name(), e.what(), t.attempt + 1, delay.count(), retry_window_.count());
+            for (auto until = now + delay; std::chrono::steady_clock::now() < until && interrupt_signal() == 0;)
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
             // Its source failed meanwhile (or the run was interrupted): nothing to redo.
-            return ended(w, t, [&] { graph_.retry(t); });
+            ended(w, again, [&] { graph_.retry(again); });
+            return true;
         }
         fail(t.source, e);
         ended(w, t, [&] { graph_.abandon(t); });
+        return true;
+    }
+
+    // This worker stops for good, unless it is the last one.
+    bool park(worker& w) {
+        std::lock_guard lk(m_);
+        if (active_workers_ <= 1) return false;
+        --active_workers_;
+        w.target.reset();
+        drop_reader(w);
+        return true;
     }
 
     // The task is over: the graph hears how (under the lock), and the last
@@ -349,6 +376,8 @@ private:
     task_graph graph_;
     std::vector<worker> workers_;
     std::vector<char> cleaned_;  // per source: clean_up() ran
+    int active_workers_;         // workers not parked (guarded by m_)
+    std::chrono::seconds retry_window_;
     pool_stats stats_;
     bool log_failures_;
     const event_sink& events_;
@@ -356,9 +385,10 @@ private:
 
 }  // namespace
 
-pool_stats run_pool(std::vector<source_job*> jobs, int workers, bool log_failures, const event_sink& events) {
+pool_stats run_pool(std::vector<source_job*> jobs, int workers, std::chrono::seconds retry_window,
+                    bool log_failures, const event_sink& events) {
     if (jobs.empty()) return {};
-    pool p(std::move(jobs), std::max(1, workers), log_failures, events);
+    pool p(std::move(jobs), std::max(1, workers), retry_window, log_failures, events);
     return p.run();
 }
 

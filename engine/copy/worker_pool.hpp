@@ -17,6 +17,7 @@
 // mutex guards its outcome. The pool's is never taken while holding a job's.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct pool_stats {
 // a source's failure is logged as it happens (a long multi-source run);
 // otherwise the caller reports it once at the end. `events` (may be empty)
 // hears every task start and finish.
-pool_stats run_pool(std::vector<source_job*> jobs, int workers, bool log_failures, const event_sink& events);
+// Failed units are retried (see protocol/sqlstate.hpp) until `retry_window`
+// has passed since they first failed.
+pool_stats run_pool(std::vector<source_job*> jobs, int workers, std::chrono::seconds retry_window,
+                    bool log_failures, const event_sink& events);
 
 }  // namespace pghaul::engine

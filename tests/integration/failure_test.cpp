@@ -335,3 +335,38 @@ TEST_CASE("a database replaced under the copy's feet is left alone: no reconnect
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+TEST_CASE("a target down for longer than the backoff's first steps: the copy waits it out and completes") {
+    const auto source_db = make_big_source();
+    const auto target_db = unique_name("outage_tgt");
+    auto crasher = std::async(std::launch::async, [&] {
+        return wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%big%FROM STDIN%") &&
+               std::system((std::string(PGHAUL_SANDBOX_SCRIPT) + " outage tgt 12").c_str()) == 0;
+    });
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2",
+                         "--no-owner", "--retry-window", "2m"});
+    REQUIRE(crasher.get());
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("retrying in") != std::string::npos);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE("a target login with a connection limit below --jobs: fewer workers, not a failure") {
+    const auto source_db = make_big_source();
+    const auto target_db = unique_name("connlimit_tgt");
+    connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CONNECTION LIMIT 3");
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "4",
+                         "--no-owner"});
+    connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CONNECTION LIMIT -1");
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("connection limit") != std::string::npos);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}

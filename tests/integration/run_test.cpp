@@ -251,3 +251,46 @@ TEST_CASE("missing_roles = fail lists every missing role per source; dry run sho
           0);
     drop_database("PGHAUL_SRC_B_SUPER", db_b);
 }
+
+TEST_CASE("password_command: one that hangs is killed and named; short-lived secrets are fetched again") {
+    const auto db = unique_name("pwcmd_src"), target_db = unique_name("pwcmd_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db)
+        .exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);"
+              "CREATE TABLE u (id int PRIMARY KEY); INSERT INTO u SELECT generate_series(1, 1000)");
+    const auto pw = sandbox_password("PGHAUL_SRC_A");
+    temp_file hang("hang.sh", "#!/bin/sh\nsleep 600\n", true);
+    temp_file counter("calls", "");
+    temp_file counting("secret.sh", "#!/bin/sh\necho x >> '" + counter.path + "'\necho '" + pw + "'\n", true);
+    temp_file tgt_secret("tgt-secret.sh", "#!/bin/sh\necho '" + sandbox_password("PGHAUL_TGT") + "'\n", true);
+    auto manifest_with = [&](const std::string& command, const std::string& run_extra) {
+        return "[target]\nconninfo = " + toml_string(server("PGHAUL_TGT").to_string()) +
+               "\npassword_command = [" + toml_string(tgt_secret.path) + "]\n[run]\njobs = 2\n" +
+               "missing_roles = \"owner\"\n" + run_extra + "\n[[source]]\nname = \"s\"\nconninfo = " +
+               toml_string(server("PGHAUL_SRC_A", db).to_string()) + "\npassword_command = [" +
+               toml_string(command) + "]\ntarget_db = " + toml_string(target_db) + "\n";
+    };
+
+    temp_file hanging("hang.toml", manifest_with(hang.path, "password_command_timeout = \"2s\""));
+    auto started = std::chrono::steady_clock::now();
+    auto r = run_pghaul({"run", hanging.path}, {"PGPASSFILE=/nonexistent"});
+    CHECK(r.exit_status == 3);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+    CHECK(r.err.find("password_command of source \"s\" did not finish within 2 s") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+
+    // max age 0: the snapshot's connection, pg_dump and the readers opened
+    // later each get a fresh secret.
+    temp_file fresh("fresh.toml", manifest_with(counting.path, "password_max_age = \"0s\""));
+    r = run_pghaul({"run", fresh.path}, {"PGPASSFILE=/nonexistent"});
+    REQUIRE(r.exit_status == 0);
+    CHECK(r.err.find(pw) == std::string::npos);
+    std::ifstream in(counter.path);
+    int calls = 0;
+    for (std::string line; std::getline(in, line);) ++calls;
+    CHECK(calls >= 2);
+    auto s = connect("PGHAUL_SRC_A_SUPER", db), t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(s) == table_fingerprints(t));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}
