@@ -47,18 +47,25 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
     }
     if (journal::in_use(journal_path_)) throw journal::busy_error(journal_path_);
     const bool exists = database_exists(maint, cfg_.target_db);
-    if (run_.earlier == mode::refuse)
-        throw error(exit_code::preflight,
-                    "an earlier run into \"" + cfg_.target_db + "\" on " + maint.endpoint() +
-                        " stopped before it was done" +
-                        (earlier_->done ? " (this database is finished, others of that run are not)" : "") +
-                        "; its state is in " + journal_path_.string(),
-                    "run the same command with --resume to continue it, or with --restart to drop its "
-                    "unfinished database and start over");
     auto forget = [&] {
         if (!dry_run) std::filesystem::remove(journal_path_);
         earlier_.reset();
     };
+    // A database the earlier run finished (its other sources did not) is an
+    // ordinary existing database now: on_existing decides, as the README's
+    // "rerun with on_existing = skip" expects.
+    if (run_.earlier == mode::refuse && earlier_->done && exists && !marked_incomplete(maint, cfg_.target_db)) {
+        spdlog::info("[{}] \"{}\" was finished by an earlier run", cfg_.name, cfg_.target_db);
+        forget();
+        return true;
+    }
+    if (run_.earlier == mode::refuse)
+        throw error(exit_code::preflight,
+                    "an earlier run into \"" + cfg_.target_db + "\" on " + maint.endpoint() +
+                        " stopped before it was done" +
+                        "; its state is in " + journal_path_.string(),
+                    "run the same command with --resume to continue it, or with --restart to drop its "
+                    "unfinished database and start over");
     const auto oid = exists ? database_oid(maint, cfg_.target_db) : 0;
     const bool same = earlier_->database_oid == 0 || earlier_->database_oid == oid;  // 0: an older journal
     if (run_.earlier == mode::restart) {

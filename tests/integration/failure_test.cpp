@@ -356,7 +356,13 @@ TEST_CASE("a target down for longer than the backoff's first steps: the copy wai
 }
 
 TEST_CASE("a target login with a connection limit below --jobs: fewer workers, not a failure") {
-    const auto source_db = make_big_source();
+    const auto source_db = unique_name("connlimit_src");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    std::string tables;
+    for (int i = 0; i < 8; ++i)
+        tables += "CREATE TABLE t" + std::to_string(i) + " (id int PRIMARY KEY, v text); INSERT INTO t" +
+                  std::to_string(i) + " SELECT g, md5(g::text) FROM generate_series(1, 20000) g;";
+    connect("PGHAUL_SRC_A_SUPER", source_db).exec(tables);
     const auto target_db = unique_name("connlimit_tgt");
     connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CONNECTION LIMIT 3");
     auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "4",

@@ -198,6 +198,24 @@ TEST_CASE("a failing table fails only its source, whose new database is dropped"
     CHECK(r.err.find("note_ddl_trigger") != std::string::npos);
     CHECK_FALSE(target_has_database(tgt_a));
     CHECK(target_has_database(tgt_b));
+
+    // The morning after (README): fix the failed source, rerun with
+    // on_existing = "skip": the finished one is skipped, the failed one copied.
+    connect("PGHAUL_SRC_A_SUPER", db_a).exec("DROP EVENT TRIGGER note_ddl_trigger");
+    temp_file rerun("m2.toml", read_file(manifest.path) + "");
+    {
+        std::ofstream out(rerun.path);
+        auto text = read_file(manifest.path);
+        text.replace(text.find("[run]\n"), 6, "[run]\non_existing = \"skip\"\n");
+        out << text;
+    }
+    auto again = run_pghaul({"run", rerun.path});
+    CHECK(again.exit_status == 0);
+    CHECK(again.err.find("exists: skipped") != std::string::npos);
+    CHECK(target_has_database(tgt_a));
+    CHECK(table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_TGT_SUPER", tgt_a))) ==
+          table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_SRC_A_SUPER", db_a))));
+    drop_database("PGHAUL_TGT_SUPER", tgt_a);
     drop_database("PGHAUL_TGT_SUPER", tgt_b);
     drop_database("PGHAUL_SRC_A_SUPER", db_a);
     drop_database("PGHAUL_SRC_B_SUPER", db_b);
