@@ -18,11 +18,11 @@
 #include "cli/manifest.hpp"
 #include "cli/progress.hpp"
 #include "engine/common/interrupt.hpp"
-#include "engine/report/html.hpp"
 #include "engine/copy/run.hpp"
+#include "engine/report/html.hpp"
 #include "io/process.hpp"
-#include "protocol/error.hpp"
 #include "protocol/duration.hpp"
+#include "protocol/error.hpp"
 #include "protocol/size.hpp"
 
 namespace {
@@ -41,6 +41,10 @@ void install_signal_handlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // `pghaul ... | head` closes the pipe early: a write that fails must not
+    // kill a run half-way and leave an INCOMPLETE database. Writes to a gone
+    // reader fail with EPIPE, which the progress and log writers ignore.
+    signal(SIGPIPE, SIG_IGN);
 }
 
 int report(const pghaul::error& e) {
@@ -101,7 +105,8 @@ void write_reports(const nlohmann::json& report, const std::string& json_path, c
     if (!json_path.empty()) {
         std::ofstream f(json_path);
         f << report.dump(2) << "\n";
-        if (!f) throw pghaul::error(pghaul::exit_code::local, "cannot write the report to \"" + json_path + "\"");
+        if (!f)
+            throw pghaul::error(pghaul::exit_code::local, "cannot write the report to \"" + json_path + "\"");
         spdlog::info("report written to {}", json_path);
     }
     if (!html_path.empty()) {
@@ -117,7 +122,8 @@ void write_reports(const nlohmann::json& report, const std::string& json_path, c
 // A run that failed before it had sources to report on (a refused target
 // login, a bad manifest source) still gets its report: yesterday's success
 // must not stay on disk where monitoring reads it.
-nlohmann::json failed_run_report(const pghaul::engine::run_config& cfg, const pghaul::error& e, double seconds) {
+nlohmann::json failed_run_report(const pghaul::engine::run_config& cfg, const pghaul::error& e,
+                                 double seconds) {
     nlohmann::json sources = nlohmann::json::array();
     for (auto& s : cfg.sources)
         sources.push_back({{"name", s.name},
@@ -136,7 +142,10 @@ nlohmann::json failed_run_report(const pghaul::engine::run_config& cfg, const pg
             {"sources", sources},
             {"exit_code", static_cast<int>(e.code())},
             {"error",
-             {{"code", static_cast<int>(e.code())}, {"message", e.what()}, {"hint", e.hint()}, {"sqlstate", e.sqlstate()}}}};
+             {{"code", static_cast<int>(e.code())},
+              {"message", e.what()},
+              {"hint", e.hint()},
+              {"sqlstate", e.sqlstate()}}}};
 }
 
 // Runs the engine and reports: the summary table, the one-line summary, the
@@ -151,7 +160,8 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
         if (!dry_run) {
             try {
                 write_reports(
-                    failed_run_report(cfg, e, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()),
+                    failed_run_report(
+                        cfg, e, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()),
                     cfg.report_path, html_path);
             } catch (const std::exception& w) {
                 spdlog::error("{}", w.what());
@@ -352,6 +362,13 @@ int main(int argc, char** argv) {
                      "retry a unit whose server went away or refused until this long after its first failure")
         ->capture_default_str()
         ->group("Recovery");
+    std::string lock_wait_timeout = "0";
+    copy->add_option("--lock-wait-timeout", lock_wait_timeout,
+                     "fail a source whose tables another session keeps locked longer than this (0: wait, "
+                     "saying who holds the lock)")
+        ->capture_default_str()
+        ->envname("PGHAUL_LOCK_WAIT_TIMEOUT")
+        ->group("Recovery");
     std::string snapshot;
     copy->add_option("--snapshot", snapshot,
                      "copy as of this exported snapshot, held open elsewhere (pg_export_snapshot()), "
@@ -488,6 +505,7 @@ int main(int argc, char** argv) {
                                                  : level::none;
         cfg.memory_limit = pghaul::parse_size(memory_limit);
         cfg.retry_window = pghaul::parse_duration(retry_window);
+        cfg.lock_wait_timeout = pghaul::parse_duration(lock_wait_timeout);
         cfg.spool_limit = pghaul::parse_size(spool_limit);
         src.snapshot = snapshot;
         cfg.sources.push_back(std::move(src));

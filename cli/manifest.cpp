@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "protocol/conninfo.hpp"
-#include "protocol/error.hpp"
 #include "protocol/duration.hpp"
+#include "protocol/error.hpp"
 #include "protocol/size.hpp"
 
 namespace pghaul::cli {
@@ -173,7 +173,8 @@ public:
     }
 
     // A duration as a string ("30s", "10m") or a plain number of seconds.
-    std::optional<std::chrono::seconds> duration(const toml::table& t, std::string_view key, std::string_view prefix) {
+    std::optional<std::chrono::seconds> duration(const toml::table& t, std::string_view key,
+                                                 std::string_view prefix) {
         auto* node = t.get(key);
         if (!node) return std::nullopt;
         if (auto* n = node->as_integer()) {
@@ -339,7 +340,8 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     c.check_keys(*t, "run",
                  {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump",
                   "split_tables_larger_than", "split_part_size", "analyze", "memory_limit", "spool_dir",
-                  "spool_limit", "compression_level", "verify", "password_command_timeout", "password_max_age", "retry_window"});
+                  "spool_limit", "compression_level", "verify", "password_command_timeout",
+                  "password_max_age", "retry_window", "lock_wait_timeout"});
     if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
     using engine::missing_roles_mode;
     using engine::on_existing;
@@ -371,6 +373,7 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (auto d = c.duration(*t, "password_command_timeout", "run")) cfg.password_command_timeout = *d;
     if (auto d = c.duration(*t, "password_max_age", "run")) cfg.password_max_age = *d;
     if (auto d = c.duration(*t, "retry_window", "run")) cfg.retry_window = *d;
+    if (auto d = c.duration(*t, "lock_wait_timeout", "run")) cfg.lock_wait_timeout = *d;
 }
 
 void check_target_db(checker& c, const toml::node& at, const std::string& full, const std::string& db,
@@ -388,8 +391,8 @@ void check_target_db(checker& c, const toml::node& at, const std::string& full, 
 engine::source_config read_source(checker& c, const toml::table& t, const std::string& prefix,
                                   const std::string& maintenance_db) {
     c.check_keys(t, prefix,
-                 {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot", "databases",
-                  "exclude"});
+                 {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot",
+                  "databases", "exclude"});
     engine::source_config s;
     s.origin = c.path() + ":" + std::to_string(t.source().begin.line);
     if (auto name = c.string(t, "name", prefix, true)) {
@@ -406,11 +409,13 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
     s.exclude_databases = c.patterns(t, "exclude", prefix);
     if (!s.exclude_databases.empty() && s.databases.empty())
         c.add(t.get("exclude")->source(), in_quotes(prefix + ".exclude") + " needs " +
-                                              in_quotes(prefix + ".databases") + " (the databases to choose from)");
+                                              in_quotes(prefix + ".databases") +
+                                              " (the databases to choose from)");
     if (!s.databases.empty()) {
         // One entry, many databases: target_db is a template, "{database}" by default.
         s.target_db = c.string(t, "target_db", prefix, false).value_or("{database}");
-        const bool several = s.databases.size() > 1 || s.databases[0].find_first_of("*?") != std::string::npos;
+        const bool several =
+            s.databases.size() > 1 || s.databases[0].find_first_of("*?") != std::string::npos;
         if (several && s.target_db.find("{database}") == std::string::npos)
             c.add((t.get("target_db") ? t.get("target_db") : &t)->source(),
                   in_quotes(prefix + ".target_db") + " must contain {database} when " +

@@ -56,7 +56,8 @@ std::string first_line(std::string_view text) {
 }
 
 process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-                           const std::vector<std::pair<int, int>>& fd_map, std::chrono::milliseconds timeout) {
+                           const std::vector<std::pair<int, int>>& fd_map,
+                           std::chrono::milliseconds timeout) {
     auto [out_r, out_w] = make_pipe();
     auto [err_r, err_w] = make_pipe();
 
@@ -84,9 +85,20 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
     for (auto& e : extra_env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
 
+    // pghaul ignores SIGPIPE; an ignored signal would stay ignored in the
+    // child, so children get the default back (as a shell would give them).
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t dfl;
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &dfl);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+
     pid_t pid = 0;
-    int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+    int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
     if (rc != 0)
         throw error(exit_code::local, "cannot run " + argv[0] + ": " + std::strerror(rc),
                     "install it (scripts/install-deps.sh) or put it on PATH");
@@ -102,7 +114,8 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
     while (open_fds > 0) {
         int wait_ms = -1;
         if (timeout.count() > 0) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) {
                 // Its pipes may be held open by its own children: stop reading, kill it.
                 ::kill(pid, SIGKILL);

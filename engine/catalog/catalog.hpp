@@ -3,7 +3,9 @@
 // sizes, sequences, large objects and the roles objects reference.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -67,7 +69,12 @@ struct source_catalog {
     // Role memberships (role, member) touching the roles above, to recreate them.
     std::vector<std::pair<std::string, std::string>> memberships;
     std::vector<std::pair<std::string, std::string>> extensions;  // name, version (plpgsql aside)
-    std::vector<std::string> public_create_grantees;              // roles granted CREATE on schema public
+    // The ICU collator version (empty without ICU) and the indexes whose order
+    // follows an ICU collation: another ICU version may order them otherwise.
+    std::string icu_version;
+    std::vector<std::string> icu_indexes;
+    std::vector<std::string> public_create_grantees;  // roles granted CREATE on schema public
+    bool public_owned_by_bootstrap = false;           // a pre-15 source's public schema, as initdb left it
     // (schema, index name) and (schema, "table constraint") -> table oid, to
     // bind pg_dump's post-data entries to the table they belong to.
     std::map<std::pair<std::string, std::string>, std::uint32_t> index_owner;
@@ -89,16 +96,27 @@ struct source_catalog {
     std::map<std::pair<std::string, std::string>, foreign_key_info> foreign_keys;
 };
 
+// How long to wait for table locks another session holds (see lock_tables).
+struct lock_wait {
+    std::chrono::seconds timeout{0};
+    std::function<void(const std::string&)> waiting;
+};
+
 // Reads the catalog on a connection inside the snapshot transaction; the
-// target's version decides which column types can travel in binary.
-source_catalog read_catalog(pg::connection& conn, int target_version);
+// target's version decides which column types can travel in binary. With
+// `lock`, the tables are locked (lock_tables) as soon as they are listed,
+// before anything that opens them.
+source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock = nullptr);
 
 // Splits tables larger than `threshold` bytes (heap + TOAST) into parts of
 // about `part_size` bytes by ctid page range (PG14+: TID range scans).
 void plan_splits(source_catalog& cat, std::int64_t threshold, std::int64_t part_size);
 
 // Takes ACCESS SHARE locks on every table, as pg_dump does, so concurrent DDL
-// waits for the copy instead of breaking it.
-void lock_tables(pg::connection& conn, const source_catalog& cat);
+// waits for the copy instead of breaking it. While another session holds a
+// table in ACCESS EXCLUSIVE mode, `waiting` hears every 10 s which table and
+// who holds it; after `timeout` (0: no limit) the source fails (exit 4).
+void lock_tables(pg::connection& conn, const source_catalog& cat, std::chrono::seconds timeout,
+                 const std::function<void(const std::string&)>& waiting);
 
 }  // namespace pghaul::engine

@@ -17,6 +17,20 @@
 #include "protocol/error.hpp"
 
 namespace pghaul::engine {
+namespace {
+
+// pg_dump's error line and its "detail:" line (e.g. the two versions of a
+// "server version mismatch"), which the first line alone leaves out.
+std::string error_lines(const std::string& err) {
+    std::string out = first_line(err);
+    for (auto at = err.find("detail: "); at != std::string::npos; at = err.find("detail: ", at + 1)) {
+        auto end = err.find('\n', at);
+        out += "; " + err.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    }
+    return out;
+}
+
+}  // namespace
 
 std::string resolve_pg_dump(const std::string& name) {
     namespace fs = std::filesystem;
@@ -69,7 +83,8 @@ int pg_dump_major(const std::string& pg_dump) {
     return known[pg_dump] = std::stoi(m[1]);
 }
 
-std::string dump_schema_archive(const std::string& pg_dump, const conninfo& source, const std::string& snapshot) {
+std::string dump_schema_archive(const std::string& pg_dump, const conninfo& source,
+                                const std::string& snapshot, std::chrono::seconds lock_wait_timeout) {
     conninfo ci = source;
     std::vector<std::string> env;
     std::vector<std::pair<int, int>> fds;
@@ -85,17 +100,29 @@ std::string dump_schema_archive(const std::string& pg_dump, const conninfo& sour
     ci.set_default("application_name", "pghaul/pg_dump");
     // Both sections, not --schema-only: that would leave out large objects'
     // metadata, which pre-data creates (their contents are copied later).
-    auto r = run_process({pg_dump, "--format=custom", "--compress=0", "--section=pre-data",
-                          "--section=post-data", "--snapshot=" + snapshot, "--no-subscriptions",
-                          "--no-password", "--dbname=" + ci.to_string()},
-                         env, fds);
+    std::vector<std::string> argv = {pg_dump,
+                                     "--format=custom",
+                                     "--compress=0",
+                                     "--section=pre-data",
+                                     "--section=post-data",
+                                     "--snapshot=" + snapshot,
+                                     "--no-subscriptions",
+                                     "--no-password",
+                                     "--dbname=" + ci.to_string()};
+    // pg_dump waits for the same table locks as the snapshot holder: it must
+    // give up when the holder does, not hang the failed source.
+    if (lock_wait_timeout.count() > 0)
+        argv.push_back("--lock-wait-timeout=" + std::to_string(lock_wait_timeout.count()) + "s");
+    auto r = run_process(argv, env, fds);
     if (r.exit_status != 0)
-        throw error(exit_code::source, "pg_dump of the schema failed on " + source.endpoint() + ": " + first_line(r.err),
+        throw error(exit_code::source,
+                    "pg_dump of the schema failed on " + source.endpoint() + ": " + error_lines(r.err),
                     "run pg_dump --schema-only against the source by hand to see the full error");
     return std::move(r.out);
 }
 
-std::string restore_section(const schema_options& opt, const std::string& archive, const std::string& section) {
+std::string restore_section(const schema_options& opt, const std::string& archive,
+                            const std::string& section) {
     // pg_restore of the same installation as pg_dump reads its archive version.
     const auto slash = opt.pg_dump.rfind('/');
     const std::string pg_restore =

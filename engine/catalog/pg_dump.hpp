@@ -3,6 +3,7 @@
 // in-memory pgpass file, never its command line or environment.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "io/process.hpp"
@@ -30,12 +31,14 @@ int pg_dump_major(const std::string& pg_dump);
 // The source's whole schema as of `snapshot` (pre-data and post-data, no
 // rows) as one custom-format archive: one pg_dump, one pass over the
 // catalog. Throws (source error) naming the endpoint on failure.
-std::string dump_schema_archive(const std::string& pg_dump, const conninfo& source, const std::string& snapshot);
+std::string dump_schema_archive(const std::string& pg_dump, const conninfo& source,
+                                const std::string& snapshot, std::chrono::seconds lock_wait_timeout);
 
 // One section ("pre-data", "post-data") of such an archive as plain SQL, by
 // the pg_restore next to `opt.pg_dump`: locally, no server involved. Owners
 // and grants are left out here when `opt` says so; pre-data has --create's
 // database-level statements.
-std::string restore_section(const schema_options& opt, const std::string& archive, const std::string& section);
+std::string restore_section(const schema_options& opt, const std::string& archive,
+                            const std::string& section);
 
 }  // namespace pghaul::engine

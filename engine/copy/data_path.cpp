@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 namespace pghaul::engine {
 namespace {
 
@@ -24,6 +26,11 @@ data_path::data_path(const run_config& cfg) : memory_(budget_for(cfg)) {
     if (cfg.spool_limit <= 0) return;
     auto dir =
         cfg.spool_dir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(cfg.spool_dir);
+    // Killed runs (kill -9, a crash, a reboot) cannot remove their spool: the
+    // next run on this machine does, so the temp folder does not fill up.
+    if (auto n = sweep_stale_spool_dirs(dir))
+        spdlog::info("removed {} spool director{} left in {} by runs that were killed", n,
+                     n == 1 ? "y" : "ies", dir.string());
     spool_ = std::make_unique<spool_dir>(dir, static_cast<std::size_t>(cfg.spool_limit),
                                          spool_options{.compression_level = cfg.compression_level});
 }

@@ -167,18 +167,44 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
 }
 
 void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint) {
-    auto r = maint.exec("SELECT name FROM pg_available_extensions", "listing the target's extensions");
-    std::set<std::string> available;
-    for (int i = 0; i < r.rows(); ++i) available.insert(r.str(i, 0));
+    auto r = maint.exec("SELECT name, coalesce(default_version, '') FROM pg_available_extensions",
+                        "listing the target's extensions");
+    std::map<std::string, std::string> available;  // name -> default version
+    for (int i = 0; i < r.rows(); ++i) available[r.str(i, 0)] = r.str(i, 1);
+    auto icu = maint.exec(
+        "SELECT coalesce((SELECT pg_collation_actual_version(oid) FROM pg_collation WHERE collname = "
+        "'und-x-icu' LIMIT 1), '')",
+        "reading the target's ICU version");
+    const std::string target_icu = icu.str(0, 0);
     for (auto& jp : jobs) {
         if (!live(*jp)) continue;
         std::set<std::string> missing;
-        for (auto& [name, version] : jp->catalog().extensions)
-            if (!available.count(name)) missing.insert(name + " " + version);
+        for (auto& [name, version] : jp->catalog().extensions) {
+            auto it = available.find(name);
+            if (it == available.end())
+                missing.insert(name + " " + version);
+            else if (it->second != version)
+                // pg_dump's CREATE EXTENSION names no version.
+                jp->warn("extension " + name + " will be version " + it->second + " on the target (" +
+                         version +
+                         " on the source): the target installs its default version; check the extension's "
+                         "release notes, or ALTER EXTENSION " +
+                         name + " UPDATE on the source first");
+        }
         if (!missing.empty())
             jp->fail(error(exit_code::preflight,
                            "extensions used by the source are not available on the target: " + join(missing),
                            "install them on the target server (or ask its provider), then rerun"));
+        const auto& cat = jp->catalog();
+        if (!cat.icu_indexes.empty() && cat.icu_version != target_icu) {
+            std::set<std::string> names(cat.icu_indexes.begin(), cat.icu_indexes.end());
+            jp->warn("ICU collation version " + cat.icu_version + " on the source, " +
+                     (target_icu.empty() ? std::string("no ICU") : target_icu) +
+                     " on the target: " + std::to_string(names.size()) +
+                     " index(es) on ICU-collated text are built in the target's order and query results "
+                     "sorted by them may change; after the move, REINDEX " +
+                     join(names));
+        }
     }
 }
 

@@ -16,14 +16,14 @@
 #include <thread>
 
 #include "engine/common/credentials.hpp"
-#include "engine/copy/data_path.hpp"
 #include "engine/common/interrupt.hpp"
+#include "engine/copy/data_path.hpp"
 #include "engine/copy/dry_run.hpp"
 #include "engine/copy/report.hpp"
 #include "engine/copy/roles.hpp"
 #include "engine/copy/source_expand.hpp"
-#include "engine/copy/worker_pool.hpp"
 #include "engine/copy/source_job.hpp"
+#include "engine/copy/worker_pool.hpp"
 #include "protocol/size.hpp"
 
 namespace pghaul::engine {
@@ -34,7 +34,8 @@ namespace {
 constexpr double assumed_mb_per_s = 150.0;
 
 std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, const nlohmann::json& roles,
-                         const std::string& target, const run_config& cfg, const std::vector<std::string>& matched) {
+                         const std::string& target, const run_config& cfg,
+                         const std::vector<std::string>& matched) {
     std::string out = fmt::format("plan: {} source(s) into {} with {} connections on the target\n",
                                   jobs.size(), target, cfg.jobs);
     for (auto& m : matched) out += "databases matched by " + m + "\n";
@@ -151,8 +152,8 @@ nlohmann::json profile_of(data_profile& p, double wall) {
 // at once. Each source's pg_dump starts as soon as its snapshot exists, so
 // the dumps overlap the catalog reads, the other sources' preflight and the
 // first loads.
-void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint,
-                   bool dry_run, std::counting_semaphore<>& dump_gate) {
+void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint, bool dry_run,
+                   std::counting_semaphore<>& dump_gate) {
     auto check_interrupt = [] {
         if (int sig = interrupt_signal())
             throw error(static_cast<exit_code>(128 + sig), "interrupted before anything was written");
@@ -212,11 +213,12 @@ int workers_within_limits(pg::connection& maint, int jobs) {
     if (limit >= 0) room = std::min(room, limit - mine);
     if (room >= jobs) return jobs;
     const int workers = static_cast<int>(std::max<std::int64_t>(1, room));
-    spdlog::warn("the target allows this login {} more connection(s) ({}): running with {} worker(s) instead of {}",
-                 std::max<std::int64_t>(0, room),
-                 limit >= 0 && limit - mine <= free ? "its connection limit is " + std::to_string(limit)
-                                                    : "the server's max_connections is nearly used up",
-                 workers, jobs);
+    spdlog::warn(
+        "the target allows this login {} more connection(s) ({}): running with {} worker(s) instead of {}",
+        std::max<std::int64_t>(0, room),
+        limit >= 0 && limit - mine <= free ? "its connection limit is " + std::to_string(limit)
+                                           : "the server's max_connections is nearly used up",
+        workers, jobs);
     return workers;
 }
 
@@ -230,7 +232,8 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     run_config cfg = requested;
     std::vector<std::string> matched;
     expand_sources(cfg, matched);
-    fresh_credentials target_creds(cfg.target, "the target", cfg.password_command_timeout, cfg.password_max_age);
+    fresh_credentials target_creds(cfg.target, "the target", cfg.password_command_timeout,
+                                   cfg.password_max_age);
     conninfo server = target_creds.get().with_dbname(cfg.maintenance_db);
     auto maint = pg::connection::open(server, "pghaul/admin", exit_code::target);
     if (!maint.exec("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user")
@@ -309,6 +312,16 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     res.summary_line = fmt::format("{} tables, {} rows, {} in {:.1f} s ({:.1f} MB/s)", tables, rows,
                                    format_size(static_cast<std::int64_t>(bytes)), seconds,
                                    seconds > 0 ? static_cast<double>(bytes) / 1048576.0 / seconds : 0.0);
+    // Warnings (a setting the target lacks, an extension or collation version
+    // that changed) scroll past in a long log: the last line counts them.
+    std::size_t warned = 0;
+    for (auto& j : jobs) {
+        std::lock_guard lk(j->mu());
+        warned += j->warnings.size();
+    }
+    if (warned > 0)
+        res.summary_line +=
+            fmt::format("; {} warning{} (see the log or the report)", warned, warned == 1 ? "" : "s");
     for (auto& j : jobs)
         if (j->failure) res.failures.push_back(*j->failure);
     if (res.failures.empty() && !dry_run)

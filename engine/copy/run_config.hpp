@@ -86,6 +86,9 @@ struct run_config {
     // A unit that failed on a lost or refused connection is retried until
     // this long after its first failure (a failover or reboot takes minutes).
     std::chrono::seconds retry_window{300};
+    // Locking the source's tables waits this long for a session holding one
+    // in ACCESS EXCLUSIVE mode (saying who, every 10 s); 0: as long as it takes.
+    std::chrono::seconds lock_wait_timeout{0};
     enum class earlier_state { refuse, resume, restart } earlier = earlier_state::refuse;
     std::vector<source_config> sources;
 };

@@ -121,6 +121,12 @@ schema_plan build_schema_plan(const std::string& pre_data_sql, const std::string
     plan.preamble = pre_script.preamble;
     for (auto& e : pre_script.entries) {
         if (e.type == "DATABASE") continue;  // pghaul creates the database under its new name
+        if (e.type == "SCHEMA" && e.name == "public" && cat.public_owned_by_bootstrap) {
+            // initdb's owner of a pre-15 public (see catalog.hpp): the target's
+            // own public keeps its owner.
+            static const std::regex owner_stmt(R"(ALTER SCHEMA public OWNER TO [^;]+;\s*)");
+            e.sql = std::regex_replace(e.sql, owner_stmt, "");
+        }
         if (is_database_entry(e)) {
             e.sql = rename_database_in(e.sql, cat.database.name, target_db);
             plan.database.push_back(std::move(e));

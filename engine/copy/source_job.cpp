@@ -28,6 +28,15 @@ namespace {
 void check_versions(pg::connection& source, int target_version, const std::string& pg_dump) {
     int src_major = source.server_version() / 10000;
     int tgt_major = target_version / 10000;
+    // 11 and older: out of community support since 2023, and the catalog
+    // queries and COPY paths are tested on 12-18 only.
+    if (src_major < 12)
+        throw error(
+            exit_code::preflight,
+            "the source server is PostgreSQL " + std::to_string(src_major) +
+                ", older than the oldest pghaul supports (12)",
+            "upgrade it first, or move it with pg_dump -Fc and pg_restore of PostgreSQL 15 (they read "
+            "servers back to 9.2)");
     int dump_major = pg_dump_major(pg_dump);
     if (dump_major < src_major)
         throw error(
@@ -41,7 +50,6 @@ void check_versions(pg::connection& source, int target_version, const std::strin
                         std::to_string(src_major) + ")",
                     "copy into a server of the same or a newer major version");
 }
-
 
 }  // namespace
 
@@ -73,10 +81,10 @@ bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
     // Before anything looks at the database: a second pghaul into it (another
     // state directory, another machine) is refused, never raced.
     if (!try_claim_database(maint, cfg_.target_db))
-        throw error(exit_code::preflight,
-                    "another pghaul is copying into \"" + cfg_.target_db + "\" on " + maint.endpoint() +
-                        " right now",
-                    "wait for it to end, or stop it first; nothing was written");
+        throw error(
+            exit_code::preflight,
+            "another pghaul is copying into \"" + cfg_.target_db + "\" on " + maint.endpoint() + " right now",
+            "wait for it to end, or stop it first; nothing was written");
     return settle_earlier_attempt(maint, dry_run);
 }
 
@@ -94,9 +102,16 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
     snapshot_id_ = holder_->id();
     // pg_dump needs nothing but the snapshot: it reads the catalog while we do.
     if (dump_gate) start_schema_dump(dump_gate);
-    cat_ = read_catalog(holder_->connection(), target_version);
+    const lock_wait lock{run_.lock_wait_timeout,
+                         [&](const std::string& what) { spdlog::warn("[{}] {}", cfg_.name, what); }};
+    cat_ = read_catalog(holder_->connection(), target_version, &lock);
     plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
-    lock_tables(holder_->connection(), cat_);
+    if (cat_.database.locale_provider == "builtin" && target_version < 170000)
+        throw error(exit_code::preflight,
+                    "source database \"" + cat_.database.name + "\" uses the builtin locale provider (" +
+                        cat_.database.icu_locale + "), which the target (" +
+                        std::to_string(target_version / 10000) + ") does not have",
+                    "copy into a PostgreSQL 17 or newer server");
     spdlog::info("[{}] source {}: {} tables, {}, snapshot {}", cfg_.name, holder_->connection().endpoint(),
                  cat_.tables.size(), format_size(cat_.database.bytes), snapshot_id_);
 }
@@ -109,8 +124,9 @@ bool source_job::preflight_target(pg::connection& maint, bool dry_run) {
     if (target_existed_ && marked_incomplete(maint, cfg_.target_db)) {
         if (run_.earlier == run_config::earlier_state::restart) {
             if (!dry_run) drop_database(maint, cfg_.target_db);
-            spdlog::info("[{}] --restart: {} the unfinished database \"{}\" (no state for it in {})", cfg_.name,
-                         dry_run ? "would drop" : "dropped", cfg_.target_db, journal_path_.parent_path().string());
+            spdlog::info("[{}] --restart: {} the unfinished database \"{}\" (no state for it in {})",
+                         cfg_.name, dry_run ? "would drop" : "dropped", cfg_.target_db,
+                         journal_path_.parent_path().string());
             target_existed_ = dry_run;
             return true;
         }
@@ -192,7 +208,6 @@ void source_job::unit_read(std::uint32_t table, std::int64_t first_page) {
     spdlog::info("[{}] every table read: source snapshot released after {:.1f} s", cfg_.name, since(started));
 }
 
-
 source_plan source_job::plan() const {
     source_plan p;
     p.analyze = run_.analyze;
@@ -245,9 +260,10 @@ std::string source_job::object_of(const step& s) const {
 
 void source_job::check_target(pg::connection& conn) {
     if (db_oid_ == 0) return;
-    const auto now = static_cast<std::uint32_t>(
-        conn.exec("SELECT oid FROM pg_database WHERE datname = current_database()", "checking the target database")
-            .i64(0, 0));
+    const auto now =
+        static_cast<std::uint32_t>(conn.exec("SELECT oid FROM pg_database WHERE datname = current_database()",
+                                             "checking the target database")
+                                       .i64(0, 0));
     if (now == db_oid_) return;
     {
         std::lock_guard lk(mu_);

@@ -6,25 +6,25 @@
 #pragma once
 
 #include <chrono>
-#include <future>
-#include <semaphore>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "engine/catalog/catalog.hpp"
+#include "engine/catalog/snapshot.hpp"
 #include "engine/common/credentials.hpp"
 #include "engine/copy/data_path.hpp"
 #include "engine/copy/journal.hpp"
 #include "engine/copy/run_config.hpp"
 #include "engine/copy/schema_plan.hpp"
 #include "engine/copy/task_graph.hpp"
-#include "engine/catalog/snapshot.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::engine {
@@ -175,9 +175,9 @@ public:
     std::vector<timeline_entry> timeline;
     std::string verified = "rows match";  // what the end-of-copy check found
     void fail(const error& e);            // records the first failure (locks mu())
+    void warn(std::string message);       // logs and records a warning (locks mu())
 
 private:
-    void warn(std::string message);
     void release_snapshot();
     void unit_read(std::uint32_t table, std::int64_t first_page);
     void verify_against_snapshot(pg::connection& ddl, int worker);

@@ -54,6 +54,26 @@ void source_job::revoke_temporary_grants(pg::connection& ddl) {
         ddl.exec("REVOKE CREATE ON SCHEMA public FROM " + sql::ident(role),
                  "taking back role \"" + role + "\"'s load-time CREATE on schema public");
     }
+    // Before 15 the target's public belongs to its bootstrap superuser: a
+    // login that is not its owner cannot grant on it, and the server only
+    // says "no privileges were granted". Say which grant did not carry over
+    // (the explicit grant: PUBLIC may still hold CREATE there, as before 15).
+    for (auto& source_role : cat_.public_create_grantees) {
+        const auto role = cfg_.target_role(source_role);
+        auto r = ddl.exec_params(
+            "SELECT NOT EXISTS (SELECT FROM aclexplode(n.nspacl) a WHERE a.grantee = r.oid "
+            "AND a.privilege_type = 'CREATE'), pg_get_userbyid(n.nspowner) "
+            "FROM pg_roles r, pg_namespace n WHERE r.rolname = $1 AND n.nspname = 'public'",
+            {role}, "checking role \"" + role + "\"'s CREATE on schema public");
+        if (r.rows() > 0 && r.boolean(0, 0))
+            warn("CREATE on schema public for role \"" + role +
+                 "\" did not carry over: on the target, public "
+                 "belongs to \"" +
+                 r.str(0, 1) +
+                 "\", which alone can grant it (as that role: GRANT CREATE ON "
+                 "SCHEMA public TO " +
+                 sql::ident(role) + ")");
+    }
 }
 
 // Drops what on_existing replace or an unprepared earlier attempt left,
@@ -85,6 +105,9 @@ void source_job::create_target_database() {
     if (maint.server_version() >= 150000) {
         create += " LOCALE_PROVIDER " + db.locale_provider;
         if (db.locale_provider == "icu") create += " ICU_LOCALE " + sql::literal(db.icu_locale);
+        // 17's builtin provider (LOCALE 'C.UTF-8'); the check in preflight
+        // refuses it for older targets.
+        if (db.locale_provider == "builtin") create += " BUILTIN_LOCALE " + sql::literal(db.icu_locale);
     }
     maint.exec(create, "creating database \"" + cfg_.target_db + "\"");
     {
@@ -93,10 +116,10 @@ void source_job::create_target_database() {
         db_oid_ = database_oid(maint, cfg_.target_db);
     }
     record("database", {{"oid", db_oid_}});
-    maint.exec("COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
-                   sql::literal(std::string(incomplete_marker) + " copy from " + source_endpoint_ +
-                                " in progress"),
-               "marking database \"" + cfg_.target_db + "\" as in progress");
+    maint.exec(
+        "COMMENT ON DATABASE " + sql::ident(cfg_.target_db) + " IS " +
+            sql::literal(std::string(incomplete_marker) + " copy from " + source_endpoint_ + " in progress"),
+        "marking database \"" + cfg_.target_db + "\" as in progress");
 }
 
 void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
@@ -109,7 +132,8 @@ void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
                 if (g) g->release();
             }
         } guard{gate};
-        return dump_schema_archive(schema_opt_.pg_dump, source_conninfo(), snapshot_id_);
+        return dump_schema_archive(schema_opt_.pg_dump, source_conninfo(), snapshot_id_,
+                                   run_.lock_wait_timeout);
     });
 }
 
@@ -117,7 +141,8 @@ void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
 schema_plan source_job::read_schema() {
     if (!archive_.valid()) start_schema_dump(nullptr);
     const std::string archive = archive_.get();
-    auto post = std::async(std::launch::async, [&] { return restore_section(schema_opt_, archive, "post-data"); });
+    auto post =
+        std::async(std::launch::async, [&] { return restore_section(schema_opt_, archive, "post-data"); });
     std::string pre = restore_section(schema_opt_, archive, "pre-data");
     auto plan = build_schema_plan(pre, post.get(), cat_, cfg_.target_db);
     if (!cfg_.role_map.empty()) {
@@ -177,8 +202,10 @@ pg::connection source_job::prepare() {
         }
     }
     record("prepared", {{"snapshot", snapshot_id_}, {"schema", hash}});
-    spdlog::debug("[{}] prepare: database created after {:.3f} s, schema read after {:.3f} s, pre-data done after {:.3f} s",
-                  cfg_.name, created_s, schema_read_s, since(t0));
+    spdlog::debug(
+        "[{}] prepare: database created after {:.3f} s, schema read after {:.3f} s, pre-data done after "
+        "{:.3f} s",
+        cfg_.name, created_s, schema_read_s, since(t0));
     spdlog::info("[{}] schema: {} objects created in \"{}\" ({:.1f} s)", cfg_.name, schema_.pre_data.size(),
                  cfg_.target_db, since(started));
     return ddl;

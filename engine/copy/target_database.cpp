@@ -2,6 +2,9 @@
 // marked INCOMPLETE until its copy is finished.
 #include "engine/copy/target_database.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "protocol/error.hpp"
 #include "protocol/sql_quote.hpp"
 #include "protocol/sqlstate.hpp"
@@ -15,21 +18,34 @@ bool database_exists(pg::connection& maint, const std::string& name) {
                .rows() > 0;
 }
 
-// FORCE ends the database's sessions, but a non-superuser may not end an
-// autovacuum worker's (42501; autovacuum finds a fresh copy's new tables
+// FORCE (13+) ends the database's sessions, but a non-superuser may not end
+// an autovacuum worker's (42501; autovacuum finds a fresh copy's new tables
 // quickly). A plain DROP DATABASE stops autovacuum workers itself, so it is
-// the fallback once the login's own sessions (a killed run's) are ended.
+// the fallback once the login's own sessions (a killed run's) are ended; on
+// 12 it is the only way, retried while ended sessions are still exiting.
 void drop_database(pg::connection& maint, const std::string& name) {
     const std::string what = "dropping database \"" + name + "\"";
-    try {
-        maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name) + " WITH (FORCE)", what);
-    } catch (const error& e) {
-        if (!sqlstate::insufficient_privilege(e)) throw;
-        maint.exec_params(
-            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
-            "WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
-            {name}, what);
-        maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name), what);
+    const int version = maint.server_version();
+    if (version >= 130000) {
+        try {
+            maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name) + " WITH (FORCE)", what);
+            return;
+        } catch (const error& e) {
+            if (!sqlstate::insufficient_privilege(e)) throw;
+        }
+    }
+    maint.exec_params(std::string("SELECT pg_terminate_backend(pid") + (version >= 140000 ? ", 10000" : "") +
+                          ") FROM pg_stat_activity "
+                          "WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
+                      {name}, what);
+    for (int attempt = 0;; ++attempt) {
+        try {
+            maint.exec("DROP DATABASE IF EXISTS " + sql::ident(name), what);
+            return;
+        } catch (const error& e) {
+            if (e.sqlstate() != "55006" || attempt >= 50) throw;  // object_in_use: sessions still exiting
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
     }
 }
 

@@ -50,13 +50,19 @@ std::vector<std::string> schema_queries() {
                      'partition ' || pg_get_expr(c.relpartbound, c.oid),
                      CASE WHEN c.relrowsecurity THEN 'row security' END,
                      CASE WHEN c.relforcerowsecurity THEN 'forced' END,
-                     CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
                      (SELECT format('%s increment %s min %s max %s start %s cache %s%s',
                                     format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax, s.seqstart,
                                     s.seqcache, CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END)
                       FROM pg_sequence s WHERE s.seqrelid = c.oid))
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND )" +
+            ns + " AND " + not_extension_member("pg_class", "c.oid"),
+        // view and matview queries, as this server prints them (16 prints
+        // single-table column references unqualified: see verify.cpp)
+        std::string("SELECT 'viewdef', ") + relkind_name +
+            R"( || ' ' || format('%I.%I', n.nspname, c.relname), '', pg_get_viewdef(c.oid)
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('v', 'm') AND )" +
             ns + " AND " + not_extension_member("pg_class", "c.oid"),
         // columns, by position among the live columns
         R"(SELECT 'schema', 'column ' || format('%I.%I.%I', n.nspname, c.relname, a.attname), '',
@@ -81,8 +87,9 @@ std::vector<std::string> schema_queries() {
                   '', pg_get_constraintdef(k.oid)
            FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
            LEFT JOIN pg_class c ON c.oid = k.conrelid LEFT JOIN pg_type t ON t.oid = k.contypid
-           WHERE )" +
-            ns + " AND " + not_extension_member("pg_constraint", "k.oid") + " AND (k.conrelid = 0 OR " +
+           WHERE k.contype <> 'n' AND )" +  // 18 catalogs NOT NULL; the column says it on every version
+            ns +
+            " AND " + not_extension_member("pg_constraint", "k.oid") + " AND (k.conrelid = 0 OR " +
             not_extension_member("pg_class", "k.conrelid") + ")",
         // triggers
         R"(SELECT 'schema', 'trigger ' || format('%I.%I.%I', n.nspname, c.relname, g.tgname), '',
@@ -97,7 +104,9 @@ std::vector<std::string> schema_queries() {
                             CASE WHEN p.proisstrict THEN 'strict' END, array_to_string(p.proconfig, ','),
                             'body ' || md5(p.prosrc))
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-           WHERE )" +
+           WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                             AND d.deptype = 'i')  -- a type's own constructors (14+: one per multirange)
+             AND )" +
             ns + " AND " + not_extension_member("pg_proc", "p.oid"),
         // enums, domains, ranges
         R"(SELECT 'schema', 'type ' || format('%I.%I', n.nspname, t.typname), '', CASE t.typtype
@@ -113,7 +122,8 @@ std::vector<std::string> schema_queries() {
            WHERE t.typtype IN ('e', 'd', 'r') AND )" +
             ns + " AND " + not_extension_member("pg_type", "t.oid"),
         // extensions
-        "SELECT 'schema', 'extension ' || quote_ident(extname), '', extversion FROM pg_extension",
+        "SELECT 'schema', 'extension ' || quote_ident(extname), '', '' FROM pg_extension",
+        "SELECT 'extversion', 'extension ' || quote_ident(extname), '', extversion FROM pg_extension",
         // large objects: how many
         "SELECT 'large objects', 'large objects', '', count(*)::text FROM pg_largeobject_metadata",
     };
@@ -142,7 +152,8 @@ std::string acl_objects_query() {
         SELECT 'function ' || p.oid::regprocedure::text, p.proowner, coalesce(p.proacl, acldefault('f', p.proowner)),
                false
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-           WHERE )" +
+           WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                             AND d.deptype = 'i') AND )" +
            ns + " AND " + not_extension_member("pg_proc", "p.oid") + R"(
         UNION ALL
         SELECT 'type ' || format('%I.%I', n.nspname, t.typname), t.typowner,
@@ -165,8 +176,26 @@ void read_rows(pg::connection& conn, const std::string& sql, catalog_entries& ou
     for (int i = 0; i < r.rows(); ++i) out[{r.str(i, 0), r.str(i, 1), r.str(i, 2)}] = r.str(i, 3);
 }
 
-void read_acls(pg::connection& conn, const std::map<std::string, std::string>& role_map,
+void read_acls(pg::connection& conn, const std::map<std::string, std::string>& role_map, int peer_version,
                catalog_entries& out) {
+    // 17 added MAINTAIN, which table owners (and grants of ALL) hold there:
+    // compared only when both servers have it.
+    const bool maintain = std::min(conn.server_version(), peer_version) >= 170000;
+    // A pre-15 public schema belongs to the bootstrap superuser, a 15+ one to
+    // pg_database_owner (the copy keeps the target's: see catalog.hpp).
+    std::string bootstrap;
+    if (conn.server_version() < 150000 && peer_version >= 150000) {
+        auto b = conn.exec(
+            "SELECT rolname FROM pg_roles WHERE oid = 10 AND EXISTS (SELECT FROM pg_namespace "
+            "WHERE nspname = 'public' AND nspowner = 10)",
+            "reading the owner of schema public");
+        if (b.rows() > 0) bootstrap = b.str(0, 0);
+    }
+    auto as_role = [&](const std::string& obj, const std::string& role) {
+        if (!bootstrap.empty() && obj == "schema public" && role == bootstrap)
+            return std::string("pg_database_owner");
+        return role_name(role_map, role);
+    };
     auto r = conn.exec(
         "SELECT o.obj, pg_get_userbyid(o.owner), CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE "
         "pg_get_userbyid(a.grantee) END, a.privilege_type || CASE WHEN a.is_grantable THEN '*' "
@@ -178,9 +207,10 @@ void read_acls(pg::connection& conn, const std::map<std::string, std::string>& r
     for (int i = 0; i < r.rows(); ++i) {
         const std::string obj = r.str(i, 0);
         // The new database belongs to whoever created it: its owner is not compared.
-        if (!r.is_null(i, 1) && obj != "database") out[{"owner", obj, ""}] = role_name(role_map, r.str(i, 1));
+        if (!r.is_null(i, 1) && obj != "database") out[{"owner", obj, ""}] = as_role(obj, r.str(i, 1));
         if (r.is_null(i, 2) || r.boolean(i, 4)) continue;
-        const std::string grantee = r.str(i, 2) == "PUBLIC" ? "PUBLIC" : role_name(role_map, r.str(i, 2));
+        if (!maintain && r.str(i, 3).starts_with("MAINTAIN")) continue;
+        const std::string grantee = r.str(i, 2) == "PUBLIC" ? "PUBLIC" : as_role(obj, r.str(i, 2));
         grants[{obj, grantee}].insert(r.str(i, 3));
     }
     for (auto& [k, privs] : grants) {
@@ -254,12 +284,12 @@ std::string describe(const entry_key& k) {
 
 }  // namespace
 
-catalog_entries read_catalog_entries(pg::connection& conn,
-                                     const std::map<std::string, std::string>& role_map) {
+catalog_entries read_catalog_entries(pg::connection& conn, const std::map<std::string, std::string>& role_map,
+                                     int peer_version) {
     catalog_entries out;
     for (auto& q : schema_queries()) read_rows(conn, q, out);
     read_policies(conn, role_map, out);
-    read_acls(conn, role_map, out);
+    read_acls(conn, role_map, peer_version, out);
     read_settings(conn, role_map, out);
     read_sequences(conn, out);
     return out;
@@ -275,7 +305,15 @@ void compare_entries(const catalog_entries& source, const catalog_entries& targe
     };
     for (auto& k : keys) {
         auto s = source.find(k), t = target.find(k);
-        if (k.kind == "schema" || k.kind == "large objects")
+        if (k.kind == "extversion") {
+            // pg_dump's CREATE EXTENSION names no version: the target's default
+            // version is installed. A note, not a mismatch.
+            if (s != source.end() && t != target.end() && s->second != t->second)
+                r.notes.push_back(k.object + " is version " + t->second + " on the target, " + s->second +
+                                  " on the source (the target's default version)");
+            continue;
+        }
+        if (k.kind == "schema" || k.kind == "viewdef" || k.kind == "large objects")
             ++r.objects;
         else if (k.kind == "owner" || k.kind == "privileges")
             ++r.privileges;
@@ -287,7 +325,9 @@ void compare_entries(const catalog_entries& source, const catalog_entries& targe
         if ((k.kind == "owner" || k.kind == "privileges") && absent(k.object))
             continue;  // said once, as missing
         std::string kind = k.kind;
-        if (k.kind == "schema")
+        if (k.kind == "viewdef" && (s == source.end() || t == target.end()))
+            continue;  // said as missing/extra
+        if (k.kind == "schema" || k.kind == "viewdef")
             kind = t == target.end() ? "missing" : s == source.end() ? "extra" : "definition";
         r.mismatches.push_back(
             {kind, describe(k), s == source.end() ? "" : s->second, t == target.end() ? "" : t->second});

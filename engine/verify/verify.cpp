@@ -17,9 +17,9 @@
 #include <set>
 #include <thread>
 
-#include "engine/verify/detail/catalog_entries.hpp"
-#include "engine/common/interrupt.hpp"
 #include "engine/catalog/snapshot.hpp"
+#include "engine/common/interrupt.hpp"
+#include "engine/verify/detail/catalog_entries.hpp"
 #include "protocol/sql_quote.hpp"
 #include "protocol/sqlstate.hpp"
 
@@ -140,6 +140,48 @@ void compare_tables(const std::vector<table_ref>& tables, std::vector<side_pair>
     if (first_error) std::rethrow_exception(first_error);
 }
 
+// Across major versions some differences are the newer server's own doing;
+// they become notes, everything else stays a mismatch:
+// - a view's query as the target prints it: 16+ leaves single-table column
+//   references unqualified. The source's text is parsed on the target (a
+//   temporary view, rolled back) and printed back: equal means the same query.
+// - a setting the copy left out because the target has no such parameter
+//   (force_parallel_mode on 16+; custom "x.y" names exist everywhere).
+void settle_version_differences(const conninfo& target, pg::connection& target_snapshot, verify_result& res) {
+    std::optional<pg::connection> scratch;
+    std::erase_if(res.mismatches, [&](const mismatch& m) {
+        if (m.kind == "definition" && !m.source.empty() &&
+            (m.object.starts_with("view ") || m.object.starts_with("materialized view "))) {
+            if (!scratch) scratch.emplace(open_side(target, exit_code::target));
+            try {
+                scratch->exec(
+                    "BEGIN; SET LOCAL search_path = ''; CREATE TEMPORARY VIEW pghaul_reparse AS " + m.source,
+                    "parsing the source's definition of " + m.object + " on the target");
+                auto printed = scratch->exec("SELECT pg_get_viewdef('pg_temp.pghaul_reparse'::regclass)",
+                                             "printing it back");
+                bool same = printed.str(0, 0) == m.target;
+                scratch->exec("ROLLBACK", "dropping the temporary view");
+                return same;
+            } catch (const error&) {
+                scratch->rollback();
+                return false;
+            }
+        }
+        if (m.kind == "setting" && m.target.empty()) {
+            auto name = m.object.substr(m.object.find("setting ") + 8);
+            name = name.substr(0, name.find(' '));
+            if (name.find('.') != std::string::npos) return false;
+            auto known = target_snapshot.exec_params("SELECT FROM pg_settings WHERE name = $1", {name},
+                                                     "looking up a parameter on the target");
+            if (known.rows() > 0) return false;
+            res.notes.push_back(m.object + " = " + m.source +
+                                ": the target's PostgreSQL has no such parameter (the copy left it out)");
+            return true;
+        }
+        return false;
+    });
+}
+
 }  // namespace
 
 verify_result verify_databases(const conninfo& source, const conninfo& target, const verify_options& opt) {
@@ -187,8 +229,10 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
         });
     std::exception_ptr catalog_error;
     try {
-        auto s = detail::read_catalog_entries(src_holder.connection(), opt.role_map);
-        auto t = detail::read_catalog_entries(tgt_holder.connection(), {});
+        const int sv = src_holder.connection().server_version(),
+                  tv = tgt_holder.connection().server_version();
+        auto s = detail::read_catalog_entries(src_holder.connection(), opt.role_map, tv);
+        auto t = detail::read_catalog_entries(tgt_holder.connection(), {}, sv);
         auto skipped = [&](const auto& entry) {
             const auto& k = entry.first;
             return (!opt.owners && k.kind == "owner") || (!opt.privileges && k.kind == "privileges") ||
@@ -198,6 +242,7 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
         std::erase_if(s, skipped);
         std::erase_if(t, skipped);
         detail::compare_entries(s, t, res);
+        if (sv / 10000 != tv / 10000) settle_version_differences(target, tgt_holder.connection(), res);
     } catch (...) {
         catalog_error = std::current_exception();
     }
@@ -233,6 +278,7 @@ std::string render_verify_text(const verify_result& r) {
         out += fmt::format("MISMATCH [{}] {}\n    source: {}\n    target: {}\n", m.kind, m.object,
                            v(m.source), v(m.target));
     }
+    for (auto& n : r.notes) out += "note: " + n + "\n";
     out += fmt::format(
         "{} {} tables ({}), {} sequences, {} schema objects, {} owner/privilege entries, {} settings "
         "compared in {:.1f} s: {}\n",
@@ -256,6 +302,7 @@ nlohmann::json verify_json(const verify_result& r) {
               {"privileges", r.privileges},
               {"settings", r.settings}}},
             {"seconds", r.seconds},
+            {"notes", r.notes},
             {"mismatches", list}};
 }
 

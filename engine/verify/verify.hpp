@@ -39,6 +39,9 @@ struct mismatch {
 
 struct verify_result {
     std::vector<mismatch> mismatches;
+    // Differences that are not mismatches: what a newer target does on its
+    // own (an extension's default version, a parameter it no longer has).
+    std::vector<std::string> notes;
     std::size_t tables = 0;  // tables whose data was compared
     std::size_t sequences = 0;
     std::size_t objects = 0;     // schema objects compared (incl. columns, indexes, ...)

@@ -26,6 +26,11 @@ std::string connect_hint(const std::string& msg) {
         msg.find("could not translate") != std::string::npos ||
         msg.find("timeout expired") != std::string::npos || msg.find("No such file") != std::string::npos)
         return "check host and port, and that the server accepts connections from this machine";
+    // libpq's option checks ("invalid integer value ... for connection option
+    // \"port\"", "invalid sslmode value") fail before any network traffic.
+    if (msg.find("connection option") != std::string::npos || msg.find("invalid ") == 0)
+        return "fix that option in the connection string (see \"Connection Strings\" in the libpq "
+               "documentation for valid values)";
     return {};
 }
 

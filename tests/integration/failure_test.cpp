@@ -3,6 +3,8 @@
 // transaction, and --resume finishes the job.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -325,7 +327,8 @@ TEST_CASE("a database replaced under the copy's feet is left alone: no reconnect
     auto admin = connect("PGHAUL_TGT_SUPER");
     admin.exec("DROP DATABASE " + target_db + " WITH (FORCE)");
     admin.exec("CREATE DATABASE " + target_db);
-    connect("PGHAUL_TGT_SUPER", target_db).exec("CREATE TABLE someone_elses (x int); INSERT INTO someone_elses VALUES (1)");
+    connect("PGHAUL_TGT_SUPER", target_db)
+        .exec("CREATE TABLE someone_elses (x int); INSERT INTO someone_elses VALUES (1)");
     auto r = first.get();
     CHECK(r.exit_status == 5);
     CHECK(r.err.find("is not the one this run created") != std::string::npos);
@@ -365,12 +368,77 @@ TEST_CASE("a target login with a connection limit below --jobs: fewer workers, n
     connect("PGHAUL_SRC_A_SUPER", source_db).exec(tables);
     const auto target_db = unique_name("connlimit_tgt");
     connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CONNECTION LIMIT 3");
-    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "4",
-                         "--no-owner"});
+    auto r = run_pghaul(
+        {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "4", "--no-owner"});
     connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CONNECTION LIMIT -1");
     CHECK(r.exit_status == 0);
     CHECK(r.err.find("connection limit") != std::string::npos);
     auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE("progress into a closed pipe (pghaul ... | head) does not kill the run") {
+    const auto source_db = unique_name("pipe_src");
+    const auto target_db = unique_name("pipe_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE TABLE a AS SELECT i, md5(i::text) AS m FROM generate_series(1, 5000) i;"
+        "CREATE TABLE b AS SELECT i FROM generate_series(1, 100) i");
+    // stdout is a pipe whose reader is already gone, as after `| head -1`:
+    // the first event written gets EPIPE (SIGPIPE by default, exit 141).
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    ::close(fds[0]);
+    auto r = pghaul::run_process({PGHAUL_BIN, "copy", "--source", src(source_db), "--target", tgt(target_db),
+                                  "--no-owner", "--progress", "json"},
+                                 {"PGHAUL_STATE_DIR=" + test_state_dir()}, {{fds[1], 1}});
+    ::close(fds[1]);
+    CHECK(r.exit_status == 0);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    auto comment = connect("PGHAUL_TGT_SUPER")
+                       .exec_params(
+                           "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+                           "WHERE datname = $1",
+                           {target_db});
+    CHECK(comment.str(0, 0).find("INCOMPLETE") == std::string::npos);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE(
+    "a source table locked by another session: the wait names table and holder, and --lock-wait-timeout ends "
+    "it") {
+    const auto source_db = unique_name("lockwait_src");
+    const auto target_db = unique_name("lockwait_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE TABLE free_one AS SELECT generate_series(1, 100) AS i;"
+        "CREATE TABLE \"locked one\" AS SELECT i, md5(i::text) AS m FROM generate_series(1, 1000) i");
+    auto holder = connect("PGHAUL_SRC_A_SUPER", source_db);
+    holder.exec(
+        "SET application_name = 'nightly batch'; BEGIN; LOCK TABLE \"locked one\" IN ACCESS EXCLUSIVE MODE");
+    auto start = std::chrono::steady_clock::now();
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner",
+                         "--lock-wait-timeout", "2s"});
+    auto took = std::chrono::steady_clock::now() - start;
+    CHECK(r.exit_status == 4);  // the source failed
+    CHECK(r.err.find("waiting to lock source tables") != std::string::npos);
+    CHECK(r.err.find("table \"locked one\" held in ACCESS EXCLUSIVE mode by pid") != std::string::npos);
+    CHECK(r.err.find("application \"nightly batch\"") != std::string::npos);
+    CHECK(r.err.find("--lock-wait-timeout") != std::string::npos);
+    CHECK(took < std::chrono::seconds(30));
+    CHECK_FALSE(target_has_database(target_db));
+    // Once the session lets go, the same command copies everything.
+    holder.exec("COMMIT");
+    auto again = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner",
+                             "--lock-wait-timeout", "2s"});
+    CHECK(again.exit_status == 0);
     auto t = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(table_fingerprints(t) == table_fingerprints(s));
     drop_database("PGHAUL_TGT_SUPER", target_db);

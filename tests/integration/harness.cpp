@@ -97,7 +97,7 @@ pghaul::process_result run_pghaul(const std::vector<std::string>& args, const st
 void create_database_from(const std::string& super_var, const std::string& dbname,
                           const std::string& sql_file) {
     auto c = connect(super_var);
-    c.exec("DROP DATABASE IF EXISTS " + sql::ident(dbname) + " WITH (FORCE)");
+    drop_database(super_var, dbname);
     c.exec("CREATE DATABASE " + sql::ident(dbname));
     if (sql_file.empty()) return;
     auto r = pghaul::run_process({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
@@ -107,11 +107,26 @@ void create_database_from(const std::string& super_var, const std::string& dbnam
 }
 
 void drop_database(const std::string& super_var, const std::string& dbname) {
-    connect(super_var).exec("DROP DATABASE IF EXISTS " + sql::ident(dbname) + " WITH (FORCE)");
+    auto c = connect(super_var);
+    if (c.server_version() >= 130000) {
+        c.exec("DROP DATABASE IF EXISTS " + sql::ident(dbname) + " WITH (FORCE)");
+        return;
+    }
+    // 12 has no FORCE: end the sessions, then drop.
+    c.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", {dbname});
+    for (int i = 0;; ++i) {
+        try {
+            c.exec("DROP DATABASE IF EXISTS " + sql::ident(dbname));
+            return;
+        } catch (const pghaul::error&) {
+            if (i > 50) throw;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
 }
 
-void ensure_target_roles() {
-    auto c = connect("PGHAUL_TGT_SUPER");
+void ensure_target_roles(const std::string& super_var) {
+    auto c = connect(super_var);
     c.exec(R"(DO $$BEGIN
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fx_owner') THEN CREATE ROLE fx_owner NOLOGIN; END IF;
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fx_reader') THEN CREATE ROLE fx_reader NOLOGIN; END IF;

@@ -58,7 +58,7 @@ void create_database_from(const std::string& super_var, const std::string& dbnam
                           const std::string& sql_file);
 void drop_database(const std::string& super_var, const std::string& dbname);
 // The fixture's roles on the target, with the target login a member of the owner.
-void ensure_target_roles();
+void ensure_target_roles(const std::string& super_var = "PGHAUL_TGT_SUPER");
 
 // Per-table row count and content hash.
 struct fingerprint {

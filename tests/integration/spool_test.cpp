@@ -2,6 +2,7 @@
 // failing, and a spool file damaged behind pghaul's back fails its unit.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -205,6 +206,34 @@ TEST_CASE("a corrupted spool file fails its unit loudly and never loads garbage"
     auto src_conn = connect("PGHAUL_SRC_A_SUPER", source_db);
     auto tgt_conn = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(table_fingerprints(tgt_conn) == table_fingerprints(src_conn));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+TEST_CASE("a run removes the spool directories that killed runs left behind, and no one else's") {
+    const auto dir = fs::temp_directory_path() / unique_name("spool_sweep");
+    fs::create_directories(dir);
+    // pid_max is at most 2^22: this pid cannot be running.
+    const auto stale = dir / "pghaul-4194305-Abc123";
+    const auto alive = dir / ("pghaul-" + std::to_string(::getpid()) + "-Def456");
+    for (const auto& d : {stale, alive}) {
+        fs::create_directories(d);
+        std::ofstream(d / "t.0.spool") << "frames of a killed run";
+    }
+    const auto source_db = unique_name("sweep_src");
+    const auto target_db = unique_name("sweep_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec("CREATE TABLE t AS SELECT i, md5(i::text) AS m FROM generate_series(1, 1000) i");
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner",
+                         "--spool-dir", dir.string()});
+    CHECK(r.exit_status == 0);
+    CHECK_FALSE(fs::exists(stale));
+    CHECK(fs::exists(alive / "t.0.spool"));
+    CHECK(r.err.find("removed 1 spool directory") != std::string::npos);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    fs::remove_all(dir);
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }

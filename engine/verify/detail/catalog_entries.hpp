@@ -13,7 +13,8 @@
 
 namespace pghaul::engine::detail {
 
-// kind: "schema" (an object exists, value = its definition), "owner",
+// kind: "schema" (an object exists, value = its definition), "viewdef" (a
+// view's or matview's query), "extversion" (compared as a note), "owner",
 // "privileges" (aspect = grantee), "setting" (aspect = role or "" for the
 // database), "sequence". object: "table public.orders", "index public.x", ...
 struct entry_key {
@@ -25,12 +26,14 @@ struct entry_key {
 using catalog_entries = std::map<entry_key, std::string>;
 
 // Reads every entry on one side. `role_map` renames roles (source side only;
-// the target side passes an empty map).
-catalog_entries read_catalog_entries(pg::connection& conn,
-                                     const std::map<std::string, std::string>& role_map);
+// the target side passes an empty map). `peer_version`, the other server's
+// version, leaves out what only the newer of the two has (17's MAINTAIN).
+catalog_entries read_catalog_entries(pg::connection& conn, const std::map<std::string, std::string>& role_map,
+                                     int peer_version);
 
 // Differences, in key order: missing/extra objects, changed definitions,
-// owners, privileges, settings, sequences. Counts entries by kind in `r`.
+// owners, privileges, settings, sequences. Counts entries by kind in `r`;
+// extension versions that differ become notes.
 void compare_entries(const catalog_entries& source, const catalog_entries& target, verify_result& r);
 
 }  // namespace pghaul::engine::detail
