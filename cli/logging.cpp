@@ -62,7 +62,17 @@ private:
     bool json_;
 };
 
+// Where log_fatal writes: the log file and a JSON stderr, not the terminal text.
+std::vector<spdlog::sink_ptr> fatal_sinks;
+
 }  // namespace
+
+void log_fatal(const error& e) {
+    if (fatal_sinks.empty()) return;
+    spdlog::logger fatal("pghaul", fatal_sinks.begin(), fatal_sinks.end());
+    fatal.error("{}{}", e.what(), e.hint().empty() ? "" : "\nHINT: " + e.hint());
+    fatal.flush();
+}
 
 void set_up_logging(const logging_options& opt, progress_display* display) {
     const bool json = opt.format == "json";
@@ -70,9 +80,10 @@ void set_up_logging(const logging_options& opt, progress_display* display) {
     std::vector<spdlog::sink_ptr> sinks;
     if (display && display->mode() == progress_mode::bar)
         sinks.push_back(std::make_shared<above_bar_sink>(*display, json));
-    else if (json)
+    else if (json) {
         sinks.push_back(std::make_shared<json_sink>(stderr));
-    else
+        fatal_sinks.push_back(sinks.back());
+    } else
         sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
     // Timestamps only where nobody watches the terminal (logs, cron mail).
     sinks.back()->set_pattern(terminal ? "%^%l%$: %v" : "%Y-%m-%d %H:%M:%S.%e %l: %v");
@@ -86,13 +97,14 @@ void set_up_logging(const logging_options& opt, progress_display* display) {
                 sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(opt.file));
                 sinks.back()->set_pattern("%Y-%m-%d %H:%M:%S.%e %l: %v");
             }
+            fatal_sinks.push_back(sinks.back());
         } catch (const spdlog::spdlog_ex& e) {
             throw error(exit_code::usage, "cannot write the log file \"" + opt.file + "\": " + e.what());
         }
     }
     auto logger = std::make_shared<spdlog::logger>("pghaul", sinks.begin(), sinks.end());
     spdlog::set_default_logger(logger);
-    spdlog::set_level(opt.quiet ? spdlog::level::warn
+    spdlog::set_level(opt.quiet           ? spdlog::level::warn
                       : opt.verbosity > 1 ? spdlog::level::trace
                       : opt.verbosity > 0 ? spdlog::level::debug
                                           : spdlog::level::info);

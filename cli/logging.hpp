@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/progress.hpp"
+#include "protocol/error.hpp"
 
 namespace pghaul::cli {
 
@@ -16,5 +17,9 @@ struct logging_options {
 };
 
 void set_up_logging(const logging_options& opt, progress_display* display);
+
+// The error that ends the command, for --log-file and --log-format json
+// (the terminal gets it as plain "pghaul: error:" lines, printed last).
+void log_fatal(const error& e);
 
 }  // namespace pghaul::cli

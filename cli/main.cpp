@@ -47,7 +47,13 @@ void install_signal_handlers() {
     signal(SIGPIPE, SIG_IGN);
 }
 
+// The progress bar of copy and run, taken off the screen before a fatal
+// error is printed (else its clean-up at exit would wipe the error).
+pghaul::cli::progress_display* bar = nullptr;
+
 int report(const pghaul::error& e) {
+    if (bar) bar->stop();
+    pghaul::cli::log_fatal(e);
     std::fprintf(stderr, "pghaul: error: %s\n", e.what());
     if (!e.hint().empty()) std::fprintf(stderr, "HINT: %s\n", e.hint().c_str());
     return static_cast<int>(e.code());
@@ -157,6 +163,11 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
     try {
         res = pghaul::engine::run(cfg, dry_run, [&](const nlohmann::json& e) { progress.on_event(e); });
     } catch (const pghaul::error& e) {
+        // The JSON stream ends as every run does, with what ended it.
+        progress.on_event({{"event", "run_finished"},
+                           {"exit_code", static_cast<int>(e.code())},
+                           {"error", e.what()},
+                           {"hint", e.hint()}});
         if (!dry_run) {
             try {
                 write_reports(
@@ -181,7 +192,11 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
     if (!dry_run) write_reports(res.report, cfg.report_path, html_path);
     if (res.failures.size() == 1 && cfg.sources.size() == 1) return report(res.failures.front());
     // A recap: in a long run the failures scrolled past hours ago.
-    for (auto& f : res.failures) std::fprintf(stderr, "pghaul: error: %s\n", f.what());
+    progress.stop();
+    for (auto& f : res.failures) {
+        pghaul::cli::log_fatal(f);
+        std::fprintf(stderr, "pghaul: error: %s\n", f.what());
+    }
     return static_cast<int>(res.code);
 }
 
@@ -456,6 +471,7 @@ int main(int argc, char** argv) {
                     ? pghaul::cli::parse_progress_mode(f.progress_text, isatty(STDERR_FILENO))
                     : pghaul::cli::progress_mode::none;
     pghaul::cli::progress_display progress(mode, std::chrono::seconds(f.progress_interval));
+    bar = &progress;
     install_signal_handlers();
 
     try {

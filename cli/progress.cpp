@@ -59,7 +59,8 @@ std::string progress_display::headline() const {
     auto read = last_.value("bytes_read", std::uint64_t{0});
     auto planned = last_.value("bytes_planned", std::int64_t{0});
     double rate = elapsed > 0 ? static_cast<double>(read) / elapsed : 0;
-    double pct = planned > 0 ? std::min(100.0, 100.0 * static_cast<double>(read) / static_cast<double>(planned)) : 0;
+    double pct =
+        planned > 0 ? std::min(100.0, 100.0 * static_cast<double>(read) / static_cast<double>(planned)) : 0;
     double eta = rate > 0 ? (static_cast<double>(planned) - static_cast<double>(read)) / rate : -1;
     return fmt::format("pghaul {:.0f}s  {} of {} read ({:.0f}%)  {:.1f} MB/s  ETA {}", elapsed,
                        format_size(static_cast<std::int64_t>(read)), format_size(planned), pct,
@@ -87,7 +88,14 @@ void progress_display::clear() {
     drawn_ = 0;
 }
 
+void progress_display::stop() {
+    std::lock_guard lk(m_);
+    clear();
+    stopped_ = true;
+}
+
 void progress_display::redraw(bool force) {
+    if (stopped_) return;
     auto now = std::chrono::steady_clock::now();
     // A calm rate: at most four frames a second.
     if (!force && now - last_draw_ < std::chrono::milliseconds(250)) return;
@@ -128,12 +136,13 @@ void progress_display::on_event(const nlohmann::json& event) {
     }
     // plain: one line every interval, on the progress tick, and a last one.
     auto now = std::chrono::steady_clock::now();
-    if ((kind == "progress" && now - last_plain_ >= interval_) || (kind == "run_finished" && !last_.is_null())) {
+    if ((kind == "progress" && now - last_plain_ >= interval_) ||
+        (kind == "run_finished" && !last_.is_null())) {
         last_plain_ = now;
         std::string line = headline();
         for (auto& s : last_["sources"])
-            line += fmt::format("; {} {}/{} tables", s["source"].get<std::string>(), s["tables_done"].get<std::size_t>(),
-                                s["tables"].get<std::size_t>());
+            line += fmt::format("; {} {}/{} tables", s["source"].get<std::string>(),
+                                s["tables_done"].get<std::size_t>(), s["tables"].get<std::size_t>());
         spdlog::info("{}", line);
     }
 }

@@ -26,6 +26,9 @@ public:
     void on_event(const nlohmann::json& event);
     // A log line, printed above the bar so the two never tangle.
     void print_above(std::string_view line);
+    // Takes the bar off the screen for good, so what is printed next (a
+    // fatal error) stays the last thing there.
+    void stop();
     progress_mode mode() const { return mode_; }
 
 private:
@@ -35,13 +38,14 @@ private:
     };
     void redraw(bool force);  // under m_
     void clear();             // under m_
+    bool stopped_ = false;    // under m_
     std::string headline() const;
     std::vector<std::string> lines() const;
 
     progress_mode mode_;
     std::chrono::seconds interval_;
     std::mutex m_;
-    nlohmann::json last_;  // the latest progress event
+    nlohmann::json last_;               // the latest progress event
     std::map<int, task_view> running_;  // by worker
     std::size_t drawn_ = 0;             // lines of the bar on screen
     std::chrono::steady_clock::time_point last_draw_{}, last_plain_{};

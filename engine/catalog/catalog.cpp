@@ -45,6 +45,63 @@ std::string lock_holders(pg::connection& conn, const std::vector<std::uint32_t>&
     return out.empty() ? "a session that has since let go" : out;
 }
 
+// Leaves that must load through their root (leaves_loaded_via_root) become
+// one unit per root: its rows read from the root (every leaf in the
+// snapshot) and written into it, so the target routes each row; a retry
+// empties the whole tree. Post-data bound to a leaf binds to the unit.
+void load_via_roots(pg::connection& conn, source_catalog& cat) {
+    auto via = leaves_loaded_via_root(conn);
+    if (via.empty()) return;
+    std::map<std::uint32_t, table_info> units;
+    std::vector<table_info> kept;
+    for (auto& t : cat.tables) {
+        auto it = via.find(t.oid);
+        if (it == via.end()) {
+            kept.push_back(std::move(t));
+            continue;
+        }
+        auto& u = units[it->second];
+        u.bytes += t.bytes;
+        u.estimated_rows += t.estimated_rows;
+        u.index_count += t.index_count;
+        if (u.text_reason.empty()) u.text_reason = t.text_reason;
+    }
+    for (auto& [oid, u] : units) {
+        auto r = conn.exec_params(R"(
+            SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.oid = $1)",
+                                  {std::to_string(oid)}, "reading a partitioned table's name");
+        u.oid = oid;
+        u.schema = r.str(0, 0);
+        u.name = r.str(0, 1);
+        u.via_root = true;
+        auto cols = conn.exec_params(
+            "SELECT attname FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped "
+            "AND attgenerated = '' ORDER BY attnum",
+            {std::to_string(oid)}, "listing a partitioned table's columns");
+        for (int i = 0; i < cols.rows(); ++i) u.columns.push_back(cols.str(i, 0));
+        kept.push_back(std::move(u));
+    }
+    std::stable_sort(kept.begin(), kept.end(), [](const table_info& a, const table_info& b) {
+        return a.bytes != b.bytes ? a.bytes > b.bytes : a.oid < b.oid;
+    });
+    cat.tables = std::move(kept);
+    auto unit_of = [&](std::uint32_t& table) {
+        if (auto it = via.find(table); it != via.end()) table = it->second;
+    };
+    for (auto& [key, table] : cat.index_owner) unit_of(table);
+    for (auto& [key, c] : cat.constraint_owner) {
+        // ADD CONSTRAINT ... USING INDEX is refused on a partitioned table:
+        // the root's own keys run as pg_dump wrote them.
+        if (units.count(c.table)) c.index_def.clear(), c.add_using_index.clear();
+        unit_of(c.table);
+    }
+    for (auto& [key, fk] : cat.foreign_keys) {
+        unit_of(fk.table);
+        unit_of(fk.referenced);
+    }
+}
+
 void read_icu(pg::connection& conn, source_catalog& cat) {
     // Index key collations that are ICU: explicit ones, and the default one
     // in an ICU database (15+).
@@ -330,6 +387,39 @@ void read_roles(pg::connection& conn, source_catalog& cat) {
 
 }  // namespace
 
+std::string table_info::rows_of() const {
+    return (via_root ? "" : "ONLY ") + qualified();
+}
+
+std::map<std::uint32_t, std::uint32_t> leaves_loaded_via_root(pg::connection& conn) {
+    auto r = conn.exec(R"(
+        WITH RECURSIVE up(leaf, anc, depth) AS (
+            SELECT i.inhrelid, i.inhparent, 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE c.relkind = 'r' AND c.relispartition
+          UNION ALL
+            SELECT up.leaf, i.inhparent, up.depth + 1 FROM up JOIN pg_inherits i ON i.inhrelid = up.anc
+        ), unstable AS (
+            SELECT pt.partrelid FROM pg_partitioned_table pt
+            WHERE pt.partstrat = 'h' AND (
+                pt.partexprs IS NOT NULL
+                OR EXISTS (SELECT FROM unnest(pt.partcollation::oid[]) k(coll) JOIN pg_collation co ON co.oid = k.coll
+                           WHERE NOT co.collisdeterministic)
+                OR EXISTS (SELECT FROM unnest(pt.partattrs::int2[]) k(attnum)
+                           JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k.attnum
+                           JOIN pg_type t ON t.oid = a.atttypid
+                           LEFT JOIN pg_type base ON base.oid = t.typbasetype
+                           LEFT JOIN pg_type elem ON elem.oid = t.typelem
+                           WHERE 'e' IN (t.typtype, base.typtype, elem.typtype)))
+        )
+        SELECT DISTINCT ON (up.leaf) up.leaf, up.anc FROM up JOIN unstable u ON u.partrelid = up.anc
+        ORDER BY up.leaf, up.depth DESC)",
+                       "finding partitions whose hash differs between servers");
+    std::map<std::uint32_t, std::uint32_t> out;
+    for (int i = 0; i < r.rows(); ++i)
+        out[static_cast<std::uint32_t>(r.i64(i, 0))] = static_cast<std::uint32_t>(r.i64(i, 1));
+    return out;
+}
+
 std::string table_info::qualified() const {
     return sql::qualified(schema, name);
 }
@@ -354,6 +444,7 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
                          "reading schema public's grants");
     for (int i = 0; i < pub.rows(); ++i) cat.public_create_grantees.push_back(pub.str(i, 0));
     read_icu(conn, cat);
+    load_via_roots(conn, cat);
     auto lo = conn.exec("SELECT oid FROM pg_largeobject_metadata ORDER BY oid", "listing large objects");
     for (int i = 0; i < lo.rows(); ++i) cat.large_objects.push_back(static_cast<std::uint32_t>(lo.i64(i, 0)));
     return cat;

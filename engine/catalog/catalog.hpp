@@ -35,9 +35,13 @@ struct table_info {
     // targets reject foreign type OIDs inside arrays/composites: such tables go
     // through text format.
     std::string text_reason;  // empty: binary
+    // A partitioned table whose leaves load through it (see
+    // leaves_loaded_via_root): one unit, read and written as the whole tree.
+    bool via_root = false;
     bool binary() const { return text_reason.empty(); }
     std::string qualified() const;  // quoted schema.name
     std::string display() const;    // schema.name as users type it
+    std::string rows_of() const;    // what holds the unit's rows: ONLY schema.name, or the tree
 };
 
 struct sequence_value {
@@ -107,6 +111,14 @@ struct lock_wait {
 // `lock`, the tables are locked (lock_tables) as soon as they are listed,
 // before anything that opens them.
 source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock = nullptr);
+
+// Leaf partitions whose rows may belong to another partition on the target:
+// under a HASH-partitioned ancestor whose key hashes by something one server
+// does not share with another (an enum's OIDs, a non-deterministic
+// collation's ICU sort keys; key expressions, conservatively). pg_dump 16+
+// loads such leaves through the root for the same reason. Maps each leaf to
+// the topmost such ancestor.
+std::map<std::uint32_t, std::uint32_t> leaves_loaded_via_root(pg::connection& conn);
 
 // Splits tables larger than `threshold` bytes (heap + TOAST) into parts of
 // about `part_size` bytes by ctid page range (PG14+: TID range scans).

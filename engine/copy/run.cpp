@@ -332,11 +332,21 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     if (int sig = interrupt_signal(); sig != 0 && !res.failures.empty())
         res.code = static_cast<exit_code>(128 + sig);
     res.report["exit_code"] = static_cast<int>(res.code);
-    if (events && !dry_run)
-        events({{"event", "run_finished"},
-                {"exit_code", static_cast<int>(res.code)},
-                {"summary", res.summary_line},
-                {"seconds", seconds}});
+    if (events && !dry_run) {
+        nlohmann::json finished = {{"event", "run_finished"},
+                                   {"exit_code", static_cast<int>(res.code)},
+                                   {"summary", res.summary_line},
+                                   {"seconds", seconds}};
+        // What ended the run, as the terminal's last lines say it.
+        if (!res.failures.empty()) {
+            finished["error"] = res.failures.front().what();
+            finished["hint"] = res.failures.front().hint();
+            nlohmann::json all = nlohmann::json::array();
+            for (auto& f : res.failures) all.push_back({{"error", f.what()}, {"hint", f.hint()}});
+            finished["failures"] = all;
+        }
+        events(finished);
+    }
     return res;
 }
 

@@ -54,7 +54,8 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
     // A database the earlier run finished (its other sources did not) is an
     // ordinary existing database now: on_existing decides, as the README's
     // "rerun with on_existing = skip" expects.
-    if (run_.earlier == mode::refuse && earlier_->done && exists && !marked_incomplete(maint, cfg_.target_db)) {
+    if (run_.earlier == mode::refuse && earlier_->done && exists &&
+        !marked_incomplete(maint, cfg_.target_db)) {
         spdlog::info("[{}] \"{}\" was finished by an earlier run", cfg_.name, cfg_.target_db);
         forget();
         return true;
@@ -62,8 +63,7 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
     if (run_.earlier == mode::refuse)
         throw error(exit_code::preflight,
                     "an earlier run into \"" + cfg_.target_db + "\" on " + maint.endpoint() +
-                        " stopped before it was done" +
-                        "; its state is in " + journal_path_.string(),
+                        " stopped before it was done" + "; its state is in " + journal_path_.string(),
                     "run the same command with --resume to continue it, or with --restart to drop its "
                     "unfinished database and start over");
     const auto oid = exists ? database_oid(maint, cfg_.target_db) : 0;
@@ -88,11 +88,12 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
                      cfg_.target_db);
         forget();
     } else if (!same) {
-        throw error(exit_code::preflight,
-                    "\"" + cfg_.target_db + "\" on " + maint.endpoint() +
-                        " is not the database the interrupted run created (it was dropped and created again)",
-                    "it is not pghaul's to continue or drop: choose another target_db, or drop it yourself and "
-                    "run with --restart");
+        throw error(
+            exit_code::preflight,
+            "\"" + cfg_.target_db + "\" on " + maint.endpoint() +
+                " is not the database the interrupted run created (it was dropped and created again)",
+            "it is not pghaul's to continue or drop: choose another target_db, or drop it yourself and "
+            "run with --restart");
     } else if (!earlier_->prepared) {
         drop_unprepared_ = true;  // it died creating the schema: prepare() starts that over
     } else {
@@ -165,8 +166,7 @@ void source_job::resume_prepared(pg::connection& ddl) {
         }
         if (load && !finished) {
             auto n = static_cast<std::uint64_t>(
-                ddl.exec("SELECT count(*) FROM ONLY " + t.qualified(), "re-counting " + t.display())
-                    .i64(0, 0));
+                ddl.exec("SELECT count(*) FROM " + t.rows_of(), "re-counting " + t.display()).i64(0, 0));
             if (n != load->rows) {
                 warn(fmt::format(
                     "{}: {} rows on the target, {} recorded by the earlier attempt: loading it again", name,
@@ -186,7 +186,7 @@ void source_job::resume_prepared(pg::connection& ddl) {
         }
         ++reloads;
         if (!t.parts.empty()) {
-            ddl.exec("TRUNCATE ONLY " + t.qualified(), "emptying " + name + " for its reload");
+            ddl.exec("TRUNCATE " + t.rows_of(), "emptying " + name + " for its reload");
             record("reset", {{"table", name}});
         }
     }

@@ -81,7 +81,7 @@ void source_job::verify_split(pg::connection& writer, std::size_t table) {
 // from this login) arrive only in finish().
 void source_job::verify_count(pg::connection& writer, const table_info& t, std::uint64_t expected) {
     auto n = static_cast<std::uint64_t>(
-        writer.exec("SELECT count(*) FROM ONLY " + t.qualified(), "verifying " + t.display()).i64(0, 0));
+        writer.exec("SELECT count(*) FROM " + t.rows_of(), "verifying " + t.display()).i64(0, 0));
     if (n != expected)
         throw error(
             exit_code::verify,

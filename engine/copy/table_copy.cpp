@@ -151,6 +151,13 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
     std::string copy_out = "COPY " + table.qualified() + cols + " TO STDOUT (" + format + ")";
     std::string copy_in =
         "COPY " + table.qualified() + cols + " FROM STDIN (" + format + (truncate ? ", FREEZE)" : ")");
+    if (table.via_root) {
+        // The whole tree through its root: the target routes each row (COPY
+        // FREEZE and TRUNCATE ONLY are refused on a partitioned table).
+        copy_out = "COPY (SELECT " + select_list(table) + " FROM " + table.qualified() + ") TO STDOUT (" +
+                   format + ")";
+        copy_in = "COPY " + table.qualified() + cols + " FROM STDIN (" + format + ")";
+    }
     if (part) {
         what += " pages " + std::to_string(part->first) + "-" +
                 (part->end < 0 ? "end" : std::to_string(part->end));
@@ -167,7 +174,7 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
     // resume trusts the index builds it recorded. (2000 small tables here:
     // no difference within the noise; their DDL round trips dominate.)
     const std::string begin = std::string("BEGIN; SET LOCAL synchronous_commit = off") +
-                              (part || !truncate ? "" : "; TRUNCATE ONLY " + table.qualified());
+                              (part || !truncate ? "" : "; TRUNCATE " + table.rows_of());
     table_copy_result res;
     try {
         source.begin_copy(copy_out, PGRES_COPY_OUT, what + " (out of the source)");
@@ -189,7 +196,8 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
             // whole table reloads safely (TRUNCATE first); a part appends, so
             // redoing one that did commit would double its rows.
             if (!part || !sqlstate::connection_lost(e)) throw;
-            throw error(exit_code::target, std::string(e.what()) + " (the part may or may not have committed)",
+            throw error(exit_code::target,
+                        std::string(e.what()) + " (the part may or may not have committed)",
                         "run the same command with --resume: the table is emptied and loaded again whole",
                         e.sqlstate(), disposition::resume_later);
         }

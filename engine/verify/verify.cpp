@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/catalog/catalog.hpp"
 #include "engine/catalog/snapshot.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/verify/detail/catalog_entries.hpp"
@@ -35,6 +36,7 @@ constexpr const char* session_settings =
 struct table_ref {
     std::string schema, name;
     std::int64_t bytes = 0;
+    bool via_root = false;  // a partitioned table compared whole (its leaves may route differently)
     std::string display() const { return schema + "." + name; }
 };
 
@@ -44,11 +46,19 @@ pg::connection open_side(const conninfo& ci, exit_code side) {
     return c;
 }
 
-// Leaf tables and populated materialized views: what holds rows.
+// Leaf tables and populated materialized views: what holds rows. Leaves a
+// copy loads through their root (catalog.hpp: leaves_loaded_via_root) are
+// compared as that root's whole tree: which leaf holds a row may differ.
 std::map<std::string, table_ref> list_tables(pg::connection& conn) {
+    std::set<std::uint32_t> leaves, roots;
+    for (auto [leaf, root] : leaves_loaded_via_root(conn)) {
+        leaves.insert(leaf);
+        roots.insert(root);
+    }
     auto r = conn.exec(R"(
-        SELECT n.nspname, c.relname, pg_table_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE (c.relkind = 'r' OR (c.relkind = 'm' AND c.relispopulated))
+        SELECT n.nspname, c.relname, pg_table_size(c.oid), c.oid, c.relkind = 'p'
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE (c.relkind IN ('r', 'p') OR (c.relkind = 'm' AND c.relispopulated))
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
           AND n.nspname NOT LIKE 'pg\_temp%'
           AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
@@ -56,7 +66,10 @@ std::map<std::string, table_ref> list_tables(pg::connection& conn) {
                        "listing tables to compare");
     std::map<std::string, table_ref> out;
     for (int i = 0; i < r.rows(); ++i) {
-        table_ref t{r.str(i, 0), r.str(i, 1), r.i64(i, 2)};
+        const auto oid = static_cast<std::uint32_t>(r.i64(i, 3));
+        const bool partitioned = r.boolean(i, 4);
+        if (leaves.count(oid) || (partitioned && !roots.count(oid))) continue;
+        table_ref t{r.str(i, 0), r.str(i, 1), r.i64(i, 2), partitioned};
         out[t.display()] = t;
     }
     return out;
@@ -66,7 +79,7 @@ std::string table_query(const table_ref& t, bool checksums) {
     // The alias is referenced as alias.*: a bare alias would resolve to a column of that name.
     std::string q = "SELECT count(*)";
     if (checksums) q += ", coalesce(sum(hashtextextended((pghaul_row.*)::text, 0)::numeric), 0)";
-    return q + " FROM ONLY " + sql::qualified(t.schema, t.name) + " AS pghaul_row";
+    return q + (t.via_root ? " FROM " : " FROM ONLY ") + sql::qualified(t.schema, t.name) + " AS pghaul_row";
 }
 
 void send(pg::connection& c, const std::string& sql, const std::string& what) {

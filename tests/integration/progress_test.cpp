@@ -155,3 +155,50 @@ TEST_CASE("--profile prints where pghaul's own time went; the report carries the
     drop_database("PGHAUL_TGT_SUPER", tgt);
     drop_database("PGHAUL_SRC_A_SUPER", src);
 }
+
+TEST_CASE("a fatal error stays the last thing on a terminal and reaches the log file and the JSON stream") {
+    // A source table another session keeps locked: the copy gives up after
+    // --lock-wait-timeout, with the bar already drawn.
+    const auto src = make_source(10);
+    const auto tgt = unique_name("progress_tgt");
+    auto holder = connect("PGHAUL_SRC_A_SUPER", src);
+    holder.exec("BEGIN; LOCK TABLE tags IN ACCESS EXCLUSIVE MODE");
+    temp_file typescript("typescript", "");
+    temp_file log("pghaul.log", "");
+    std::string cmd = std::string(PGHAUL_BIN);
+    auto args = copy_args(src, tgt);
+    args.insert(args.end(), {"--lock-wait-timeout", "2s", "--log-file", log.path});
+    for (auto& a : args) cmd += " '" + a + "'";
+    auto s = pghaul::run_process({"script", "-qfec", cmd, typescript.path});
+    CHECK(s.exit_status == 4);
+    std::ifstream in(typescript.path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto screen = ss.str();
+    auto error_at = screen.rfind("pghaul: error: gave up after");
+    REQUIRE(error_at != std::string::npos);
+    // Nothing moves the cursor or clears the screen after the error.
+    CHECK(screen.find("\033[", error_at) == std::string::npos);
+    CHECK(screen.find("HINT: end or wait for that session", error_at) != std::string::npos);
+    std::ifstream lf(log.path);
+    std::stringstream ls;
+    ls << lf.rdbuf();
+    CHECK(ls.str().find("error: gave up after") != std::string::npos);
+    CHECK(ls.str().find("HINT: end or wait for that session") != std::string::npos);
+    // --progress json: the stream's last event says how the run ended.
+    auto j = run_pghaul([&] {
+        auto a = copy_args(src, tgt);
+        a.insert(a.end(), {"--lock-wait-timeout", "1s", "--progress", "json"});
+        return a;
+    }());
+    CHECK(j.exit_status == 4);
+    auto trimmed = j.out.substr(0, j.out.find_last_not_of('\n') + 1);
+    auto last = trimmed.substr(trimmed.rfind('\n') + 1);
+    auto e = nlohmann::json::parse(last);
+    CHECK(e["event"] == "run_finished");
+    CHECK(e["exit_code"] == 4);
+    CHECK(e["error"].get<std::string>().find("gave up after") != std::string::npos);
+    CHECK(e["hint"].get<std::string>().find("--lock-wait-timeout") != std::string::npos);
+    holder.exec("ROLLBACK");
+    drop_database("PGHAUL_SRC_A_SUPER", src);
+}
