@@ -9,9 +9,14 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <set>
 
 #include "cli/commands.hpp"
 #include "cli/logging.hpp"
@@ -69,6 +74,39 @@ pghaul::engine::missing_roles_mode parse_missing_roles(const std::string& s) {
     return s == "create"  ? missing_roles_mode::create
            : s == "owner" ? missing_roles_mode::owner
                           : missing_roles_mode::fail;
+}
+
+// --only / --exclude: [[source]] names; a name the manifest lacks is a
+// typo, not an empty selection.
+void select_sources(pghaul::engine::run_config& cfg, const std::vector<std::string>& only,
+                    const std::vector<std::string>& exclude) {
+    if (only.empty() && exclude.empty()) return;
+    std::set<std::string> names;
+    for (auto& s : cfg.sources) names.insert(s.name);
+    for (const auto* list : {&only, &exclude})
+        for (auto& n : *list)
+            if (!names.count(n)) {
+                std::string all;
+                for (auto& x : names) all += (all.empty() ? "" : ", ") + x;
+                throw pghaul::error(pghaul::exit_code::usage,
+                                    "no [[source]] named \"" + n + "\" in the manifest",
+                                    "its sources are: " + all);
+            }
+    std::erase_if(cfg.sources, [&](const pghaul::engine::source_config& s) {
+        bool in = only.empty() || std::find(only.begin(), only.end(), s.name) != only.end();
+        return !in || std::find(exclude.begin(), exclude.end(), s.name) != exclude.end();
+    });
+}
+
+// Journals must be found again the next morning from any directory (cron
+// starts in $HOME, a terminal wherever it is): a per-user absolute place,
+// as the XDG base directory spec puts state.
+std::string default_state_dir() {
+    if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg == '/')
+        return std::string(xdg) + "/pghaul";
+    if (const char* home = std::getenv("HOME"); home && *home == '/')
+        return std::string(home) + "/.local/state/pghaul";
+    return std::filesystem::absolute("pghaul-state").string();
 }
 
 void apply_recovery(pghaul::engine::run_config& cfg, bool resume, bool restart,
@@ -398,10 +436,42 @@ int main(int argc, char** argv) {
                     "write the JSON report here (overrides the manifest's report)")
         ->envname("PGHAUL_REPORT")
         ->group("Output");
+    // The [run] settings a night most often changes, as flags over the
+    // manifest (flag over PGHAUL_* over manifest), and a way to redo some
+    // sources without editing it.
+    struct {
+        std::optional<int> jobs;
+        std::optional<std::string> on_existing, verify, missing_roles;
+        std::vector<std::string> only, exclude;
+    } run_over;
+    run->add_option("-j,--jobs", run_over.jobs, "workers (overrides [run] jobs)")
+        ->check(CLI::Range(1, 256))
+        ->envname("PGHAUL_JOBS")
+        ->group("Performance");
+    run->add_option("--on-existing", run_over.on_existing,
+                    "when a target database exists: fail, replace or skip (overrides [run] on_existing)")
+        ->check(CLI::IsMember({"fail", "replace", "skip"}))
+        ->envname("PGHAUL_ON_EXISTING")
+        ->group("Selection");
+    run->add_option("--missing-roles", run_over.missing_roles,
+                    "roles the target lacks: fail, create or owner (overrides [run] missing_roles)")
+        ->check(CLI::IsMember({"fail", "create", "owner"}))
+        ->envname("PGHAUL_MISSING_ROLES")
+        ->group("Selection");
+    run->add_option("--verify", run_over.verify, "none, counts or checksums (overrides [run] verify)")
+        ->check(CLI::IsMember({"none", "counts", "checksums"}))
+        ->envname("PGHAUL_VERIFY")
+        ->group("Output");
+    run->add_option("--only", run_over.only, "run only these [[source]] names (repeatable)")
+        ->envname("PGHAUL_ONLY")
+        ->group("Selection");
+    run->add_option("--exclude", run_over.exclude, "leave out these [[source]] names (repeatable)")
+        ->envname("PGHAUL_EXCLUDE")
+        ->group("Selection");
 
     pghaul::cli::logging_options log;  // audit, verify, clients, report
     for (auto [sub, f] : {std::pair{copy, &copy_flags}, std::pair{run, &run_flags}}) {
-        f->state_dir = cfg.state_dir;
+        f->state_dir = default_state_dir();
         sub->add_option(
                "--progress", f->progress_text,
                "auto (bar on a terminal, plain otherwise), bar, plain, json (events on stdout) or none")
@@ -435,7 +505,8 @@ int main(int argc, char** argv) {
             ->envname("PGHAUL_RESTART")
             ->group("Recovery");
         sub->add_option("--state-dir", f->state_dir,
-                        "where the state journal lives (one file per target database)")
+                        "where the state journal lives (one file per target database; default "
+                        "$XDG_STATE_HOME/pghaul, else ~/.local/state/pghaul)")
             ->capture_default_str()
             ->envname("PGHAUL_STATE_DIR")
             ->group("Recovery");
@@ -480,6 +551,16 @@ int main(int argc, char** argv) {
         if (*run) {
             auto loaded = pghaul::cli::load_manifest(manifest);
             if (!f.report_path.empty()) loaded.report_path = f.report_path;
+            if (run_over.jobs) loaded.jobs = *run_over.jobs;
+            if (run_over.on_existing) loaded.existing = parse_on_existing(*run_over.on_existing);
+            if (run_over.missing_roles) loaded.missing_roles = parse_missing_roles(*run_over.missing_roles);
+            if (run_over.verify) {
+                using level = pghaul::engine::run_config::verify_level;
+                loaded.verify = *run_over.verify == "checksums" ? level::checksums
+                                : *run_over.verify == "counts"  ? level::counts
+                                                                : level::none;
+            }
+            select_sources(loaded, run_over.only, run_over.exclude);
             apply_recovery(loaded, f.resume, f.restart, f.state_dir);
             return execute(loaded, f.dry_run, true, progress, f.html_path, f.profile);
         }

@@ -62,7 +62,8 @@ init_cluster() {
     local bin
     bin=$(bin_of "$c")
     [ -x "$bin/initdb" ] || { echo "pg-sandbox: $bin/initdb missing (run scripts/install-deps.sh)" >&2; return 1; }
-    as_postgres "$bin/initdb" -D "$dir" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+    # --no-sync: a throwaway cluster need not wait for its files to reach disk.
+    as_postgres "$bin/initdb" --no-sync -D "$dir" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
         -E UTF8 --locale=C.UTF-8 >"$SANDBOX/$c-initdb.log" 2>&1
     cat >>"$dir/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'

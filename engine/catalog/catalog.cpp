@@ -440,7 +440,8 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
                          "listing extensions");
     for (int i = 0; i < ext.rows(); ++i) cat.extensions.emplace_back(ext.str(i, 0), ext.str(i, 1));
     auto pub = conn.exec(R"(SELECT a.grantee::regrole::text FROM pg_namespace n, aclexplode(n.nspacl) a
-                            WHERE n.nspname = 'public' AND a.privilege_type = 'CREATE' AND a.grantee <> 0)",
+                            WHERE n.nspname = 'public' AND a.privilege_type = 'CREATE' AND a.grantee <> 0
+                              AND a.grantee <> n.nspowner)",
                          "reading schema public's grants");
     for (int i = 0; i < pub.rows(); ++i) cat.public_create_grantees.push_back(pub.str(i, 0));
     read_icu(conn, cat);

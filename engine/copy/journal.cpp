@@ -91,6 +91,10 @@ std::optional<journal_state> journal::read(const std::filesystem::path& path) {
 
 journal::journal(std::filesystem::path path) : path_(std::move(path)) {
     auto dir = path_.parent_path();
+    // The default (~/.local/state/pghaul) may be the first thing under
+    // ~/.local/state: its parents as usual, the directory itself private.
+    std::error_code ec;
+    if (!dir.empty() && dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
     if (!dir.empty() && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
         throw state_error(dir, "cannot create the state directory");
     fd_.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));

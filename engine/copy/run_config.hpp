@@ -78,7 +78,7 @@ struct run_config {
     // The state journal (engine/journal.hpp): one file per target database in
     // state_dir. A run that finds one refuses unless told to continue what it
     // records (resume) or to drop the unfinished database and start over (restart).
-    std::string state_dir = "pghaul-state";
+    std::string state_dir = "pghaul-state";  // the CLI passes a per-user absolute default
     // password_command: killed after this long; run again for a connection
     // opened once its last result is this old (tokens expire).
     std::chrono::seconds password_command_timeout{30};

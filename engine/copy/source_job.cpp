@@ -5,6 +5,7 @@
 // finish() commits, and a failure either drops it or, if a --resume can get
 // past it, keeps it with its journal (source_resume.cpp).
 #include "engine/copy/source_job.hpp"
+#include "protocol/sql_quote.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -148,7 +149,31 @@ bool source_job::preflight_target(pg::connection& maint, bool dry_run) {
         throw error(exit_code::preflight,
                     "target database \"" + cfg_.target_db + "\" already exists on " + maint.endpoint(),
                     "choose another name, or use --on-existing replace (drops it) or --on-existing skip");
+    if (target_existed_ && run_.existing == on_existing::replace) refuse_replace_while_in_use(maint);
     return true;
+}
+
+// replace drops the database, which only ends sessions this login may end
+// (its own; anyone's for a superuser): others' would fail the drop after
+// the run has started. Said now, with who, while nothing is written.
+void source_job::refuse_replace_while_in_use(pg::connection& maint) {
+    auto r = maint.exec_params(
+        "SELECT count(*), coalesce(string_agg(DISTINCT coalesce(usename::text, '?') || coalesce(' (' || "
+        "nullif(application_name, '') || ')', ''), ', '), '') FROM pg_stat_activity "
+        // usename: NULL for autovacuum (DROP DATABASE stops it); backend_type
+        // is hidden from a login without pg_read_all_stats.
+        "WHERE datname = $1 AND pid <> pg_backend_pid() AND usename <> current_user "
+        "AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+        {cfg_.target_db}, "checking who is connected to \"" + cfg_.target_db + "\"");
+    if (r.i64(0, 0) == 0) return;
+    throw error(exit_code::preflight,
+                "on_existing replace would drop \"" + cfg_.target_db + "\" on " + maint.endpoint() +
+                    ", but " + std::to_string(r.i64(0, 0)) +
+                    " session(s) of other users are connected to it (" + r.str(0, 1) +
+                    "), which this login cannot end",
+                "have them disconnect (pghaul clients --target ... lists them), or end them as a superuser: "
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " +
+                    sql::literal(cfg_.target_db) + "; nothing was written");
 }
 
 std::vector<std::string> source_job::needed_owner_roles() const {

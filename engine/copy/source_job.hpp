@@ -203,6 +203,7 @@ private:
         }
     };
     void revoke_temporary_grants(pg::connection& ddl);
+    void refuse_replace_while_in_use(pg::connection& maint);
     bool settle_earlier_attempt(pg::connection& maint, bool dry_run);
     void recover_temporary_grants(pg::connection& ddl);
     void open_journal(const std::string& source_endpoint);

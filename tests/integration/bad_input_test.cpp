@@ -53,7 +53,8 @@ TEST_CASE("every command refuses an unparsable conninfo without printing its pas
                                          "\"\n[[source]]\nname = \"a\"\nconninfo = \"" + conninfo +
                                          "\"\ntarget_db = \"x\"\n");
         std::vector<std::vector<std::string>> commands = {
-            {"copy", "--source", conninfo, "--target", tgt("x"), "--log-file", log.path, "--report", report.path},
+            {"copy", "--source", conninfo, "--target", tgt("x"), "--log-file", log.path, "--report",
+             report.path},
             {"copy", "--source", src("postgres"), "--target", conninfo, "--log-file", log.path},
             {"run", manifest.path, "--log-file", log.path, "--report", report.path},
             {"verify", "--source", conninfo, "--target", tgt("x")},
@@ -66,11 +67,13 @@ TEST_CASE("every command refuses an unparsable conninfo without printing its pas
             CHECK(r.exit_status == 2);
             CHECK(r.out.find(sentinel) == std::string::npos);
             CHECK(r.err.find(sentinel) == std::string::npos);
-            if (args[0] != "run") CHECK(r.err.find("HINT:") != std::string::npos);  // run: file:line:col instead
+            if (args[0] != "run")
+                CHECK(r.err.find("HINT:") != std::string::npos);  // run: file:line:col instead
         }
     }
     std::ifstream l(log.path), rep(report.path);
-    std::string logged((std::istreambuf_iterator<char>(l)), {}), reported((std::istreambuf_iterator<char>(rep)), {});
+    std::string logged((std::istreambuf_iterator<char>(l)), {}),
+        reported((std::istreambuf_iterator<char>(rep)), {});
     CHECK(logged.find(sentinel) == std::string::npos);
     CHECK(reported.find(sentinel) == std::string::npos);
 }
@@ -130,6 +133,19 @@ TEST_CASE("target database exists: fail, skip and replace") {
               .exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'")
               .rows() == 1);
 
+    {
+        // Someone else is connected (here a superuser): replace cannot end
+        // their session as this login, so it says so before writing anything.
+        auto other = connect("PGHAUL_TGT_SUPER", target_db);
+        other.exec("SET application_name = 'reporting job'");
+        r = run_pghaul(
+            {"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "replace", "-O"});
+        CHECK(r.exit_status == 3);
+        CHECK(r.err.find("1 session(s) of other users are connected to it (postgres (reporting job))") !=
+              std::string::npos);
+        CHECK(r.err.find("pg_terminate_backend") != std::string::npos);
+        CHECK(other.exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'").rows() == 1);
+    }
     r = run_pghaul(
         {"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "replace", "-O"});
     CHECK(r.exit_status == 0);
@@ -178,8 +194,8 @@ TEST_CASE("a run that fails in preflight replaces yesterday's report with its ow
     const auto target_db = unique_name("stale_tgt");
     temp_file report("report.json", "");
     temp_file html("report.html", "");
-    auto good = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--no-owner", "--report",
-                            report.path, "--report-html", html.path});
+    auto good = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--no-owner",
+                            "--report", report.path, "--report-html", html.path});
     REQUIRE(good.exit_status == 0);
     auto bad_target = pghaul::conninfo::parse(tgt(target_db));
     bad_target.set("password", "wrong-password");
@@ -189,7 +205,8 @@ TEST_CASE("a run that fails in preflight replaces yesterday's report with its ow
     CHECK(bad.exit_status == 3);
     auto rep = nlohmann::json::parse(std::ifstream(report.path));
     CHECK(rep["exit_code"] == 3);
-    CHECK(rep["error"]["message"].get<std::string>().find("password authentication failed") != std::string::npos);
+    CHECK(rep["error"]["message"].get<std::string>().find("password authentication failed") !=
+          std::string::npos);
     CHECK(rep["sources"][0]["status"] == "failed");
     std::ifstream h(html.path);
     std::string page((std::istreambuf_iterator<char>(h)), {});

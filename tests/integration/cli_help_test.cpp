@@ -40,3 +40,10 @@ TEST_CASE("--version names pghaul, libpq and the pg_dump it will use") {
     CHECK(std::regex_search(
         r.out, std::regex(R"(^pghaul \d+\.\d+\.\d+\nlibpq \d+\.\d+\npg_dump: pg_dump \(PostgreSQL\) \d+)")));
 }
+
+TEST_CASE("the state directory defaults to a per-user absolute place, the same from any directory") {
+    auto xdg = run_pghaul({"copy", "--help"}, {"XDG_STATE_HOME=/var/tmp/xdg-state", "HOME=/home/nobody"});
+    CHECK(xdg.out.find("--state-dir TEXT=/var/tmp/xdg-state/pghaul ") != std::string::npos);
+    auto home = run_pghaul({"run", "--help"}, {"XDG_STATE_HOME=", "HOME=/home/nobody"});
+    CHECK(home.out.find("--state-dir TEXT=/home/nobody/.local/state/pghaul ") != std::string::npos);
+}

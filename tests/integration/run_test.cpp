@@ -171,6 +171,22 @@ TEST_CASE("one unreachable source does not stop the other; exit 8 and a report t
     for (auto& bar : rep["sources"][1]["timeline"]) verify_bar |= bar["phase"] == "verify";
     CHECK(verify_bar);
     CHECK(r.err.find("[fine] verified:") != std::string::npos);
+    // The morning after, from the command line alone: leave the broken
+    // source out, redo the other one, with settings over the manifest's
+    // (once nobody is connected to it: replace cannot end others' sessions).
+    t = connect("PGHAUL_SRC_B_SUPER", db_b);
+    auto typo = run_pghaul({"run", manifest.path, "--only", "fien"});
+    CHECK(typo.exit_status == 2);
+    CHECK(typo.err.find("no [[source]] named \"fien\"") != std::string::npos);
+    CHECK(typo.err.find("its sources are: fine, gone") != std::string::npos);
+    auto redo = run_pghaul({"run", manifest.path, "--exclude", "gone", "--on-existing", "replace", "--verify",
+                            "counts", "--jobs", "1"});
+    CHECK(redo.exit_status == 0);
+    auto rep2 = nlohmann::json::parse(read_file(report.path));
+    REQUIRE(rep2["sources"].size() == 1);
+    CHECK(rep2["sources"][0]["status"] == "done");
+    CHECK(rep2["sources"][0]["verification"] == "counts match");
+    CHECK_FALSE(target_has_database(tgt_bad));
     drop_database("PGHAUL_TGT_SUPER", tgt_good);
     drop_database("PGHAUL_SRC_B_SUPER", db_b);
 }
@@ -274,8 +290,9 @@ TEST_CASE("password_command: one that hangs is killed and named; short-lived sec
     const auto db = unique_name("pwcmd_src"), target_db = unique_name("pwcmd_tgt");
     create_database_from("PGHAUL_SRC_A_SUPER", db, "");
     connect("PGHAUL_SRC_A_SUPER", db)
-        .exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);"
-              "CREATE TABLE u (id int PRIMARY KEY); INSERT INTO u SELECT generate_series(1, 1000)");
+        .exec(
+            "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);"
+            "CREATE TABLE u (id int PRIMARY KEY); INSERT INTO u SELECT generate_series(1, 1000)");
     const auto pw = sandbox_password("PGHAUL_SRC_A");
     temp_file hang("hang.sh", "#!/bin/sh\nsleep 600\n", true);
     temp_file counter("calls", "");

@@ -2,7 +2,7 @@
 // PGHAUL_SANDBOX_VERSIONS="12 13 14 16 17 18"; 15 is srca/tgt). The suite's
 // budget allows a representative set, chosen so every major is a source or a
 // target at least once and each catalog difference between versions is met:
-//   12 -> 15, 13 -> 16, 14 -> 17, 15 -> 18, 12 -> 18 (copy, rich fixture,
+//   12 -> 15, 13 -> 16, 14 -> 17, 15 -> 18 (copy, rich fixture,
 //   table hashes, sequences, then pghaul verify --checksums: exit 0), and
 //   12 -> 12 (same major, old server on both sides);
 //   16, 17, 18 as sources up to the pg_dump version check (only pg_dump 15
@@ -77,6 +77,7 @@ void copy_and_compare(int from, int to) {
     t.exec("ALTER ROLE fx_reader IN DATABASE " + target_db + " SET work_mem TO '8MB'");
     // Before 15, public belongs to the target's superuser: only it can grant
     // there, and the copy says which grant it could not make.
+    CHECK(r.err.find("for role \"postgres\" did not carry over") == std::string::npos);  // the owner's own
     if (to < 15) {
         CHECK(r.err.find("CREATE on schema public for role \"fx_owner\" did not carry over") !=
               std::string::npos);
@@ -109,9 +110,6 @@ TEST_CASE("versions: 14 -> 17, copied and verified") {
 }
 TEST_CASE("versions: 15 -> 18, copied and verified") {
     copy_and_compare(15, 18);
-}
-TEST_CASE("versions: 12 -> 18, copied and verified") {
-    copy_and_compare(12, 18);
 }
 TEST_CASE("versions: 12 -> 12, copied and verified") {
     copy_and_compare(12, 12);
