@@ -187,9 +187,8 @@ void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::
                 // pg_dump's CREATE EXTENSION names no version.
                 jp->warn("extension " + name + " will be version " + it->second + " on the target (" +
                          version +
-                         " on the source): the target installs its default version; check the extension's "
-                         "release notes, or ALTER EXTENSION " +
-                         name + " UPDATE on the source first");
+                         " on the source): the target installs its default version; check that "
+                         "extension's release notes for what changed between them");
         }
         if (!missing.empty())
             jp->fail(error(exit_code::preflight,

@@ -148,3 +148,39 @@ TEST_CASE("versions: 16, 17 and 18 sources: audit and verify read them; copy sto
         drop_database(super_var_of(major, false), db);
     }
 }
+
+TEST_CASE(
+    "versions: an extension version and the ICU version that change on the way are said, by copy and "
+    "verify") {
+    require_cluster(18);
+    // Debian's 15 has citext 1.6 and ICU 72; the 18 build installs citext
+    // 1.8 by default and bundles ICU 60.
+    const auto source_db = unique_name("xv_icu_src");
+    const auto target_db = unique_name("xv_icu_to18");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE EXTENSION citext; CREATE TABLE words (id int PRIMARY KEY, w text COLLATE \"de-x-icu\", c "
+        "citext);"
+        "CREATE INDEX words_w ON words (w); INSERT INTO words SELECT i, 'Wort ' || i, 'X' || i FROM "
+        "generate_series(1, 500) i");
+    const auto tgt_ci = server(target_var_of(18), target_db).to_string();
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt_ci, "--no-owner"});
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("extension citext will be version 1.8 on the target (1.6 on the source)") !=
+          std::string::npos);
+    CHECK(r.err.find("ICU collation version") != std::string::npos);
+    CHECK(r.err.find("REINDEX public.words_w") != std::string::npos);
+    CHECK(r.err.find("2 warnings") != std::string::npos);
+    auto t = connect(super_var_of(18, true), target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    auto v = run_pghaul({"verify", "--source", src(source_db), "--target",
+                         server(super_var_of(18, true), target_db).to_string(), "--role-map",
+                         "postgres=haul_admin"});
+    INFO(v.out.substr(0, 2000));
+    CHECK(v.exit_status == 0);
+    CHECK(v.out.find("note: extension citext is version 1.8 on the target, 1.6 on the source") !=
+          std::string::npos);
+    drop_database(super_var_of(18, true), target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
