@@ -199,9 +199,9 @@ void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::
             std::set<std::string> names(cat.icu_indexes.begin(), cat.icu_indexes.end());
             jp->warn("ICU collation version " + cat.icu_version + " on the source, " +
                      (target_icu.empty() ? std::string("no ICU") : target_icu) +
-                     " on the target: " + std::to_string(names.size()) +
-                     " index(es) on ICU-collated text are built in the target's order and query results "
-                     "sorted by them may change; after the move, REINDEX " +
+                     " on the target: results sorted by ICU-collated text may come back in another order. "
+                     "The indexes on it are built on the target, consistent with its ICU (REINDEX them "
+                     "whenever the target's ICU library changes): " +
                      join(names));
         }
     }
