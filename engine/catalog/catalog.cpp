@@ -19,7 +19,8 @@ constexpr const char* user_relation = R"(
                     AND d.objid = c.oid AND d.deptype = 'e'))";
 
 // Who holds (or waits ahead of us for) a lock that conflicts with ACCESS
-// SHARE on one of `oids`: only ACCESS EXCLUSIVE does.
+// SHARE on one of `oids`: only ACCESS EXCLUSIVE does. Never the session's
+// query text: it may carry a secret (ALTER ROLE ... PASSWORD) into the log.
 std::string lock_holders(pg::connection& conn, const std::vector<std::uint32_t>& oids) {
     std::string list = "{";
     for (auto o : oids) list += (list.size() > 1 ? "," : "") + std::to_string(o);
@@ -27,8 +28,7 @@ std::string lock_holders(pg::connection& conn, const std::vector<std::uint32_t>&
     auto r = conn.exec_params(
         "SELECT l.relation::regclass::text, l.pid, l.granted, coalesce(a.usename::text, ''), "
         "coalesce(a.application_name, ''), coalesce(a.state, ''), "
-        "coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0), "
-        "left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100) "
+        "coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0) "
         "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid() "
         "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
@@ -40,7 +40,7 @@ std::string lock_holders(pg::connection& conn, const std::vector<std::uint32_t>&
         out += "table " + r.str(i, 0) + (r.str(i, 2) == "t" ? " held" : " awaited") +
                " in ACCESS EXCLUSIVE mode by pid " + r.str(i, 1) + " (user " + r.str(i, 3) +
                ", application \"" + r.str(i, 4) + "\", " + r.str(i, 5) + ", transaction open " + r.str(i, 6) +
-               " s: " + r.str(i, 7) + ")";
+               " s)";
     }
     return out.empty() ? "a session that has since let go" : out;
 }
