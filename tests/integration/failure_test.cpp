@@ -223,15 +223,20 @@ TEST_CASE("SIGINT during a run keeps the sources already done; --resume finishes
         // Once the small source is finished (its in-progress marker is gone)
         // while the big one is still copying, interrupt.
         auto admin = connect("PGHAUL_TGT_SUPER");
+        // Finished = marked INCOMPLETE once, then cleared: right after CREATE
+        // DATABASE the comment is NULL too, before the marker is written.
+        bool marked = false;
         for (int i = 0; i < 3000; ++i) {
-            auto done = admin.exec_params(
-                "SELECT FROM pg_database d WHERE datname = $1 AND shobj_description(d.oid, 'pg_database') IS "
-                "NULL",
+            auto comment = admin.exec_params(
+                "SELECT coalesce(shobj_description(d.oid, 'pg_database'), '') FROM pg_database d "
+                "WHERE datname = $1",
                 {small_tgt});
+            marked = marked || (comment.rows() > 0 && !comment.str(0, 0).empty());
+            const bool finished = marked && comment.rows() > 0 && comment.str(0, 0).empty();
             auto copying = admin.exec(
                 "SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/worker' "
                 "AND query LIKE 'COPY%FROM STDIN%'");
-            if (done.rows() > 0 && copying.rows() > 0) {
+            if (finished && copying.rows() > 0) {
                 std::system(("pkill -INT -f 'pghaul run " + manifest.path + "'").c_str());
                 return true;
             }
