@@ -152,6 +152,22 @@ void read_database(pg::connection& conn, source_catalog& cat) {
     db.bytes = r.i64(0, 7);
 }
 
+// A table's file as this transaction's snapshot saw it (an MVCC read of
+// pg_class) against its file now (pg_relation_filenode reads the catalog
+// cache, which the lock just brought up to date): they differ when another
+// session rewrote the table in between, as pg_dump's documentation warns.
+std::vector<std::string> rewritten_since_snapshot(pg::connection& conn, const source_catalog& cat) {
+    std::string list;
+    for (auto& t : cat.tables) list += (list.empty() ? "" : ",") + std::to_string(t.oid);
+    if (list.empty()) return {};
+    auto r = conn.exec("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
+                       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid IN (" + list + ") AND c.relfilenode <> pg_catalog.pg_relation_filenode(c.oid) ORDER BY 1",
+                       "checking source tables for rewrites since the snapshot");
+    std::vector<std::string> rewritten;
+    for (int i = 0; i < r.rows(); ++i) rewritten.push_back(r.str(i, 0));
+    return rewritten;
+}
+
 void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* lock) {
     auto r = conn.exec(std::string(R"(
         SELECT c.oid, n.nspname, c.relname, greatest(c.reltuples, 0)::bigint,
@@ -172,7 +188,11 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
     // pg_table_size opens each table: a table another session holds in ACCESS
     // EXCLUSIVE mode would stall it silently, so the locks (which say who is
     // in the way) come first.
-    if (lock) lock_tables(conn, cat, lock->timeout, lock->waiting);
+    if (lock) {
+        lock_tables(conn, cat, lock->timeout, lock->waiting);
+        cat.rewritten_after_snapshot = rewritten_since_snapshot(conn, cat);
+        if (!cat.rewritten_after_snapshot.empty()) return;
+    }
     auto sizes = conn.exec(std::string(R"(
         SELECT c.oid, pg_table_size(c.oid), pg_relation_size(c.oid) / current_setting('block_size')::int
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -432,6 +452,7 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
     cat.server_version = conn.server_version();
     read_database(conn, cat);
     read_tables(conn, cat, lock);
+    if (!cat.rewritten_after_snapshot.empty()) return cat;
     decide_formats(conn, cat, target_version);
     read_sequences(conn, cat);
     read_post_data_owners(conn, cat);

@@ -79,6 +79,12 @@ struct source_catalog {
     std::vector<std::string> icu_indexes;
     std::vector<std::string> public_create_grantees;  // roles granted CREATE on schema public
     bool public_owned_by_bootstrap = false;           // a pre-15 source's public schema, as initdb left it
+    // Tables another session rewrote (TRUNCATE, VACUUM FULL, CLUSTER, ALTER
+    // TABLE … TYPE) after the snapshot was taken but before lock_tables got
+    // them: the snapshot sees such a table's new file as empty, so copying it
+    // would load nothing and look complete. Filled only when read_catalog
+    // locks; when not empty the rest of the catalog is not read.
+    std::vector<std::string> rewritten_after_snapshot;
     // (schema, index name) and (schema, "table constraint") -> table oid, to
     // bind pg_dump's post-data entries to the table they belong to.
     std::map<std::pair<std::string, std::string>, std::uint32_t> index_owner;
@@ -109,7 +115,8 @@ struct lock_wait {
 // Reads the catalog on a connection inside the snapshot transaction; the
 // target's version decides which column types can travel in binary. With
 // `lock`, the tables are locked (lock_tables) as soon as they are listed,
-// before anything that opens them.
+// before anything that opens them, and checked for rewrites the snapshot
+// cannot see (source_catalog::rewritten_after_snapshot).
 source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock = nullptr);
 
 // Leaf partitions whose rows may belong to another partition on the target:

@@ -92,20 +92,46 @@ bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
 void source_job::preflight_source(int target_version, std::counting_semaphore<>* dump_gate) {
     const auto source = source_conninfo();
     source_endpoint_ = source.endpoint();
-    auto conn = pg::connection::open(source, "pghaul/snapshot", exit_code::source);
-    if (cfg_.snapshot.empty()) {
-        holder_ = std::make_unique<snapshot_holder>(std::move(conn));
-    } else {
-        holder_ = std::make_unique<snapshot_holder>(std::move(conn), cfg_.snapshot);
-        spdlog::info("[{}] copying as of the snapshot {} held outside pghaul", cfg_.name, cfg_.snapshot);
-    }
-    check_versions(holder_->connection(), target_version, schema_opt_.pg_dump);
-    snapshot_id_ = holder_->id();
-    // pg_dump needs nothing but the snapshot: it reads the catalog while we do.
-    if (dump_gate) start_schema_dump(dump_gate);
     const lock_wait lock{run_.lock_wait_timeout,
                          [&](const std::string& what) { spdlog::warn("[{}] {}", cfg_.name, what); }};
-    cat_ = read_catalog(holder_->connection(), target_version, &lock);
+    // A table rewritten between the snapshot and its lock would copy as empty
+    // (see source_catalog::rewritten_after_snapshot): once the locks are held
+    // nothing can rewrite it again, so a fresh snapshot taken now is whole.
+    constexpr int snapshot_attempts = 3;
+    for (int attempt = 1;; ++attempt) {
+        auto conn = pg::connection::open(source, "pghaul/snapshot", exit_code::source);
+        if (cfg_.snapshot.empty()) {
+            holder_ = std::make_unique<snapshot_holder>(std::move(conn));
+        } else {
+            holder_ = std::make_unique<snapshot_holder>(std::move(conn), cfg_.snapshot);
+            spdlog::info("[{}] copying as of the snapshot {} held outside pghaul", cfg_.name, cfg_.snapshot);
+        }
+        check_versions(holder_->connection(), target_version, schema_opt_.pg_dump);
+        snapshot_id_ = holder_->id();
+        // pg_dump needs nothing but the snapshot: it reads the catalog while we do.
+        if (dump_gate) start_schema_dump(dump_gate);
+        cat_ = read_catalog(holder_->connection(), target_version, &lock);
+        if (cat_.rewritten_after_snapshot.empty()) break;
+        std::string tables;
+        for (auto& t : cat_.rewritten_after_snapshot) tables += (tables.empty() ? "" : ", ") + t;
+        if (!cfg_.snapshot.empty() || attempt == snapshot_attempts)
+            throw error(exit_code::source,
+                        "another session rewrote " + tables + " on " + source_endpoint_ + " after the snapshot " +
+                            snapshot_id_ + " was taken (TRUNCATE, VACUUM FULL, CLUSTER or ALTER TABLE): that " +
+                            "snapshot sees those tables as empty",
+                        cfg_.snapshot.empty()
+                            ? "run again when the batch that rewrites them is over; nothing was written"
+                            : "take a new snapshot after that session ends and pass it to --snapshot");
+        spdlog::warn("[{}] another session rewrote {} after the snapshot was taken; taking a new snapshot",
+                     cfg_.name, tables);
+        // The schema dump under the old snapshot is thrown away (it may fail
+        // once that snapshot is gone).
+        if (archive_.valid()) try {
+                archive_.get();
+            } catch (const std::exception&) {
+            }
+        holder_.reset();
+    }
     plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
     if (cat_.database.locale_provider == "builtin" && target_version < 170000)
         throw error(exit_code::preflight,

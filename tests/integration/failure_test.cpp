@@ -415,6 +415,44 @@ TEST_CASE("progress into a closed pipe (pghaul ... | head) does not kill the run
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
+// F18: a batch that truncates and reloads a table, holding its lock while
+// pghaul waits. The snapshot predates the reload, so once the lock is granted
+// the table's new file looks empty to it: copied as is, the table would come
+// out empty with exit 0.
+TEST_CASE("a table truncated and reloaded while pghaul waits for its lock is copied with the reloaded rows") {
+    const auto source_db = unique_name("rewrite_src");
+    const auto target_db = unique_name("rewrite_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE TABLE steady AS SELECT generate_series(1, 100) AS i;"
+        "CREATE TABLE reloaded AS SELECT i, md5(i::text) AS m FROM generate_series(1, 1000) i");
+    auto batch = connect("PGHAUL_SRC_A_SUPER", source_db);
+    batch.exec(
+        "BEGIN; TRUNCATE reloaded;"
+        "INSERT INTO reloaded SELECT i, 'new ' || i FROM generate_series(1, 700) i");
+    auto copy = std::async(std::launch::async, [&] {
+        return run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner"});
+    });
+    // pghaul's snapshot is taken and it waits for the lock: then the batch commits.
+    bool waiting = false;
+    for (int i = 0; i < 300 && !waiting; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        waiting = s.exec("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'reloaded'::regclass")
+                      .i64(0, 0) > 0;
+    }
+    REQUIRE(waiting);
+    batch.exec("COMMIT");
+    auto r = copy.get();
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("rewrote public.reloaded after the snapshot") != std::string::npos);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(t.exec("SELECT count(*) FROM reloaded").i64(0, 0) == 700);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
 TEST_CASE(
     "a source table locked by another session: the wait names table and holder, and --lock-wait-timeout ends "
     "it") {
