@@ -444,7 +444,7 @@ std::string table_info::qualified() const {
     return sql::qualified(schema, name);
 }
 std::string table_info::display() const {
-    return schema + "." + name;
+    return sql::readable_qualified(schema, name);
 }
 
 source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock) {

@@ -40,7 +40,7 @@ struct table_info {
     bool via_root = false;
     bool binary() const { return text_reason.empty(); }
     std::string qualified() const;  // quoted schema.name
-    std::string display() const;    // schema.name as users type it
+    std::string display() const;    // schema.name as users type it, quoted where needed
     std::string rows_of() const;    // what holds the unit's rows: ONLY schema.name, or the tree
 };
 

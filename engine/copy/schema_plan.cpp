@@ -47,9 +47,9 @@ pg::connection open_ddl_connection(const conninfo& target, const std::string& pr
 }
 
 void run_entry(pg::connection& conn, const dump_entry& e) {
-    std::string name = e.schema == "-" ? e.name : e.schema + "." + e.name;
+    std::string name = e.schema == "-" ? sql::readable(e.name) : sql::readable_qualified(e.schema, e.name);
     spdlog::trace("{} {}: {}", e.type, name, e.sql);
-    conn.exec(e.sql, "creating " + e.type + " \"" + name + "\"");
+    conn.exec(e.sql, "creating " + e.type + " " + name);
 }
 
 void run_entries(pg::connection& conn, const std::vector<const dump_entry*>& entries, std::string_view what) {

@@ -296,7 +296,7 @@ std::string source_job::object_of(const step& s) const {
     if (auto* d = std::get_if<landed_step>(&s)) return table(d->table);
     if (auto* x = std::get_if<index_step>(&s)) {
         const auto& e = post_of(cat_.tables.at(x->table))->indexes.at(x->index);
-        return e.schema + "." + e.name;
+        return sql::readable_qualified(e.schema, e.name);
     }
     if (auto* a = std::get_if<attach_step>(&s)) return table(a->table);
     if (auto* p = std::get_if<table_post_step>(&s))
@@ -304,7 +304,7 @@ std::string source_job::object_of(const step& s) const {
     if (auto* f = std::get_if<foreign_key_step>(&s)) {
         if (f->foreign_keys.size() != 1) return std::to_string(f->foreign_keys.size()) + " foreign keys";
         const auto& add = schema_.foreign_keys.at(f->foreign_keys[0]).add;
-        return add.schema + "." + add.name;
+        return sql::readable_qualified(add.schema, add.name);
     }
     return {};
 }

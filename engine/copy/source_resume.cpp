@@ -10,6 +10,7 @@
 
 #include "engine/copy/source_job.hpp"
 #include "engine/copy/target_database.hpp"
+#include "protocol/sql_quote.hpp"
 #include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
@@ -29,7 +30,7 @@ std::string source_job::schema_hash(const schema_plan& s) {
 }
 
 std::string source_job::step_key(const dump_entry& e) {
-    return e.schema + "." + e.name;
+    return sql::readable_qualified(e.schema, e.name);
 }
 
 // A journal left by an earlier run decides what this one does with the

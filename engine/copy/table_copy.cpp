@@ -147,7 +147,7 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
                              const std::function<void()>& read_done) {
     const std::string cols = column_list(table);
     const std::string format = table.binary() ? "FORMAT binary" : "FORMAT text";
-    std::string what = "copying table \"" + table.display() + "\"";
+    std::string what = "copying table " + table.display();
     std::string copy_out = "COPY " + table.qualified() + cols + " TO STDOUT (" + format + ")";
     std::string copy_in =
         "COPY " + table.qualified() + cols + " FROM STDIN (" + format + (truncate ? ", FREEZE)" : ")");

@@ -37,7 +37,7 @@ struct table_ref {
     std::string schema, name;
     std::int64_t bytes = 0;
     bool via_root = false;  // a partitioned table compared whole (its leaves may route differently)
-    std::string display() const { return schema + "." + name; }
+    std::string display() const { return sql::readable_qualified(schema, name); }
 };
 
 pg::connection open_side(const conninfo& ci, exit_code side) {
@@ -115,7 +115,7 @@ void compare_tables(const std::vector<table_ref>& tables, std::vector<side_pair>
             for (std::size_t i; !stop && (i = next++) < tables.size();) {
                 const auto& t = tables[i];
                 const std::string q = table_query(t, checksums),
-                                  what = "comparing table \"" + t.display() + "\"";
+                                  what = "comparing table " + t.display();
                 send(w.source, q, what);
                 send(w.target, q, what);
                 auto s = receive(w.source, what);

@@ -189,6 +189,30 @@ TEST_CASE("a failure after the data has landed drops the new database and names 
     CHECK_FALSE(contains_any(r.out + r.err, sandbox_passwords()));
 }
 
+// Names are keys (the journal's) and log text: "a.b".c and a."b.c" must not
+// meet, and a newline in a name must not start a new log line.
+TEST_CASE("names with dots and newlines stay apart and on one log line, quoted as PostgreSQL would") {
+    const auto source_db = unique_name("names_src");
+    const auto target_db = unique_name("names_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE SCHEMA \"a.b\"; CREATE SCHEMA a;"
+        "CREATE TABLE \"a.b\".c AS SELECT generate_series(1, 10) AS i;"
+        "CREATE TABLE a.\"b.c\" AS SELECT generate_series(1, 20) AS i;"
+        "CREATE TABLE \"evil\nline\" AS SELECT generate_series(1, 5) AS i");
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner", "-v"});
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("\"a.b\".c: 10 rows") != std::string::npos);
+    CHECK(r.err.find("a.\"b.c\": 20 rows") != std::string::npos);
+    CHECK(r.err.find("public.U&\"evil\\000Aline\": 5 rows") != std::string::npos);
+    CHECK(r.err.find("\nline") == std::string::npos);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
 TEST_CASE("a run that fails in preflight replaces yesterday's report with its own") {
     small_source s;
     const auto target_db = unique_name("stale_tgt");
