@@ -50,6 +50,10 @@ void install_signal_handlers() {
     // kill a run half-way and leave an INCOMPLETE database. Writes to a gone
     // reader fail with EPIPE, which the progress and log writers ignore.
     signal(SIGPIPE, SIG_IGN);
+    // A file size limit (ulimit -f) would kill pghaul with SIGXFSZ at the
+    // spool's first write past it; ignored, the write fails with EFBIG, which
+    // the spool treats as a full disk (wait for the target, say so).
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 // The progress bar of copy and run, taken off the screen before a fatal

@@ -85,13 +85,14 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
     for (auto& e : extra_env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
 
-    // pghaul ignores SIGPIPE; an ignored signal would stay ignored in the
+    // pghaul ignores SIGPIPE and SIGXFSZ; an ignored signal would stay ignored in the
     // child, so children get the default back (as a shell would give them).
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t dfl;
     sigemptyset(&dfl);
     sigaddset(&dfl, SIGPIPE);
+    sigaddset(&dfl, SIGXFSZ);
     posix_spawnattr_setsigdefault(&attr, &dfl);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
 
