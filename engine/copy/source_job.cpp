@@ -236,7 +236,23 @@ void source_job::begin_read(pg::connection& reader, std::size_t table) {
                         "run the same command with --resume: it loads again what did not commit", {},
                         disposition::resume_later);
     }
-    import_snapshot(reader, snapshot_id_);
+    try {
+        import_snapshot(reader, snapshot_id_);
+    } catch (const error& e) {
+        // 22023 "invalid snapshot identifier": the session holding it ended
+        // (terminated, or the source restarted). No later read can match the
+        // tables already copied, so the rest waits for --resume.
+        if (e.sqlstate() != "22023") throw;
+        throw error(exit_code::source,
+                    "cannot read " + t.display() + ": the source snapshot " + snapshot_id_ +
+                        " is gone (the session holding it on " + source_endpoint_ +
+                        " ended, or the server restarted)",
+                    cfg_.snapshot.empty()
+                        ? "run the same command with --resume: it keeps what was loaded and reads the rest "
+                          "from a new snapshot"
+                        : "take a new snapshot, then run the same command with --resume --snapshot <new id>",
+                    e.sqlstate(), disposition::resume_later);
+    }
 }
 
 void source_job::expect_reads(std::size_t units) {

@@ -205,6 +205,49 @@ TEST_CASE(
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
+// F6: the session holding the exported snapshot ends mid-copy (terminated by
+// an admin, an idle timeout, a source restart). The next table cannot import
+// it: the copy must stop resumable, not drop what it loaded.
+TEST_CASE("the snapshot holder lost mid-copy: the database and its state stay, and --resume finishes") {
+    const auto source_db = unique_name("holder_src");
+    const auto target_db = unique_name("holder_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec("DO $$BEGIN FOR i IN 1..600 LOOP EXECUTE format("
+           "'CREATE TABLE t%s AS SELECT g, md5(g::text) AS m FROM generate_series(1, 200) g', i); END LOOP; END$$");
+    auto terminator = std::async(std::launch::async, [&] {
+        auto admin = connect("PGHAUL_SRC_A_SUPER");
+        for (int i = 0; i < 6000; ++i) {
+            auto reading = admin.exec(
+                "SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/reader' AND query LIKE 'COPY%'");
+            if (reading.rows() > 0) {
+                return admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE application_name = 'pghaul/snapshot'")
+                           .rows() > 0;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return false;
+    });
+    const std::vector<std::string> copy{"copy", "--source", src(source_db), "--target", tgt(target_db),
+                                        "--no-owner", "--jobs", "1"};
+    auto r = run_pghaul(copy);
+    REQUIRE(terminator.get());
+    CHECK(r.exit_status == 4);
+    CHECK(r.err.find("is gone (the session holding it on") != std::string::npos);
+    CHECK(r.err.find("--resume") != std::string::npos);
+    CHECK(r.err.find("kept the unfinished database") != std::string::npos);
+    REQUIRE(target_has_database(target_db));
+    auto resume = copy;
+    resume.push_back("--resume");
+    auto again = run_pghaul(resume);
+    CHECK(again.exit_status == 0);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
 TEST_CASE("SIGINT during a run keeps the sources already done; --resume finishes only the others") {
     const auto big_src = make_big_source();
     const auto small_src = unique_name("small_src");
