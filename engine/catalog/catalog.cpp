@@ -508,6 +508,12 @@ void lock_tables(pg::connection& conn, const source_catalog& cat, std::chrono::s
                           "locking source tables");
                 return;
             } catch (const error& e) {
+                // A table the login may not read: found here, before anything is written.
+                if (e.sqlstate() == "42501")
+                    throw error(exit_code::preflight, e.what(),
+                                "GRANT SELECT on it to the source login (or pg_read_all_data, PostgreSQL 14+); "
+                                "nothing was written",
+                                e.sqlstate());
                 if (e.sqlstate() != "55P03") throw;
                 conn.exec("ROLLBACK TO SAVEPOINT pghaul_lock; RELEASE SAVEPOINT pghaul_lock",
                           "locking source tables");

@@ -25,18 +25,20 @@ struct target_roles {
     std::set<std::string> existing;
     std::set<std::string> member_of;  // roles the login can act as
     bool superuser = false;
+    bool create_role = false;  // the login has CREATEROLE (or is a superuser)
 };
 
 target_roles read_target_roles(pg::connection& maint) {
     target_roles t;
     auto r = maint.exec(
-        "SELECT rolname, pg_has_role(current_user, oid, 'MEMBER'), rolname = current_user AND rolsuper "
-        "FROM pg_roles",
+        "SELECT rolname, pg_has_role(current_user, oid, 'MEMBER'), rolname = current_user AND rolsuper, "
+        "rolname = current_user AND (rolsuper OR rolcreaterole) FROM pg_roles",
         "listing the target's roles");
     for (int i = 0; i < r.rows(); ++i) {
         t.existing.insert(r.str(i, 0));
         if (r.boolean(i, 1)) t.member_of.insert(r.str(i, 0));
         if (r.boolean(i, 2)) t.superuser = true;
+        if (r.boolean(i, 3)) t.create_role = true;
     }
     return t;
 }
@@ -126,6 +128,15 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
                 }
                 break;
             case missing_roles_mode::create:
+                // Found now, not at the first CREATE ROLE after other sources began.
+                if (!missing.empty() && !t.create_role) {
+                    j.fail(error(exit_code::preflight,
+                                 "missing_roles = \"create\" needs roles the target login on " +
+                                     maint.endpoint() + " may not create (no CREATEROLE): " + join(missing),
+                                 "ALTER ROLE <target login> CREATEROLE, create the roles first, or use "
+                                 "missing_roles = \"owner\" (--no-owner --no-privileges with pghaul copy)"));
+                    break;
+                }
                 for (auto& r : missing) {
                     to_create.insert(r);
                     needed_by[r].insert(j.name());

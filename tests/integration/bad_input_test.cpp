@@ -213,6 +213,50 @@ TEST_CASE("names with dots and newlines stay apart and on one log line, quoted a
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
+namespace {
+
+// Changes the target login for one test and puts it back, whatever the checks say.
+struct target_login_altered {
+    std::string undo;
+    target_login_altered(const std::string& change, std::string undo_sql) : undo(std::move(undo_sql)) {
+        connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin " + change);
+    }
+    ~target_login_altered() { connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin " + undo); }
+};
+
+}  // namespace
+
+TEST_CASE("a target login that cannot do what the copy needs is refused in preflight: exit 3, nothing written") {
+    small_source s;
+    const auto target_db = unique_name("login_tgt");
+    SUBCASE("missing_roles = create without CREATEROLE") {
+        auto was = connect("PGHAUL_TGT_SUPER")
+                       .exec("SELECT rolcreaterole FROM pg_roles WHERE rolname = 'haul_admin'")
+                       .boolean(0, 0);
+        target_login_altered login("NOCREATEROLE", was ? "CREATEROLE" : "NOCREATEROLE");
+        const auto role = unique_name("only_on_source");
+        connect("PGHAUL_SRC_A_SUPER", s.name).exec("CREATE ROLE " + role + " NOLOGIN; GRANT SELECT ON t TO " + role);
+        auto r = run_pghaul(
+            {"copy", "--source", src(s.name), "--target", tgt(target_db), "--missing-roles", "create"});
+        connect("PGHAUL_SRC_A_SUPER", s.name).exec("DROP OWNED BY " + role);
+        connect("PGHAUL_SRC_A_SUPER").exec("DROP ROLE " + role);
+        CHECK(r.exit_status == 3);
+        CHECK(r.err.find("may not create (no CREATEROLE): " + role) != std::string::npos);
+        CHECK(r.err.find("missing_roles = \"owner\"") != std::string::npos);
+        CHECK(connect("PGHAUL_TGT_SUPER").exec("SELECT count(*) FROM pg_roles WHERE rolname = '" + role + "'")
+                  .i64(0, 0) == 0);
+    }
+    SUBCASE("sessions that start read-only") {
+        target_login_altered login("SET default_transaction_read_only = on",
+                                   "RESET default_transaction_read_only");
+        auto r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--no-owner"});
+        CHECK(r.exit_status == 3);
+        CHECK(r.err.find("are read-only (default_transaction_read_only = on)") != std::string::npos);
+        CHECK(r.err.find("ALTER ROLE <login> SET default_transaction_read_only = off") != std::string::npos);
+    }
+    CHECK_FALSE(target_has_database(target_db));
+}
+
 TEST_CASE("a run that fails in preflight replaces yesterday's report with its own") {
     small_source s;
     const auto target_db = unique_name("stale_tgt");

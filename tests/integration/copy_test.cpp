@@ -141,7 +141,7 @@ TEST_CASE("dry run prints the plan and writes nothing") {
     connect("PGHAUL_SRC_A_SUPER", source_db).exec("CREATE TABLE \"Planned Table\" (id int PRIMARY KEY)");
     auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--dry-run", "-O"});
     CHECK(r.exit_status == 0);
-    CHECK(r.out.find("public.Planned Table") != std::string::npos);
+    CHECK(r.out.find("public.\"Planned Table\"") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
@@ -197,6 +197,15 @@ TEST_CASE("row security on the source is an error, never a silently filtered cop
     CHECK(r.err.find("row-level security") != std::string::npos);
     CHECK(r.err.find("guarded") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
+    // A table it may not read at all: refused before anything is written, with the way out.
+    s.exec("CREATE TABLE hidden (id int)");
+    auto denied = run_pghaul({"copy", "--source", ci.to_string(), "--target",
+                              server("PGHAUL_TGT", target_db).to_string(), "--no-owner", "--no-privileges"});
+    CHECK(denied.exit_status == 3);
+    CHECK(denied.err.find("permission denied for table hidden") != std::string::npos);
+    CHECK(denied.err.find("GRANT SELECT") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+    s.exec("DROP TABLE hidden");
     drop_database("PGHAUL_SRC_B_SUPER", source_db);
     connect("PGHAUL_SRC_B_SUPER").exec("DROP ROLE " + reader);
 }

@@ -278,6 +278,7 @@ TEST_CASE("missing_roles = fail lists every missing role per source; dry run sho
     CHECK_FALSE(target_has_database(tgt));
 
     temp_file create_mode("create.toml", manifest_for("create"));
+    connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CREATEROLE");  // create mode needs it
     r = run_pghaul({"run", create_mode.path, "--dry-run"});
     CHECK(r.exit_status == 0);
     CHECK(r.out.find("roles to create (NOLOGIN): [\"reporting\",\"roles_test_app\"]") != std::string::npos);
