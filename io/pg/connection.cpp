@@ -117,8 +117,56 @@ connection connection::open(const conninfo& in, std::string_view application_nam
     return conn;
 }
 
+namespace {
+
+constexpr std::string_view not_shown = "(not shown)";
+
+// Every "quoted" span of a data error's message is the offending input.
+std::string without_quoted(const std::string& text) {
+    std::string out;
+    for (std::size_t at = 0;;) {
+        auto open = text.find('"', at), close = open == std::string::npos ? open : text.find('"', open + 1);
+        if (close == std::string::npos) return out + text.substr(at);
+        out += text.substr(at, open - at) + std::string(not_shown);
+        at = close + 1;
+    }
+}
+
+// The server's error as its fields, without the row values some carry: a
+// failing row or key in DETAIL (integrity errors), the input in a data
+// error's message, the line and field in a COPY's CONTEXT. The log, the
+// JSON and HTML reports get these messages, and a row may hold personal
+// data or a secret (catalogue S11). Names of tables, columns and constraints
+// stay: they say where to look.
+std::string server_message(const result& r) {
+    const std::string sqlstate = r.field(PG_DIAG_SQLSTATE);
+    const std::string severity = r.field(PG_DIAG_SEVERITY);
+    std::string primary = r.field(PG_DIAG_MESSAGE_PRIMARY);
+    std::string detail = r.field(PG_DIAG_MESSAGE_DETAIL);
+    std::string context = r.field(PG_DIAG_CONTEXT);
+    if (primary.empty()) return trim(PQresultErrorMessage(r.get()));
+    const bool integrity = sqlstate.rfind("23", 0) == 0, data = sqlstate.rfind("22", 0) == 0;
+    if (data) primary = without_quoted(primary);
+    if ((integrity || data) && !detail.empty()) detail = "row values " + std::string(not_shown);
+    // "COPY t, line 3, column c: "value"" and "COPY t, line 3: "the line"".
+    for (std::size_t at = 0; (at = context.find("COPY ", at)) != std::string::npos; at += 5) {
+        auto line = context.find(", line ", at);
+        auto colon = line == std::string::npos ? line : context.find(": ", line);
+        auto end = context.find('\n', at);
+        if (colon != std::string::npos && colon < end)
+            context = context.substr(0, colon + 2) + std::string(not_shown) +
+                      (end == std::string::npos ? std::string() : context.substr(end));
+    }
+    std::string out = (severity.empty() ? std::string("ERROR") : severity) + ":  " + primary;
+    if (!detail.empty()) out += "\nDETAIL:  " + detail;
+    if (!context.empty()) out += "\nCONTEXT:  " + context;
+    return out;
+}
+
+}  // namespace
+
 void connection::fail(std::string_view what, const result* r) const {
-    std::string server = r && *r ? trim(PQresultErrorMessage(r->get())) : std::string();
+    std::string server = r && *r ? server_message(*r) : std::string();
     if (server.empty()) server = trim(PQerrorMessage(conn_));
     std::string sqlstate = r && *r ? r->field(PG_DIAG_SQLSTATE) : std::string();
     // A lost connection has no result to carry a SQLSTATE: name it as the

@@ -282,3 +282,33 @@ TEST_CASE("a run that fails in preflight replaces yesterday's report with its ow
     CHECK(page.find("wrong-password") == std::string::npos);
     drop_database("PGHAUL_TGT_SUPER", target_db);
 }
+
+// S11: what a server error says about a row (DETAIL's failing row or key, a
+// data error's input, COPY's CONTEXT line) reaches the log and the reports:
+// the names stay, the values do not.
+TEST_CASE("server errors keep the names of what failed but not the row values") {
+    auto c = connect("PGHAUL_SRC_A_SUPER");
+    c.exec(
+        "CREATE TEMP TABLE s11 (id int PRIMARY KEY, email text CHECK (email <> 'SENTINEL-row-2'));"
+        "INSERT INTO s11 VALUES (1, 'SENTINEL-row-1')");
+    auto message_of = [&](const std::string& sql) {
+        try {
+            c.exec(sql, "probing");
+        } catch (const pghaul::error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    auto dup = message_of("INSERT INTO s11 VALUES (1, 'SENTINEL-row-3')");
+    CHECK(dup.find("duplicate key value violates unique constraint \"s11_pkey\"") != std::string::npos);
+    CHECK(dup.find("=(1)") == std::string::npos);
+    auto check = message_of("INSERT INTO s11 VALUES (2, 'SENTINEL-row-2')");
+    CHECK(check.find("violates check constraint \"s11_email_check\"") != std::string::npos);
+    CHECK(check.find("SENTINEL") == std::string::npos);
+    auto input = message_of("SELECT 'SENTINEL-input'::int");
+    CHECK(input.find("invalid input syntax for type integer") != std::string::npos);
+    CHECK(input.find("SENTINEL") == std::string::npos);
+    auto copy = message_of("COPY s11 FROM PROGRAM 'printf \"3\\tSENTINEL-row-2\\n\"'");
+    CHECK(copy.find("COPY s11, line 1") != std::string::npos);
+    CHECK(copy.find("SENTINEL") == std::string::npos);
+}
