@@ -2,14 +2,15 @@
 #include "protocol/sql_quote.hpp"
 
 #include <algorithm>
-#include <iterator>
 #include <cstdio>
+#include <iterator>
 
 namespace pghaul::sql {
 namespace {
 
 // PostgreSQL's reserved keywords (and a few others quote_ident quotes); a
 // word missing here is only printed without quotes, never ambiguous.
+// clang-format off
 constexpr std::string_view reserved_words[] = {
     "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
     "between", "bigint", "binary", "both", "case", "cast", "check", "collate", "collation", "column",
@@ -22,6 +23,7 @@ constexpr std::string_view reserved_words[] = {
     "references", "returning", "right", "select", "session_user", "similar", "some", "symmetric",
     "system_user", "table", "tablesample", "then", "to", "trailing", "true", "union", "unique", "user",
     "using", "variadic", "verbose", "when", "where", "window", "with"};
+// clang-format on
 
 bool is_reserved(std::string_view w) {
     return std::find(std::begin(reserved_words), std::end(reserved_words), w) != std::end(reserved_words);

@@ -160,9 +160,11 @@ std::vector<std::string> rewritten_since_snapshot(pg::connection& conn, const so
     std::string list;
     for (auto& t : cat.tables) list += (list.empty() ? "" : ",") + std::to_string(t.oid);
     if (list.empty()) return {};
-    auto r = conn.exec("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
-                       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid IN (" + list + ") AND c.relfilenode <> pg_catalog.pg_relation_filenode(c.oid) ORDER BY 1",
-                       "checking source tables for rewrites since the snapshot");
+    auto r = conn.exec(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid IN (" +
+            list + ") AND c.relfilenode <> pg_catalog.pg_relation_filenode(c.oid) ORDER BY 1",
+        "checking source tables for rewrites since the snapshot");
     std::vector<std::string> rewritten;
     for (int i = 0; i < r.rows(); ++i) rewritten.push_back(r.str(i, 0));
     return rewritten;
@@ -510,10 +512,11 @@ void lock_tables(pg::connection& conn, const source_catalog& cat, std::chrono::s
             } catch (const error& e) {
                 // A table the login may not read: found here, before anything is written.
                 if (e.sqlstate() == "42501")
-                    throw error(exit_code::preflight, e.what(),
-                                "GRANT SELECT on it to the source login (or pg_read_all_data, PostgreSQL 14+); "
-                                "nothing was written",
-                                e.sqlstate());
+                    throw error(
+                        exit_code::preflight, e.what(),
+                        "GRANT SELECT on it to the source login (or pg_read_all_data, PostgreSQL 14+); "
+                        "nothing was written",
+                        e.sqlstate());
                 if (e.sqlstate() != "55P03") throw;
                 conn.exec("ROLLBACK TO SAVEPOINT pghaul_lock; RELEASE SAVEPOINT pghaul_lock",
                           "locking source tables");

@@ -243,15 +243,17 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
                     "ALTER ROLE <login> CREATEDB, or ask the server's administrator");
     // A standby, or a login whose sessions start read-only, would fail at
     // CREATE DATABASE after the sources' snapshots are taken.
-    auto ro = maint.exec("SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only')::bool");
+    auto ro =
+        maint.exec("SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only')::bool");
     if (ro.boolean(0, 0))
         throw error(exit_code::preflight, "the target " + maint.endpoint() + " is a standby (read-only)",
                     "point the target at the primary server");
     if (ro.boolean(0, 1))
-        throw error(exit_code::preflight,
-                    "the target login's sessions on " + maint.endpoint() +
-                        " are read-only (default_transaction_read_only = on)",
-                    "ALTER ROLE <login> SET default_transaction_read_only = off, or use a login that may write");
+        throw error(
+            exit_code::preflight,
+            "the target login's sessions on " + maint.endpoint() +
+                " are read-only (default_transaction_read_only = on)",
+            "ALTER ROLE <login> SET default_transaction_read_only = off, or use a login that may write");
 
     nlohmann::json profile;
     // At most this many pg_dumps at once (see preflight_all). Declared before

@@ -116,8 +116,9 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
         for (auto& t : cat_.rewritten_after_snapshot) tables += (tables.empty() ? "" : ", ") + t;
         if (!cfg_.snapshot.empty() || attempt == snapshot_attempts)
             throw error(exit_code::source,
-                        "another session rewrote " + tables + " on " + source_endpoint_ + " after the snapshot " +
-                            snapshot_id_ + " was taken (TRUNCATE, VACUUM FULL, CLUSTER or ALTER TABLE): that " +
+                        "another session rewrote " + tables + " on " + source_endpoint_ +
+                            " after the snapshot " + snapshot_id_ +
+                            " was taken (TRUNCATE, VACUUM FULL, CLUSTER or ALTER TABLE): that " +
                             "snapshot sees those tables as empty",
                         cfg_.snapshot.empty()
                             ? "run again when the batch that rewrites them is over; nothing was written"

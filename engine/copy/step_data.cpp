@@ -85,8 +85,8 @@ void source_job::verify_count(pg::connection& writer, const table_info& t, std::
     if (n != expected)
         throw error(
             exit_code::verify,
-            "row count of " + t.display() + " differs after the copy: source " +
-                std::to_string(expected) + " in the snapshot, target " + std::to_string(n),
+            "row count of " + t.display() + " differs after the copy: source " + std::to_string(expected) +
+                " in the snapshot, target " + std::to_string(n),
             "something else wrote into the new database during the copy; rerun with on_existing replace");
 }
 

@@ -114,8 +114,7 @@ void compare_tables(const std::vector<table_ref>& tables, std::vector<side_pair>
         try {
             for (std::size_t i; !stop && (i = next++) < tables.size();) {
                 const auto& t = tables[i];
-                const std::string q = table_query(t, checksums),
-                                  what = "comparing table " + t.display();
+                const std::string q = table_query(t, checksums), what = "comparing table " + t.display();
                 send(w.source, q, what);
                 send(w.target, q, what);
                 auto s = receive(w.source, what);

@@ -226,7 +226,8 @@ struct target_login_altered {
 
 }  // namespace
 
-TEST_CASE("a target login that cannot do what the copy needs is refused in preflight: exit 3, nothing written") {
+TEST_CASE(
+    "a target login that cannot do what the copy needs is refused in preflight: exit 3, nothing written") {
     small_source s;
     const auto target_db = unique_name("login_tgt");
     SUBCASE("missing_roles = create without CREATEROLE") {
@@ -235,7 +236,8 @@ TEST_CASE("a target login that cannot do what the copy needs is refused in prefl
                        .boolean(0, 0);
         target_login_altered login("NOCREATEROLE", was ? "CREATEROLE" : "NOCREATEROLE");
         const auto role = unique_name("only_on_source");
-        connect("PGHAUL_SRC_A_SUPER", s.name).exec("CREATE ROLE " + role + " NOLOGIN; GRANT SELECT ON t TO " + role);
+        connect("PGHAUL_SRC_A_SUPER", s.name)
+            .exec("CREATE ROLE " + role + " NOLOGIN; GRANT SELECT ON t TO " + role);
         auto r = run_pghaul(
             {"copy", "--source", src(s.name), "--target", tgt(target_db), "--missing-roles", "create"});
         connect("PGHAUL_SRC_A_SUPER", s.name).exec("DROP OWNED BY " + role);
@@ -243,7 +245,8 @@ TEST_CASE("a target login that cannot do what the copy needs is refused in prefl
         CHECK(r.exit_status == 3);
         CHECK(r.err.find("may not create (no CREATEROLE): " + role) != std::string::npos);
         CHECK(r.err.find("missing_roles = \"owner\"") != std::string::npos);
-        CHECK(connect("PGHAUL_TGT_SUPER").exec("SELECT count(*) FROM pg_roles WHERE rolname = '" + role + "'")
+        CHECK(connect("PGHAUL_TGT_SUPER")
+                  .exec("SELECT count(*) FROM pg_roles WHERE rolname = '" + role + "'")
                   .i64(0, 0) == 0);
     }
     SUBCASE("sessions that start read-only") {

@@ -213,24 +213,29 @@ TEST_CASE("the snapshot holder lost mid-copy: the database and its state stay, a
     const auto target_db = unique_name("holder_tgt");
     create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
     auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
-    s.exec("DO $$BEGIN FOR i IN 1..600 LOOP EXECUTE format("
-           "'CREATE TABLE t%s AS SELECT g, md5(g::text) AS m FROM generate_series(1, 200) g', i); END LOOP; END$$");
+    s.exec(
+        "DO $$BEGIN FOR i IN 1..600 LOOP EXECUTE format("
+        "'CREATE TABLE t%s AS SELECT g, md5(g::text) AS m FROM generate_series(1, 200) g', i); END LOOP; "
+        "END$$");
     auto terminator = std::async(std::launch::async, [&] {
         auto admin = connect("PGHAUL_SRC_A_SUPER");
         for (int i = 0; i < 6000; ++i) {
             auto reading = admin.exec(
-                "SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/reader' AND query LIKE 'COPY%'");
+                "SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/reader' AND query LIKE "
+                "'COPY%'");
             if (reading.rows() > 0) {
-                return admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE application_name = 'pghaul/snapshot'")
+                return admin
+                           .exec(
+                               "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE application_name = 'pghaul/snapshot'")
                            .rows() > 0;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
         return false;
     });
-    const std::vector<std::string> copy{"copy", "--source", src(source_db), "--target", tgt(target_db),
-                                        "--no-owner", "--jobs", "1"};
+    const std::vector<std::string> copy{"copy",         "--source",   src(source_db), "--target",
+                                        tgt(target_db), "--no-owner", "--jobs",       "1"};
     auto r = run_pghaul(copy);
     REQUIRE(terminator.get());
     CHECK(r.exit_status == 4);
@@ -481,8 +486,9 @@ TEST_CASE("a table truncated and reloaded while pghaul waits for its lock is cop
     bool waiting = false;
     for (int i = 0; i < 300 && !waiting; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        waiting = s.exec("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'reloaded'::regclass")
-                      .i64(0, 0) > 0;
+        waiting =
+            s.exec("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'reloaded'::regclass")
+                .i64(0, 0) > 0;
     }
     REQUIRE(waiting);
     batch.exec("COMMIT");
