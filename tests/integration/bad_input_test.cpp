@@ -315,3 +315,18 @@ TEST_CASE("server errors keep the names of what failed but not the row values") 
     CHECK(copy.find("COPY s11, line 1") != std::string::npos);
     CHECK(copy.find("SENTINEL") == std::string::npos);
 }
+
+// Options libpq rejects before connecting: exit 3 (nothing written), the
+// option named, a hint, and the password of the same string never printed.
+TEST_CASE("a bad port or sslmode value is exit 3 with a hint, the password never printed") {
+    for (const std::string option : {"port=abc", "sslmode=bogus"}) {
+        CAPTURE(option);
+        auto r = run_pghaul({"copy", "--source", src("postgres"), "--target",
+                             "host=127.0.0.1 user=x password=SENTINEL-pw-7 dbname=b " + option});
+        CHECK(r.exit_status == 3);
+        CHECK(r.err.find(option.substr(option.find('=') + 1)) != std::string::npos);
+        CHECK(r.err.find("HINT: fix that option") != std::string::npos);
+        CHECK(r.err.find("SENTINEL") == std::string::npos);
+        CHECK(r.out.find("SENTINEL") == std::string::npos);
+    }
+}
