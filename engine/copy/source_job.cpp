@@ -229,11 +229,13 @@ void source_job::begin_read(pg::connection& reader, std::size_t table) {
     const auto& t = cat_.tables.at(table);
     {
         std::lock_guard lk(snapshot_mu_);
-        if (!holder_)  // released once every unit was read (unit_read)
-            throw error(exit_code::source,
-                        "cannot read " + t.display() +
-                            " again: the source snapshot was released once every "
-                            "table had been read",
+        // Released once every unit was read (unit_read): a unit read again
+        // now is one whose load on the target failed, so the target is to blame.
+        if (!holder_)
+            throw error(exit_code::target,
+                        "cannot load " + t.display() +
+                            " again after its write to the target failed: the source snapshot was released "
+                            "once every table had been read",
                         "run the same command with --resume: it loads again what did not commit", {},
                         disposition::resume_later);
     }

@@ -278,8 +278,10 @@ TEST_CASE("missing_roles = fail lists every missing role per source; dry run sho
     CHECK_FALSE(target_has_database(tgt));
 
     temp_file create_mode("create.toml", manifest_for("create"));
-    connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CREATEROLE");  // create mode needs it
+    // Create mode needs CREATEROLE; the sandbox's login goes back to having none.
+    connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CREATEROLE");
     r = run_pghaul({"run", create_mode.path, "--dry-run"});
+    connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin NOCREATEROLE");
     CHECK(r.exit_status == 0);
     CHECK(r.out.find("roles to create (NOLOGIN): [\"reporting\",\"roles_test_app\"]") != std::string::npos);
     CHECK(connect("PGHAUL_TGT_SUPER").exec("SELECT FROM pg_roles WHERE rolname = 'roles_test_app'").rows() ==

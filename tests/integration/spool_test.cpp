@@ -237,3 +237,55 @@ TEST_CASE("a run removes the spool directories that killed runs left behind, and
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+// H2b: the source is released once every table has been read; a target
+// writer lost after that cannot be retried (nothing to read from). The copy
+// must stop resumable and the exit code must name the target, not the source.
+TEST_CASE("a target writer lost after the source was released: exit 5, the copy kept, --resume finishes") {
+    const auto source_db = make_stall_source();
+    const auto target_db = unique_name("late_tgt");
+    auto staller = std::async(std::launch::async, [&] {
+        return stall_target(target_db, [&] {
+            auto source_admin = connect("PGHAUL_SRC_A_SUPER");
+            auto target_admin = connect("PGHAUL_TGT_SUPER");
+            for (int k = 0; k < 3000; ++k) {
+                // Released: no pghaul session on the source pins a snapshot or runs a query.
+                bool released =
+                    source_admin
+                        .exec_params(
+                            "SELECT FROM pg_stat_activity WHERE datname = $1 AND application_name "
+                            "LIKE 'pghaul/%' AND (backend_xmin IS NOT NULL OR state <> 'idle')",
+                            {source_db})
+                        .rows() == 0;
+                if (released &&
+                    target_admin
+                            .exec_params(
+                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 "
+                                "AND application_name = 'pghaul/worker' AND wait_event_type = 'Lock'",
+                                {target_db})
+                            .rows() > 0) {
+                    std::this_thread::sleep_for(std::chrono::seconds(2));
+                    return true;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            return false;
+        });
+    });
+    const std::vector<std::string> copy{"copy",   "--source", src(source_db), "--target", tgt(target_db),
+                                        "--jobs", "1",        "--no-owner"};
+    auto r = run_pghaul(copy);
+    REQUIRE(staller.get());
+    CHECK(r.exit_status == 5);
+    CHECK(r.err.find("again after its write to the target failed") != std::string::npos);
+    CHECK(r.err.find("kept the unfinished database") != std::string::npos);
+    REQUIRE(target_has_database(target_db));
+    auto resume = copy;
+    resume.push_back("--resume");
+    CHECK(run_pghaul(resume).exit_status == 0);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
