@@ -538,3 +538,118 @@ TEST_CASE(
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+namespace {
+
+// A tmpfs of a few MiB for a target tablespace: the disk that fills. The
+// suite runs as root (CI does), so it can mount; unmounted at scope exit.
+struct small_disk {
+    std::string path;
+    explicit small_disk(int mib) : path(std::filesystem::temp_directory_path() / unique_name("small_disk")) {
+        std::filesystem::create_directories(path);
+        REQUIRE(std::system(("mount -t tmpfs -o size=" + std::to_string(mib) + "m tmpfs " + path).c_str()) ==
+                0);
+        REQUIRE(std::system(("chown postgres " + path).c_str()) == 0);
+    }
+    void grow(int mib) const {
+        REQUIRE(std::system(("mount -o remount,size=" + std::to_string(mib) + "m " + path).c_str()) == 0);
+    }
+    ~small_disk() {
+        (void)std::system(("umount " + path).c_str());
+        std::filesystem::remove(path);
+    }
+    small_disk(const small_disk&) = delete;
+    small_disk& operator=(const small_disk&) = delete;
+};
+
+}  // namespace
+
+// F23: pg_dump names the table's tablespace, and on the target that one sits
+// on a disk too small for the rows.
+TEST_CASE(
+    "the target's disk fills mid-load: exit 5, the table rolled back, --resume finishes once there is room") {
+    const auto space = unique_name("haul_small");
+    const auto source_dir = std::filesystem::temp_directory_path() / unique_name("space_src");
+    std::filesystem::create_directories(source_dir);
+    REQUIRE(std::system(("chown postgres " + source_dir.string()).c_str()) == 0);
+    small_disk disk(3);
+    connect("PGHAUL_SRC_A_SUPER")
+        .exec("CREATE TABLESPACE " + space + " LOCATION '" + source_dir.string() + "'");
+    connect("PGHAUL_TGT_SUPER").exec("CREATE TABLESPACE " + space + " LOCATION '" + disk.path + "'");
+    connect("PGHAUL_TGT_SUPER").exec("GRANT CREATE ON TABLESPACE " + space + " TO haul_admin");
+
+    const auto source_db = unique_name("diskfull_src");
+    const auto target_db = unique_name("diskfull_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE TABLE small (id int PRIMARY KEY, v text);"
+        "INSERT INTO small SELECT g, md5(g::text) FROM generate_series(1, 1000) g;"
+        "CREATE TABLE big (id int, v text) TABLESPACE " +
+        space +
+        ";"
+        "INSERT INTO big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 60000) g");
+    const std::vector<std::string> copy = {"copy",     "--source",     src(source_db),
+                                           "--target", tgt(target_db), "--no-owner"};
+    auto r = run_pghaul(copy);
+    CHECK(r.exit_status == 5);
+    CHECK(r.err.find("copying table public.big") != std::string::npos);
+    CHECK(r.err.find("No space left on device") != std::string::npos);
+    CHECK(r.err.find("--resume") != std::string::npos);
+    {
+        // Nothing of the table that did not fit looks loaded; the database says it is unfinished.
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(t.exec("SELECT count(*) FROM big").i64(0, 0) == 0);
+        CHECK(connect("PGHAUL_TGT_SUPER")
+                  .exec_params(
+                      "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+                      {target_db})
+                  .str(0, 0)
+                  .find("INCOMPLETE") != std::string::npos);
+    }
+
+    disk.grow(64);
+    auto again = run_pghaul([&] {
+        auto v = copy;
+        v.push_back("--resume");
+        return v;
+    }());
+    CHECK(again.exit_status == 0);
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(table_fingerprints(t) == table_fingerprints(s));
+    }
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+    connect("PGHAUL_TGT_SUPER").exec("DROP TABLESPACE " + space);
+    connect("PGHAUL_SRC_A_SUPER").exec("DROP TABLESPACE " + space);
+    std::filesystem::remove_all(source_dir);
+}
+
+// F7: the source server restarts mid-copy; the snapshot dies with it.
+TEST_CASE("the source server restarted mid-copy: exit 4, the copy kept, --resume finishes") {
+    const auto source_db = make_big_source();
+    const auto target_db = unique_name("srcrestart_tgt");
+    auto restarter = std::async(std::launch::async, [&] {
+        return wait_for_statement("PGHAUL_SRC_A_SUPER", "pghaul/reader", "COPY%big%TO STDOUT%") &&
+               std::system((std::string(PGHAUL_SANDBOX_SCRIPT) + " outage srca 1").c_str()) == 0;
+    });
+    const std::vector<std::string> copy = {"copy",   "--source", src(source_db), "--target", tgt(target_db),
+                                           "--jobs", "2",        "--no-owner"};
+    auto r = run_pghaul(copy);
+    REQUIRE(restarter.get());
+    CHECK(r.exit_status == 4);
+    CHECK(r.err.find("--resume") != std::string::npos);
+    CHECK(target_has_database(target_db));
+    auto again = run_pghaul([&] {
+        auto v = copy;
+        v.push_back("--resume");
+        return v;
+    }());
+    CHECK(again.exit_status == 0);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
