@@ -26,6 +26,7 @@
 #include "engine/copy/run.hpp"
 #include "engine/report/html.hpp"
 #include "io/process.hpp"
+#include "protocol/conninfo.hpp"
 #include "protocol/duration.hpp"
 #include "protocol/error.hpp"
 #include "protocol/size.hpp"
@@ -276,6 +277,20 @@ void give_every_option_an_environment_variable(CLI::App& app) {
 }
 
 }  // namespace
+
+// A password typed on the command line is readable by every local user
+// (ps, /proc/PID/cmdline) for as long as pghaul runs. Once parsed, it is
+// overwritten in place, which is what /proc shows from then on; the moments
+// before are why the caller warns. Returns how many arguments held one.
+int hide_command_line_secrets(int argc, char** argv) {
+    int hidden = 0;
+    for (int i = 1; i < argc; ++i) {
+        auto spans = pghaul::conninfo_secret_spans(argv[i]);
+        for (auto [first, length] : spans) std::fill_n(argv[i] + first, length, '*');
+        hidden += spans.empty() ? 0 : 1;
+    }
+    return hidden;
+}
 
 int main(int argc, char** argv) {
     CLI::App app{"pghaul moves PostgreSQL databases between servers over parallel COPY streams.", "pghaul"};
@@ -540,6 +555,7 @@ int main(int argc, char** argv) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : static_cast<int>(pghaul::exit_code::usage);
     }
+    const bool secrets_on_command_line = hide_command_line_secrets(argc, argv) > 0;
     // Progress only where the run goes on long enough to watch: copy and run, not dry runs.
     auto& f = *run ? run_flags : copy_flags;
     auto mode = (*copy || *run) && !f.dry_run
@@ -551,6 +567,10 @@ int main(int argc, char** argv) {
 
     try {
         pghaul::cli::set_up_logging(*copy || *run ? f.log : log, &progress);
+        if (secrets_on_command_line)
+            spdlog::warn(
+                "a password was given on the command line, where other local users can read it (ps) while "
+                "pghaul starts; put it in ~/.pgpass, PGPASSWORD or the manifest's password_command instead");
         if (handler) return handler();
         if (*run) {
             auto loaded = pghaul::cli::load_manifest(manifest);

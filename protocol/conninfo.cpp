@@ -4,11 +4,11 @@
 
 #include <libpq-fe.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
-#include <vector>
 #include <regex>
+#include <vector>
 
 #include "protocol/error.hpp"
 
@@ -40,17 +40,36 @@ std::string env_or(const char* name, std::string fallback) {
 
 }  // namespace
 
-std::string redact_conninfo_text(std::string_view text) {
-    std::string s(text);
+std::vector<std::pair<std::size_t, std::size_t>> conninfo_secret_spans(std::string_view text) {
     // key/value: password = 'quoted value' (to the end if the quote is never
-    // closed: libpq refuses that, and the rest may be the secret) or bare value
-    static const std::regex kv(R"((\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*(?:'|$)|\S+))",
-                               std::regex::icase);
-    s = std::regex_replace(s, kv, "$1********");
+    // closed: libpq refuses that, and the rest may be the secret) or bare value;
     // URI userinfo: scheme://user:secret@host
-    static const std::regex uri(R"(((?:postgres|postgresql)://[^:/@\s]*):[^@\s]*@)", std::regex::icase);
-    s = std::regex_replace(s, uri, "$1:********@");
-    return s;
+    static const std::regex kv(R"(\b(?:ssl)?password\s*=\s*('(?:[^'\\]|\\.)*(?:'|$)|\S+))",
+                               std::regex::icase);
+    static const std::regex uri(R"((?:postgres|postgresql)://[^:/@\s]*:([^@\s]*)@)", std::regex::icase);
+    std::vector<std::pair<std::size_t, std::size_t>> spans;
+    const std::string s(text);
+    for (const auto* re : {&kv, &uri})
+        for (std::sregex_iterator it(s.begin(), s.end(), *re), end; it != end; ++it)
+            spans.emplace_back(static_cast<std::size_t>(it->position(1)),
+                               static_cast<std::size_t>(it->length(1)));
+    std::sort(spans.begin(), spans.end());
+    return spans;
+}
+
+std::string redact_conninfo_text(std::string_view text) {
+    std::string out;
+    std::size_t at = 0;
+    for (auto [first, length] : conninfo_secret_spans(text)) {
+        if (first < at) {  // overlaps the span just hidden (password=... inside a URI's userinfo)
+            at = std::max(at, first + length);
+            continue;
+        }
+        out.append(text.substr(at, first - at));
+        out += "********";
+        at = first + length;
+    }
+    return out.append(text.substr(at));
 }
 
 namespace {
@@ -106,8 +125,7 @@ std::string redact_libpq_message(std::string msg, const std::vector<std::string>
             break;
         }
         const auto inner = msg.substr(open + 1, close - open - 1);
-        const bool harmless =
-            inner.size() <= 3 || std::find(keys.begin(), keys.end(), inner) != keys.end();
+        const bool harmless = inner.size() <= 3 || std::find(keys.begin(), keys.end(), inner) != keys.end();
         out += harmless ? "\"" + inner + "\"" : std::string("\"...\"");
         i = close + 1;
     }

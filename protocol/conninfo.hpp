@@ -41,5 +41,7 @@ private:
 // Hides the password value of a key/value string, or the userinfo secret of a URI,
 // for text that did not parse (so the error can still quote it).
 std::string redact_conninfo_text(std::string_view text);
+// Where those secrets are in `text`: (offset, length) pairs in order.
+std::vector<std::pair<std::size_t, std::size_t>> conninfo_secret_spans(std::string_view text);
 
 }  // namespace pghaul

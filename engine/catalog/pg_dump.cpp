@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -96,6 +97,30 @@ std::string dump_schema_archive(const std::string& pg_dump, const conninfo& sour
         fds.emplace_back(passfile->fd(), secret_file::child_fd);
         ci.erase("password");
         ci.erase("passfile");
+    }
+    std::optional<memory_file> service;
+    if (auto key_password = ci.get("sslpassword")) {
+        // No environment variable carries a client key's passphrase; a
+        // service file does, read by the child like the password file.
+        if (auto named = ci.get("service"))
+            throw error(exit_code::usage,
+                        "the source connection string names service \"" + *named +
+                            "\" and gives sslpassword: pg_dump could only get it on its command line, "
+                            "which other local users can read",
+                        "put sslpassword in that service's entry of the service file instead");
+        // The service file's syntax cannot carry these (libpq trims each line).
+        if (key_password->find_first_of("\r\n") != std::string::npos ||
+            (!key_password->empty() && std::isspace(static_cast<unsigned char>(key_password->back()))))
+            throw error(
+                exit_code::usage,
+                "the source's sslpassword has a line break or ends in a space, which pg_dump cannot be given",
+                "use a passphrase without line breaks or trailing spaces");
+        constexpr int service_fd = secret_file::child_fd + 1;
+        service.emplace("pghaul-service", "[pghaul]\nsslpassword=" + *key_password + "\n");
+        env.push_back("PGSERVICEFILE=" + memory_file::child_path(service_fd));
+        fds.emplace_back(service->fd(), service_fd);
+        ci.erase("sslpassword");
+        ci.set("service", "pghaul");
     }
     ci.set_default("application_name", "pghaul/pg_dump");
     // Both sections, not --schema-only: that would leave out large objects'

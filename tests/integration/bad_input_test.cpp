@@ -330,3 +330,56 @@ TEST_CASE("a bad port or sslmode value is exit 3 with a hint, the password never
         CHECK(r.out.find("SENTINEL") == std::string::npos);
     }
 }
+
+// S2: every local user can read a process's command line. pghaul hides a
+// password typed on its own once parsed (and warns: the first moments were
+// visible), and hands pg_dump neither the password nor a key's passphrase
+// there. A stand-in pg_dump records what it was given, then runs the real one.
+TEST_CASE("a password on the command line is hidden from ps, and pg_dump gets no secret on its own") {
+    small_source s;
+    const auto target_db = unique_name("argv_tgt");
+    const auto password = sandbox_password("PGHAUL_SRC_A");
+    const std::string passphrase = "Key-S3ntinel-pass";
+    const auto dir = std::filesystem::temp_directory_path() / unique_name("fake_pg_dump");
+    std::filesystem::create_directories(dir);
+    for (const std::string tool : {"pg_dump", "pg_restore"}) {
+        std::ofstream(dir / tool) << "#!/bin/sh\n"
+                                     "[ \"$1\" = --version ] && exec " +
+                                         tool +
+                                         " --version\n"
+                                         "d=" +
+                                         dir.string() + "/seen-" + tool +
+                                         "\n"
+                                         "tr '\\0' ' ' < /proc/$PPID/cmdline > $d.parent\n"
+                                         "printf '%s\\n' \"$@\" > $d.args\n"
+                                         "env > $d.env\n"
+                                         "exec " +
+                                         tool + " \"$@\"\n";
+        std::filesystem::permissions(dir / tool, std::filesystem::perms::owner_all);
+    }
+    auto r =
+        run_pghaul({"copy", "--source", src(s.name) + " password=" + password + " sslpassword=" + passphrase,
+                    "--target", tgt(target_db), "--no-owner", "--pg-dump", (dir / "pg_dump").string()});
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("a password was given on the command line") != std::string::npos);
+    auto read = [&](const std::string& name) {
+        std::ifstream in(dir / name);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const auto parent = read("seen-pg_dump.parent"), args = read("seen-pg_dump.args"),
+               env = read("seen-pg_dump.env");
+    REQUIRE(parent.find("copy --source") != std::string::npos);  // pghaul's own command line
+    CHECK(parent.find("password=" + std::string(password.size(), '*')) != std::string::npos);
+    CHECK(args.find("service=pghaul") != std::string::npos);  // the passphrase went by service file
+    for (const auto& text : {parent, args, env, read("seen-pg_restore.args"), r.out + r.err}) {
+        CHECK(text.find(password) == std::string::npos);
+        CHECK(text.find(passphrase) == std::string::npos);
+    }
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        auto from = connect("PGHAUL_SRC_A_SUPER", s.name);
+        CHECK(table_fingerprints(t) == table_fingerprints(from));
+    }
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    std::filesystem::remove_all(dir);
+}

@@ -59,14 +59,28 @@ TEST_CASE("redact_conninfo_text hides quoted, bare and URI passwords") {
     CHECK(redact_conninfo_text("host=a PASSWORD=abc") == "host=a PASSWORD=********");
     CHECK(redact_conninfo_text("postgres://u:abc@h/db") == "postgres://u:********@h/db");
     CHECK(redact_conninfo_text("postgresql://u@h/db") == "postgresql://u@h/db");
+    CHECK(redact_conninfo_text("--source=host=a sslpassword=k password=p") ==
+          "--source=host=a sslpassword=******** password=********");
+    CHECK(redact_conninfo_text("postgresql://u:pw@h/db?sslpassword=k") ==
+          "postgresql://u:********@h/db?sslpassword=********");
+    // Overlapping secrets (a password= inside the userinfo): all of both hidden.
+    CHECK(redact_conninfo_text("postgresql://u:password=x@h/db") == "postgresql://u:********");
+}
+
+TEST_CASE("conninfo_secret_spans finds each secret's bytes, for hiding them in place") {
+    using pghaul::conninfo_secret_spans;
+    using span = std::pair<std::size_t, std::size_t>;
+    CHECK(conninfo_secret_spans("host=a password=abc") == std::vector<span>{{16, 3}});
+    CHECK(conninfo_secret_spans("postgres://u:abc@h/db") == std::vector<span>{{13, 3}});
+    CHECK(conninfo_secret_spans("host=a user=b").empty());
 }
 
 TEST_CASE("a conninfo libpq cannot parse never brings its password into the error") {
     const char* sentinel = "S3ntinel";
-    for (const char* text :
-         {"postgresql://haul:S3ntinel%zz@host/db", "postgresql://haul:S3ntinel@[::1", "password='S3ntinel and more",
-          "host=a password='S3ntinel x' dbname", "postgresql://h/db?password=S3ntinel%zz",
-          "postgresql://haul:%zzS3ntinel@host/db", "host=a passwrd=S3ntinel"}) {
+    for (const char* text : {"postgresql://haul:S3ntinel%zz@host/db", "postgresql://haul:S3ntinel@[::1",
+                             "password='S3ntinel and more", "host=a password='S3ntinel x' dbname",
+                             "postgresql://h/db?password=S3ntinel%zz",
+                             "postgresql://haul:%zzS3ntinel@host/db", "host=a passwrd=S3ntinel"}) {
         CAPTURE(text);
         try {
             pghaul::conninfo::parse(text, "source connection string");
