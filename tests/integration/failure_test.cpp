@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -589,10 +590,34 @@ TEST_CASE(
         space +
         ";"
         "INSERT INTO big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 60000) g");
-    const std::vector<std::string> copy = {"copy",     "--source",     src(source_db),
-                                           "--target", tgt(target_db), "--no-owner"};
+    // Passwords on the command line (S10: the kept state and the report hold none).
+    temp_file report("report.json", "");
+    const std::vector<std::string> copy = {"copy",
+                                           "--source",
+                                           src(source_db) + " password=" + sandbox_password("PGHAUL_SRC_A"),
+                                           "--target",
+                                           tgt(target_db) + " password=" + sandbox_password("PGHAUL_TGT"),
+                                           "--no-owner",
+                                           "--report",
+                                           report.path};
     auto r = run_pghaul(copy);
     CHECK(r.exit_status == 5);
+    int kept_files = 0;
+    for (const auto& kept : std::filesystem::directory_iterator(test_state_dir())) {
+        if (kept.path().string().find(target_db) == std::string::npos) continue;
+        std::ifstream in(kept.path());
+        const std::string text(std::istreambuf_iterator<char>(in), {});
+        CHECK(text.find("127.0.0.1") != std::string::npos);
+        CHECK_FALSE(contains_any(text, sandbox_passwords()));
+        ++kept_files;
+    }
+    CHECK(kept_files >= 1);  // the journal
+    {
+        std::ifstream in(report.path);
+        const std::string text(std::istreambuf_iterator<char>(in), {});
+        CHECK(text.find(target_db) != std::string::npos);
+        CHECK_FALSE(contains_any(text, sandbox_passwords()));
+    }
     CHECK(r.err.find("copying table public.big") != std::string::npos);
     CHECK(r.err.find("No space left on device") != std::string::npos);
     CHECK(r.err.find("--resume") != std::string::npos);
