@@ -36,7 +36,7 @@ namespace {
 constexpr const char* version = PGHAUL_VERSION;
 
 // First SIGINT/SIGTERM: ask the engine to stop (it cancels running statements
-// and drops incomplete databases). A second one: exit at once.
+// and keeps what is unfinished for --resume). A second one: exit at once.
 extern "C" void on_signal(int sig) {
     if (pghaul::engine::interrupt_signal().exchange(sig) != 0) _exit(128 + sig);
 }

@@ -678,3 +678,40 @@ TEST_CASE("the source server restarted mid-copy: exit 4, the copy kept, --resume
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+// F10: a second SIGINT while the first one's stop is under way ends pghaul
+// at once. Whatever it was loading must not look loaded, and --resume finishes.
+TEST_CASE("a second SIGINT exits at once: no table half-loaded, --resume finishes") {
+    const auto source_db = make_big_source();
+    const auto target_db = unique_name("sigsig_tgt");
+    auto interrupter = std::async(std::launch::async, [&] {
+        // The second 10 ms after the first (two at once merge into one
+        // pending signal), while the engine is still stopping. "[p]" keeps
+        // the shell itself out of pgrep's matches.
+        return wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%big%FROM STDIN%") &&
+               std::system(("p=$(pgrep -f '[p]ghaul copy .*" + target_db +
+                            "') && kill -INT $p && sleep 0.01 && kill -INT $p")
+                               .c_str()) == 0;
+    });
+    const std::vector<std::string> copy = {"copy",   "--source", src(source_db), "--target", tgt(target_db),
+                                           "--jobs", "1",        "--no-owner"};
+    auto r = run_pghaul(copy);
+    REQUIRE(interrupter.get());
+    CHECK(r.exit_status == 130);
+    CHECK(r.err.find("kept the unfinished database") == std::string::npos);  // no orderly stop ran
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(t.exec("SELECT count(*) FROM big").i64(0, 0) == 0);
+    }
+    auto again = run_pghaul([&] {
+        auto v = copy;
+        v.push_back("--resume");
+        return v;
+    }());
+    CHECK(again.exit_status == 0);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
