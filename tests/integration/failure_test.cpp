@@ -149,7 +149,9 @@ TEST_CASE(
                     throw std::runtime_error("not yet");
                 t.exec("BEGIN; LOCK TABLE stalled IN ACCESS EXCLUSIVE MODE");
                 // While the lock holds, spool files appear: private and 0600.
-                for (int k = 0; k < 300; ++k) {
+                // They come once first_big is done, which under ASan on a busy
+                // machine takes seconds: wait up to 30 s, not 3.
+                for (int k = 0; k < 3000; ++k) {
                     for (auto& d : std::filesystem::directory_iterator(spool_dir)) {
                         if (!d.is_directory() || d.path().filename().string().rfind("pghaul-", 0) != 0)
                             continue;
@@ -168,7 +170,7 @@ TEST_CASE(
                 // The source is read to the end into the spool while the target
                 // is still stalled, and then nothing of pghaul pins a snapshot there.
                 auto source_admin = connect("PGHAUL_SRC_A_SUPER");
-                for (int k = 0; k < 500 && !released_while_stalled; ++k) {
+                for (int k = 0; k < 3000 && !released_while_stalled; ++k) {
                     released_while_stalled =
                         source_admin
                             .exec_params(
