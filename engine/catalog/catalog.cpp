@@ -469,6 +469,7 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
     for (int i = 0; i < pub.rows(); ++i) cat.public_create_grantees.push_back(pub.str(i, 0));
     read_icu(conn, cat);
     load_via_roots(conn, cat);
+    if (target_version >= 180000) read_statistics(conn, cat);
     auto lo = conn.exec("SELECT oid FROM pg_largeobject_metadata ORDER BY oid", "listing large objects");
     for (int i = 0; i < lo.rows(); ++i) cat.large_objects.push_back(static_cast<std::uint32_t>(lo.i64(i, 0)));
     return cat;

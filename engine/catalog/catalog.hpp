@@ -38,6 +38,10 @@ struct table_info {
     // A partitioned table whose leaves load through it (see
     // leaves_loaded_via_root): one unit, read and written as the whole tree.
     bool via_root = false;
+    // For PostgreSQL 18+ targets (read_statistics): the source's planner
+    // statistics as a list of pg_restore_*_stats() calls, each returning
+    // whether it applied cleanly. Empty: the table is analyzed instead.
+    std::string statistics;
     bool binary() const { return text_reason.empty(); }
     std::string qualified() const;  // quoted schema.name
     std::string display() const;    // schema.name as users type it, quoted where needed
@@ -118,6 +122,10 @@ struct lock_wait {
 // before anything that opens them, and checked for rewrites the snapshot
 // cannot see (source_catalog::rewritten_after_snapshot).
 source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock = nullptr);
+
+// Fills table_info::statistics where the source's statistics can stand in
+// for an ANALYZE on the target (see statistics.cpp for which).
+void read_statistics(pg::connection& conn, source_catalog& cat);
 
 // Leaf partitions whose rows may belong to another partition on the target:
 // under a HASH-partitioned ancestor whose key hashes by something one server

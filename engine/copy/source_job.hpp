@@ -169,6 +169,8 @@ public:
     std::vector<std::string> warnings;
     std::map<std::uint32_t, table_result> results;
     std::size_t indexes_built = 0;
+    // Planner statistics: tables given the source's (18+ targets), and analyzed.
+    std::size_t statistics_restored = 0, statistics_analyzed = 0;
     std::uint64_t large_object_bytes = 0;
     std::chrono::steady_clock::time_point started, ended;
     std::chrono::steady_clock::time_point snapshot_released;
@@ -211,7 +213,8 @@ private:
     void finish_post_data(pg::connection& ddl);
     void record(const std::string& event, nlohmann::json fields = nlohmann::json::object());
     void record_all(std::vector<std::pair<std::string, nlohmann::json>> records);  // one flush
-    void analyze_small(pg::connection& ddl, const std::vector<std::size_t>& tables);
+    void update_statistics(pg::connection& conn, const std::vector<std::size_t>& tables);
+    std::vector<std::size_t> restore_statistics(pg::connection& conn, const std::vector<std::size_t>& tables);
     // True when `e` failed because a resumed or retried unit had committed
     // before the crash or connection loss, unrecorded: its objects exist.
     bool committed_before(const error& e, bool redo) const;

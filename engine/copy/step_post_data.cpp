@@ -92,9 +92,9 @@ void source_job::attach(pg::connection& writer, std::size_t table, bool redo) {
         std::lock_guard lk(mu_);
         indexes_built += post->after.size();
     }
-    // ANALYZE after the load, so the planner is not blind on the new database
-    // until autovacuum gets to it.
-    if (run_.analyze) writer.exec("ANALYZE " + t.qualified(), "analyzing " + t.display());
+    // Statistics after the load, so the planner is not blind on the new
+    // database until autovacuum gets to it.
+    if (run_.analyze) update_statistics(writer, {table});
     record("attached", {{"table", t.display()}});
 }
 
@@ -124,9 +124,9 @@ void source_job::post_small(pg::connection& writer, const std::vector<std::size_
             all.insert(all.end(), e.begin(), e.end());
         }
         run_entries(writer, all,
-                    tables.size() == 1 ? "building the indexes and constraints of " + cat_.tables[tables[0]].display()
-                                       : fmt::format("building the indexes and constraints of {} tables",
-                                                     tables.size()));
+                    tables.size() == 1
+                        ? "building the indexes and constraints of " + cat_.tables[tables[0]].display()
+                        : fmt::format("building the indexes and constraints of {} tables", tables.size()));
     }
     fault_point("index-unrecorded");
     fault_point("constraints-unrecorded");
@@ -202,19 +202,63 @@ void source_job::add_foreign_keys(pg::connection& writer, const std::vector<std:
     indexes_built += fks.size();
 }
 
-// Small tables' statistics: a few statements for all of them rather than one
-// each. A chunk a transaction keeps the locks it takes (a table and its
-// indexes each) well inside max_locks_per_transaction; statistics lost to a
-// target crash cost nothing, so the commits do not wait for their flush.
-void source_job::analyze_small(pg::connection& ddl, const std::vector<std::size_t>& tables) {
+// Planner statistics for tables whose rows are in. On a PostgreSQL 18+
+// target, the source's where read_statistics found them fit: a few calls a
+// table, where ANALYZE reads a sample of up to 30,000 rows. ANALYZE for the
+// rest, and for any table whose statistics did not apply cleanly (the
+// functions warn and return false rather than fail). Many small tables go a
+// hundred at a time: each chunk's transaction keeps the locks it takes (a
+// table and its indexes each) well inside max_locks_per_transaction, and
+// statistics lost to a target crash cost nothing, so the commits do not wait
+// for their flush.
+void source_job::update_statistics(pg::connection& conn, const std::vector<std::size_t>& tables) {
     constexpr std::size_t chunk = 100;
     for (std::size_t first = 0; first < tables.size(); first += chunk) {
+        const std::vector<std::size_t> some(
+            tables.begin() + static_cast<std::ptrdiff_t>(first),
+            tables.begin() + static_cast<std::ptrdiff_t>(std::min(first + chunk, tables.size())));
+        const auto left = restore_statistics(conn, some);
+        if (left.empty()) continue;
         std::string list;
-        for (std::size_t i = first; i < std::min(first + chunk, tables.size()); ++i)
-            list += (list.empty() ? "" : ", ") + cat_.tables.at(tables[i]).qualified();
-        ddl.exec("BEGIN; SET LOCAL synchronous_commit = off; ANALYZE " + list + "; COMMIT",
-                 fmt::format("analyzing {} small tables", std::min(chunk, tables.size() - first)));
+        for (auto i : left) list += (list.empty() ? "" : ", ") + cat_.tables.at(i).qualified();
+        conn.exec("BEGIN; SET LOCAL synchronous_commit = off; ANALYZE " + list + "; COMMIT",
+                  left.size() == 1 ? "analyzing " + cat_.tables.at(left[0]).display()
+                                   : fmt::format("analyzing {} small tables", left.size()));
+        std::lock_guard lk(mu_);
+        statistics_analyzed += left.size();
     }
+}
+
+// Sets the source's statistics on those of `tables` that have them; returns
+// the tables still to analyze.
+std::vector<std::size_t> source_job::restore_statistics(pg::connection& conn,
+                                                        const std::vector<std::size_t>& tables) {
+    std::vector<std::size_t> left;
+    std::string rows;
+    for (auto i : tables) {
+        const auto& calls = cat_.tables.at(i).statistics;
+        if (calls.empty())
+            left.push_back(i);
+        else
+            rows += (rows.empty() ? "(" : ", (") + std::to_string(i) + ", ARRAY[" + calls + "])";
+    }
+    if (rows.empty()) return left;
+    std::size_t restored = tables.size() - left.size();
+    try {
+        auto r = conn.exec("SELECT t FROM (VALUES " + rows + ") v(t, ok) WHERE false = ANY(ok)",
+                           "setting planner statistics from the source's");
+        for (int k = 0; k < r.rows(); ++k) left.push_back(static_cast<std::size_t>(r.i64(k, 0)));
+        restored -= static_cast<std::size_t>(r.rows());
+    } catch (const error& e) {
+        if (sqlstate::connection_lost(e)) throw;
+        warn(std::string("setting the source's planner statistics failed (") + e.what() +
+             "); analyzing instead");
+        left = tables;
+        restored = 0;
+    }
+    std::lock_guard lk(mu_);
+    statistics_restored += restored;
+    return left;
 }
 
 void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::size_t>& analyze, bool redo) {
@@ -236,7 +280,13 @@ void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::
         if (!verifying) release_snapshot();
         spdlog::info("[{}] data: {} tables and {} indexes/constraints done ({:.1f} s)", cfg_.name,
                      cat_.tables.size(), indexes_built, since(started));
-        if (run_.analyze) analyze_small(ddl, analyze);
+        if (run_.analyze) {
+            update_statistics(ddl, analyze);
+            std::lock_guard lk(mu_);
+            if (statistics_restored > 0)
+                spdlog::info("[{}] planner statistics: {} tables given the source's, {} analyzed", cfg_.name,
+                             statistics_restored, statistics_analyzed);
+        }
         finish_post_data(ddl);
         record("finished");
     } else if (!verifying) {
@@ -265,8 +315,8 @@ void source_job::finish_post_data(pg::connection& ddl) {
         for (std::size_t i = first; i < std::min(first + batch, cat_.sequences.size()); ++i) {
             const auto& s = cat_.sequences[i];
             sql += std::string(sql.empty() ? "SELECT " : ", ") + "pg_catalog.setval(" +
-                   sql::literal(sql::qualified(s.schema, s.name)) + ", " + std::to_string(s.last_value) + ", " +
-                   (s.is_called ? "true" : "false") + ")";
+                   sql::literal(sql::qualified(s.schema, s.name)) + ", " + std::to_string(s.last_value) +
+                   ", " + (s.is_called ? "true" : "false") + ")";
         }
         ddl.exec(sql, "setting the sequences");
     }
