@@ -10,8 +10,10 @@
 #include <csignal>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -150,6 +152,34 @@ void print_profile(const nlohmann::json& p) {
     }
 }
 
+// The command line as /proc shows it once pghaul is running: passwords
+// overwritten (hide_command_line_secrets). The report quotes it.
+std::vector<std::string> command_line;
+
+std::string wall_clock(std::chrono::system_clock::time_point t) {
+    const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm local{};
+    localtime_r(&tt, &local);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &local);
+    std::string s = buf;  // +0100 -> +01:00, as ISO 8601 readers expect
+    if (s.size() > 2) s.insert(s.size() - 2, ":");
+    return s;
+}
+
+// When, where and how the run happened, for whoever reads the report the
+// next morning: wall-clock start and end with their UTC offset, the host,
+// the pghaul version and the command line.
+void stamp(nlohmann::json& report, std::chrono::system_clock::time_point started) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    report["started_at"] = wall_clock(started);
+    report["ended_at"] = wall_clock(std::chrono::system_clock::now());
+    report["host"] = host;
+    report["pghaul_version"] = version;
+    report["command"] = command_line;
+}
+
 void write_reports(const nlohmann::json& report, const std::string& json_path, const std::string& html_path) {
     if (!json_path.empty()) {
         std::ofstream f(json_path);
@@ -202,6 +232,7 @@ nlohmann::json failed_run_report(const pghaul::engine::run_config& cfg, const pg
 int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
             pghaul::cli::progress_display& progress, const std::string& html_path, bool profile) {
     const auto t0 = std::chrono::steady_clock::now();
+    const auto started = std::chrono::system_clock::now();
     pghaul::engine::run_result res;
     try {
         res = pghaul::engine::run(cfg, dry_run, [&](const nlohmann::json& e) { progress.on_event(e); });
@@ -213,10 +244,10 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
                            {"hint", e.hint()}});
         if (!dry_run) {
             try {
-                write_reports(
-                    failed_run_report(
-                        cfg, e, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()),
-                    cfg.report_path, html_path);
+                auto failed = failed_run_report(
+                    cfg, e, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                stamp(failed, started);
+                write_reports(failed, cfg.report_path, html_path);
             } catch (const std::exception& w) {
                 spdlog::error("{}", w.what());
             }
@@ -232,7 +263,10 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
                      res.summary_line);
     }
     if (profile && res.report.contains("profile")) print_profile(res.report["profile"]);
-    if (!dry_run) write_reports(res.report, cfg.report_path, html_path);
+    if (!dry_run) {
+        stamp(res.report, started);
+        write_reports(res.report, cfg.report_path, html_path);
+    }
     if (res.failures.size() == 1 && cfg.sources.size() == 1) return report(res.failures.front());
     // A recap: in a long run the failures scrolled past hours ago.
     progress.stop();
@@ -556,6 +590,7 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : static_cast<int>(pghaul::exit_code::usage);
     }
     const bool secrets_on_command_line = hide_command_line_secrets(argc, argv) > 0;
+    for (int i = 0; i < argc; ++i) command_line.emplace_back(argv[i]);
     // Progress only where the run goes on long enough to watch: copy and run, not dry runs.
     auto& f = *run ? run_flags : copy_flags;
     auto mode = (*copy || *run) && !f.dry_run

@@ -215,6 +215,17 @@ std::string render_header(const json& report, std::string& title) {
         fact("exit code",
              code < 0 ? "-" : fmt::format(R"({} <span class="sub">{}</span>)", code, html_escape(meaning)));
     out += "</dl>";
+    // When, where and by what: the report may be read days later.
+    if (report.contains("started_at")) {
+        std::string command;
+        for (auto& a : json_arr(report, "command"))
+            if (a.is_string()) command += (command.empty() ? "" : " ") + a.get<std::string>();
+        out += fmt::format(
+            R"(<p class="run">{} to {} on <b>{}</b>, pghaul {}{}</p>)",
+            html_escape(json_str(report, "started_at", "-")), html_escape(json_str(report, "ended_at", "-")),
+            html_escape(json_str(report, "host", "-")), html_escape(json_str(report, "pghaul_version", "-")),
+            command.empty() ? "" : ": <code>" + html_escape(command) + "</code>");
+    }
     // Why each failed source failed, in one line: the details are further down.
     std::string why;
     for (auto& s : sources) {

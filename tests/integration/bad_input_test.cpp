@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -268,6 +269,7 @@ TEST_CASE("a run that fails in preflight replaces yesterday's report with its ow
     auto good = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--no-owner",
                             "--report", report.path, "--report-html", html.path});
     REQUIRE(good.exit_status == 0);
+    CHECK(nlohmann::json::parse(std::ifstream(report.path)).contains("started_at"));
     auto bad_target = pghaul::conninfo::parse(tgt(target_db));
     bad_target.set("password", "wrong-password");
     bad_target.erase("passfile");
@@ -279,9 +281,22 @@ TEST_CASE("a run that fails in preflight replaces yesterday's report with its ow
     CHECK(rep["error"]["message"].get<std::string>().find("password authentication failed") !=
           std::string::npos);
     CHECK(rep["sources"][0]["status"] == "failed");
+    // When, where and how it ran (issue 13 item 8), the password on its
+    // command line overwritten there too.
+    const std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d)");
+    CHECK(std::regex_match(rep.value("started_at", ""), iso));
+    CHECK(std::regex_match(rep.value("ended_at", ""), iso));
+    CHECK(rep.value("started_at", "") <= rep.value("ended_at", ""));
+    CHECK_FALSE(rep.value("host", "").empty());
+    CHECK_FALSE(rep.value("pghaul_version", "").empty());
+    REQUIRE(rep["command"].size() > 4);
+    CHECK(rep["command"][1] == "copy");
+    CHECK(rep.dump().find("password=**************") != std::string::npos);
+    CHECK(rep.dump().find("wrong-password") == std::string::npos);
     std::ifstream h(html.path);
     std::string page((std::istreambuf_iterator<char>(h)), {});
     CHECK(page.find("failed") != std::string::npos);
+    CHECK(page.find(rep.value("started_at", "-")) != std::string::npos);
     CHECK(page.find("wrong-password") == std::string::npos);
     drop_database("PGHAUL_TGT_SUPER", target_db);
 }
