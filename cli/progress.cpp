@@ -56,15 +56,15 @@ progress_display::~progress_display() {
 std::string progress_display::headline() const {
     if (last_.is_null()) return "pghaul: starting";
     double elapsed = last_.value("elapsed_s", 0.0);
-    auto read = last_.value("bytes_read", std::uint64_t{0});
+    // Both in the tables' sizes on the source (engine/copy/progress_tally.hpp).
+    auto done = last_.value("bytes_done", std::int64_t{0});
     auto planned = last_.value("bytes_planned", std::int64_t{0});
-    double rate = elapsed > 0 ? static_cast<double>(read) / elapsed : 0;
+    double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
     double pct =
-        planned > 0 ? std::min(100.0, 100.0 * static_cast<double>(read) / static_cast<double>(planned)) : 0;
-    double eta = rate > 0 ? (static_cast<double>(planned) - static_cast<double>(read)) / rate : -1;
-    return fmt::format("pghaul {:.0f}s  {} of {} read ({:.0f}%)  {:.1f} MB/s  ETA {}", elapsed,
-                       format_size(static_cast<std::int64_t>(read)), format_size(planned), pct,
-                       rate / 1048576.0, eta_text(eta));
+        planned > 0 ? std::min(100.0, 100.0 * static_cast<double>(done) / static_cast<double>(planned)) : 0;
+    double eta = rate > 0 ? (static_cast<double>(planned) - static_cast<double>(done)) / rate : -1;
+    return fmt::format("pghaul {:.0f}s  {} of {} copied ({:.0f}%)  {:.1f} MB/s  ETA {}", elapsed,
+                       format_size(done), format_size(planned), pct, rate / 1048576.0, eta_text(eta));
 }
 
 std::vector<std::string> progress_display::lines() const {

@@ -19,6 +19,7 @@
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/data_path.hpp"
 #include "engine/copy/dry_run.hpp"
+#include "engine/copy/progress_tally.hpp"
 #include "engine/copy/report.hpp"
 #include "engine/copy/roles.hpp"
 #include "engine/copy/source_expand.hpp"
@@ -80,16 +81,26 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
 }
 
 // Progress from what pghaul moves itself (bytes read from the sources) against
-// the planned sizes; no load on the servers. One event a second.
+// the planned sizes (see progress_tally); no load on the servers. One event a second.
 nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jobs, data_path& path,
                               std::chrono::steady_clock::time_point t0) {
-    std::int64_t planned = 0;
+    progress_tally tally;
+    tally.read = path.bytes_read().load();
     nlohmann::json sources = nlohmann::json::array();
     for (auto& j : jobs) {
         std::lock_guard lk(j->mu());
-        std::int64_t bytes = 0;
-        for (auto& t : j->catalog().tables) bytes += t.bytes;
-        planned += j->status == source_status::pending || j->status == source_status::done ? bytes : 0;
+        std::int64_t bytes = 0, finished = 0;
+        for (auto& t : j->catalog().tables) {
+            bytes += t.bytes;
+            auto r = j->results.find(t.oid);
+            if (r == j->results.end()) continue;
+            finished += t.bytes;
+            if (!r->second.earlier) tally.finished_read += r->second.bytes;
+        }
+        if (j->status != source_status::skipped) {
+            tally.planned += bytes;
+            tally.finished += finished;
+        }
         sources.push_back({{"source", j->name()},
                            {"status", j->status == source_status::done      ? "done"
                                       : j->status == source_status::failed  ? "failed"
@@ -97,12 +108,14 @@ nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jo
                                                                             : "running"},
                            {"tables_done", j->results.size()},
                            {"tables", j->catalog().tables.size()},
-                           {"bytes_planned", bytes}});
+                           {"bytes_planned", bytes},
+                           {"bytes_done", finished}});
     }
     return {{"event", "progress"},
             {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
-            {"bytes_read", path.bytes_read().load()},
-            {"bytes_planned", planned},
+            {"bytes_read", tally.read},
+            {"bytes_done", tally.done()},
+            {"bytes_planned", tally.planned},
             {"sources", sources}};
 }
 

@@ -57,6 +57,7 @@ TEST_CASE("--progress json: one event per line with the documented fields") {
     std::istringstream lines(r.out);
     std::map<std::string, int> kinds;
     std::multiset<std::string> open_tasks;
+    nlohmann::json last_progress;
     for (std::string line; std::getline(lines, line);) {
         auto e = nlohmann::json::parse(line);  // every line parses
         REQUIRE(e.contains("event"));
@@ -79,6 +80,11 @@ TEST_CASE("--progress json: one event per line with the documented fields") {
         if (kind == "progress" || kind == "run_started") {
             REQUIRE(e["bytes_read"].is_number_unsigned());
             REQUIRE(e["bytes_planned"].is_number_integer());
+            if (kind == "progress") {  // one unit: never past the plan, and all of it at the end
+                REQUIRE(e["bytes_done"].is_number_integer());
+                CHECK(e["bytes_done"].get<std::int64_t>() <= e["bytes_planned"].get<std::int64_t>());
+                last_progress = e;
+            }
             REQUIRE(e["elapsed_s"].is_number());
             for (auto& s : e["sources"])
                 for (auto* f : {"source", "status", "tables", "tables_done", "bytes_planned"})
@@ -89,6 +95,8 @@ TEST_CASE("--progress json: one event per line with the documented fields") {
             CHECK(e["summary"].get<std::string>().find("2 tables") != std::string::npos);
         }
     }
+    REQUIRE(!last_progress.is_null());
+    CHECK(last_progress["bytes_done"] == last_progress["bytes_planned"]);
     CHECK(kinds["run_started"] == 1);
     CHECK(kinds["run_finished"] == 1);
     CHECK(kinds["task_started"] >= 4);  // schema, two copies, indexes, finish
@@ -105,7 +113,7 @@ TEST_CASE("--progress plain prints a parseable line every interval; the bar draw
     auto r = run_pghaul(args);
     REQUIRE(r.exit_status == 0);
     static const std::regex line(
-        R"(pghaul \d+s  [0-9.]+ [kMG]?B of [0-9.]+ [kMG]?B read \(\d+%\)  [0-9.]+ MB/s  ETA \S+; )"
+        R"(pghaul \d+s  [0-9.]+ [kMG]?B of [0-9.]+ [kMG]?B copied \(\d+%\)  [0-9.]+ MB/s  ETA \S+; )"
         R"(progress_src_\S+ \d+/2 tables)");
     CHECK(std::regex_search(r.err, line));
 
