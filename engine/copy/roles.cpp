@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -22,20 +23,44 @@ bool live(const source_job& j) {
 }
 
 struct target_roles {
+    std::string login;  // current_user
     std::set<std::string> existing;
-    std::set<std::string> member_of;  // roles the login can act as
+    std::set<std::string> member_of;   // roles the login can act as
+    std::set<std::string> superusers;  // postgres and the like: never to be granted to the login
     bool superuser = false;
     bool create_role = false;  // the login has CREATEROLE (or is a superuser)
 };
+
+// What to do when the login cannot act as the source's owners. The usual
+// non-prod case is objects owned by postgres: granting a superuser role to
+// the login is impossible on a managed server and unwise anywhere, so the
+// hint maps the owner to the login (or lets the login own everything), and
+// offers the GRANT only for ordinary roles.
+std::string owner_hint(const std::set<std::string>& not_member, const target_roles& t) {
+    // The example maps the superuser owner where there is one: the usual case.
+    auto example = std::find_if(not_member.begin(), not_member.end(),
+                                [&](const std::string& r) { return t.superusers.count(r) > 0; });
+    const auto& first = example != not_member.end() ? *example : *not_member.begin();
+    std::string hint = "give their objects to a role the login can act as, e.g. --role-map " + first + "=" +
+                       t.login + " (in a manifest: role_map = { " + sql::ident(first) + " = \"" + t.login +
+                       "\" }), or let the login own everything: --no-owner (missing_roles = \"owner\")";
+    std::string grantable;
+    for (auto& r : not_member)
+        if (!t.superusers.count(r)) grantable += (grantable.empty() ? "" : ", ") + sql::readable(r);
+    if (!grantable.empty()) hint += "; or GRANT " + grantable + " TO " + sql::readable(t.login);
+    return hint;
+}
 
 target_roles read_target_roles(pg::connection& maint) {
     target_roles t;
     auto r = maint.exec(
         "SELECT rolname, pg_has_role(current_user, oid, 'MEMBER'), rolname = current_user AND rolsuper, "
-        "rolname = current_user AND (rolsuper OR rolcreaterole) FROM pg_roles",
+        "rolname = current_user AND (rolsuper OR rolcreaterole), rolsuper, current_user FROM pg_roles",
         "listing the target's roles");
     for (int i = 0; i < r.rows(); ++i) {
+        t.login = r.str(i, 5);
         t.existing.insert(r.str(i, 0));
+        if (r.boolean(i, 4)) t.superusers.insert(r.str(i, 0));
         if (r.boolean(i, 1)) t.member_of.insert(r.str(i, 0));
         if (r.boolean(i, 2)) t.superuser = true;
         if (r.boolean(i, 3)) t.create_role = true;
@@ -113,10 +138,10 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
                               "create them on the target first, or let pghaul: missing_roles = \"create\" or "
                               "\"owner\" in a manifest, --no-owner and --no-privileges with pghaul copy"));
                 else if (!not_member.empty())
-                    j.fail(error(
-                        exit_code::preflight,
-                        "the target login is not a member of roles that own objects: " + join(not_member),
-                        "GRANT " + *not_member.begin() + " TO <target login>, or use --no-owner"));
+                    j.fail(error(exit_code::preflight,
+                                 "the target login " + sql::readable(t.login) +
+                                     " is not a member of roles that own objects: " + join(not_member),
+                                 owner_hint(not_member, t)));
                 break;
             case missing_roles_mode::owner:
                 if (!missing_grants.empty()) {

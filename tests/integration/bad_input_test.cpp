@@ -398,3 +398,46 @@ TEST_CASE("a password on the command line is hidden from ps, and pg_dump gets no
     drop_database("PGHAUL_TGT_SUPER", target_db);
     std::filesystem::remove_all(dir);
 }
+
+// Issue 13 item 6: objects owned by roles the target login cannot act as.
+// The usual non-prod owner is postgres, a superuser on the target too: the
+// hint must not say "GRANT postgres TO ...", and what it says must work.
+TEST_CASE("owners the target login cannot act as: the hint names the login and a role map that works") {
+    const auto source_db = unique_name("owners_src");
+    const auto target_db = unique_name("owners_tgt");
+    const auto owner = unique_name("app_owner");
+    for (const char* super : {"PGHAUL_SRC_A_SUPER", "PGHAUL_TGT_SUPER"})
+        connect(super).exec("CREATE ROLE " + owner + " NOLOGIN");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE TABLE by_postgres AS SELECT generate_series(1, 10) AS i;"
+        "CREATE TABLE by_app AS SELECT generate_series(1, 20) AS i;"
+        "ALTER TABLE by_app OWNER TO " +
+        owner + "; GRANT SELECT ON by_postgres, by_app TO PUBLIC");
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db)});
+    CHECK(r.exit_status == 3);
+    CHECK(r.err.find("the target login haul_admin is not a member of roles that own objects") !=
+          std::string::npos);
+    CHECK(r.err.find("--role-map postgres=haul_admin") != std::string::npos);
+    CHECK(r.err.find("--no-owner") != std::string::npos);
+    CHECK(r.err.find("GRANT " + owner + " TO haul_admin") !=
+          std::string::npos);                                  // an ordinary role: may be granted
+    CHECK(r.err.find("GRANT postgres") == std::string::npos);  // a superuser: never
+    CHECK_FALSE(target_has_database(target_db));
+    // What the hint says works.
+    auto again = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--role-map",
+                             owner + "=haul_admin", "--role-map", "postgres=haul_admin"});
+    CHECK(again.exit_status == 0);
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(table_fingerprints(t) == table_fingerprints(s));
+        CHECK(
+            t.exec("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = 'haul_admin'")
+                .i64(0, 0) == 2);
+    }
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+    for (const char* super : {"PGHAUL_SRC_A_SUPER", "PGHAUL_TGT_SUPER"})
+        connect(super).exec("DROP ROLE " + owner);
+}
