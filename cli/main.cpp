@@ -18,12 +18,15 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <regex>
 #include <set>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "cli/logging.hpp"
 #include "cli/manifest.hpp"
 #include "cli/progress.hpp"
+#include "cli/suggest.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/run.hpp"
 #include "engine/report/html.hpp"
@@ -326,6 +329,54 @@ int hide_command_line_secrets(int argc, char** argv) {
     return hidden;
 }
 
+// A command line CLI11 refused, said as pghaul says every error: what is
+// wrong, the closest flag or command when it looks misspelt, where to look.
+// A bare `pghaul` gets the usage.
+int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+    const int usage = static_cast<int>(pghaul::exit_code::usage);
+    if (argc < 2) {
+        std::fputs(app.help().c_str(), stderr);
+        return usage;
+    }
+    const std::string first = argv[1];
+    CLI::App* sub = nullptr;
+    std::vector<std::string> names;
+    for (auto* c : app.get_subcommands([](CLI::App*) { return true; })) {
+        names.push_back(c->get_name());
+        if (c->get_name() == first) sub = c;
+    }
+    std::string message = e.what(), hint = "pghaul --help lists the commands";
+    if (!sub && !first.starts_with("-")) {
+        const auto best = pghaul::cli::closest(first, names);
+        message =
+            "unknown command \"" + first + "\"" + (best.empty() ? "" : " (did you mean \"" + best + "\"?)");
+    } else if (sub) {
+        hint = "pghaul " + first + " --help lists its options";
+        // CLI11 says a word is "not in range": say it is not a number.
+        static const std::regex range(R"((--[\w-]+): Value (\S+) not in range (\S+) to (\S+))");
+        std::smatch m;
+        if (std::regex_search(message, m, range) && !std::regex_match(m[2].str(), std::regex(R"(-?[0-9.]+)")))
+            message = m[1].str() + ": \"" + m[2].str() + "\" is not a number (" + m[3].str() + " to " +
+                      m[4].str() + ")";
+        std::vector<std::string> known;
+        for (const auto* o : sub->get_options())
+            for (auto& n : o->get_lnames()) known.push_back(n);
+        for (int i = 2; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (!a.starts_with("--") || a.size() == 2) continue;
+            const auto name =
+                a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
+            if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+            const auto best = pghaul::cli::closest(name, known);
+            message = "unknown option --" + name + " for pghaul " + first +
+                      (best.empty() ? "" : " (did you mean --" + best + "?)");
+            break;
+        }
+    }
+    std::fprintf(stderr, "pghaul: error: %s\nHINT: %s\n", message.c_str(), hint.c_str());
+    return usage;
+}
+
 int main(int argc, char** argv) {
     CLI::App app{"pghaul moves PostgreSQL databases between servers over parallel COPY streams.", "pghaul"};
     app.set_version_flag("-V,--version", version_text);
@@ -583,11 +634,22 @@ int main(int argc, char** argv) {
     }
 
     give_every_option_an_environment_variable(app);
+    // `pghaul help [COMMAND]` is `pghaul [COMMAND] --help`.
+    std::vector<std::string> help_args;
+    std::vector<char*> help_argv;
+    if (argc >= 2 && std::string_view(argv[1]) == "help") {
+        help_args = {argv[0]};
+        if (argc >= 3) help_args.emplace_back(argv[2]);
+        help_args.emplace_back("--help");
+        for (auto& a : help_args) help_argv.push_back(a.data());
+        argc = static_cast<int>(help_argv.size());
+        argv = help_argv.data();
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
-        return rc == 0 ? 0 : static_cast<int>(pghaul::exit_code::usage);
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        return usage_error(app, e, argc, argv);
     }
     const bool secrets_on_command_line = hide_command_line_secrets(argc, argv) > 0;
     for (int i = 0; i < argc; ++i) command_line.emplace_back(argv[i]);

@@ -1,6 +1,7 @@
 // Reads the manifest of `pghaul run` into an engine::run_config. Every key is
 // checked, and all problems are reported together so one edit fixes them all.
 #include "cli/manifest.hpp"
+#include "cli/suggest.hpp"
 
 #include <toml++/toml.h>
 
@@ -29,20 +30,6 @@ constexpr std::int64_t max_jobs = 256;
 // PostgreSQL silently truncates longer names (NAMEDATALEN - 1), so two long
 // target_db values could end up as one database.
 constexpr std::size_t max_name_bytes = 63;
-
-// Optimal string alignment distance: a swapped pair ("jbos") counts as one edit.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i)
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    return d[a.size()][b.size()];
-}
 
 std::string type_name(toml::node_type t) {
     switch (t) {
@@ -114,12 +101,7 @@ public:
         for (const auto& [key, value] : t) {
             if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
             std::string text = "unknown key " + in_quotes(join(prefix, key.str()));
-            std::string_view best;
-            std::size_t best_distance = 3;  // more than two edits is another word, not a typo
-            for (std::string_view name : known) {
-                std::size_t d = edit_distance(key.str(), name);
-                if (d < best_distance && d < key.str().size()) best = name, best_distance = d;
-            }
+            const auto best = closest(key.str(), std::vector<std::string>(known.begin(), known.end()));
             if (!best.empty()) text += " (did you mean " + in_quotes(best) + "?)";
             add(key.source(), std::move(text));
         }

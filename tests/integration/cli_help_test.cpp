@@ -47,3 +47,34 @@ TEST_CASE("the state directory defaults to a per-user absolute place, the same f
     auto home = run_pghaul({"run", "--help"}, {"XDG_STATE_HOME=", "HOME=/home/nobody"});
     CHECK(home.out.find("--state-dir TEXT=/home/nobody/.local/state/pghaul ") != std::string::npos);
 }
+
+// Issue 13 item 5: command-line mistakes get the manifest's treatment.
+TEST_CASE("command-line mistakes: pghaul: error:, did you mean, help COMMAND, usage when bare") {
+    auto bare = run_pghaul({});
+    CHECK(bare.exit_status == 2);
+    CHECK(bare.err.find("Usage: pghaul") != std::string::npos);
+
+    auto command = run_pghaul({"cpy"});
+    CHECK(command.exit_status == 2);
+    CHECK(command.err.find("pghaul: error: unknown command \"cpy\" (did you mean \"copy\"?)") !=
+          std::string::npos);
+
+    auto flag =
+        run_pghaul({"copy", "--job", "3", "--source", "host=a dbname=b", "--target", "host=c dbname=d"});
+    CHECK(flag.exit_status == 2);
+    CHECK(flag.err.find("pghaul: error: unknown option --job for pghaul copy (did you mean --jobs?)") !=
+          std::string::npos);
+    CHECK(flag.err.find("HINT: pghaul copy --help lists its options") != std::string::npos);
+    CHECK(run_pghaul({"run", "m.toml", "--verfy", "counts"}).err.find("did you mean --verify?") !=
+          std::string::npos);
+
+    auto number =
+        run_pghaul({"copy", "--jobs", "x", "--source", "host=a dbname=b", "--target", "host=c dbname=d"});
+    CHECK(number.exit_status == 2);
+    CHECK(number.err.find("pghaul: error: --jobs: \"x\" is not a number (1 to 256)") != std::string::npos);
+
+    auto help = run_pghaul({"help", "copy"});
+    CHECK(help.exit_status == 0);
+    CHECK(help.out.find("Usage: pghaul copy") != std::string::npos);
+    CHECK(help.out == run_pghaul({"copy", "--help"}).out);
+}
