@@ -110,10 +110,14 @@ connection connection::open(const conninfo& in, std::string_view application_nam
     // JIT off: pghaul's queries are catalog reads and COPY, where compiling
     // costs and gains nothing (the catalog's type walk took 175 ms with JIT,
     // 35 ms without, on a 34-table database).
-    conn.exec(
-        "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; "
-        "SET lock_timeout = 0; SET client_min_messages = warning; SET jit = off",
-        "setting session defaults");
+    // A role's idle_session_timeout (14+) would end connections a worker keeps
+    // between tasks, and transaction_timeout (17+) the snapshot's transaction.
+    const int version = PQserverVersion(c);
+    conn.exec(std::string("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; ") +
+                  (version >= 140000 ? "SET idle_session_timeout = 0; " : "") +
+                  (version >= 170000 ? "SET transaction_timeout = 0; " : "") +
+                  "SET lock_timeout = 0; SET client_min_messages = warning; SET jit = off",
+              "setting session defaults");
     return conn;
 }
 

@@ -717,3 +717,46 @@ TEST_CASE("a second SIGINT exits at once: no table half-loaded, --resume finishe
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+namespace {
+
+// Role-level settings on a login, taken back at scope exit.
+struct role_settings {
+    std::vector<std::pair<std::string, std::string>> roles;  // (super var, role)
+    role_settings(std::vector<std::pair<std::string, std::string>> r, const std::string& settings)
+        : roles(std::move(r)) {
+        for (auto& [super, role] : roles)
+            for (const char* name :
+                 {"statement_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout"})
+                connect(super).exec("ALTER ROLE " + role + " SET " + name + " = '" + settings + "'");
+    }
+    ~role_settings() {
+        for (auto& [super, role] : roles) connect(super).exec("ALTER ROLE " + role + " RESET ALL");
+    }
+    role_settings(const role_settings&) = delete;
+    role_settings& operator=(const role_settings&) = delete;
+};
+
+}  // namespace
+
+// F25: a DBA's timeouts on the logins (common on shared and managed
+// servers): a COPY runs for seconds, the snapshot's transaction sits idle for
+// the whole copy, a worker's connection waits idle between tasks.
+TEST_CASE("role-level statement, idle-in-transaction and idle-session timeouts do not cut the copy short") {
+    const auto source_db = make_big_source();
+    const auto target_db = unique_name("timeouts_tgt");
+    auto r = [&] {
+        role_settings timeouts({{"PGHAUL_SRC_A_SUPER", "haul"}, {"PGHAUL_TGT_SUPER", "haul_admin"}}, "300ms");
+        return run_pghaul(
+            {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2", "--no-owner"});
+    }();
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("retrying") == std::string::npos);  // nothing was cut and redone
+    CHECK(r.err.find("canceling statement due to") == std::string::npos);
+    CHECK(r.err.find("terminating connection due to") == std::string::npos);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
