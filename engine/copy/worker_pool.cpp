@@ -149,7 +149,8 @@ private:
         pg::connection c = [&] {
             try {
                 return during_run(exit_code::source, [&] {
-                    return pg::connection::open(jobs_[s]->source_conninfo(), "pghaul/reader", exit_code::source);
+                    return pg::connection::open(jobs_[s]->source_conninfo(), "pghaul/reader",
+                                                exit_code::source);
                 });
             } catch (...) {
                 std::lock_guard lk(m_);
@@ -179,7 +180,8 @@ private:
                         if (!table.loaded_earlier) units += std::max<std::size_t>(1, table.parts);
                     j.expect_reads(units);
                     std::lock_guard lk(m_);
-                    ++stats_.target_opened;  // the new database's (CREATE DATABASE ran on the run's shared one)
+                    ++stats_
+                          .target_opened;  // the new database's (CREATE DATABASE ran on the run's shared one)
                     w.target.emplace(std::move(ddl));
                     w.target_source = s;
                     graph_.prepared(s, std::move(plan));
@@ -214,8 +216,12 @@ private:
     void work(worker& w) {
         while (auto t = next(w)) {
             auto& j = *jobs_[t->source];
-            timeline_entry bar{step_name(t->what), j.object_of(t->what), static_cast<int>(w.id),
-                               std::chrono::steady_clock::now(), {}, true};
+            timeline_entry bar{step_name(t->what),
+                               j.object_of(t->what),
+                               static_cast<int>(w.id),
+                               std::chrono::steady_clock::now(),
+                               {},
+                               true};
             if (events_)
                 events_({{"event", "task_started"},
                          {"source", j.name()},
@@ -274,16 +280,34 @@ private:
             return false;
         }
         if (retryable(e, t) && now - again.first_failure < retry_window_ && interrupt_signal() == 0) {
-            const auto delay = std::min<std::chrono::seconds>(std::chrono::seconds(1LL << std::min(t.attempt, 5)), max_backoff);
+            const auto delay = std::min<std::chrono::seconds>(
+                std::chrono::seconds(1LL << std::min(t.attempt, 5)), max_backoff);
             spdlog::warn("[{}] {} (attempt {}); retrying in {} s, for up to {} s after the first failure",
-                         jobs_[t.source]->name(), e.what(), t.attempt + 1, delay.count(), retry_window_.count());
-            for (auto until = now + delay; std::chrono::steady_clock::now() < until && interrupt_signal() == 0;)
+                         jobs_[t.source]->name(), e.what(), t.attempt + 1, delay.count(),
+                         retry_window_.count());
+            for (auto until = now + delay;
+                 std::chrono::steady_clock::now() < until && interrupt_signal() == 0;)
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
             // Its source failed meanwhile (or the run was interrupted): nothing to redo.
             ended(w, again, [&] { graph_.retry(again); });
             return true;
         }
-        fail(t.source, e);
+        if (retryable(e, t) && interrupt_signal() == 0) {
+            // The window ran out: say so, and what gets past it.
+            fail(t.source, error(e.code(),
+                                 std::string(e.what()) + " (still failing " +
+                                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                        now - again.first_failure)
+                                                        .count()) +
+                                     " s after the first failure: --retry-window " +
+                                     std::to_string(retry_window_.count()) + " s)",
+                                 "run the same command with --resume once the server is reachable again, or "
+                                 "allow a longer "
+                                 "--retry-window",
+                                 e.sqlstate(), e.disposition()));
+        } else {
+            fail(t.source, e);
+        }
         ended(w, t, [&] { graph_.abandon(t); });
         return true;
     }
@@ -334,7 +358,8 @@ private:
                     if (graph_.failed(s) || graph_.done(s)) continue;
                 }
                 {
-                    std::lock_guard lk(jobs_[s]->mu());  // done sources stay done: their databases are complete
+                    std::lock_guard lk(
+                        jobs_[s]->mu());  // done sources stay done: their databases are complete
                     if (jobs_[s]->status == source_status::done) continue;
                 }
                 fail(s, interrupted);

@@ -760,3 +760,48 @@ TEST_CASE("role-level statement, idle-in-transaction and idle-session timeouts d
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+// F4: the target stays down longer than --retry-window. The copy gives up
+// with the target named (no password), keeps its state, and once the target
+// is back --resume finishes.
+TEST_CASE(
+    "a target down for longer than --retry-window: exit 5, state kept, --resume finishes once it is back") {
+    const auto source_db = make_big_source();
+    const auto target_db = unique_name("down_tgt");
+    auto outage = std::async(std::launch::async, [&] {
+        return wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%big%FROM STDIN%") &&
+               std::system((std::string(PGHAUL_SANDBOX_SCRIPT) + " outage tgt 15").c_str()) == 0;
+    });
+    const std::vector<std::string> copy = {"copy",
+                                           "--source",
+                                           src(source_db),
+                                           "--target",
+                                           tgt(target_db) + " password=" + sandbox_password("PGHAUL_TGT"),
+                                           "--jobs",
+                                           "2",
+                                           "--no-owner",
+                                           "--retry-window",
+                                           "3s"};
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run_pghaul(copy);
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(r.exit_status == 5);
+    CHECK(took < std::chrono::seconds(14));  // gave up before the target came back
+    CHECK(r.err.find("127.0.0.1") != std::string::npos);
+    CHECK(r.err.find("after the first failure: --retry-window 3 s)") != std::string::npos);
+    CHECK(r.err.find("HINT: run the same command with --resume once the server is reachable again") !=
+          std::string::npos);
+    CHECK_FALSE(contains_any(r.out + r.err, sandbox_passwords()));
+    REQUIRE(outage.get());  // the target is up again
+    auto again = run_pghaul([&] {
+        auto v = copy;
+        v.push_back("--resume");
+        return v;
+    }());
+    CHECK(again.exit_status == 0);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
