@@ -262,8 +262,14 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
     } else {
         // In json progress mode stdout carries only the events.
         if (table && progress.mode() != pghaul::cli::progress_mode::json) std::cout << res.summary;
-        spdlog::info("{}: {}", res.code == pghaul::exit_code::ok ? "done" : "finished with failures",
-                     res.summary_line);
+        // A lone source that failed before copying anything: its error says
+        // it all, without "finished with failures: 0 tables" above it.
+        const bool nothing_copied = res.failures.size() == 1 && cfg.sources.size() == 1 &&
+                                    res.report.contains("sources") && !res.report["sources"].empty() &&
+                                    res.report["sources"][0].value("tables", 0) == 0;
+        if (!nothing_copied)
+            spdlog::info("{}: {}", res.code == pghaul::exit_code::ok ? "done" : "finished with failures",
+                         res.summary_line);
     }
     if (profile && res.report.contains("profile")) print_profile(res.report["profile"]);
     if (!dry_run) {

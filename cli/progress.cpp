@@ -137,7 +137,7 @@ void progress_display::on_event(const nlohmann::json& event) {
     // plain: one line every interval, on the progress tick, and a last one.
     auto now = std::chrono::steady_clock::now();
     if ((kind == "progress" && now - last_plain_ >= interval_) ||
-        (kind == "run_finished" && !last_.is_null())) {
+        (kind == "run_finished" && !last_.is_null() && last_.value("bytes_done", std::int64_t{0}) > 0)) {
         last_plain_ = now;
         std::string line = headline();
         for (auto& s : last_["sources"])

@@ -26,6 +26,15 @@ std::string connect_hint(const std::string& msg) {
         msg.find("could not translate") != std::string::npos ||
         msg.find("timeout expired") != std::string::npos || msg.find("No such file") != std::string::npos)
         return "check host and port, and that the server accepts connections from this machine";
+    // TLS: the server has it off, or its certificate cannot be checked.
+    if (msg.find("does not support SSL") != std::string::npos)
+        return "the server has TLS (ssl) turned off: have it turned on, or use sslmode=prefer or disable "
+               "only where the network is trusted";
+    if (msg.find("root certificate file") != std::string::npos ||
+        msg.find("certificate verify failed") != std::string::npos ||
+        msg.find("does not match host name") != std::string::npos)
+        return "give the server's CA with sslrootcert=FILE (and connect by the name in its certificate); "
+               "sslmode=require encrypts without checking who answers";
     // libpq's option checks ("invalid integer value ... for connection option
     // \"port\"", "invalid sslmode value") fail before any network traffic.
     if (msg.find("connection option") != std::string::npos || msg.find("invalid ") == 0)

@@ -441,3 +441,21 @@ TEST_CASE("owners the target login cannot act as: the hint names the login and a
     for (const char* super : {"PGHAUL_SRC_A_SUPER", "PGHAUL_TGT_SUPER"})
         connect(super).exec("DROP ROLE " + owner);
 }
+
+// B4, and issue 13 item 6: TLS required of a server that has it off (the
+// sandbox's). Preflight says what to do, and nothing before the error
+// pretends a copy ran ("0 B of 0 B", "finished with failures").
+TEST_CASE("sslmode=require against a server without TLS: exit 3, a TLS hint, no empty progress before it") {
+    small_source s;
+    for (auto [source, target] :
+         {std::pair{src(s.name) + " sslmode=require", tgt(unique_name("tls_tgt"))},
+          std::pair{src(s.name), tgt(unique_name("tls_tgt")) + " sslmode=verify-full"}}) {
+        auto r =
+            run_pghaul({"copy", "--source", source, "--target", target, "--no-owner", "--progress", "plain"});
+        CHECK(r.exit_status == 3);
+        CHECK(r.err.find("server does not support SSL, but SSL was required") != std::string::npos);
+        CHECK(r.err.find("HINT: the server has TLS (ssl) turned off") != std::string::npos);
+        CHECK(r.err.find("finished with failures") == std::string::npos);
+        CHECK(r.err.find("0 B of 0 B") == std::string::npos);
+    }
+}
