@@ -420,7 +420,7 @@ int main(int argc, char** argv) {
     };
     session_flags copy_flags, run_flags;
     std::string source_text, target_text, on_existing = "fail", missing_roles = "fail", manifest;
-    std::vector<std::string> role_map_args;
+    std::vector<std::string> role_map_args, exclude_table_data;
     pghaul::engine::run_config cfg;
     bool no_owner = false;
 
@@ -459,6 +459,10 @@ int main(int argc, char** argv) {
         ->group("Selection");
     copy->add_flag("-x,--no-privileges", cfg.no_privileges, "do not copy grants (GRANT/REVOKE)")
         ->envname("PGHAUL_NO_PRIVILEGES")
+        ->group("Selection");
+    copy->add_option("--exclude-table-data", exclude_table_data,
+                     "copy these tables' definitions but not their rows (pg_dump's patterns; repeatable)")
+        ->envname("PGHAUL_EXCLUDE_TABLE_DATA")
         ->group("Selection");
     copy->add_option("--missing-roles", missing_roles,
                      "roles the target lacks: fail, create (NOLOGIN) or owner")
@@ -732,6 +736,9 @@ int main(int argc, char** argv) {
         cfg.lock_wait_timeout = pghaul::parse_duration(lock_wait_timeout);
         cfg.spool_limit = pghaul::parse_size(spool_limit);
         src.snapshot = snapshot;
+        for (auto& p : exclude_table_data)
+            src.exclude_table_data.push_back(
+                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::relation, "--exclude-table-data"));
         cfg.sources.push_back(std::move(src));
         apply_recovery(cfg, f.resume, f.restart, f.state_dir);
         return execute(cfg, f.dry_run, false, progress, f.html_path, f.profile);

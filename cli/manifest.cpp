@@ -21,6 +21,7 @@
 #include "protocol/conninfo.hpp"
 #include "protocol/duration.hpp"
 #include "protocol/error.hpp"
+#include "protocol/name_pattern.hpp"
 #include "protocol/size.hpp"
 
 namespace pghaul::cli {
@@ -235,9 +236,22 @@ public:
         return out;
     }
 
+    // Table patterns as pg_dump reads them (protocol/name_pattern.hpp).
+    std::vector<name_pattern> table_patterns(const toml::table& t, std::string_view key,
+                                             std::string_view prefix) {
+        std::vector<name_pattern> out;
+        for (auto& text : patterns(t, key, prefix, "an array of table names or patterns")) try {
+                out.push_back(name_pattern::parse(text, name_pattern::kind::relation, join(prefix, key)));
+            } catch (const error& e) {
+                add(t.get(key)->source(), e.what());
+            }
+        return out;
+    }
+
     // A non-empty array of non-empty strings (database names or shell patterns).
-    std::vector<std::string> patterns(const toml::table& t, std::string_view key, std::string_view prefix) {
-        auto* a = typed<toml::array>(t, key, prefix, false, "an array of database names or patterns");
+    std::vector<std::string> patterns(const toml::table& t, std::string_view key, std::string_view prefix,
+                                      std::string_view expected = "an array of database names or patterns") {
+        auto* a = typed<toml::array>(t, key, prefix, false, expected);
         if (!a) return {};
         std::string full = join(prefix, key);
         if (a->empty()) add(a->source(), in_quotes(full) + " must not be empty; leave it out instead");
@@ -374,7 +388,7 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
                                   const std::string& maintenance_db) {
     c.check_keys(t, prefix,
                  {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot",
-                  "databases", "exclude"});
+                  "databases", "exclude", "exclude_table_data"});
     engine::source_config s;
     s.origin = c.path() + ":" + std::to_string(t.source().begin.line);
     if (auto name = c.string(t, "name", prefix, true)) {
@@ -387,6 +401,7 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
     }
     if (auto ci = c.conninfo_at(t, prefix)) s.endpoint.ci = std::move(*ci);
     s.endpoint.password_command = c.argv(t, prefix);
+    s.exclude_table_data = c.table_patterns(t, "exclude_table_data", prefix);
     s.databases = c.patterns(t, "databases", prefix);
     s.exclude_databases = c.patterns(t, "exclude", prefix);
     if (!s.exclude_databases.empty() && s.databases.empty())

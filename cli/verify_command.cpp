@@ -11,7 +11,7 @@ namespace {
 
 struct verify_args {
     std::string source, target, format = "text";
-    std::vector<std::string> role_map;
+    std::vector<std::string> role_map, exclude_table_data;
     engine::verify_options opt;
 };
 
@@ -34,6 +34,9 @@ int run(const verify_args& a) {
                         "write it as SOURCE_ROLE=TARGET_ROLE");
         opt.role_map[m.substr(0, eq)] = m.substr(eq + 1);
     }
+    for (auto& p : a.exclude_table_data)
+        opt.exclude_table_data.push_back(
+            name_pattern::parse(p, name_pattern::kind::relation, "--exclude-table-data"));
     auto r = engine::verify_databases(source, target, opt);
     if (a.format == "json")
         std::cout << engine::verify_json(r).dump(2) << "\n";
@@ -57,6 +60,8 @@ CLI::App* add_verify_command(CLI::App& app, command_handler& handler) {
         ->required()
         ->envname("PGHAUL_TARGET")
         ->group("Connection");
+    sub->add_option("--exclude-table-data", a->exclude_table_data,
+                    "tables whose rows the copy left out: compare all of them but their rows (repeatable)");
     sub->add_flag("--checksums", a->opt.checksums, "compare every table's content, not only row counts")
         ->envname("PGHAUL_CHECKSUMS")
         ->group("Selection");

@@ -479,7 +479,7 @@ void plan_splits(source_catalog& cat, std::int64_t threshold, std::int64_t part_
     // Before 14 a ctid range is a full scan per part (no TID range scan).
     if (cat.server_version < 140000 || threshold <= 0 || part_size <= 0) return;
     for (auto& t : cat.tables) {
-        if (t.bytes <= threshold || t.pages < 2) continue;
+        if (t.bytes <= threshold || t.pages < 2 || t.data_excluded) continue;
         std::int64_t n = std::min<std::int64_t>((t.bytes + part_size - 1) / part_size, t.pages);
         std::int64_t step = (t.pages + n - 1) / n;
         for (std::int64_t first = 0; first < t.pages; first += step)

@@ -42,6 +42,9 @@ struct table_info {
     // statistics as a list of pg_restore_*_stats() calls, each returning
     // whether it applied cleanly. Empty: the table is analyzed instead.
     std::string statistics;
+    // Created with its indexes and constraints, but no rows copied
+    // (source_config::exclude_table_data).
+    bool data_excluded = false;
     bool binary() const { return text_reason.empty(); }
     std::string qualified() const;  // quoted schema.name
     std::string display() const;    // schema.name as users type it, quoted where needed

@@ -15,8 +15,11 @@ std::string describe_tables(const source_catalog& cat) {
     for (auto& t : cat.tables)
         out += fmt::format("  {:>4}  {:<48} {:>10} {:>12} {:>7} {:>5}  {}{}\n", ++n, t.display(),
                            format_size(t.bytes), t.estimated_rows, t.index_count,
-                           t.parts.empty() ? 1 : t.parts.size(), t.binary() ? "binary" : "text",
-                           t.binary() ? "" : " (" + t.text_reason + ")");
+                           t.parts.empty() ? 1 : t.parts.size(),
+                           t.data_excluded ? "rows left out (--exclude-table-data)"
+                           : t.binary()    ? "binary"
+                                           : "text",
+                           t.binary() || t.data_excluded ? "" : " (" + t.text_reason + ")");
     return out;
 }
 
@@ -41,7 +44,8 @@ source_plan plan_from_catalog(const source_catalog& cat, bool analyze) {
     std::size_t id = 0;
     for (auto& [name, fk] : cat.foreign_keys) {
         auto t = position.find(fk.table), r = position.find(fk.referenced);
-        if (t != position.end() && r != position.end()) p.foreign_keys.push_back({id++, t->second, r->second});
+        if (t != position.end() && r != position.end())
+            p.foreign_keys.push_back({id++, t->second, r->second});
     }
     return p;
 }
@@ -74,8 +78,9 @@ std::string describe_steps(const source_catalog& cat, bool analyze) {
         std::size_t objects = 0;
         for (auto n : sizes) objects += n;
         if (name == "post-data" || name == "foreign key")
-            out += fmt::format(" ({} {} in {} transaction{})", objects,
-                               name == "post-data" ? "tables" : "keys", sizes.size(), sizes.size() == 1 ? "" : "s");
+            out +=
+                fmt::format(" ({} {} in {} transaction{})", objects, name == "post-data" ? "tables" : "keys",
+                            sizes.size(), sizes.size() == 1 ? "" : "s");
         else if (sizes.size() > 1)
             out += fmt::format(" x{}", sizes.size());
     }

@@ -56,6 +56,7 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
                               {"seconds", it->second.seconds},
                               {"spooled_bytes", it->second.spooled_bytes},
                               {"format", t.binary() ? "binary" : "text"},
+                              {"rows_excluded", t.data_excluded},
                               {"snapshot", it->second.snapshot},
                               {"loaded_by_earlier_attempt", it->second.earlier}});
             snapshots[it->second.snapshot].push_back(t.display());

@@ -91,6 +91,7 @@ nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jo
         std::lock_guard lk(j->mu());
         std::int64_t bytes = 0, finished = 0;
         for (auto& t : j->catalog().tables) {
+            if (t.data_excluded) continue;  // nothing of it is read
             bytes += t.bytes;
             auto r = j->results.find(t.oid);
             if (r == j->results.end()) continue;

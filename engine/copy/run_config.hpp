@@ -10,6 +10,7 @@
 
 #include "engine/common/endpoint.hpp"
 #include "protocol/conninfo.hpp"
+#include "protocol/name_pattern.hpp"
 
 namespace pghaul::engine {
 
@@ -39,6 +40,9 @@ struct source_config {
     // {database}. Empty: the conninfo's one database.
     std::vector<std::string> databases;
     std::vector<std::string> exclude_databases;
+    // Tables copied without their rows (pg_dump's --exclude-table-data): audit
+    // logs, caches, queues. Their definitions, indexes and grants come along.
+    std::vector<name_pattern> exclude_table_data;
     // The name a source role has on the target.
     std::string target_role(const std::string& role) const {
         auto it = role_map.find(role);

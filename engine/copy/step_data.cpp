@@ -25,6 +25,15 @@ constexpr std::int64_t freeze_from_bytes = 8LL << 20;
 void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_t table,
                       std::optional<std::size_t> part_index, int attempt) {
     const auto& t = cat_.tables.at(table);
+    if (t.data_excluded) {
+        // Its definition is in; its rows stay behind, as asked.
+        unit_read(t.oid, -1);
+        record("table", {{"table", t.display()}, {"rows", 0}, {"snapshot", snapshot_id_}});
+        spdlog::info("[{}] {}: rows left out (--exclude-table-data)", cfg_.name, t.display());
+        std::lock_guard lk(mu_);
+        results[t.oid] = table_result{.snapshot = snapshot_id_};
+        return;
+    }
     const table_info::page_range* part = part_index ? &t.parts.at(*part_index) : nullptr;
     auto start = std::chrono::steady_clock::now();
     const bool truncate = t.bytes >= freeze_from_bytes || resuming_ || attempt > 0;

@@ -210,8 +210,13 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
     auto tgt_tables = list_tables(tgt_holder.connection());
 
     std::vector<table_ref> common;  // tables on one side only are reported by the catalog comparison
-    for (auto& [name, t] : src_tables)
-        if (tgt_tables.count(name)) common.push_back(t);
+    for (auto& [name, t] : src_tables) {
+        if (!tgt_tables.count(name)) continue;
+        if (any_matches(opt.exclude_table_data, t.schema, t.name))
+            res.rows_not_compared.push_back(t.display());
+        else
+            common.push_back(t);
+    }
     std::sort(common.begin(), common.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });
     res.tables = common.size();
 
@@ -291,6 +296,11 @@ std::string render_verify_text(const verify_result& r) {
                            v(m.source), v(m.target));
     }
     for (auto& n : r.notes) out += "note: " + n + "\n";
+    if (!r.rows_not_compared.empty()) {
+        std::string list;
+        for (auto& t : r.rows_not_compared) list += (list.empty() ? "" : ", ") + t;
+        out += "rows not compared (--exclude-table-data): " + list + "\n";
+    }
     out += fmt::format(
         "{} {} tables ({}), {} sequences, {} schema objects, {} owner/privilege entries, {} settings "
         "compared in {:.1f} s: {}\n",
@@ -315,6 +325,7 @@ nlohmann::json verify_json(const verify_result& r) {
               {"settings", r.settings}}},
             {"seconds", r.seconds},
             {"notes", r.notes},
+            {"rows_not_compared", r.rows_not_compared},
             {"mismatches", list}};
 }
 

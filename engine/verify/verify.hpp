@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "protocol/conninfo.hpp"
+#include "protocol/name_pattern.hpp"
 
 namespace pghaul::engine {
 
@@ -28,6 +29,9 @@ struct verify_options {
     bool owners = true;
     bool privileges = true;
     bool role_settings = true;
+    // Tables whose rows a copy left out on purpose (--exclude-table-data):
+    // their rows are not compared, the rest of them is.
+    std::vector<name_pattern> exclude_table_data;
 };
 
 struct mismatch {
@@ -43,6 +47,7 @@ struct verify_result {
     // own (an extension's default version, a parameter it no longer has).
     std::vector<std::string> notes;
     std::size_t tables = 0;  // tables whose data was compared
+    std::vector<std::string> rows_not_compared;  // excluded by exclude_table_data
     std::size_t sequences = 0;
     std::size_t objects = 0;     // schema objects compared (incl. columns, indexes, ...)
     std::size_t privileges = 0;  // owner and grant entries compared

@@ -3,6 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "harness.hpp"
@@ -323,6 +326,93 @@ TEST_CASE("hash partitions on an enum or a non-deterministic collation load thro
                          "postgres=haul_admin"});
     INFO(v.out.substr(0, 2000));
     CHECK(v.exit_status == 0);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+// Issue 13 item 4 (its --exclude-table-data part): audit logs and caches
+// come as definitions without rows; the dry run, the report and verify say so.
+TEST_CASE("--exclude-table-data: those tables come without rows; dry run, report and verify know it") {
+    const auto source_db = unique_name("nodata_src");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE TABLE audit_log (id serial PRIMARY KEY, msg text); CREATE INDEX audit_msg ON audit_log (msg);"
+        "INSERT INTO audit_log (msg) SELECT md5(g::text) FROM generate_series(1, 5000) g;"
+        "CREATE TABLE \"Cache\" (k text PRIMARY KEY, v text);"
+        "INSERT INTO \"Cache\" SELECT g::text, 'v' FROM generate_series(1, 100) g;"
+        "CREATE TABLE orders (id int PRIMARY KEY, total numeric);"
+        "INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 1000) g");
+    auto rows = [](pghaul::pg::connection& c, const std::string& table) {
+        return c.exec("SELECT count(*) FROM " + table).i64(0, 0);
+    };
+    const std::vector<std::string> filters = {"--exclude-table-data", "audit_*", "--exclude-table-data",
+                                              "\"Cache\""};
+    const auto target_db = unique_name("nodata_tgt");
+    auto args = [&](std::vector<std::string> v) {
+        v.insert(v.end(), filters.begin(), filters.end());
+        return v;
+    };
+    auto plan = run_pghaul(
+        args({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner", "--dry-run"}));
+    CHECK(plan.exit_status == 0);
+    std::size_t left_out = 0;
+    for (auto at = plan.out.find("rows left out"); at != std::string::npos;
+         at = plan.out.find("rows left out", at + 1))
+        ++left_out;
+    CHECK(left_out == 2);
+
+    temp_file report("report.json", "");
+    auto r = run_pghaul(args({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner",
+                              "--verify", "counts", "--report", report.path}));
+    CHECK(r.exit_status == 0);
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(rows(t, "audit_log") == 0);
+        CHECK(rows(t, "\"Cache\"") == 0);
+        CHECK(table_fingerprints(t)["public.orders"] == table_fingerprints(s)["public.orders"]);
+        // The definitions came whole: the index, the keys, the sequence's default.
+        const std::string indexes =
+            "SELECT string_agg(indexdef, '; ' ORDER BY indexname) FROM pg_indexes "
+            "WHERE schemaname = 'public'";
+        CHECK(t.exec(indexes).str(0, 0) == s.exec(indexes).str(0, 0));
+    }
+    auto rep = nlohmann::json::parse(std::ifstream(report.path));
+    std::map<std::string, bool> excluded;
+    for (auto& t : rep["sources"][0]["table_details"]) excluded[t["name"]] = t["rows_excluded"];
+    CHECK(excluded["public.audit_log"]);
+    CHECK(excluded["public.\"Cache\""]);
+    CHECK_FALSE(excluded["public.orders"]);
+
+    // verify: told what was left out, equal; not told, the rows differ.
+    auto told = run_pghaul(
+        args({"verify", "--source", src(source_db), "--target",
+              server("PGHAUL_TGT_SUPER", target_db).to_string(), "--role-map", "postgres=haul_admin"}));
+    INFO(told.out.substr(0, 3000));
+    CHECK(told.exit_status == 0);
+    CHECK(told.out.find("rows not compared (--exclude-table-data): public.\"Cache\", public.audit_log") !=
+          std::string::npos);
+    auto untold =
+        run_pghaul({"verify", "--source", src(source_db), "--target",
+                    server("PGHAUL_TGT_SUPER", target_db).to_string(), "--role-map", "postgres=haul_admin"});
+    CHECK(untold.exit_status == 7);
+    CHECK(untold.out.find("MISMATCH [rows] table public.audit_log") != std::string::npos);
+
+    // The same as a manifest key, per source.
+    const auto run_db = unique_name("nodata_run");
+    temp_file manifest("m.toml",
+                       "[target]\nconninfo = \"" + server("PGHAUL_TGT").to_string() +
+                           "\"\n[run]\nmissing_roles = \"owner\"\n[[source]]\nname = \"a\"\nconninfo = \"" +
+                           server("PGHAUL_SRC_A", source_db).to_string() + "\"\ntarget_db = \"" + run_db +
+                           "\"\nexclude_table_data = [\"audit_*\"]\n");
+    auto run = run_pghaul({"run", manifest.path});
+    CHECK(run.exit_status == 0);
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", run_db);
+        CHECK(rows(t, "audit_log") == 0);
+        CHECK(rows(t, "\"Cache\"") == 100);
+    }
+    drop_database("PGHAUL_TGT_SUPER", run_db);
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }

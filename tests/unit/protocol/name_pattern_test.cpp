@@ -1,0 +1,46 @@
+#include "protocol/name_pattern.hpp"
+
+#include <doctest/doctest.h>
+
+#include "protocol/error.hpp"
+
+using pghaul::name_pattern;
+using kind = pghaul::name_pattern::kind;
+
+TEST_CASE("name patterns read as pg_dump reads them") {
+    auto table = [](const char* p) { return name_pattern::parse(p, kind::relation, "--exclude-table"); };
+    CHECK(table("audit_log").matches("public", "audit_log"));
+    CHECK(table("audit_log").matches("app", "audit_log"));                // no schema part: any schema
+    CHECK_FALSE(table("audit_log").matches("public", "audit_log_2024"));  // the whole name
+    CHECK(table("audit_*").matches("public", "audit_log_2024"));
+    CHECK(table("Audit_Log").matches("public", "audit_log"));  // unquoted: folded
+    CHECK_FALSE(table("Audit_Log").matches("public", "Audit_Log"));
+    CHECK(table("\"Audit_Log\"").matches("public", "Audit_Log"));  // quoted: as written
+    CHECK(table("app.log?").matches("app", "log1"));
+    CHECK_FALSE(table("app.log?").matches("public", "log1"));
+    CHECK(table("\"a.b\".c").matches("a.b", "c"));  // a quoted dot is part of the name
+    CHECK(table("\"x*\"").matches("public", "x*"));
+    CHECK_FALSE(table("\"x*\"").matches("public", "xy"));
+    CHECK(table("t[0-9]").matches("public", "t7"));  // other regex characters are regex
+    CHECK(table("a$b").matches("public", "a$b"));    // $ is literal
+    CHECK(table("\"say \"\"hi\"\"\"").matches("public", "say \"hi\""));
+}
+
+TEST_CASE("schema patterns have one part") {
+    auto schema = name_pattern::parse("tenant_*", kind::schema, "--schema");
+    CHECK(schema.matches("tenant_a"));
+    CHECK_FALSE(schema.matches("public"));
+    CHECK_THROWS_AS(name_pattern::parse("a.b", kind::schema, "--schema"), pghaul::error);
+}
+
+TEST_CASE("bad patterns are usage errors naming the option and the pattern") {
+    for (const char* p : {"a.b.c", "\"open", "", "a.", "t[0-"}) {
+        try {
+            name_pattern::parse(p, kind::relation, "--exclude-table");
+            FAIL("accepted " << p);
+        } catch (const pghaul::error& e) {
+            CHECK(e.code() == pghaul::exit_code::usage);
+            CHECK(std::string(e.what()).find("--exclude-table pattern") != std::string::npos);
+        }
+    }
+}
