@@ -41,6 +41,12 @@ void read_statistics(pg::connection& conn, source_catalog& cat) {
     // autovacuum's own threshold (50 rows + 10%), and with nothing ANALYZE
     // computes that these functions cannot set on 18 (expression indexes'
     // statistics, extended statistics objects). The rest is analyzed.
+    // Values of reg* columns print by name, qualified only where the search
+    // path does not reach: with only pg_catalog on it they read back on the
+    // target whatever its path. The snapshot's transaction goes on after
+    // this, so the path is put back.
+    const auto path = conn.exec("SELECT current_setting('search_path')").str(0, 0);
+    conn.exec("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)");
     auto r = conn.exec(R"(
         SELECT c.oid,
                format('pg_restore_relation_stats(%L, %L, %L, %L, %L, %s::integer, %L, %s::integer, %L, %s::real, %L, %s::integer)',
@@ -61,6 +67,7 @@ void read_statistics(pg::connection& conn, source_catalog& cat) {
           AND NOT EXISTS (SELECT FROM pg_statistic_ext e WHERE e.stxrelid = c.oid)
         GROUP BY c.oid, n.nspname, c.relname, c.relpages, c.reltuples, c.relallvisible)",
                        "reading the source's planner statistics");
+    conn.exec_params("SELECT pg_catalog.set_config('search_path', $1, true)", {path});
     std::map<std::uint32_t, std::string> calls;
     for (int i = 0; i < r.rows(); ++i) calls[static_cast<std::uint32_t>(r.i64(i, 0))] = r.str(i, 1);
     for (auto& t : cat.tables)

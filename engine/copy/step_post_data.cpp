@@ -245,12 +245,18 @@ std::vector<std::size_t> source_job::restore_statistics(pg::connection& conn,
     if (rows.empty()) return left;
     std::size_t restored = tables.size() - left.size();
     try {
+        // A statistic that does not apply is a WARNING and a false result:
+        // the false sends the table to ANALYZE, the warning would only reach
+        // stderr raw.
+        conn.exec("SET client_min_messages = error");
         auto r = conn.exec("SELECT t FROM (VALUES " + rows + ") v(t, ok) WHERE false = ANY(ok)",
                            "setting planner statistics from the source's");
+        conn.exec("SET client_min_messages = warning");
         for (int k = 0; k < r.rows(); ++k) left.push_back(static_cast<std::size_t>(r.i64(k, 0)));
         restored -= static_cast<std::size_t>(r.rows());
     } catch (const error& e) {
         if (sqlstate::connection_lost(e)) throw;
+        conn.exec("SET client_min_messages = warning");
         warn(std::string("setting the source's planner statistics failed (") + e.what() +
              "); analyzing instead");
         left = tables;
