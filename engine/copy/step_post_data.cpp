@@ -313,6 +313,16 @@ void source_job::finish_post_data(pg::connection& ddl) {
     for (auto& e : schema_.post_data) entries.push_back(&e);
     ddl.exec("BEGIN", "starting the post-data transaction");
     run_entries_in_transaction(ddl, entries, "running post-data");
+    // Post-data's REFRESH filled the materialized views: analyzed like the
+    // tables, while the login still owns the database (it may give it to the
+    // source's owner below), so the planner is not blind on them either.
+    if (run_.analyze) {
+        std::string views;
+        for (auto& e : schema_.post_data)
+            if (e.type == "MATERIALIZED VIEW DATA")
+                views += (views.empty() ? "" : ", ") + sql::qualified(e.schema, e.name);
+        if (!views.empty()) ddl.exec("ANALYZE " + views, "analyzing materialized views");
+    }
     // setval is not transactional, and idempotent: a redo sets the same value.
     // A few hundred a statement: one round trip each at 10^4 sequences is slow.
     constexpr std::size_t batch = 200;

@@ -267,6 +267,12 @@ TEST_CASE("versions: 15 -> 18, planner statistics are the source's where they ar
         CHECK(t.exec_params("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = $1", {table})
                   .i64(0, 0) == 1);
     CHECK(t.exec("SELECT reltuples FROM pg_class WHERE relname = 'stats_changed'").i64(0, 0) == 3000);
+    // Materialized views, filled by post-data's REFRESH, are analyzed too.
+    const std::string views =
+        "SELECT count(*) FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+        "WHERE c.relkind = 'm' AND c.relispopulated AND s.analyze_count ";
+    CHECK(t.exec(views + "> 0").i64(0, 0) >= 2);
+    CHECK(t.exec(views + "= 0").i64(0, 0) == 0);
     drop_database("PGHAUL_PG18_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
