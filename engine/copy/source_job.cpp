@@ -133,7 +133,10 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
             }
         holder_.reset();
     }
-    for (auto& t : cat_.tables) t.data_excluded = any_matches(cfg_.exclude_table_data, t.schema, t.name);
+    for (auto& t : cat_.tables) {
+        t.data_excluded = any_matches(cfg_.exclude_table_data, t.schema, t.name);
+        if (t.data_excluded) t.statistics.clear();  // the source's would describe rows not copied
+    }
     plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
     if (cat_.database.locale_provider == "builtin" && target_version < 170000)
         throw error(exit_code::preflight,
