@@ -13,6 +13,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "io/pg/connection.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::cli {
@@ -74,7 +75,18 @@ void log_fatal(const error& e) {
     fatal.flush();
 }
 
+namespace {
+
+// A server's WARNING or NOTICE (a DDL statement's "no privileges were
+// granted", say): into the log with the server named, in its format.
+void log_notice(const std::string& endpoint, std::string_view message) {
+    spdlog::info("server {}: {}", endpoint, message);
+}
+
+}  // namespace
+
 void set_up_logging(const logging_options& opt, progress_display* display) {
+    pg::set_notice_sink(&log_notice);
     const bool json = opt.format == "json";
     const bool terminal = isatty(STDERR_FILENO);
     std::vector<spdlog::sink_ptr> sinks;

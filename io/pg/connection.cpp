@@ -3,6 +3,8 @@
 // reinterpreted as a connection string (CVE-2016-5424).
 #include "io/pg/connection.hpp"
 
+#include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -60,9 +62,32 @@ std::string connect_sqlstate(const std::string& msg) {
 
 }  // namespace
 
+namespace {
+
+std::atomic<notice_sink> notices{nullptr};
+
+void on_notice(void* tag, const char* message) {
+    std::string_view m(message);
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.remove_suffix(1);
+    if (auto sink = notices.load())
+        sink(*static_cast<const std::string*>(tag), m);
+    else
+        std::fprintf(stderr, "%s\n", std::string(m).c_str());
+}
+
+}  // namespace
+
+void set_notice_sink(notice_sink sink) noexcept {
+    notices = sink;
+}
+
 connection::connection(PGconn* c, std::string endpoint, exit_code side)
-    : conn_(c), endpoint_(std::move(endpoint)), side_(side) {
+    : conn_(c),
+      endpoint_(std::move(endpoint)),
+      side_(side),
+      notice_tag_(std::make_unique<std::string>(endpoint_)) {
     cancel_ = PQgetCancel(conn_);
+    PQsetNoticeProcessor(conn_, &on_notice, notice_tag_.get());
 }
 
 connection::connection(connection&& o) noexcept
@@ -70,7 +95,8 @@ connection::connection(connection&& o) noexcept
       cancel_(std::exchange(o.cancel_, nullptr)),
       endpoint_(std::move(o.endpoint_)),
       side_(o.side_),
-      copy_what_(std::move(o.copy_what_)) {}
+      copy_what_(std::move(o.copy_what_)),
+      notice_tag_(std::move(o.notice_tag_)) {}
 
 connection& connection::operator=(connection&& o) noexcept {
     // Swap: the moved-from object closes what this one held.
@@ -79,6 +105,7 @@ connection& connection::operator=(connection&& o) noexcept {
     std::swap(endpoint_, o.endpoint_);
     std::swap(side_, o.side_);
     std::swap(copy_what_, o.copy_what_);
+    std::swap(notice_tag_, o.notice_tag_);
     return *this;
 }
 

@@ -28,6 +28,12 @@ private:
     std::size_t size_ = 0;
 };
 
+// Where the servers' notices (WARNING, NOTICE) go. By default libpq prints
+// them raw on stderr, outside the log, its file and its JSON format; the
+// program sets a sink once at start-up. Called on the connection's thread.
+using notice_sink = void (*)(const std::string& endpoint, std::string_view message);
+void set_notice_sink(notice_sink sink) noexcept;
+
 class connection {
 public:
     // `side` is the exit code runtime failures on this connection map to
@@ -82,6 +88,8 @@ private:
     std::string endpoint_;
     exit_code side_;
     std::string copy_what_;
+    // The endpoint for the notice processor: on the heap, so a move keeps it.
+    std::unique_ptr<std::string> notice_tag_;
 };
 
 }  // namespace pghaul::pg

@@ -210,3 +210,35 @@ TEST_CASE("a fatal error stays the last thing on a terminal and reaches the log 
     holder.exec("ROLLBACK");
     drop_database("PGHAUL_SRC_A_SUPER", src);
 }
+
+// A server's WARNING (here CREATE PUBLICATION's, at wal_level replica) goes
+// into the log in its format, named by server, not raw onto stderr where it
+// breaks --log-format json.
+TEST_CASE("server warnings go into the log, with the server named, in JSON when the log is JSON") {
+    const auto source_db = unique_name("notice_src");
+    const auto target_db = unique_name("notice_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    connect("PGHAUL_SRC_A_SUPER", source_db)
+        .exec(
+            "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1); CREATE PUBLICATION notice_pub "
+            "FOR TABLE t");
+    REQUIRE(connect("PGHAUL_TGT_SUPER").exec("SHOW wal_level").str(0, 0) != "logical");
+    auto r = run_pghaul({"copy", "--source", server("PGHAUL_SRC_A", source_db).to_string(), "--target",
+                         server("PGHAUL_TGT", target_db).to_string(), "--no-owner", "--log-format", "json",
+                         "--progress", "none"});
+    CHECK(r.exit_status == 0);
+    std::istringstream lines(r.err);
+    bool saw_warning = false;
+    for (std::string line; std::getline(lines, line);) {
+        INFO(line);
+        auto j = nlohmann::json::parse(line);  // every line of the log parses
+        const auto msg = j.value("msg", "");
+        if (msg.find("wal_level is insufficient") != std::string::npos) {
+            saw_warning = true;
+            CHECK(msg.find("server haul_admin@127.0.0.1") != std::string::npos);
+        }
+    }
+    CHECK(saw_warning);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
