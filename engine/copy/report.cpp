@@ -48,11 +48,15 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
         for (auto& t : j.catalog().tables) {
             auto it = j.results.find(t.oid);
             if (it == j.results.end()) continue;
+            // One size per table everywhere (dry run, progress, log, report):
+            // its size on the source. What went over the wire is stream_bytes.
+            const std::uint64_t size = t.data_excluded ? 0 : static_cast<std::uint64_t>(t.bytes);
             rows += it->second.rows;
-            bytes += it->second.bytes;
+            bytes += size;
             tables.push_back({{"name", t.display()},
                               {"rows", it->second.rows},
-                              {"bytes", it->second.bytes},
+                              {"bytes", size},
+                              {"stream_bytes", it->second.bytes},
                               {"seconds", it->second.seconds},
                               {"spooled_bytes", it->second.spooled_bytes},
                               {"format", t.binary() ? "binary" : "text"},

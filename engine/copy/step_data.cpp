@@ -104,7 +104,7 @@ void source_job::log_table(const table_info& t, const table_result& r) {
         r.bytes >= (64u << 20) || r.seconds >= 1.0 || !t.binary() || !t.parts.empty() || r.spooled_bytes;
     spdlog::log(
         notable ? spdlog::level::info : spdlog::level::debug, "[{}] {}: {} rows, {} in {:.2f} s{}{}{}",
-        cfg_.name, t.display(), r.rows, format_size(static_cast<std::int64_t>(r.bytes)), r.seconds,
+        cfg_.name, t.display(), r.rows, format_size(t.bytes), r.seconds,
         t.parts.empty() ? "" : fmt::format(" (connection-seconds, {} parts)", t.parts.size()),
         t.binary() ? "" : " (text format: " + t.text_reason + ")",
         r.spooled_bytes
