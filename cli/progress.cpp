@@ -63,8 +63,17 @@ std::string progress_display::headline() const {
     double pct =
         planned > 0 ? std::min(100.0, 100.0 * static_cast<double>(done) / static_cast<double>(planned)) : 0;
     double eta = rate > 0 ? (static_cast<double>(planned) - static_cast<double>(done)) / rate : -1;
-    return fmt::format("pghaul {:.0f}s  {} of {} copied ({:.0f}%)  {:.1f} MB/s  ETA {}", elapsed,
-                       format_size(done), format_size(planned), pct, rate / 1048576.0, eta_text(eta));
+    // The ETA is the rows'. Once they are all in, "ETA 0s" alone would read
+    // as finished while index builds and constraints still run: say so.
+    std::size_t building = 0;
+    for (auto& [w, t] : running_)
+        if (t.phase != "copy" && t.phase != "part" && t.phase != "schema") ++building;
+    const std::string after =
+        done >= planned && building > 0
+            ? fmt::format(", then {} index and constraint step{} running", building, building == 1 ? "" : "s")
+            : "";
+    return fmt::format("pghaul {:.0f}s  {} of {} copied ({:.0f}%)  {:.1f} MB/s  ETA {}{}", elapsed,
+                       format_size(done), format_size(planned), pct, rate / 1048576.0, eta_text(eta), after);
 }
 
 std::vector<std::string> progress_display::lines() const {
