@@ -80,10 +80,11 @@ std::vector<std::string> progress_display::lines() const {
     std::vector<std::string> out{headline()};
     if (!last_.is_null())
         for (auto& s : last_["sources"])
-            out.push_back(fmt::format("  {:<20} {:<8} {}/{} tables  {}", s["source"].get<std::string>(),
-                                      s["status"].get<std::string>(), s["tables_done"].get<std::size_t>(),
-                                      s["tables"].get<std::size_t>(),
-                                      format_size(s["bytes_planned"].get<std::int64_t>())));
+            out.push_back(fmt::format("  {:<20} {:<8} {}/{} tables  {} of {}", s.value("source", ""),
+                                      s.value("status", ""), s.value("tables_done", std::size_t{0}),
+                                      s.value("tables", std::size_t{0}),
+                                      format_size(s.value("bytes_done", std::int64_t{0})),
+                                      format_size(s.value("bytes_planned", std::int64_t{0}))));
     auto now = std::chrono::steady_clock::now();
     for (auto& [w, t] : running_)
         out.push_back(fmt::format("  [{}] {} {} {} ({:.0f}s)", w, t.source, t.phase, t.object,
