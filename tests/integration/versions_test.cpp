@@ -250,9 +250,10 @@ TEST_CASE("versions: 15 -> 18, planner statistics are the source's where they ar
     }
     // Given, not sampled again: never analyzed on the target, and equal.
     auto given = t.exec(
-        "SELECT schemaname || '.' || relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-        "WHERE c.relkind = 'r' AND analyze_count = 0 "
-        "AND relname <> 'stats_changed' AND relname <> 'stats_expr'");
+        "SELECT s.schemaname || '.' || s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = "
+        "s.relid "
+        "WHERE c.relkind = 'r' AND s.analyze_count = 0 "
+        "AND s.relname <> 'stats_changed' AND s.relname <> 'stats_expr'");
     int compared = 0;
     for (int i = 0; i < given.rows(); ++i) {
         const auto table = given.str(i, 0);
