@@ -321,6 +321,8 @@ void give_every_option_an_environment_variable(CLI::App& app) {
 
 }  // namespace
 
+namespace {
+
 // A password typed on the command line is readable by every local user
 // (ps, /proc/PID/cmdline) for as long as pghaul runs. Once parsed, it is
 // overwritten in place, which is what /proc shows from then on; the moments
@@ -382,6 +384,8 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
     std::fprintf(stderr, "pghaul: error: %s\nHINT: %s\n", message.c_str(), hint.c_str());
     return usage;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"pghaul moves PostgreSQL databases between servers over parallel COPY streams.", "pghaul"};
