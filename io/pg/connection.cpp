@@ -152,7 +152,14 @@ connection connection::open(const conninfo& in, std::string_view application_nam
     conn.exec(std::string("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; ") +
                   (version >= 140000 ? "SET idle_session_timeout = 0; " : "") +
                   (version >= 170000 ? "SET transaction_timeout = 0; " : "") +
-                  "SET lock_timeout = 0; SET client_min_messages = warning; SET jit = off",
+                  "SET lock_timeout = 0; SET client_min_messages = warning; SET jit = off; "
+                  // A resume trusts what the journal recorded (the schema, index
+                  // builds): those commits must be durable even where the
+                  // server's default is synchronous_commit = off (some non-prod
+                  // servers, the test sandbox). Loads turn it off themselves,
+                  // and --resume re-counts them.
+                  "SELECT CASE WHEN current_setting('synchronous_commit') = 'off' "
+                  "THEN pg_catalog.set_config('synchronous_commit', 'local', false) END",
               "setting session defaults");
     return conn;
 }

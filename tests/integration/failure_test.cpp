@@ -805,3 +805,14 @@ TEST_CASE(
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+// A resume trusts the journal's record of the schema and index builds. On a
+// server whose default is synchronous_commit = off (the sandbox's, some
+// non-prod servers') a crash right after those commits lost them, and the
+// resume failed on a table that was no longer there (seen under ASan with
+// the 15 s target outage above).
+TEST_CASE("pghaul's sessions commit durably even where the server's default is synchronous_commit = off") {
+    auto c = connect("PGHAUL_TGT");
+    REQUIRE(c.exec("SELECT reset_val FROM pg_settings WHERE name = 'synchronous_commit'").str(0, 0) == "off");
+    CHECK(c.exec("SELECT current_setting('synchronous_commit')").str(0, 0) == "local");
+}
