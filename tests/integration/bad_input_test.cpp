@@ -459,3 +459,54 @@ TEST_CASE("sslmode=require against a server without TLS: exit 3, a TLS hint, no 
         CHECK(r.err.find("0 B of 0 B") == std::string::npos);
     }
 }
+
+// B7: a database name with '=' in it, taken as a connection string anywhere
+// (expand_dbname, pg_dump's --dbname, a pattern's expansion), would connect
+// to port 1 or a socket directory that does not exist, or to another
+// database. Each command must treat it as the name it is.
+TEST_CASE("database names that read like connection strings stay names in copy, verify and run") {
+    const auto suffix = unique_name("b7");
+    const auto source_db = "port=1 dbname=" + suffix;
+    const auto target_db = "host=/nonexistent dbname=" + suffix + "_t";
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, md5(i::text) FROM "
+           "generate_series(1, 300) i; CREATE SEQUENCE q START 42");
+
+    auto r = run_pghaul(
+        {"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner", "--verify", "counts"});
+    REQUIRE_MESSAGE(r.exit_status == 0, r.err);
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(table_fingerprints(t) == table_fingerprints(s));
+        CHECK(sequence_states(t) == sequence_states(s));
+    }
+    // --no-owner made the target login the owner of what postgres owns.
+    auto v = run_pghaul({"verify", "--source", src(source_db), "--target", tgt(target_db), "--checksums",
+                         "--role-map", "postgres=haul_admin"});
+    CHECK_MESSAGE(v.exit_status == 0, v.out << v.err);
+
+    // A pattern matches the name as listed by the server, and the target
+    // name made from it is a name too.
+    temp_file manifest("b7.toml", R"([target]
+conninfo = ")" + server("PGHAUL_TGT").to_string() + R"("
+
+[run]
+missing_roles = "owner"
+
+[[source]]
+name = "srva"
+conninfo = ")" + server("PGHAUL_SRC_A").to_string() + R"("
+databases = ["port=1 dbname=)" + suffix + R"("]
+target_db = "{database}_run"
+)");
+    auto run = run_pghaul({"run", manifest.path});
+    REQUIRE_MESSAGE(run.exit_status == 0, run.err);
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", source_db + "_run");
+        CHECK(table_fingerprints(t) == table_fingerprints(s));
+    }
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_TGT_SUPER", source_db + "_run");
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
