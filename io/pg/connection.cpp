@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <utility>
 
 namespace pghaul::pg {
@@ -58,6 +59,25 @@ std::string connect_sqlstate(const std::string& msg) {
                                   "Connection reset", "timeout expired", "could not receive data"})
         if (msg.find(transient) != std::string::npos) return "08001";
     return {};
+}
+
+// libpq skips a password file that others can read, saying so only in a
+// warning that scrolls away: the hint names the file and the fix instead.
+std::string ignored_passfile_hint(PGconn* c) {
+    std::string path;
+    if (PQconninfoOption* opts = PQconninfo(c)) {
+        for (auto* o = opts; o->keyword; ++o)
+            if (std::strcmp(o->keyword, "passfile") == 0 && o->val) path = o->val;
+        PQconninfoFree(opts);
+    }
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+        return {};
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return "the password file " + path + " is mode " + mode +
+           ", so libpq ignored it: make it private with chmod 600 " + path;
 }
 
 }  // namespace
@@ -137,8 +157,12 @@ connection connection::open(const conninfo& in, std::string_view application_nam
     if (!c) throw error(exit_code::local, "out of memory connecting to " + endpoint);
     if (PQstatus(c) != CONNECTION_OK) {
         std::string msg = trim(PQerrorMessage(c));
+        std::string hint = connect_hint(msg);
+        if (msg.find("no password supplied") != std::string::npos ||
+            msg.find("password authentication failed") != std::string::npos)
+            if (auto passfile = ignored_passfile_hint(c); !passfile.empty()) hint = passfile;
         PQfinish(c);
-        throw error(exit_code::preflight, "cannot connect to " + endpoint + ": " + msg, connect_hint(msg),
+        throw error(exit_code::preflight, "cannot connect to " + endpoint + ": " + msg, hint,
                     connect_sqlstate(msg));
     }
     connection conn(c, endpoint, side);

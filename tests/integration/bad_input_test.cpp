@@ -107,6 +107,37 @@ TEST_CASE("unreachable host and wrong password: exit 3 with a hint, nothing prin
     CHECK_FALSE(target_has_database(target_db));
 }
 
+// S3: libpq ignores a password file others can read, and says so in a
+// warning above pghaul's error; the hint must name the file and the fix.
+TEST_CASE("a password file readable by others: exit 3, the hint names the file and chmod 600") {
+    small_source s;
+    const char* passfile = std::getenv("PGPASSFILE");
+    REQUIRE(passfile != nullptr);
+    std::ifstream in(passfile);
+    temp_file open_file("pgpass", std::string(std::istreambuf_iterator<char>(in), {}));
+    std::filesystem::permissions(open_file.path, std::filesystem::perms::owner_read |
+                                                     std::filesystem::perms::owner_write |
+                                                     std::filesystem::perms::group_read |
+                                                     std::filesystem::perms::others_read);
+    const auto target_db = unique_name("s3_tgt");
+    auto r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db)},
+                        {"PGPASSFILE=" + open_file.path});
+    CHECK(r.exit_status == 3);
+    CHECK(r.err.find("HINT: the password file " + open_file.path + " is mode 0644") != std::string::npos);
+    CHECK(r.err.find("chmod 600 " + open_file.path) != std::string::npos);
+    CHECK_FALSE(contains_any(r.out + r.err, sandbox_passwords()));
+    CHECK_FALSE(target_has_database(target_db));
+
+    // Made private, the same file works.
+    std::filesystem::permissions(open_file.path,
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--no-owner"},
+                   {"PGPASSFILE=" + open_file.path});
+    CHECK_MESSAGE(r.exit_status == 0, r.err);
+    CHECK(target_has_database(target_db));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+}
+
 TEST_CASE("source database missing: exit 3 naming it") {
     auto r =
         run_pghaul({"copy", "--source", src("no_such_database_here"), "--target", tgt(unique_name("x"))});
