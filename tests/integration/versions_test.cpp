@@ -277,3 +277,47 @@ TEST_CASE("versions: 15 -> 18, planner statistics are the source's where they ar
     drop_database("PGHAUL_PG18_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+// B18: a 15 source into a 14 target. pg_dump 15 can read the source, so the
+// refusal is the target check's own: before any database is created, in copy
+// and as audit's blocker.
+TEST_CASE("versions: a target older than the source is refused before anything is written") {
+    require_cluster(14);
+    const auto source_db = unique_name("xv_down");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    connect("PGHAUL_SRC_A_SUPER", source_db).exec("CREATE TABLE t AS SELECT generate_series(1, 10) AS i");
+    const auto target_db = unique_name("xv_down_t");
+    auto c = run_pghaul({"copy", "--source", src(source_db), "--target",
+                         server(target_var_of(14), target_db).to_string(), "--no-owner"});
+    CHECK(c.exit_status == 3);
+    CHECK(c.err.find("the target server (14) is older than the source (15)") != std::string::npos);
+    CHECK(c.err.find("HINT: copy into a server of the same or a newer major version") != std::string::npos);
+    CHECK(connect(super_var_of(14, true))
+              .exec_params("SELECT FROM pg_database WHERE datname = $1", {target_db})
+              .rows() == 0);
+    auto au = run_pghaul(
+        {"audit", "--source", src(source_db), "--target", server(target_var_of(14), "postgres").to_string()});
+    CHECK(au.exit_status == 9);
+    CHECK(au.out.find("the target (PostgreSQL 14) is older than the source (15)") != std::string::npos);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+// B17: an extension the target does not have (pltcl: the 14 builds carry
+// it, Debian's 15 server package does not) is refused in preflight, by name,
+// before the database is created.
+TEST_CASE("versions: an extension the target lacks is named in preflight, nothing written") {
+    require_cluster(14);
+    const auto source_db = unique_name("xv_ext");
+    create_database_from(super_var_of(14, false), source_db, "");
+    connect(super_var_of(14, false), source_db)
+        .exec("CREATE EXTENSION pltcl; CREATE TABLE t AS SELECT generate_series(1, 10) AS i");
+    const auto target_db = unique_name("xv_ext_t");
+    auto c = run_pghaul({"copy", "--source", server(var_of(14), source_db).to_string(), "--target",
+                         tgt(target_db), "--no-owner"});
+    CHECK(c.exit_status == 3);
+    CHECK(c.err.find("extensions used by the source are not available on the target: pltcl") !=
+          std::string::npos);
+    CHECK(c.err.find("HINT: install them on the target server") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+    drop_database(super_var_of(14, false), source_db);
+}
