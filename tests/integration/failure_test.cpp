@@ -69,54 +69,72 @@ TEST_CASE("a target COPY and a source reader terminated mid-table are retried; t
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
+// F8: both signals a DBA or a service manager sends, into the same source;
+// each stops the copy, cleans its spool and sessions, and --resume finishes.
 TEST_CASE(
-    "SIGINT stops the copy within seconds with exit 130, leaves no session, and --resume completes it") {
+    "SIGINT and SIGTERM stop the copy within seconds (exit 130, 143), leave no session or spool, and "
+    "--resume completes it") {
     const auto source_db = make_big_source();
-    const auto target_db = unique_name("sigint_tgt");
-    auto interrupter = std::async(std::launch::async, [&] {
-        if (!wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%FROM STDIN%"))
-            return std::chrono::steady_clock::time_point{};
-        auto sent = std::chrono::steady_clock::now();
-        std::system(("pkill -INT -f 'dbname=" + target_db + "'").c_str());
-        return sent;
-    });
-    auto r = run_pghaul(
-        {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2", "--no-owner"});
-    auto ended = std::chrono::steady_clock::now();
-    auto sent = interrupter.get();
-    REQUIRE(sent.time_since_epoch().count() != 0);
-    CHECK(r.exit_status == 130);
-    CHECK(r.err.find("interrupted by SIGINT") != std::string::npos);
-    CHECK(std::chrono::duration<double>(ended - sent).count() < 5.0);
-    CHECK(r.err.find("--resume") != std::string::npos);
-    // No pghaul session left on either server, no open transaction; the
-    // unfinished database stays, marked, for the resume.
-    // (A backend leaves pg_stat_activity a moment after its client closed.)
-    for (auto var : {"PGHAUL_TGT_SUPER", "PGHAUL_SRC_A_SUPER"}) {
-        auto admin = connect(var);
-        int left = 0;
-        for (int i = 0; i < 100; ++i) {
-            left = admin.exec("SELECT FROM pg_stat_activity WHERE application_name LIKE 'pghaul/%'").rows();
-            if (left == 0) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        CHECK(left == 0);
-    }
-    auto comment = connect("PGHAUL_TGT_SUPER")
-                       .exec_params(
-                           "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                           "WHERE datname = $1",
-                           {target_db});
-    REQUIRE(comment.rows() == 1);
-    CHECK(comment.str(0, 0).starts_with("pghaul: INCOMPLETE"));
-
-    auto resumed = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2",
-                               "--no-owner", "--resume"});
-    CHECK(resumed.exit_status == 0);
     auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
-    auto t = connect("PGHAUL_TGT_SUPER", target_db);
-    CHECK(table_fingerprints(t) == table_fingerprints(s));
-    drop_database("PGHAUL_TGT_SUPER", target_db);
+    const auto source_prints = table_fingerprints(s);
+    struct signal_case {
+        const char* pkill;
+        int code;
+        const char* name;
+    };
+    for (auto sig : {signal_case{"-INT", 130, "SIGINT"}, signal_case{"-TERM", 143, "SIGTERM"}}) {
+        CAPTURE(sig.name);
+        const auto target_db = unique_name("signal_tgt");
+        temp_file spool_parent("keep", "");
+        const auto spool_dir = std::filesystem::path(spool_parent.path).parent_path();
+        auto interrupter = std::async(std::launch::async, [&] {
+            if (!wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%FROM STDIN%"))
+                return std::chrono::steady_clock::time_point{};
+            auto sent = std::chrono::steady_clock::now();
+            std::system(("pkill " + std::string(sig.pkill) + " -f 'dbname=" + target_db + "'").c_str());
+            return sent;
+        });
+        auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "2",
+                             "--no-owner", "--spool-dir", spool_dir.string()});
+        auto ended = std::chrono::steady_clock::now();
+        auto sent = interrupter.get();
+        REQUIRE(sent.time_since_epoch().count() != 0);
+        CHECK(r.exit_status == sig.code);
+        CHECK(r.err.find(std::string("interrupted by ") + sig.name) != std::string::npos);
+        CHECK(std::chrono::duration<double>(ended - sent).count() < 5.0);
+        CHECK(r.err.find("--resume") != std::string::npos);
+        // Nothing of the run's spool is left beside the marker file.
+        for (auto& entry : std::filesystem::directory_iterator(spool_dir))
+            CHECK_MESSAGE(entry.path() == spool_parent.path, "left in the spool directory: " << entry.path());
+        // No pghaul session left on either server, no open transaction; the
+        // unfinished database stays, marked, for the resume.
+        // (A backend leaves pg_stat_activity a moment after its client closed.)
+        for (auto var : {"PGHAUL_TGT_SUPER", "PGHAUL_SRC_A_SUPER"}) {
+            auto admin = connect(var);
+            int left = 0;
+            for (int i = 0; i < 100; ++i) {
+                left =
+                    admin.exec("SELECT FROM pg_stat_activity WHERE application_name LIKE 'pghaul/%'").rows();
+                if (left == 0) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            CHECK(left == 0);
+        }
+        auto comment = connect("PGHAUL_TGT_SUPER")
+                           .exec_params(
+                               "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                               "WHERE datname = $1",
+                               {target_db});
+        REQUIRE(comment.rows() == 1);
+        CHECK(comment.str(0, 0).starts_with("pghaul: INCOMPLETE"));
+
+        auto resumed = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs",
+                                   "2", "--no-owner", "--resume"});
+        CHECK(resumed.exit_status == 0);
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(table_fingerprints(t) == source_prints);
+        drop_database("PGHAUL_TGT_SUPER", target_db);
+    }
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
