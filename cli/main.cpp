@@ -388,6 +388,10 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Line by line even into a file or pipe: a plan or summary on stdout and
+    // an error on stderr, sent to one file (> out 2>&1), stay in the order
+    // they were written instead of the error landing inside a plan line.
+    std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
     CLI::App app{"pghaul moves PostgreSQL databases between servers over parallel COPY streams.", "pghaul"};
     app.set_version_flag("-V,--version", version_text);
     app.require_subcommand(1);

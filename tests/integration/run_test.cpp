@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "harness.hpp"
+#include "io/process.hpp"
 #include "protocol/sql_quote.hpp"
 
 using namespace harness;
@@ -188,6 +189,35 @@ TEST_CASE("one unreachable source does not stop the other; exit 8 and a report t
     CHECK(rep2["sources"][0]["verification"] == "counts match");
     CHECK_FALSE(target_has_database(tgt_bad));
     drop_database("PGHAUL_TGT_SUPER", tgt_good);
+    drop_database("PGHAUL_SRC_B_SUPER", db_b);
+}
+
+// Issue 13 item 6: `pghaul run m.toml --dry-run > plan.txt 2>&1` put the
+// error for a failed source inside a line of the plan (stdout was block
+// buffered into the file, stderr not).
+TEST_CASE("a dry run's plan and its errors, sent to one file, stay in the order they were written") {
+    const auto db_b = unique_name("order_src_b");
+    make_source_b(db_b);
+    temp_file manifest("m.toml",
+                       "[target]\nconninfo = " + toml_string(server("PGHAUL_TGT").to_string()) +
+                           "\n[run]\nmissing_roles = \"owner\"\n[[source]]\nname = \"fine\"\nconninfo = " +
+                           toml_string(server("PGHAUL_SRC_B", db_b).to_string()) + "\ntarget_db = " +
+                           toml_string(unique_name("order_t")) +
+                           "\n[[source]]\nname = \"gone\"\nconninfo = \"host=127.0.0.1 port=1 dbname=x "
+                           "connect_timeout=2\"\ntarget_db = " +
+                           toml_string(unique_name("order_bad")) + "\n");
+    temp_file both("both.txt", "");
+    auto r = pghaul::run_process(
+        {"sh", "-c", "\"$0\" run \"$1\" --dry-run > \"$2\" 2>&1", PGHAUL_BIN, manifest.path, both.path});
+    CHECK(r.exit_status == 8);
+    const auto text = read_file(both.path);
+    const auto error_at = text.find("pghaul: error: cannot connect to");
+    REQUIRE(error_at != std::string::npos);
+    CHECK((error_at == 0 || text[error_at - 1] == '\n'));
+    // The plan names the good source's tables; all of it comes before the recap.
+    const auto table_at = text.rfind("public.orders");
+    REQUIRE(table_at != std::string::npos);
+    CHECK(table_at < error_at);
     drop_database("PGHAUL_SRC_B_SUPER", db_b);
 }
 
