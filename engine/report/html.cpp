@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <set>
 
 #include "engine/report/detail/html.hpp"
 
@@ -364,11 +365,23 @@ std::string render_roles(const json& report) {
     out += "<li>created: " + name_list(json_arr(roles, "created")) + "</li>";
     if (!json_arr(roles, "to_create").empty())
         out += "<li>to create: " + name_list(json_arr(roles, "to_create")) + "</li>";
-    auto& missing = json_obj(roles, "missing");
-    if (missing.empty()) out += "<li>missing: none</li>";
-    for (auto& [source, names] : missing.items())
-        out += "<li>missing for " + html_escape(source) + ": <span class=\"bad\">" + name_list(names) +
+    // "missing" is what each source's preflight found absent; a role the run
+    // then created is not missing any more (missing_roles = "create").
+    std::set<std::string> created;
+    for (auto& n : json_arr(roles, "created"))
+        if (n.is_string()) created.insert(n.get<std::string>());
+    bool any_missing = false;
+    for (auto& [source, names] : json_obj(roles, "missing").items()) {
+        json still = json::array();
+        if (names.is_array())
+            for (auto& n : names)
+                if (!n.is_string() || !created.contains(n.get<std::string>())) still.push_back(n);
+        if (still.empty()) continue;
+        any_missing = true;
+        out += "<li>missing for " + html_escape(source) + ": <span class=\"bad\">" + name_list(still) +
                "</span></li>";
+    }
+    if (!any_missing) out += "<li>missing: none</li>";
     out += "</ul>";
     auto& shared = json_arr(roles, "shared");
     if (shared.empty()) return out + R"(<p class="note">No role is shared by several sources.</p></section>)";

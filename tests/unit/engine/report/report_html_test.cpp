@@ -162,3 +162,19 @@ TEST_CASE("a bench TSV becomes the comparison with pg_dump, escaped") {
 
     CHECK(render_html_report(json::object(), "").find("no results") != std::string::npos);
 }
+
+TEST_CASE("roles the run created are not listed as missing; roles still missing are") {
+    json report = {{"roles",
+                    {{"mode", "create"},
+                     {"created", {"app_rw"}},
+                     {"missing", {{"a", {"app_rw"}}, {"b", {"app_rw", "legacy"}}}}}}};
+    auto html = render_html_report(report);
+    CHECK(html.find("missing for a") == std::string::npos);
+    CHECK(html.find("missing for b: <span class=\"bad\">legacy</span>") != std::string::npos);
+    CHECK(html.find("created: app_rw") != std::string::npos);
+
+    report["roles"]["missing"] = {{"a", {"app_rw"}}};
+    html = render_html_report(report);
+    CHECK(html.find("missing: none") != std::string::npos);
+    CHECK(html.find("class=\"bad\"") == std::string::npos);
+}
