@@ -1,5 +1,5 @@
 // pghaul report: renders a saved JSON run report (from copy or run --report)
-// as one self-contained HTML page, optionally with a bench comparison TSV.
+// as one self-contained HTML page, optionally with a bench comparison (TSV or JSON).
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -57,7 +57,16 @@ int run(const report_args& a) {
         throw error(exit_code::usage, "report " + quoted(a.json_path) + " is not a pghaul run report",
                     "it has no \"sources\" list; give the file pghaul copy/run wrote with --report");
     std::optional<std::string> bench;
-    if (!a.bench_path.empty()) bench = read_input(a.bench_path, "bench results");
+    if (!a.bench_path.empty()) {
+        try {
+            bench = engine::bench_results_as_tsv(read_input(a.bench_path, "bench results"));
+        } catch (const error& e) {
+            if (e.code() != exit_code::usage || std::string_view(e.what()).starts_with("cannot ")) throw;
+            throw error(exit_code::usage, "bench results " + quoted(a.bench_path) + ": " + e.what(),
+                        "give a results file bench/compare.sh, consolidate.sh or fleet.sh wrote "
+                        "(bench/results/*.tsv or *.json)");
+        }
+    }
 
     auto html = engine::render_html_report(report, bench);
     std::ofstream out(a.html_path, std::ios::binary | std::ios::trunc);
@@ -83,7 +92,7 @@ CLI::App* add_report_command(CLI::App& app, command_handler& handler) {
         ->envname("PGHAUL_HTML")
         ->group("Output");
     sub->add_option("--bench", a->bench_path,
-                    "add the comparison with pg_dump from a bench/compare.sh results TSV")
+                    "add the comparison with pg_dump from a bench results file (bench/results/*.tsv or *.json)")
         ->envname("PGHAUL_BENCH")
         ->group("Output");
     sub->footer(

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "engine/report/detail/html.hpp"
+#include "engine/report/html.hpp"
+#include "protocol/error.hpp"
 
 namespace pghaul::engine::detail {
 namespace {
@@ -77,6 +79,13 @@ std::string numeric_td(const std::string& v, const char* suffix = "") {
     auto n = number(v);
     if (!n) return "<td>" + html_escape(v.empty() ? "-" : v) + "</td>";
     return fmt::format(R"(<td class="num" data-v="{}">{}{}</td>)", *n, html_escape(v), suffix);
+}
+
+// A JSON value as one TSV cell: no tab or line break can split the table.
+std::string tsv_cell(const nlohmann::ordered_json& v) {
+    std::string s = v.is_null() ? "-" : v.is_string() ? v.get<std::string>() : v.dump();
+    std::replace_if(s.begin(), s.end(), [](char ch) { return ch == '\t' || ch == '\n' || ch == '\r'; }, ' ');
+    return s;
 }
 
 }  // namespace
@@ -150,3 +159,44 @@ std::string render_bench(const std::string& tsv_text) {
 }
 
 }  // namespace pghaul::engine::detail
+
+namespace pghaul::engine {
+
+std::string bench_results_as_tsv(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) throw error(exit_code::usage, "it is empty");
+    std::string tsv;
+    if (text[first] == '[' || text[first] == '{') {
+        nlohmann::ordered_json rows;  // columns in the file's order, not sorted
+        try {
+            rows = nlohmann::ordered_json::parse(text);
+        } catch (const nlohmann::json::parse_error& e) {
+            throw error(exit_code::usage, "it is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+        }
+        if (!rows.is_array() || rows.empty() ||
+            !std::all_of(rows.begin(), rows.end(), [](auto& r) { return r.is_object(); }))
+            throw error(exit_code::usage, "its JSON is not a list of result rows (one object per method)");
+        std::vector<std::string> keys;
+        for (auto& r : rows)
+            for (auto& [k, v] : r.items())
+                if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+        for (std::size_t i = 0; i < keys.size(); ++i) tsv += (i ? "\t" : "") + detail::tsv_cell(keys[i]);
+        tsv += "\n";
+        for (auto& r : rows) {
+            for (std::size_t i = 0; i < keys.size(); ++i)
+                tsv += (i ? "\t" : "") + (r.contains(keys[i]) ? detail::tsv_cell(r[keys[i]]) : std::string("-"));
+            tsv += "\n";
+        }
+    } else {
+        tsv = text;
+    }
+    auto rows = detail::parse_tsv(tsv);
+    if (rows.empty()) throw error(exit_code::usage, "it has no rows");
+    detail::columns c{rows.front()};
+    if ((c.find("method") < 0 && c.find("approach") < 0) || c.find("wall_s") < 0)
+        throw error(exit_code::usage, "it has no method (or approach) and wall_s columns");
+    if (rows.size() < 2) throw error(exit_code::usage, "it has a header but no results");
+    return tsv;
+}
+
+}  // namespace pghaul::engine

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -164,4 +165,29 @@ TEST_CASE("pghaul report: a missing or malformed JSON file is a usage error nami
     CHECK(no_bench.exit_status == 2);
     CHECK(no_bench.err.find(bad.path + ".tsv") != std::string::npos);
     CHECK_FALSE(fs::exists(out));  // nothing written on a usage error
+
+    // Bench results that are neither the scripts' TSV nor their JSON.
+    for (auto& [name, text, says] :
+         {std::tuple{"cut.json", "[{\"method\": \"pghaul\"", "not valid JSON"},
+          std::tuple{"shape.json", "{\"method\": \"pghaul\"}", "not a list of result rows"},
+          std::tuple{"words.tsv", "hello\tworld\n1\t2\n", "no method (or approach) and wall_s columns"}}) {
+        CAPTURE(name);
+        temp_file bench(name, text);
+        auto r = run_pghaul({"report", empty.path, "--html", out, "--bench", bench.path});
+        CHECK(r.exit_status == 2);
+        CHECK(r.err.find("bench results \"" + bench.path + "\": ") != std::string::npos);
+        CHECK(r.err.find(says) != std::string::npos);
+        CHECK_FALSE(fs::exists(out));
+    }
+    // The JSON the bench scripts write (bench/results/*.json) is taken as their TSV is.
+    temp_file bench_json("compare.json",
+                         R"([{"timestamp": "s1", "method": "pghaul", "result": "OK", "wall_s": 5.8,
+                              "ratio_vs_pghaul": 1.0, "ratio_vs_floor": null},
+                             {"timestamp": "s1", "method": "dump_fc", "result": "OK", "wall_s": 9.24,
+                              "ratio_vs_pghaul": 1.59, "ratio_vs_floor": null}])");
+    auto ok = run_pghaul({"report", empty.path, "--html", out, "--bench", bench_json.path});
+    CHECK(ok.exit_status == 0);
+    const auto html = read_file(out);
+    CHECK(html.find("Compared with pg_dump") != std::string::npos);
+    CHECK(html.find("1.59×") != std::string::npos);
 }
