@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -24,16 +26,46 @@ constexpr double char_width = 6.4;  // of the 11px label font, for truncation
 
 struct time_axis {
     double end = 1;  // seconds shown
+    // Long runs read in clock time: the start's seconds since local midnight
+    // and its UTC offset ("+01:00"), from the report's started_at.
+    std::optional<int> clock_start;
+    std::string zone;
     double x(double t) const {
         return gutter + std::clamp(t, 0.0, end) / end * (chart_width - gutter - right_pad);
     }
-    double step() const {  // 1, 2 or 5 times a power of ten, about 8 ticks
-        double raw = end / 8, p = std::pow(10.0, std::floor(std::log10(raw)));
+    double step() const {
+        const double raw = end / 8;
+        if (clock_start) {  // steps a clock has: 1-30 s, 1-30 min, 1-6 h; about 8 ticks
+            for (double s : {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600})
+                if (raw <= s) return s;
+            return 43200;
+        }
+        // 1, 2 or 5 times a power of ten, about 8 ticks
+        double p = std::pow(10.0, std::floor(std::log10(raw)));
         for (double m : {1.0, 2.0, 5.0})
             if (raw <= m * p) return m * p;
         return 10 * p;
     }
+    // The first tick: on the clock's round step (09:00, 09:15) rather than at the start.
+    double first_tick(double step) const {
+        if (!clock_start) return 0;
+        const double into = std::fmod(*clock_start, step);
+        return into == 0 ? 0 : step - into;
+    }
+    std::string label(double t, double step) const {
+        if (!clock_start)
+            return step < 1 ? fmt::format("{:.{}f}", t, step < 0.1 ? 2 : 1) : fmt::format("{:.0f}", t);
+        const auto of_day = static_cast<long>(std::lround(*clock_start + t)) % 86400;
+        return step < 60 ? fmt::format("{:02}:{:02}:{:02}", of_day / 3600, of_day / 60 % 60, of_day % 60)
+                         : fmt::format("{:02}:{:02}", of_day / 3600, of_day / 60 % 60);
+    }
+    std::string caption() const {
+        return clock_start ? "clock time (UTC" + zone + ")" : std::string("seconds since start");
+    }
 };
+
+// Runs shorter than this read better in seconds since start.
+constexpr double clock_axis_from_s = 120;
 
 time_axis axis_of(const nlohmann::json& report) {
     double end = json_num(report, "seconds");
@@ -41,7 +73,19 @@ time_axis axis_of(const nlohmann::json& report) {
         end = std::max(end, json_num(s, "ended_s"));
         for (auto& e : json_arr(s, "timeline")) end = std::max(end, json_num(e, "end_s"));
     }
-    return {end > 0 ? end : 1};
+    time_axis ax{end > 0 ? end : 1, std::nullopt, {}};
+    // "2026-12-03T23:40:10+01:00", as the run stamps it.
+    const std::string started = json_str(report, "started_at", "");
+    int h = 0, m = 0, sec = 0;
+    char sign = 0;
+    int zh = 0, zm = 0;
+    if (ax.end >= clock_axis_from_s && started.size() == 25 &&
+        std::sscanf(started.c_str() + 11, "%2d:%2d:%2d%c%2d:%2d", &h, &m, &sec, &sign, &zh, &zm) == 6 &&
+        (sign == '+' || sign == '-') && h < 24 && m < 60 && sec < 61) {
+        ax.clock_start = h * 3600 + m * 60 + sec;
+        ax.zone = started.substr(19);
+    }
+    return ax;
 }
 
 std::string fit(const std::string& text, double width) {
@@ -50,19 +94,15 @@ std::string fit(const std::string& text, double width) {
     return n < 4 ? std::string() : utf8_prefix(text, n - 1) + "\u2026";
 }
 
-std::string tick_label(double t, double step) {
-    return step < 1 ? fmt::format("{:.{}f}", t, step < 0.1 ? 2 : 1) : fmt::format("{:.0f}", t);
-}
-
 // Vertical grid lines from y0 to y1 and the tick labels below y1.
 std::string grid(const time_axis& ax, double y0, double y1) {
     std::string out;
-    double step = ax.step();
-    for (int i = 0; i * step <= ax.end + step * 1e-6; ++i) {
-        double t = i * step, x = ax.x(t);
+    const double step = ax.step();
+    for (double t = ax.first_tick(step); t <= ax.end + step * 1e-6; t += step) {
+        double x = ax.x(t);
         out += fmt::format(R"(<line class="grid" x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}"/>)", x, y0, y1);
         out += fmt::format(R"(<text class="tick" x="{:.1f}" y="{}" text-anchor="middle">{}</text>)", x,
-                           y1 + 14, tick_label(t, step));
+                           y1 + 14, ax.label(t, step));
     }
     return out;
 }
@@ -169,8 +209,8 @@ std::string render_timeline(const nlohmann::json& report) {
                        chart_width, height);
     out += grid(ax, 4, bottom);
     out += body;
-    out += fmt::format(R"(<text class="tick" x="{}" y="{:.0f}" text-anchor="end">seconds since start</text>)",
-                       chart_width - right_pad, bottom + 30);
+    out += fmt::format(R"(<text class="tick" x="{}" y="{:.0f}" text-anchor="end">{}</text>)",
+                       chart_width - right_pad, bottom + 30, html_escape(ax.caption()));
     out += "</svg>";
     out += R"(<div class="legend">)";
     for (const char* p :

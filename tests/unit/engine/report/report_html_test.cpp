@@ -178,3 +178,30 @@ TEST_CASE("roles the run created are not listed as missing; roles still missing 
     CHECK(html.find("missing: none") != std::string::npos);
     CHECK(html.find("class=\"bad\"") == std::string::npos);
 }
+
+TEST_CASE("an overnight run's time axis reads in clock time on round steps; a short run's in seconds") {
+    json night = {{"seconds", 8 * 3600.0},
+                  {"started_at", "2026-12-02T23:40:10+01:00"},
+                  {"sources",
+                   {{{"name", "a"},
+                     {"status", "done"},
+                     {"started_s", 0.0},
+                     {"ended_s", 8 * 3600.0},
+                     {"timeline",
+                      {{{"phase", "copy"}, {"object", "t"}, {"worker", 1}, {"start_s", 10.0}, {"end_s", 28000.0}}}}}}}};
+    auto html = render_html_report(night);
+    CHECK(html.find("clock time (UTC+01:00)") != std::string::npos);
+    CHECK(html.find("seconds since start") == std::string::npos);
+    // Hourly ticks on the hour, across midnight: 00:00 is 20 min 50 s in.
+    for (const char* tick : {">00:00<", ">01:00<", ">07:00<"}) CHECK(html.find(tick) != std::string::npos);
+    CHECK(html.find(">23:40<") == std::string::npos);
+    CHECK(html.find(">08:00<") == std::string::npos);  // 07:40:10 is the end
+
+    json quick = night;
+    quick["seconds"] = 4.0;
+    quick["sources"][0]["ended_s"] = 4.0;
+    quick["sources"][0]["timeline"][0]["end_s"] = 3.0;
+    html = render_html_report(quick);
+    CHECK(html.find("seconds since start") != std::string::npos);
+    CHECK(html.find("clock time") == std::string::npos);
+}
