@@ -3,18 +3,38 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 namespace pghaul::engine {
+namespace {
 
-void fault_point(std::string_view point) noexcept {
-    static const std::string wanted = [] {
+struct fault {
+    std::string action, point;  // "kill" or "pause", and where
+};
+
+const fault& wanted() {
+    static const fault f = [] {
         const char* v = std::getenv("PGHAUL_FAULT");
         std::string s = v ? v : "";
-        return s.starts_with("kill:") ? s.substr(5) : std::string();
+        const auto colon = s.find(':');
+        if (colon == std::string::npos) return fault{};
+        return fault{s.substr(0, colon), s.substr(colon + 1)};
     }();
-    if (!wanted.empty() && point == wanted) ::kill(::getpid(), SIGKILL);
+    return f;
+}
+
+}  // namespace
+
+void fault_point(std::string_view point) noexcept {
+    const auto& f = wanted();
+    if (f.point.empty() || point != f.point) return;
+    if (f.action == "kill") ::kill(::getpid(), SIGKILL);
+    static std::atomic<bool> paused{false};
+    if (f.action == "pause" && !paused.exchange(true)) std::this_thread::sleep_for(std::chrono::seconds(3));
 }
 
 }  // namespace pghaul::engine

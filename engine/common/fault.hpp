@@ -2,7 +2,9 @@
 // process SIGKILL itself the first time it reaches <point>, exactly as an
 // operator's kill -9 or a power cut would stop it, at a moment a test can name
 // (the schema, data, index and post-data phases are too quick to hit from
-// outside). Unset, a point costs one comparison.
+// outside). PGHAUL_FAULT=pause:<point> sleeps 3 s there, once, so a test can
+// send a signal into a moment that is otherwise too short to hit. Unset, a
+// point costs one comparison.
 #pragma once
 
 #include <string_view>

@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/common/fault.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/task_graph.hpp"
 #include "protocol/sqlstate.hpp"
@@ -118,6 +119,16 @@ private:
         w.target.reset();
     }
 
+    // fail() cancels the statements running on the workers' connections. A
+    // connection still opening then (tens of ms, a new backend) or a statement
+    // not yet sent would escape it, and a long COPY or index build on it would
+    // run to its end after a Ctrl-C: a step about to start checks first.
+    void stop_if_failed(source_id s) {
+        std::lock_guard lk(m_);
+        if (graph_.failed(s))
+            throw error(exit_code::internal, "stopped: source \"" + jobs_[s]->name() + "\" has failed");
+    }
+
     // The worker's target connection, on source s's new database: kept from
     // its last task when it is there already.
     pg::connection& target_for(worker& w, source_id s) {
@@ -149,8 +160,10 @@ private:
         pg::connection c = [&] {
             try {
                 return during_run(exit_code::source, [&] {
-                    return pg::connection::open(jobs_[s]->source_conninfo(), "pghaul/reader",
-                                                exit_code::source);
+                    auto c = pg::connection::open(jobs_[s]->source_conninfo(), "pghaul/reader",
+                                                  exit_code::source);
+                    fault_point("reader-opened");
+                    return c;
                 });
             } catch (...) {
                 std::lock_guard lk(m_);
@@ -190,11 +203,15 @@ private:
                     // Each unit reads in a transaction of its own, ended as soon
                     // as its read is (so the snapshot is not pinned by idle readers).
                     j.begin_read(reader, step.table);
-                    j.copy(reader, target_for(w, s), step.table, step.part, t.attempt);
+                    auto& target = target_for(w, s);
+                    stop_if_failed(s);
+                    j.copy(reader, target, step.table, step.part, t.attempt);
                 } else if constexpr (std::is_same_v<step_type, landed_step>) {
                     j.verify_split(target_for(w, s), step.table);
                 } else if constexpr (std::is_same_v<step_type, index_step>) {
-                    j.build_index(target_for(w, s), step.table, step.index, redo);
+                    auto& target = target_for(w, s);
+                    stop_if_failed(s);
+                    j.build_index(target, step.table, step.index, redo);
                 } else if constexpr (std::is_same_v<step_type, attach_step>) {
                     j.attach(target_for(w, s), step.table, redo);
                 } else if constexpr (std::is_same_v<step_type, table_post_step>) {

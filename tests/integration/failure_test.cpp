@@ -265,6 +265,49 @@ TEST_CASE("the snapshot holder lost mid-copy: the database and its state stay, a
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
+// A Ctrl-C while a worker's reader connection is still opening: the cancel
+// finds no statement on it, so before the fix the table's whole COPY ran on
+// it afterwards (5 s of a 1.5M-row table under ASan) and committed. The
+// pause point holds the worker there for 3 s so the signal lands in it.
+TEST_CASE("SIGINT while a reader connection opens: the copy it was opened for never starts") {
+    const auto source_db = unique_name("sigopen_src");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    connect("PGHAUL_SRC_A_SUPER", source_db)
+        .exec("CREATE TABLE big (id bigint PRIMARY KEY, payload text);"
+              "INSERT INTO big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 300000) i");
+    const auto target_db = unique_name("sigopen_tgt");
+    auto interrupter = std::async(std::launch::async, [&] {
+        auto admin = connect("PGHAUL_SRC_A_SUPER");
+        for (int i = 0; i < 3000; ++i) {
+            if (admin
+                    .exec_params("SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/reader' "
+                                 "AND datname = $1",
+                                 {source_db})
+                    .rows() > 0) {
+                auto sent = std::chrono::steady_clock::now();
+                std::system(("pkill -INT -f 'dbname=" + target_db + "'").c_str());
+                return sent;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return std::chrono::steady_clock::time_point{};
+    });
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1",
+                         "--no-owner"},
+                        {"PGHAUL_FAULT=pause:reader-opened"});
+    auto ended = std::chrono::steady_clock::now();
+    auto sent = interrupter.get();
+    REQUIRE(sent.time_since_epoch().count() != 0);
+    CHECK(r.exit_status == 130);
+    // The 3 s pause, then no COPY: not the table's load on top.
+    CHECK(std::chrono::duration<double>(ended - sent).count() < 4.5);
+    REQUIRE(target_has_database(target_db));
+    CHECK(connect("PGHAUL_TGT_SUPER", target_db).exec("SELECT count(*) FROM big").i64(0, 0) == 0);
+    CHECK(r.err.find("big: 300000 rows") == std::string::npos);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
 // F8: SIGTERM, as systemd or a container runtime stops a service.
 TEST_CASE("SIGTERM during a run keeps the sources already done; --resume finishes only the others") {
     const auto big_src = make_big_source();
