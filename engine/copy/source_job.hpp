@@ -256,7 +256,10 @@ private:
     std::set<std::uint32_t> kept_;   // tables whose earlier load stands
     data_path* data_path_ = nullptr;
     shared_maintenance* maintenance_ = nullptr;
-    std::future<std::string> archive_;  // pg_dump's schema archive, from start_schema_dump
+    struct schema_sections {
+        std::string pre_data, post_data;  // pg_restore's SQL of each
+    };
+    std::future<schema_sections> archive_;  // pg_dump's schema, from start_schema_dump
     pg::connection* active_ = nullptr;  // prepare()/finish()'s connection, for cancel_running()
     std::mutex mu_;
 };
