@@ -136,7 +136,8 @@ public:
     void attach(pg::connection& writer, std::size_t table, bool redo = false);
     // Small tables: every index build and constraint left, all in one
     // transaction (their ANALYZE is finish's).
-    void post_small(pg::connection& writer, const std::vector<std::size_t>& tables, bool redo = false);
+    void post_small(pg::connection& writer, const std::vector<std::size_t>& tables,
+                    const std::vector<std::size_t>& analyze = {}, bool redo = false);
     // Foreign keys between loaded tables: added NOT VALID, then validated;
     // several (between small tables) in one transaction.
     void add_foreign_keys(pg::connection& writer, const std::vector<std::size_t>& fks, bool redo = false);

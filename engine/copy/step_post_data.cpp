@@ -114,7 +114,8 @@ std::vector<const dump_entry*> source_job::post_entries(std::size_t table) const
 // for the whole batch (2000 tables of 20 rows: each separate statement and
 // commit was most of the copy). A retry or a resume goes one statement at a
 // time, since the earlier try may have committed some of it.
-void source_job::post_small(pg::connection& writer, const std::vector<std::size_t>& tables, bool redo) {
+void source_job::post_small(pg::connection& writer, const std::vector<std::size_t>& tables,
+                            const std::vector<std::size_t>& analyze, bool redo) {
     if (resuming_ || redo) {
         post_small_one_by_one(writer, tables, redo);
     } else {
@@ -130,6 +131,8 @@ void source_job::post_small(pg::connection& writer, const std::vector<std::size_
     }
     fault_point("index-unrecorded");
     fault_point("constraints-unrecorded");
+    // Before "attached" is recorded, as for a big table: a resume redoes it.
+    if (run_.analyze && !analyze.empty()) update_statistics(writer, analyze);
     std::vector<std::pair<std::string, nlohmann::json>> records;
     std::size_t steps = 0;
     for (auto i : tables) {

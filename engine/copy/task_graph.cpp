@@ -81,9 +81,11 @@ void task_graph::queue_post_data(source_id s, std::size_t i) {
     const auto& t = st.plan.tables[i];
     const bool after = t.has_after && !t.attached_earlier;
     if (small(s, i)) {
-        if (st.plan.analyze && !t.attached_earlier) st.analyze_later.push_back(i);
+        const bool analyze = st.plan.analyze && !t.attached_earlier;
+        if (analyze && t.bytes > opt_.analyze_together_bytes) return queue(s, table_post_step{{i}, {i}});
+        if (analyze) st.analyze_later.push_back(i);
         if (t.indexes.empty() && !after) return table_complete(s, i);
-        return queue(s, table_post_step{{i}});
+        return queue(s, table_post_step{{i}, {}});
     }
     if (t.indexes.empty()) return indexed(s, i);
     st.indexes_left[i] = t.indexes.size();
@@ -291,6 +293,7 @@ void task_graph::coalesce(task& t, int sharing) {
                 continue;
             }
             post->tables.insert(post->tables.end(), other->tables.begin(), other->tables.end());
+            post->analyze.insert(post->analyze.end(), other->analyze.begin(), other->analyze.end());
             queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
         }
     } else if (auto* fks = std::get_if<foreign_key_step>(&t.what); fks && fks->small) {

@@ -215,7 +215,7 @@ private:
                 } else if constexpr (std::is_same_v<step_type, attach_step>) {
                     j.attach(target_for(w, s), step.table, redo);
                 } else if constexpr (std::is_same_v<step_type, table_post_step>) {
-                    j.post_small(target_for(w, s), step.tables, redo);
+                    j.post_small(target_for(w, s), step.tables, step.analyze, redo);
                 } else if constexpr (std::is_same_v<step_type, foreign_key_step>) {
                     j.add_foreign_keys(target_for(w, s), step.foreign_keys, redo);
                 } else if constexpr (std::is_same_v<step_type, finish_step>) {

@@ -347,6 +347,22 @@ TEST_CASE("password_command: one that hangs is killed and named; short-lived sec
     CHECK(r.err.find("password_command of source \"s\" did not finish within 2 s") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
 
+    // One that fails (an expired token) is named with its exit status and the
+    // first line of its stderr; its stdout, where a secret would be, is never shown.
+    temp_file expired("expired.sh",
+                      "#!/bin/sh\necho SENTINEL-half-secret\necho 'token expired; run aws sso login' >&2\n"
+                      "echo 'second line' >&2\nexit 4\n",
+                      true);
+    temp_file failing("failing.toml", manifest_with(expired.path, ""));
+    r = run_pghaul({"run", failing.path}, {"PGPASSFILE=/nonexistent"});
+    CHECK(r.exit_status == 3);
+    CHECK(r.err.find("password_command of source \"s\" failed with exit status 4: token expired; run aws sso "
+                     "login") != std::string::npos);
+    CHECK(r.err.find("second line") == std::string::npos);
+    CHECK(r.err.find("SENTINEL-half-secret") == std::string::npos);
+    CHECK(r.out.find("SENTINEL-half-secret") == std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+
     // max age 0: the snapshot's connection, pg_dump and the readers opened
     // later each get a fresh secret.
     temp_file fresh("fresh.toml", manifest_with(counting.path, "password_max_age = \"0s\""));

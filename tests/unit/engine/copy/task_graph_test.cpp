@@ -13,6 +13,7 @@ using namespace pghaul::engine;
 namespace {
 
 constexpr std::int64_t MB = 1 << 20;
+constexpr std::int64_t KB = 1 << 10;
 
 source_plan::table table(std::int64_t bytes, std::vector<std::size_t> indexes = {}, bool after = false) {
     source_plan::table t;
@@ -40,6 +41,10 @@ std::string describe(const task& t) {
         out += " " + std::to_string(d->table);
     } else if (auto* p = std::get_if<table_post_step>(&t.what)) {
         list(p->tables);
+        if (!p->analyze.empty()) {
+            out += " analyze";
+            list(p->analyze);
+        }
     } else if (auto* f = std::get_if<foreign_key_step>(&t.what)) {
         list(f->foreign_keys);
     }
@@ -101,7 +106,7 @@ TEST_CASE("small tables: every index and constraint in one batched task, ANALYZE
     task_graph g;
     g.add_source(0);
     source_plan p;
-    p.tables = {table(1 * MB, {0, 1}, true), table(2 * MB, {2}), table(0), table(3 * MB, {}, true)};
+    p.tables = {table(100 * KB, {0, 1}, true), table(200 * KB, {2}), table(0), table(300 * KB, {}, true)};
     auto order = run_alone(g, {p});
     // All loads first (the source is in its tail), then one post-data batch.
     CHECK(order == std::vector<std::string>{"0: schema", "0: copy 3", "0: copy 1", "0: copy 0", "0: copy 2",
@@ -112,11 +117,34 @@ TEST_CASE("small tables: every index and constraint in one batched task, ANALYZE
     CHECK(later == std::vector<std::size_t>{0, 1, 2, 3});
 }
 
+TEST_CASE("small tables over 1 MB are analyzed in their post-data step, on any worker; tiny ones at finish") {
+    task_graph g;
+    g.add_source(0);
+    source_plan p;
+    // 4 MB with an index, 3 MB with none (it gets a step of its own for its
+    // ANALYZE), 100 kB and an empty table (left to finish's one statement).
+    p.tables = {table(4 * MB, {0}), table(3 * MB), table(100 * KB, {1}), table(0)};
+    auto order = run_alone(g, {p});
+    CHECK(order == std::vector<std::string>{"0: schema", "0: copy 0", "0: copy 1", "0: copy 2", "0: copy 3",
+                                            "0: post-data 0,1,2 analyze 0,1", "0: finish"});
+    auto later = g.deferred_analyze(0);
+    std::sort(later.begin(), later.end());
+    CHECK(later == std::vector<std::size_t>{2, 3});
+
+    // Without ANALYZE (--no-analyze), the table without indexes needs no step.
+    task_graph quiet;
+    quiet.add_source(0);
+    p.analyze = false;
+    CHECK(run_alone(quiet, {p}) == std::vector<std::string>{"0: schema", "0: copy 0", "0: copy 1", "0: copy 2",
+                                                            "0: copy 3", "0: post-data 0,2", "0: finish"});
+    CHECK(quiet.deferred_analyze(0).empty());
+}
+
 TEST_CASE("a foreign key waits for both of its tables; ready small ones go together") {
     task_graph g;
     g.add_source(0);
     source_plan p;
-    p.tables = {table(1 * MB, {0}), table(2 * MB, {1}), table(3 * MB, {2})};
+    p.tables = {table(100 * KB, {0}), table(200 * KB, {1}), table(300 * KB, {2})};
     p.foreign_keys = {{7, 0, 1}, {8, 2, 1}, {9, 2, 2}};
     auto order = run_alone(g, {p});
     CHECK(order == std::vector<std::string>{"0: schema", "0: copy 2", "0: copy 1", "0: copy 0",
@@ -318,7 +346,7 @@ TEST_CASE("a retry is queued once per attempt and runs alone") {
     task_graph g;
     g.add_source(0);
     source_plan p;
-    p.tables = {table(1 * MB, {0}), table(2 * MB, {1})};
+    p.tables = {table(100 * KB, {0}), table(200 * KB, {1})};
     auto prep = g.take(0, {});
     g.prepared(0, p);
     g.completed(*prep);
