@@ -26,15 +26,14 @@
 #include "cli/logging.hpp"
 #include "cli/manifest.hpp"
 #include "cli/progress.hpp"
+#include "cli/run_settings.hpp"
 #include "cli/suggest.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/run.hpp"
 #include "engine/report/html.hpp"
 #include "io/process.hpp"
 #include "protocol/conninfo.hpp"
-#include "protocol/duration.hpp"
 #include "protocol/error.hpp"
-#include "protocol/size.hpp"
 
 namespace {
 
@@ -72,18 +71,6 @@ int report(const pghaul::error& e) {
     std::fprintf(stderr, "pghaul: error: %s\n", e.what());
     if (!e.hint().empty()) std::fprintf(stderr, "HINT: %s\n", e.hint().c_str());
     return static_cast<int>(e.code());
-}
-
-pghaul::engine::on_existing parse_on_existing(const std::string& s) {
-    using pghaul::engine::on_existing;
-    return s == "replace" ? on_existing::replace : s == "skip" ? on_existing::skip : on_existing::fail;
-}
-
-pghaul::engine::missing_roles_mode parse_missing_roles(const std::string& s) {
-    using pghaul::engine::missing_roles_mode;
-    return s == "create"  ? missing_roles_mode::create
-           : s == "owner" ? missing_roles_mode::owner
-                          : missing_roles_mode::fail;
 }
 
 // --only / --exclude: [[source]] names; a name the manifest lacks is a
@@ -427,7 +414,8 @@ int main(int argc, char** argv) {
         pghaul::cli::logging_options log;
     };
     session_flags copy_flags, run_flags;
-    std::string source_text, target_text, on_existing = "fail", missing_roles = "fail", manifest;
+    std::string source_text, target_text, manifest;
+    pghaul::cli::run_setting_flags copy_settings, run_settings;
     std::vector<std::string> role_map_args, exclude_table_data;
     pghaul::engine::run_config cfg;
     bool no_owner = false;
@@ -444,106 +432,23 @@ int main(int argc, char** argv) {
         ->required()
         ->envname("PGHAUL_TARGET")
         ->group("Connection");
-    copy->add_option("--maintenance-db", cfg.maintenance_db,
-                     "database on the target to connect to for CREATE DATABASE")
-        ->capture_default_str()
-        ->envname("PGHAUL_MAINTENANCE_DB")
-        ->group("Connection");
-    copy->add_option("-j,--jobs", cfg.jobs,
-                     "tables copied at once (each uses one source and one target connection)")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 256))
-        ->envname("PGHAUL_JOBS")
-        ->group("Performance");
-    copy->add_option("--on-existing", on_existing,
-                     "when the target database exists: fail, replace (drop it) or skip")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"fail", "replace", "skip"}))
-        ->envname("PGHAUL_ON_EXISTING")
-        ->group("Selection");
+    pghaul::cli::add_run_setting_flags(*copy, copy_settings);
     copy->add_flag("-O,--no-owner", no_owner,
                    "objects are owned by the target login, not the source's owners")
         ->envname("PGHAUL_NO_OWNER")
-        ->group("Selection");
-    copy->add_flag("-x,--no-privileges", cfg.no_privileges, "do not copy grants (GRANT/REVOKE)")
-        ->envname("PGHAUL_NO_PRIVILEGES")
         ->group("Selection");
     copy->add_option("--exclude-table-data", exclude_table_data,
                      "copy these tables' definitions but not their rows (pg_dump's patterns; repeatable)")
         ->envname("PGHAUL_EXCLUDE_TABLE_DATA")
         ->group("Selection");
-    copy->add_option("--missing-roles", missing_roles,
-                     "roles the target lacks: fail, create (NOLOGIN) or owner")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"fail", "create", "owner"}))
-        ->envname("PGHAUL_MISSING_ROLES")
-        ->group("Selection");
     copy->add_option("--role-map", role_map_args,
                      "rename a role on the way in: SOURCE_ROLE=TARGET_ROLE (repeatable)")
         ->envname("PGHAUL_ROLE_MAP")
         ->group("Selection");
-    std::string verify_level = "none";
-    copy->add_option("--verify", verify_level,
-                     "at the end, against the copy's snapshot: none (row counts per table only), counts "
-                     "(also sequences, schema, owners, privileges, settings) or checksums (and content)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"none", "counts", "checksums"}))
-        ->envname("PGHAUL_VERIFY")
-        ->group("Output");
-    bool no_analyze = false;
-    copy->add_flag("--no-analyze", no_analyze, "skip ANALYZE of each table after its load")
-        ->envname("PGHAUL_NO_ANALYZE")
-        ->group("Performance");
-    std::string memory_limit = "64MB", spool_limit = "8GB";
-    copy->add_option("--memory-limit", memory_limit,
-                     "in-flight COPY data of all tables together; beyond it data spools")
-        ->capture_default_str()
-        ->envname("PGHAUL_MEMORY_LIMIT")
-        ->group("Performance");
-    copy->add_option("--spool-dir", cfg.spool_dir,
-                     "where data spools when the target is slower (default: $TMPDIR or /tmp)")
-        ->envname("PGHAUL_SPOOL_DIR")
-        ->group("Performance");
-    copy->add_option("--spool-limit", spool_limit,
-                     "disk the spool may use (0: never spool; the reader waits instead)")
-        ->capture_default_str()
-        ->envname("PGHAUL_SPOOL_LIMIT")
-        ->group("Performance");
-    copy->add_option("--compression-level", cfg.compression_level, "zstd level for spooled data (0: store)")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 19))
-        ->envname("PGHAUL_COMPRESSION_LEVEL")
-        ->group("Performance");
-    std::string split_threshold = "4GB", split_part = "256MB";
-    copy->add_option("--split-tables-larger-than", split_threshold,
-                     "copy tables bigger than this in ctid ranges on several connections (0: never)")
-        ->capture_default_str()
-        ->envname("PGHAUL_SPLIT_TABLES_LARGER_THAN")
-        ->group("Performance");
-    copy->add_option("--split-part-size", split_part, "size of each part of a split table")
-        ->capture_default_str()
-        ->envname("PGHAUL_SPLIT_PART_SIZE")
-        ->group("Performance");
-    copy->add_option("--pg-dump", cfg.pg_dump, "pg_dump program used for schema DDL")
-        ->capture_default_str()
-        ->envname("PGHAUL_PG_DUMP")
-        ->group("Connection");
     copy->add_option("--report", copy_flags.report_path, "write the JSON run report to this file")
         ->envname("PGHAUL_REPORT")
         ->group("Output");
 
-    std::string retry_window = "5m";
-    copy->add_option("--retry-window", retry_window,
-                     "retry a unit whose server went away or refused until this long after its first failure")
-        ->capture_default_str()
-        ->group("Recovery");
-    std::string lock_wait_timeout = "0";
-    copy->add_option("--lock-wait-timeout", lock_wait_timeout,
-                     "fail a source whose tables another session keeps locked longer than this (0: wait, "
-                     "saying who holds the lock)")
-        ->capture_default_str()
-        ->envname("PGHAUL_LOCK_WAIT_TIMEOUT")
-        ->group("Recovery");
     std::string snapshot;
     copy->add_option("--snapshot", snapshot,
                      "copy as of this exported snapshot, held open elsewhere (pg_export_snapshot()), "
@@ -558,32 +463,12 @@ int main(int argc, char** argv) {
                     "write the JSON report here (overrides the manifest's report)")
         ->envname("PGHAUL_REPORT")
         ->group("Output");
-    // The [run] settings a night most often changes, as flags over the
-    // manifest (flag over PGHAUL_* over manifest), and a way to redo some
-    // sources without editing it.
+    // The [run] settings as flags over the manifest (flag over PGHAUL_* over
+    // manifest), and a way to redo some sources without editing it.
+    pghaul::cli::add_run_setting_flags(*run, run_settings);
     struct {
-        std::optional<int> jobs;
-        std::optional<std::string> on_existing, verify, missing_roles;
         std::vector<std::string> only, exclude;
     } run_over;
-    run->add_option("-j,--jobs", run_over.jobs, "workers (overrides [run] jobs)")
-        ->check(CLI::Range(1, 256))
-        ->envname("PGHAUL_JOBS")
-        ->group("Performance");
-    run->add_option("--on-existing", run_over.on_existing,
-                    "when a target database exists: fail, replace or skip (overrides [run] on_existing)")
-        ->check(CLI::IsMember({"fail", "replace", "skip"}))
-        ->envname("PGHAUL_ON_EXISTING")
-        ->group("Selection");
-    run->add_option("--missing-roles", run_over.missing_roles,
-                    "roles the target lacks: fail, create or owner (overrides [run] missing_roles)")
-        ->check(CLI::IsMember({"fail", "create", "owner"}))
-        ->envname("PGHAUL_MISSING_ROLES")
-        ->group("Selection");
-    run->add_option("--verify", run_over.verify, "none, counts or checksums (overrides [run] verify)")
-        ->check(CLI::IsMember({"none", "counts", "checksums"}))
-        ->envname("PGHAUL_VERIFY")
-        ->group("Output");
     run->add_option("--only", run_over.only, "run only these [[source]] names (repeatable)")
         ->envname("PGHAUL_ONLY")
         ->group("Selection");
@@ -690,20 +575,13 @@ int main(int argc, char** argv) {
         if (*run) {
             auto loaded = pghaul::cli::load_manifest(manifest);
             if (!f.report_path.empty()) loaded.report_path = f.report_path;
-            if (run_over.jobs) loaded.jobs = *run_over.jobs;
-            if (run_over.on_existing) loaded.existing = parse_on_existing(*run_over.on_existing);
-            if (run_over.missing_roles) loaded.missing_roles = parse_missing_roles(*run_over.missing_roles);
-            if (run_over.verify) {
-                using level = pghaul::engine::run_config::verify_level;
-                loaded.verify = *run_over.verify == "checksums" ? level::checksums
-                                : *run_over.verify == "counts"  ? level::counts
-                                                                : level::none;
-            }
+            pghaul::cli::apply_run_setting_flags(run_settings, loaded);
             select_sources(loaded, run_over.only, run_over.exclude);
             apply_recovery(loaded, f.resume, f.restart, f.state_dir);
             return execute(loaded, f.dry_run, true, progress, f.html_path, f.profile);
         }
         // copy: the one-source shorthand of the same engine.
+        pghaul::cli::apply_run_setting_flags(copy_settings, cfg);
         auto source = pghaul::conninfo::parse(source_text, "source connection string");
         auto target = pghaul::conninfo::parse(target_text, "target connection string");
         auto db = target.dbname();
@@ -728,21 +606,8 @@ int main(int argc, char** argv) {
             src.role_map[m.substr(0, eq)] = m.substr(eq + 1);
         }
         cfg.target.ci = target;
-        cfg.existing = parse_on_existing(on_existing);
-        cfg.missing_roles =
-            no_owner ? pghaul::engine::missing_roles_mode::owner : parse_missing_roles(missing_roles);
+        if (no_owner) cfg.missing_roles = pghaul::engine::missing_roles_mode::owner;
         cfg.report_path = f.report_path;
-        cfg.split_tables_larger_than = pghaul::parse_size(split_threshold);
-        cfg.split_part_size = pghaul::parse_size(split_part);
-        cfg.analyze = !no_analyze;
-        using level = pghaul::engine::run_config::verify_level;
-        cfg.verify = verify_level == "checksums" ? level::checksums
-                     : verify_level == "counts"  ? level::counts
-                                                 : level::none;
-        cfg.memory_limit = pghaul::parse_size(memory_limit);
-        cfg.retry_window = pghaul::parse_duration(retry_window);
-        cfg.lock_wait_timeout = pghaul::parse_duration(lock_wait_timeout);
-        cfg.spool_limit = pghaul::parse_size(spool_limit);
         src.snapshot = snapshot;
         for (auto& p : exclude_table_data)
             src.exclude_table_data.push_back(

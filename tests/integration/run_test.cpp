@@ -180,9 +180,15 @@ TEST_CASE("one unreachable source does not stop the other; exit 8 and a report t
     CHECK(typo.exit_status == 2);
     CHECK(typo.err.find("no [[source]] named \"fien\"") != std::string::npos);
     CHECK(typo.err.find("its sources are: fine, gone") != std::string::npos);
+    // Every [run] setting copy takes is a flag of run too (here --no-analyze,
+    // --memory-limit and --lock-wait-timeout, and one by its PGHAUL_* variable).
     auto redo = run_pghaul({"run", manifest.path, "--exclude", "gone", "--on-existing", "replace", "--verify",
-                            "counts", "--jobs", "1"});
+                            "counts", "--jobs", "1", "--no-analyze", "--memory-limit", "8MB"},
+                           {"PGHAUL_LOCK_WAIT_TIMEOUT=30s"});
     CHECK(redo.exit_status == 0);
+    CHECK(connect("PGHAUL_TGT_SUPER", tgt_good)
+              .exec("SELECT count(*) FROM pg_stat_user_tables WHERE analyze_count > 0")
+              .i64(0, 0) == 0);
     auto rep2 = nlohmann::json::parse(read_file(report.path));
     REQUIRE(rep2["sources"].size() == 1);
     CHECK(rep2["sources"][0]["status"] == "done");

@@ -1,0 +1,59 @@
+// The run settings copy and run share: the defaults their help shows are
+// run_config's, and a flag overrides only what it names.
+#include <doctest/doctest.h>
+
+#include "cli/run_settings.hpp"
+#include "protocol/duration.hpp"
+#include "protocol/size.hpp"
+
+using namespace pghaul;
+
+namespace {
+
+std::string default_of(CLI::App& app, const std::string& name) {
+    return app.get_option(name)->get_default_str();
+}
+
+}  // namespace
+
+TEST_CASE("the defaults the help shows are the engine's") {
+    CLI::App app;
+    cli::run_setting_flags f;
+    cli::add_run_setting_flags(app, f);
+    const engine::run_config d;
+    CHECK(default_of(app, "--maintenance-db") == d.maintenance_db);
+    CHECK(default_of(app, "--pg-dump") == d.pg_dump);
+    CHECK(std::stoi(default_of(app, "--jobs")) == d.jobs);
+    CHECK(parse_size(default_of(app, "--memory-limit")) == d.memory_limit);
+    CHECK(parse_size(default_of(app, "--spool-limit")) == d.spool_limit);
+    CHECK(std::stoi(default_of(app, "--compression-level")) == d.compression_level);
+    CHECK(parse_size(default_of(app, "--split-tables-larger-than")) == d.split_tables_larger_than);
+    CHECK(parse_size(default_of(app, "--split-part-size")) == d.split_part_size);
+    CHECK(cli::parse_on_existing(default_of(app, "--on-existing")) == d.existing);
+    CHECK(cli::parse_missing_roles(default_of(app, "--missing-roles")) == d.missing_roles);
+    CHECK(default_of(app, "--verify") == "none");
+    CHECK(d.verify == engine::run_config::verify_level::none);
+    CHECK(parse_duration(default_of(app, "--retry-window")) == d.retry_window);
+    CHECK(parse_duration(default_of(app, "--lock-wait-timeout")) == d.lock_wait_timeout);
+    CHECK(d.analyze);
+    CHECK_FALSE(d.no_privileges);
+}
+
+TEST_CASE("flags given override the manifest's settings; the rest stay as the manifest has them") {
+    CLI::App app;
+    cli::run_setting_flags f;
+    cli::add_run_setting_flags(app, f);
+    app.parse(std::vector<std::string>{"1h", "--retry-window", "--no-analyze", "512MB", "--memory-limit", "3",
+                                       "--jobs"});  // CLI11 takes them last to first
+    engine::run_config manifest;
+    manifest.jobs = 8;
+    manifest.spool_limit = 1LL << 30;
+    manifest.verify = engine::run_config::verify_level::counts;
+    cli::apply_run_setting_flags(f, manifest);
+    CHECK(manifest.jobs == 3);
+    CHECK(manifest.memory_limit == 512LL << 20);
+    CHECK_FALSE(manifest.analyze);
+    CHECK(manifest.retry_window == std::chrono::hours(1));
+    CHECK(manifest.spool_limit == 1LL << 30);
+    CHECK(manifest.verify == engine::run_config::verify_level::counts);
+}
