@@ -91,8 +91,9 @@ CLI::App* add_report_command(CLI::App& app, command_handler& handler) {
         ->required()
         ->envname("PGHAUL_HTML")
         ->group("Output");
-    sub->add_option("--bench", a->bench_path,
-                    "add the comparison with pg_dump from a bench results file (bench/results/*.tsv or *.json)")
+    sub->add_option(
+           "--bench", a->bench_path,
+           "add the comparison with pg_dump from a bench results file (bench/results/*.tsv or *.json)")
         ->envname("PGHAUL_BENCH")
         ->group("Output");
     sub->footer(

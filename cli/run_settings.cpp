@@ -21,38 +21,41 @@ CLI::Option* setting(CLI::App& sub, const std::string& flag, std::optional<T>& i
 void add_run_setting_flags(CLI::App& sub, run_setting_flags& f) {
     const std::string conn = "Connection", perf = "Performance", sel = "Selection", out = "Output",
                       rec = "Recovery";
-    setting(sub, "--maintenance-db", f.maintenance_db, "database on the target to connect to for CREATE DATABASE",
-            "postgres", conn);
+    setting(sub, "--maintenance-db", f.maintenance_db,
+            "database on the target to connect to for CREATE DATABASE", "postgres", conn);
     setting(sub, "--pg-dump", f.pg_dump, "pg_dump program used for schema DDL", "pg_dump", conn);
-    setting(sub, "-j,--jobs", f.jobs, "tables copied at once (each uses one source and one target connection)",
-            "4", perf)
+    setting(sub, "-j,--jobs", f.jobs,
+            "tables copied at once (each uses one source and one target connection)", "4", perf)
         ->check(CLI::Range(1, 256));
     sub.add_flag("--no-analyze", f.no_analyze, "skip ANALYZE of each table after its load")->group(perf);
     setting(sub, "--memory-limit", f.memory_limit,
             "in-flight COPY data of all tables together; beyond it data spools", "64MB", perf);
-    setting(sub, "--spool-dir", f.spool_dir, "where data spools when the target is slower (default: $TMPDIR or /tmp)",
-            "", perf);
-    setting(sub, "--spool-limit", f.spool_limit, "disk the spool may use (0: never spool; the reader waits instead)",
-            "8GB", perf);
-    setting(sub, "--compression-level", f.compression_level, "zstd level for spooled data (0: store)", "1", perf)
+    setting(sub, "--spool-dir", f.spool_dir,
+            "where data spools when the target is slower (default: $TMPDIR or /tmp)", "", perf);
+    setting(sub, "--spool-limit", f.spool_limit,
+            "disk the spool may use (0: never spool; the reader waits instead)", "8GB", perf);
+    setting(sub, "--compression-level", f.compression_level, "zstd level for spooled data (0: store)", "1",
+            perf)
         ->check(CLI::Range(0, 19));
     setting(sub, "--split-tables-larger-than", f.split_tables_larger_than,
             "copy tables bigger than this in ctid ranges on several connections (0: never)", "4GB", perf);
     setting(sub, "--split-part-size", f.split_part_size, "size of each part of a split table", "256MB", perf);
-    setting(sub, "--on-existing", f.on_existing, "when a target database exists: fail, replace (drop it) or skip",
-            "fail", sel)
+    setting(sub, "--on-existing", f.on_existing,
+            "when a target database exists: fail, replace (drop it) or skip", "fail", sel)
         ->check(CLI::IsMember({"fail", "replace", "skip"}));
-    setting(sub, "--missing-roles", f.missing_roles, "roles the target lacks: fail, create (NOLOGIN) or owner",
-            "fail", sel)
+    setting(sub, "--missing-roles", f.missing_roles,
+            "roles the target lacks: fail, create (NOLOGIN) or owner", "fail", sel)
         ->check(CLI::IsMember({"fail", "create", "owner"}));
     sub.add_flag("-x,--no-privileges", f.no_privileges, "do not copy grants (GRANT/REVOKE)")->group(sel);
-    setting(sub, "--verify", f.verify,
-            "at the end, against the copy's snapshot: none (row counts per table only), counts (also sequences, "
-            "schema, owners, privileges, settings) or checksums (and content)",
-            "none", out)
+    setting(
+        sub, "--verify", f.verify,
+        "at the end, against the copy's snapshot: none (row counts per table only), counts (also sequences, "
+        "schema, owners, privileges, settings) or checksums (and content)",
+        "none", out)
         ->check(CLI::IsMember({"none", "counts", "checksums"}));
     setting(sub, "--retry-window", f.retry_window,
-            "retry a unit whose server went away or refused until this long after its first failure", "5m", rec);
+            "retry a unit whose server went away or refused until this long after its first failure", "5m",
+            rec);
     setting(sub, "--lock-wait-timeout", f.lock_wait_timeout,
             "fail a source whose tables another session keeps locked longer than this (0: wait, saying who "
             "holds the lock)",

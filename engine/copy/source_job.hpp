@@ -261,7 +261,7 @@ private:
         std::string pre_data, post_data;  // pg_restore's SQL of each
     };
     std::future<schema_sections> archive_;  // pg_dump's schema, from start_schema_dump
-    pg::connection* active_ = nullptr;  // prepare()/finish()'s connection, for cancel_running()
+    pg::connection* active_ = nullptr;      // prepare()/finish()'s connection, for cancel_running()
     std::mutex mu_;
 };
 

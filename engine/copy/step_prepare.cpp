@@ -140,8 +140,8 @@ void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
         // The archive's two sections as SQL, each by its own pg_restore, side
         // by side, while CREATE DATABASE runs (about 100 ms of a small
         // database's critical path when they ran after it).
-        auto post =
-            std::async(std::launch::async, [&] { return restore_section(schema_opt_, archive, "post-data"); });
+        auto post = std::async(std::launch::async,
+                               [&] { return restore_section(schema_opt_, archive, "post-data"); });
         std::string pre = restore_section(schema_opt_, archive, "pre-data");
         return schema_sections{std::move(pre), post.get()};
     });

@@ -20,15 +20,15 @@ bool is_load(const task& t) {
 }  // namespace
 
 std::string step_name(const step& s) {
-    return std::visit(overloaded{[](const prepare_step&) { return "schema"; },
-                                 [](const load_step& l) { return l.part ? "part" : "copy"; },
-                                 [](const landed_step&) { return "count"; },
-                                 [](const index_step&) { return "index"; },
-                                 [](const attach_step&) { return "constraints"; },
-                                 [](const table_post_step&) { return "post-data"; },
-                                 [](const foreign_key_step&) { return "foreign key"; },
-                                 [](const finish_step&) { return "finish"; }},
-                      s);
+    return std::visit(
+        overloaded{[](const prepare_step&) { return "schema"; },
+                   [](const load_step& l) { return l.part ? "part" : "copy"; },
+                   [](const landed_step&) { return "count"; }, [](const index_step&) { return "index"; },
+                   [](const attach_step&) { return "constraints"; },
+                   [](const table_post_step&) { return "post-data"; },
+                   [](const foreign_key_step&) { return "foreign key"; },
+                   [](const finish_step&) { return "finish"; }},
+        s);
 }
 
 source_id task_graph::add_source(int reader_cap) {
@@ -196,7 +196,9 @@ int task_graph::rank(const task& t) const {
                    [](const table_post_step&) { return 11; }, [](const attach_step&) { return 2; },
                    [](const foreign_key_step&) { return 4; }, [](const finish_step&) { return 6; },
                    [](const prepare_step&) { return 8; },
-                   [&](const load_step&) { return sources_[t.source].queued_load_bytes <= opt_.tail_bytes ? -1 : 10; }},
+                   [&](const load_step&) {
+                       return sources_[t.source].queued_load_bytes <= opt_.tail_bytes ? -1 : 10;
+                   }},
         t.what);
 }
 
@@ -247,8 +249,8 @@ std::optional<task> task_graph::take(std::size_t worker, const worker_view& view
         const auto& home = queue_[*own];
         const auto& away = queue_[*any];
         const bool home_is_light = is_load(home) || std::holds_alternative<prepare_step>(home.what);
-        pick = (home_is_light && is_load(away) && away.source != home.source && away.bytes >= opt_.switch_bytes &&
-                away.bytes > 8 * home.bytes)
+        pick = (home_is_light && is_load(away) && away.source != home.source &&
+                away.bytes >= opt_.switch_bytes && away.bytes > 8 * home.bytes)
                    ? any
                    : own;
     } else {
@@ -261,7 +263,8 @@ std::optional<task> task_graph::take(std::size_t worker, const worker_view& view
     ++sources_[t.source].running;
     where_[worker] = t.source;
     if (std::holds_alternative<table_post_step>(t.what)) posting_.insert(worker);
-    if (auto* f = std::get_if<foreign_key_step>(&t.what); f && f->small) sources_[t.source].small_fks_running = true;
+    if (auto* f = std::get_if<foreign_key_step>(&t.what); f && f->small)
+        sources_[t.source].small_fks_running = true;
     t.worker = worker;
     return t;
 }
@@ -282,9 +285,11 @@ void task_graph::coalesce(task& t, int sharing) {
     if (auto* post = std::get_if<table_post_step>(&t.what)) {
         std::size_t ready = post->tables.size();
         for (auto& q : queue_)
-            if (auto* other = std::get_if<table_post_step>(&q.what); other && q.source == t.source && q.attempt == 0)
+            if (auto* other = std::get_if<table_post_step>(&q.what);
+                other && q.source == t.source && q.attempt == 0)
                 ready += other->tables.size();
-        const std::size_t share = (ready + static_cast<std::size_t>(sharing) - 1) / static_cast<std::size_t>(sharing);
+        const std::size_t share =
+            (ready + static_cast<std::size_t>(sharing) - 1) / static_cast<std::size_t>(sharing);
         const std::size_t limit = std::min(opt_.max_batch_tables, share);
         for (std::size_t i = 0; i < queue_.size() && post->tables.size() < limit;) {
             auto* other = std::get_if<table_post_step>(&queue_[i].what);

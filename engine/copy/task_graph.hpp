@@ -42,14 +42,14 @@ using source_id = std::size_t;
 struct source_plan {
     struct table {
         std::int64_t bytes = 0;
-        std::size_t parts = 0;          // 0: loaded as one unit; else that many page ranges
-        bool loaded_earlier = false;    // --resume: its rows stand, only post-data may be left
+        std::size_t parts = 0;             // 0: loaded as one unit; else that many page ranges
+        bool loaded_earlier = false;       // --resume: its rows stand, only post-data may be left
         std::vector<std::size_t> indexes;  // index builds still to run (positions in the schema plan)
-        bool has_after = false;         // constraints that need the indexes
-        bool attached_earlier = false;  // --resume: its constraints (and ANALYZE) are done
+        bool has_after = false;            // constraints that need the indexes
+        bool attached_earlier = false;     // --resume: its constraints (and ANALYZE) are done
     };
     struct foreign_key {
-        std::size_t id = 0;  // position in the schema plan
+        std::size_t id = 0;                     // position in the schema plan
         std::size_t table = 0, referenced = 0;  // positions in `tables`
     };
     std::vector<table> tables;
@@ -109,7 +109,7 @@ using step = std::variant<prepare_step, load_step, landed_step, index_step, atta
 struct task {
     source_id source = 0;
     step what;
-    int attempt = 0;  // > 0: a retry, whose earlier try may have committed
+    int attempt = 0;         // > 0: a retry, whose earlier try may have committed
     std::int64_t bytes = 0;  // loads: the unit's share of its table (largest first)
     std::size_t worker = 0;  // who runs it (set by take)
     // When it first failed (set by the pool, carried along by retry()).
@@ -159,7 +159,9 @@ public:
     int running(source_id s) const { return sources_.at(s).running; }
     std::size_t queued() const { return queue_.size(); }
     // Small tables whose ANALYZE waits for finish's one statement.
-    const std::vector<std::size_t>& deferred_analyze(source_id s) const { return sources_.at(s).analyze_later; }
+    const std::vector<std::size_t>& deferred_analyze(source_id s) const {
+        return sources_.at(s).analyze_later;
+    }
 
 private:
     struct source_state {

@@ -160,8 +160,8 @@ private:
         pg::connection c = [&] {
             try {
                 return during_run(exit_code::source, [&] {
-                    auto c = pg::connection::open(jobs_[s]->source_conninfo(), "pghaul/reader",
-                                                  exit_code::source);
+                    auto c =
+                        pg::connection::open(jobs_[s]->source_conninfo(), "pghaul/reader", exit_code::source);
                     fault_point("reader-opened");
                     return c;
                 });

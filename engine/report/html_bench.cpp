@@ -84,7 +84,8 @@ std::string numeric_td(const std::string& v, const char* suffix = "") {
 // A JSON value as one TSV cell: no tab or line break can split the table.
 std::string tsv_cell(const nlohmann::ordered_json& v) {
     std::string s = v.is_null() ? "-" : v.is_string() ? v.get<std::string>() : v.dump();
-    std::replace_if(s.begin(), s.end(), [](char ch) { return ch == '\t' || ch == '\n' || ch == '\r'; }, ' ');
+    std::replace_if(
+        s.begin(), s.end(), [](char ch) { return ch == '\t' || ch == '\n' || ch == '\r'; }, ' ');
     return s;
 }
 
@@ -184,7 +185,8 @@ std::string bench_results_as_tsv(const std::string& text) {
         tsv += "\n";
         for (auto& r : rows) {
             for (std::size_t i = 0; i < keys.size(); ++i)
-                tsv += (i ? "\t" : "") + (r.contains(keys[i]) ? detail::tsv_cell(r[keys[i]]) : std::string("-"));
+                tsv +=
+                    (i ? "\t" : "") + (r.contains(keys[i]) ? detail::tsv_cell(r[keys[i]]) : std::string("-"));
             tsv += "\n";
         }
     } else {

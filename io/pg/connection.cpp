@@ -3,10 +3,10 @@
 // reinterpreted as a connection string (CVE-2016-5424).
 #include "io/pg/connection.hpp"
 
+#include <sys/stat.h>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
-#include <sys/stat.h>
 #include <utility>
 
 namespace pghaul::pg {

@@ -115,10 +115,9 @@ TEST_CASE("a password file readable by others: exit 3, the hint names the file a
     REQUIRE(passfile != nullptr);
     std::ifstream in(passfile);
     temp_file open_file("pgpass", std::string(std::istreambuf_iterator<char>(in), {}));
-    std::filesystem::permissions(open_file.path, std::filesystem::perms::owner_read |
-                                                     std::filesystem::perms::owner_write |
-                                                     std::filesystem::perms::group_read |
-                                                     std::filesystem::perms::others_read);
+    std::filesystem::permissions(
+        open_file.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                            std::filesystem::perms::group_read | std::filesystem::perms::others_read);
     const auto target_db = unique_name("s3_tgt");
     auto r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db)},
                         {"PGPASSFILE=" + open_file.path});
@@ -501,8 +500,9 @@ TEST_CASE("database names that read like connection strings stay names in copy, 
     const auto target_db = "host=/nonexistent dbname=" + suffix + "_t";
     create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
     auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
-    s.exec("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, md5(i::text) FROM "
-           "generate_series(1, 300) i; CREATE SEQUENCE q START 42");
+    s.exec(
+        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, md5(i::text) FROM "
+        "generate_series(1, 300) i; CREATE SEQUENCE q START 42");
 
     auto r = run_pghaul(
         {"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner", "--verify", "counts"});
@@ -520,15 +520,18 @@ TEST_CASE("database names that read like connection strings stay names in copy, 
     // A pattern matches the name as listed by the server, and the target
     // name made from it is a name too.
     temp_file manifest("b7.toml", R"([target]
-conninfo = ")" + server("PGHAUL_TGT").to_string() + R"("
+conninfo = ")" + server("PGHAUL_TGT").to_string() +
+                                      R"("
 
 [run]
 missing_roles = "owner"
 
 [[source]]
 name = "srva"
-conninfo = ")" + server("PGHAUL_SRC_A").to_string() + R"("
-databases = ["port=1 dbname=)" + suffix + R"("]
+conninfo = ")" + server("PGHAUL_SRC_A").to_string() +
+                                      R"("
+databases = ["port=1 dbname=)" + suffix +
+                                      R"("]
 target_db = "{database}_run"
 )");
     auto run = run_pghaul({"run", manifest.path});

@@ -273,8 +273,9 @@ TEST_CASE("SIGINT while a reader connection opens: the copy it was opened for ne
     const auto source_db = unique_name("sigopen_src");
     create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
     connect("PGHAUL_SRC_A_SUPER", source_db)
-        .exec("CREATE TABLE big (id bigint PRIMARY KEY, payload text);"
-              "INSERT INTO big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 300000) i");
+        .exec(
+            "CREATE TABLE big (id bigint PRIMARY KEY, payload text);"
+            "INSERT INTO big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 300000) i");
     const auto target_db = unique_name("sigopen_tgt");
     auto interrupter = std::async(std::launch::async, [&] {
         auto admin = connect("PGHAUL_SRC_A_SUPER");
@@ -292,9 +293,9 @@ TEST_CASE("SIGINT while a reader connection opens: the copy it was opened for ne
         }
         return std::chrono::steady_clock::time_point{};
     });
-    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1",
-                         "--no-owner"},
-                        {"PGHAUL_FAULT=pause:reader-opened"});
+    auto r = run_pghaul(
+        {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1", "--no-owner"},
+        {"PGHAUL_FAULT=pause:reader-opened"});
     auto ended = std::chrono::steady_clock::now();
     auto sent = interrupter.get();
     REQUIRE(sent.time_since_epoch().count() != 0);

@@ -207,8 +207,8 @@ TEST_CASE("a dry run's plan and its errors, sent to one file, stay in the order 
     temp_file manifest("m.toml",
                        "[target]\nconninfo = " + toml_string(server("PGHAUL_TGT").to_string()) +
                            "\n[run]\nmissing_roles = \"owner\"\n[[source]]\nname = \"fine\"\nconninfo = " +
-                           toml_string(server("PGHAUL_SRC_B", db_b).to_string()) + "\ntarget_db = " +
-                           toml_string(unique_name("order_t")) +
+                           toml_string(server("PGHAUL_SRC_B", db_b).to_string()) +
+                           "\ntarget_db = " + toml_string(unique_name("order_t")) +
                            "\n[[source]]\nname = \"gone\"\nconninfo = \"host=127.0.0.1 port=1 dbname=x "
                            "connect_timeout=2\"\ntarget_db = " +
                            toml_string(unique_name("order_bad")) + "\n");

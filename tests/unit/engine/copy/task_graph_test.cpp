@@ -99,7 +99,8 @@ TEST_CASE("without ANALYZE a big table with no constraints needs no attach step"
     source_plan p;
     p.analyze = false;
     p.tables = {table(100 * MB, {0})};
-    CHECK(run_alone(g, {p}) == std::vector<std::string>{"0: schema", "0: copy 0", "0: index 0.0", "0: finish"});
+    CHECK(run_alone(g, {p}) ==
+          std::vector<std::string>{"0: schema", "0: copy 0", "0: index 0.0", "0: finish"});
 }
 
 TEST_CASE("small tables: every index and constraint in one batched task, ANALYZE left to finish") {
@@ -135,8 +136,9 @@ TEST_CASE("small tables over 1 MB are analyzed in their post-data step, on any w
     task_graph quiet;
     quiet.add_source(0);
     p.analyze = false;
-    CHECK(run_alone(quiet, {p}) == std::vector<std::string>{"0: schema", "0: copy 0", "0: copy 1", "0: copy 2",
-                                                            "0: copy 3", "0: post-data 0,2", "0: finish"});
+    CHECK(run_alone(quiet, {p}) == std::vector<std::string>{"0: schema", "0: copy 0", "0: copy 1",
+                                                            "0: copy 2", "0: copy 3", "0: post-data 0,2",
+                                                            "0: finish"});
     CHECK(quiet.deferred_analyze(0).empty());
 }
 
@@ -433,5 +435,7 @@ TEST_CASE("one batch of small foreign keys at a time per source; the next takes 
     g.completed(*fk1);
     auto fk2 = g.take(1, home);
     REQUIRE(fk2);
-    CHECK(std::get<foreign_key_step>(fk2->what).foreign_keys.size() + std::get<foreign_key_step>(fk1->what).foreign_keys.size() == 3);
+    CHECK(std::get<foreign_key_step>(fk2->what).foreign_keys.size() +
+              std::get<foreign_key_step>(fk1->what).foreign_keys.size() ==
+          3);
 }

@@ -180,15 +180,16 @@ TEST_CASE("roles the run created are not listed as missing; roles still missing 
 }
 
 TEST_CASE("an overnight run's time axis reads in clock time on round steps; a short run's in seconds") {
-    json night = {{"seconds", 8 * 3600.0},
-                  {"started_at", "2026-12-02T23:40:10+01:00"},
-                  {"sources",
-                   {{{"name", "a"},
-                     {"status", "done"},
-                     {"started_s", 0.0},
-                     {"ended_s", 8 * 3600.0},
-                     {"timeline",
-                      {{{"phase", "copy"}, {"object", "t"}, {"worker", 1}, {"start_s", 10.0}, {"end_s", 28000.0}}}}}}}};
+    json night = {
+        {"seconds", 8 * 3600.0},
+        {"started_at", "2026-12-02T23:40:10+01:00"},
+        {"sources",
+         {{{"name", "a"},
+           {"status", "done"},
+           {"started_s", 0.0},
+           {"ended_s", 8 * 3600.0},
+           {"timeline",
+            {{{"phase", "copy"}, {"object", "t"}, {"worker", 1}, {"start_s", 10.0}, {"end_s", 28000.0}}}}}}}};
     auto html = render_html_report(night);
     CHECK(html.find("clock time (UTC+01:00)") != std::string::npos);
     CHECK(html.find("seconds since start") == std::string::npos);
