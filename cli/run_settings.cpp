@@ -1,6 +1,7 @@
 #include "cli/run_settings.hpp"
 
 #include "protocol/duration.hpp"
+#include "protocol/error.hpp"
 #include "protocol/size.hpp"
 
 namespace pghaul::cli {
@@ -63,7 +64,16 @@ void add_run_setting_flags(CLI::App& sub, run_setting_flags& f) {
 }
 
 void apply_run_setting_flags(const run_setting_flags& f, engine::run_config& cfg) {
-    if (f.maintenance_db) cfg.maintenance_db = *f.maintenance_db;
+    if (f.maintenance_db) {
+        cfg.maintenance_db = *f.maintenance_db;
+        // The manifest checks its own maintenance_db against each target_db.
+        for (auto& s : cfg.sources)
+            if (s.target_db == cfg.maintenance_db)
+                throw error(exit_code::usage,
+                            "--maintenance-db \"" + cfg.maintenance_db + "\" is source \"" + s.name +
+                                "\"'s target_db: pghaul connects to it in order to create the others",
+                            "give another --maintenance-db (postgres is the usual one)");
+    }
     if (f.pg_dump) cfg.pg_dump = *f.pg_dump;
     if (f.jobs) cfg.jobs = *f.jobs;
     if (f.no_analyze) cfg.analyze = false;

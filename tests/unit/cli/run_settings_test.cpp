@@ -4,6 +4,7 @@
 
 #include "cli/run_settings.hpp"
 #include "protocol/duration.hpp"
+#include "protocol/error.hpp"
 #include "protocol/size.hpp"
 
 using namespace pghaul;
@@ -56,4 +57,23 @@ TEST_CASE("flags given override the manifest's settings; the rest stay as the ma
     CHECK(manifest.retry_window == std::chrono::hours(1));
     CHECK(manifest.spool_limit == 1LL << 30);
     CHECK(manifest.verify == engine::run_config::verify_level::counts);
+}
+
+TEST_CASE("--maintenance-db cannot be a source's target database, as in the manifest") {
+    CLI::App app;
+    cli::run_setting_flags f;
+    cli::add_run_setting_flags(app, f);
+    app.parse(std::vector<std::string>{"app_db_a", "--maintenance-db"});
+    engine::run_config manifest;
+    engine::source_config a;
+    a.name = "a";
+    a.target_db = "app_db_a";
+    manifest.sources.push_back(a);
+    try {
+        cli::apply_run_setting_flags(f, manifest);
+        FAIL("accepted");
+    } catch (const error& e) {
+        CHECK(e.code() == exit_code::usage);
+        CHECK(std::string(e.what()).find("source \"a\"'s target_db") != std::string::npos);
+    }
 }
