@@ -173,7 +173,10 @@ std::vector<std::string> rewritten_since_snapshot(pg::connection& conn, const so
 void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* lock) {
     auto r = conn.exec(std::string(R"(
         SELECT c.oid, n.nspname, c.relname, greatest(c.reltuples, 0)::bigint,
-               (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)
+               (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid),
+               c.relrowsecurity
+                 AND NOT (SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user)
+                 AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE'))
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND )") +
                            user_relation,
@@ -185,6 +188,7 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
         t.name = r.str(i, 2);
         t.estimated_rows = r.i64(i, 3);
         t.index_count = static_cast<int>(r.i64(i, 4));
+        t.row_security_applies = r.boolean(i, 5);
         cat.tables.push_back(std::move(t));
     }
     // pg_table_size opens each table: a table another session holds in ACCESS
@@ -470,8 +474,25 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
     read_icu(conn, cat);
     load_via_roots(conn, cat);
     if (target_version >= 180000) read_statistics(conn, cat);
-    auto lo = conn.exec("SELECT oid FROM pg_largeobject_metadata ORDER BY oid", "listing large objects");
-    for (int i = 0; i < lo.rows(); ++i) cat.large_objects.push_back(static_cast<std::uint32_t>(lo.i64(i, 0)));
+    // Whether the login may read each one, as the server decides it (12-16
+    // have no has_largeobject_privilege): superuser, lo_compat_privileges,
+    // the owner's privileges, or SELECT granted to PUBLIC or a role it has.
+    auto lo = conn.exec(R"(
+        SELECT l.oid,
+               (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)
+               OR current_setting('lo_compat_privileges')::bool
+               OR pg_has_role(current_user, l.lomowner, 'USAGE')
+               OR EXISTS (SELECT FROM aclexplode(coalesce(l.lomacl, acldefault('L', l.lomowner))) a
+                          WHERE a.privilege_type = 'SELECT'
+                            AND CASE WHEN a.grantee = 0 THEN true
+                                     ELSE pg_has_role(current_user, a.grantee, 'USAGE') END)
+        FROM pg_largeobject_metadata l ORDER BY l.oid)",
+                        "listing large objects");
+    for (int i = 0; i < lo.rows(); ++i) {
+        const auto oid = static_cast<std::uint32_t>(lo.i64(i, 0));
+        cat.large_objects.push_back(oid);
+        if (!lo.boolean(i, 1)) cat.unreadable_large_objects.push_back(oid);
+    }
     return cat;
 }
 

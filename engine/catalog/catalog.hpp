@@ -45,6 +45,10 @@ struct table_info {
     // Created with its indexes and constraints, but no rows copied
     // (source_config::exclude_table_data).
     bool data_excluded = false;
+    // Row-level security applies to the source login here (enabled, and the
+    // login neither owns the table without FORCE nor has BYPASSRLS): with
+    // row_security off, reading it fails; with it on, rows would be missing.
+    bool row_security_applies = false;
     bool binary() const { return text_reason.empty(); }
     std::string qualified() const;  // quoted schema.name
     std::string display() const;    // schema.name as users type it, quoted where needed
@@ -75,6 +79,10 @@ struct source_catalog {
     std::vector<table_info> tables;
     std::vector<sequence_value> sequences;
     std::vector<std::uint32_t> large_objects;
+    // Those the source login may not read (not a superuser, owner or
+    // grantee; pg_read_all_data does not cover large objects): their copy,
+    // at the end, would fail.
+    std::vector<std::uint32_t> unreadable_large_objects;
     std::vector<std::string> owner_roles;  // roles that own objects
     std::vector<std::string> grant_roles;  // roles named in grants and default privileges
     // Role memberships (role, member) touching the roles above, to recreate them.

@@ -133,10 +133,32 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
             }
         holder_.reset();
     }
+    std::string guarded;
     for (auto& t : cat_.tables) {
         t.data_excluded = any_matches(cfg_.exclude_table_data, t.schema, t.name);
         if (t.data_excluded) t.statistics.clear();  // the source's would describe rows not copied
+        if (t.row_security_applies && !t.data_excluded)
+            guarded += (guarded.empty() ? "" : ", ") + t.display();
     }
+    if (!cat_.unreadable_large_objects.empty())
+        throw error(exit_code::preflight,
+                    "the source login " + source_endpoint_ + " may not read " +
+                        std::to_string(cat_.unreadable_large_objects.size()) + " of the " +
+                        std::to_string(cat_.large_objects.size()) + " large objects (the first: " +
+                        std::to_string(cat_.unreadable_large_objects.front()) +
+                        "); they are copied last, and the copy would fail there",
+                    "GRANT SELECT ON LARGE OBJECT ... to the login, or copy as their owner or a superuser "
+                    "(pg_read_all_data does not cover large objects); nothing was written");
+    // Found here rather than by the first COPY of such a table, after the
+    // schema and other tables were already in.
+    if (!guarded.empty())
+        throw error(
+            exit_code::preflight,
+            "row-level security applies to the source login " + source_endpoint_ + " on " + guarded +
+                ": pghaul reads with row_security off, so it cannot read them, and will not copy them "
+                "filtered",
+            "give the login BYPASSRLS (ALTER ROLE ... BYPASSRLS), or copy as the tables' owner or a "
+            "superuser; nothing was written");
     plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
     if (cat_.database.locale_provider == "builtin" && target_version < 170000)
         throw error(exit_code::preflight,

@@ -180,7 +180,9 @@ TEST_CASE("--no-owner and --no-privileges load objects of roles the target lacks
     s.exec("DROP ROLE " + role + "; DROP ROLE " + grantee);
 }
 
-TEST_CASE("row security on the source is an error, never a silently filtered copy") {
+TEST_CASE(
+    "row security and unreadable large objects on the source are refused in preflight, never a silently "
+    "filtered copy") {
     // srcb trusts loopback logins, so a plain (non-superuser, non-owner) reader can log in.
     const auto source_db = unique_name("rls_src");
     const auto target_db = unique_name("rls_tgt");
@@ -196,10 +198,19 @@ TEST_CASE("row security on the source is an error, never a silently filtered cop
     ci.set("user", reader);
     auto r = run_pghaul({"copy", "--source", ci.to_string(), "--target",
                          server("PGHAUL_TGT", target_db).to_string(), "--no-owner", "--no-privileges"});
-    CHECK(r.exit_status == 4);
-    CHECK(r.err.find("row-level security") != std::string::npos);
+    // Refused in preflight, before any database or table is written.
+    CHECK(r.exit_status == 3);
+    CHECK(r.err.find("row-level security applies to the source login") != std::string::npos);
     CHECK(r.err.find("guarded") != std::string::npos);
+    CHECK(r.err.find("BYPASSRLS") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
+    // Its rows left out on purpose, the table is no obstacle.
+    auto without_rows = run_pghaul({"copy", "--source", ci.to_string(), "--target",
+                                    server("PGHAUL_TGT", target_db).to_string(), "--no-owner",
+                                    "--no-privileges", "--exclude-table-data", "guarded"});
+    CHECK(without_rows.exit_status == 0);
+    CHECK(connect("PGHAUL_TGT_SUPER", target_db).exec("SELECT count(*) FROM guarded").i64(0, 0) == 0);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
     // A table it may not read at all: refused before anything is written, with the way out.
     s.exec("CREATE TABLE hidden (id int)");
     auto denied = run_pghaul({"copy", "--source", ci.to_string(), "--target",
@@ -209,6 +220,26 @@ TEST_CASE("row security on the source is an error, never a silently filtered cop
     CHECK(denied.err.find("GRANT SELECT") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
     s.exec("DROP TABLE hidden");
+    // A large object it may not read (pg_read_all_data does not cover them):
+    // refused in preflight too, not when finish reaches it after every table.
+    const auto lo = s.exec("SELECT lo_from_bytea(0, 'large object body')").str(0, 0);
+    auto no_lo = run_pghaul({"copy", "--source", ci.to_string(), "--target",
+                             server("PGHAUL_TGT", target_db).to_string(), "--no-owner", "--no-privileges",
+                             "--exclude-table-data", "guarded"});
+    CHECK(no_lo.exit_status == 3);
+    CHECK(no_lo.err.find("may not read 1 of the 1 large objects (the first: " + lo + ")") !=
+          std::string::npos);
+    CHECK(no_lo.err.find("GRANT SELECT ON LARGE OBJECT") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+    s.exec("GRANT SELECT ON LARGE OBJECT " + lo + " TO " + reader);
+    auto granted = run_pghaul({"copy", "--source", ci.to_string(), "--target",
+                               server("PGHAUL_TGT", target_db).to_string(), "--no-owner", "--no-privileges",
+                               "--exclude-table-data", "guarded"});
+    CHECK(granted.exit_status == 0);
+    CHECK(connect("PGHAUL_TGT_SUPER", target_db)
+              .exec("SELECT convert_from(lo_get(" + lo + "), 'UTF8')")
+              .str(0, 0) == "large object body");
+    drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_B_SUPER", source_db);
     connect("PGHAUL_SRC_B_SUPER").exec("DROP ROLE " + reader);
 }
