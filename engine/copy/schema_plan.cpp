@@ -37,15 +37,12 @@ void hoist_schema_grants(std::vector<dump_entry>& entries) {
 
 }  // namespace
 
-void prepare_ddl_session(pg::connection& conn, const std::string& preamble) {
-    // Index builds sort in memory up to this much per connection before spilling.
-    conn.exec(preamble + ";\nSET maintenance_work_mem = '256MB'", "applying pg_dump's session settings");
-}
-
 pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
                                    std::string_view role) {
     auto conn = pg::connection::open(target, role, exit_code::target);
-    prepare_ddl_session(conn, preamble);
+    conn.exec(preamble, "applying pg_dump's session settings");
+    // Index builds sort in memory up to this much per connection before spilling.
+    conn.exec("SET maintenance_work_mem = '256MB'", "setting maintenance_work_mem");
     return conn;
 }
 

@@ -49,10 +49,6 @@ struct schema_plan {
 schema_plan build_schema_plan(const std::string& pre_data_sql, const std::string& post_data_sql,
                               const source_catalog& cat, const std::string& target_db);
 
-// Readies an open target connection to run pg_dump's DDL: its session
-// settings (`preamble`) and the index builds' memory.
-void prepare_ddl_session(pg::connection& conn, const std::string& preamble);
-
 // Opens a target connection ready to run pg_dump's DDL.
 pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
                                    std::string_view role);

@@ -187,20 +187,12 @@ pg::connection source_job::prepare() {
     const auto t0 = std::chrono::steady_clock::now();
     create_target_database();
     const double created_s = since(t0);
-    // The new database's first connection (a backend start, authentication,
-    // the session's settings) opens while pg_dump and pg_restore may still
-    // be at work (a big schema, a busy source).
-    auto early = std::async(std::launch::async, [this] {
-        auto conn = pg::connection::open(target_conninfo(), "pghaul/worker", exit_code::target);
-        check_target(conn);
-        return conn;
-    });
     schema_ = read_schema();
     const double schema_read_s = since(t0);
     const auto hash = schema_hash(schema_);
 
-    auto ddl = early.get();
-    prepare_ddl_session(ddl, schema_.preamble);
+    auto ddl = open_ddl_connection(target_conninfo(), schema_.preamble, "pghaul/worker");
+    check_target(ddl);
     {
         active_guard guard(*this, ddl);
         grant_public_for_owners(ddl);
