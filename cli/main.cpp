@@ -416,7 +416,7 @@ int main(int argc, char** argv) {
     session_flags copy_flags, run_flags;
     std::string source_text, target_text, manifest;
     pghaul::cli::run_setting_flags copy_settings, run_settings;
-    std::vector<std::string> role_map_args, exclude_table_data;
+    std::vector<std::string> role_map_args, exclude_table_data, exclude_table, exclude_schema;
     pghaul::engine::run_config cfg;
     bool no_owner = false;
 
@@ -436,6 +436,14 @@ int main(int argc, char** argv) {
     copy->add_flag("-O,--no-owner", no_owner,
                    "objects are owned by the target login, not the source's owners")
         ->envname("PGHAUL_NO_OWNER")
+        ->group("Selection");
+    copy->add_option("-T,--exclude-table", exclude_table,
+                     "leave these tables (or views, sequences) out entirely (pg_dump's patterns; repeatable)")
+        ->envname("PGHAUL_EXCLUDE_TABLE")
+        ->group("Selection");
+    copy->add_option("-N,--exclude-schema", exclude_schema,
+                     "leave these schemas and everything in them out (pg_dump's patterns; repeatable)")
+        ->envname("PGHAUL_EXCLUDE_SCHEMA")
         ->group("Selection");
     copy->add_option("--exclude-table-data", exclude_table_data,
                      "copy these tables' definitions but not their rows (pg_dump's patterns; repeatable)")
@@ -612,6 +620,12 @@ int main(int argc, char** argv) {
         for (auto& p : exclude_table_data)
             src.exclude_table_data.push_back(
                 pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::relation, "--exclude-table-data"));
+        for (auto& p : exclude_table)
+            src.exclude.tables.push_back(
+                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::relation, "--exclude-table"));
+        for (auto& p : exclude_schema)
+            src.exclude.schemas.push_back(
+                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::schema, "--exclude-schema"));
         cfg.sources.push_back(std::move(src));
         apply_recovery(cfg, f.resume, f.restart, f.state_dir);
         return execute(cfg, f.dry_run, false, progress, f.html_path, f.profile);

@@ -238,10 +238,15 @@ public:
 
     // Table patterns as pg_dump reads them (protocol/name_pattern.hpp).
     std::vector<name_pattern> table_patterns(const toml::table& t, std::string_view key,
-                                             std::string_view prefix) {
+                                             std::string_view prefix,
+                                             name_pattern::kind k = name_pattern::kind::relation) {
         std::vector<name_pattern> out;
-        for (auto& text : patterns(t, key, prefix, "an array of table names or patterns")) try {
-                out.push_back(name_pattern::parse(text, name_pattern::kind::relation, join(prefix, key)));
+        for (auto& text :
+             patterns(t, key, prefix,
+                      k == name_pattern::kind::relation ? "an array of table names or patterns"
+                                                        : "an array of schema names or patterns"))
+            try {
+                out.push_back(name_pattern::parse(text, k, join(prefix, key)));
             } catch (const error& e) {
                 add(t.get(key)->source(), e.what());
             }
@@ -388,7 +393,7 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
                                   const std::string& maintenance_db) {
     c.check_keys(t, prefix,
                  {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot",
-                  "databases", "exclude", "exclude_table_data"});
+                  "databases", "exclude", "exclude_table_data", "exclude_table", "exclude_schema"});
     engine::source_config s;
     s.origin = c.path() + ":" + std::to_string(t.source().begin.line);
     if (auto name = c.string(t, "name", prefix, true)) {
@@ -402,6 +407,8 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
     if (auto ci = c.conninfo_at(t, prefix)) s.endpoint.ci = std::move(*ci);
     s.endpoint.password_command = c.argv(t, prefix);
     s.exclude_table_data = c.table_patterns(t, "exclude_table_data", prefix);
+    s.exclude.tables = c.table_patterns(t, "exclude_table", prefix);
+    s.exclude.schemas = c.table_patterns(t, "exclude_schema", prefix, name_pattern::kind::schema);
     s.databases = c.patterns(t, "databases", prefix);
     s.exclude_databases = c.patterns(t, "exclude", prefix);
     if (!s.exclude_databases.empty() && s.databases.empty())

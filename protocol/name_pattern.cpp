@@ -76,4 +76,18 @@ bool any_matches(const std::vector<name_pattern>& patterns, std::string_view sch
     return false;
 }
 
+std::vector<std::string> relation_filter::pg_dump_args() const {
+    std::vector<std::string> out;
+    for (auto& p : tables) out.push_back("--exclude-table=" + p.text());
+    for (auto& p : schemas) out.push_back("--exclude-schema=" + p.text());
+    return out;
+}
+
+std::string relation_filter::describe() const {
+    std::string out;
+    for (auto& p : tables) out += (out.empty() ? "-T " : ", -T ") + p.text();
+    for (auto& p : schemas) out += (out.empty() ? "-N " : ", -N ") + p.text();
+    return out;
+}
+
 }  // namespace pghaul

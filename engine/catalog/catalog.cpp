@@ -18,6 +18,11 @@ constexpr const char* user_relation = R"(
     AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                     AND d.objid = c.oid AND d.deptype = 'e'))";
 
+// A relation's kind as users say it, for pg_class `c`.
+constexpr const char* relkind_word = R"(CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table'
+    WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
+    WHEN 'f' THEN 'foreign table' END)";
+
 // Who holds (or waits ahead of us for) a lock that conflicts with ACCESS
 // SHARE on one of `oids`: only ACCESS EXCLUSIVE does. Never the session's
 // query text: it may carry a secret (ALTER ROLE ... PASSWORD) into the log.
@@ -170,7 +175,8 @@ std::vector<std::string> rewritten_since_snapshot(pg::connection& conn, const so
     return rewritten;
 }
 
-void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* lock) {
+void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* lock,
+                 const relation_filter& exclude) {
     auto r = conn.exec(std::string(R"(
         SELECT c.oid, n.nspname, c.relname, greatest(c.reltuples, 0)::bigint,
                (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid),
@@ -182,6 +188,7 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
                            user_relation,
                        "listing the source's tables");
     for (int i = 0; i < r.rows(); ++i) {
+        if (exclude.excludes(r.str(i, 1), r.str(i, 2))) continue;
         table_info t;
         t.oid = static_cast<std::uint32_t>(r.i64(i, 0));
         t.schema = r.str(i, 1);
@@ -285,25 +292,31 @@ void decide_formats(pg::connection& conn, source_catalog& cat, int target_versio
         if (auto it = reasons.find(t.oid); it != reasons.end()) t.text_reason = "column types " + it->second;
 }
 
-void read_sequences(pg::connection& conn, source_catalog& cat) {
-    auto r = conn.exec(std::string(R"(
+void read_sequences(pg::connection& conn, source_catalog& cat, const relation_filter& exclude) {
+    auto listed = conn.exec(std::string(R"(
         SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'S' AND )") +
-                           user_relation + " ORDER BY 1, 2",
-                       "listing the source's sequences");
+                                user_relation + " ORDER BY 1, 2",
+                            "listing the source's sequences");
+    // A sequence owned by a left-out table stays unless a pattern names it
+    // too, as in pg_dump.
+    std::vector<std::pair<std::string, std::string>> r;
+    for (int i = 0; i < listed.rows(); ++i)
+        if (!exclude.excludes(listed.str(i, 0), listed.str(i, 1)))
+            r.emplace_back(listed.str(i, 0), listed.str(i, 1));
     // Values are read in batches: one round trip per sequence is slow at 10^4 sequences.
-    constexpr int batch = 200;
-    for (int start = 0; start < r.rows(); start += batch) {
+    constexpr std::size_t batch = 200;
+    for (std::size_t start = 0; start < r.size(); start += batch) {
         std::string q;
-        for (int i = start; i < std::min(r.rows(), start + batch); ++i) {
+        for (std::size_t i = start; i < std::min(r.size(), start + batch); ++i) {
             if (!q.empty()) q += " UNION ALL ";
             q += "SELECT " + std::to_string(i) + ", last_value, is_called FROM " +
-                 sql::qualified(r.str(i, 0), r.str(i, 1));
+                 sql::qualified(r[i].first, r[i].second);
         }
         auto v = conn.exec(q, "reading sequence values");
         for (int j = 0; j < v.rows(); ++j) {
-            int i = static_cast<int>(v.i64(j, 0));
-            cat.sequences.push_back({r.str(i, 0), r.str(i, 1), v.i64(j, 1), v.boolean(j, 2)});
+            auto& [schema, name] = r[static_cast<std::size_t>(v.i64(j, 0))];
+            cat.sequences.push_back({schema, name, v.i64(j, 1), v.boolean(j, 2)});
         }
     }
 }
@@ -348,6 +361,77 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
             static_cast<std::uint32_t>(fks.i64(i, 2)), static_cast<std::uint32_t>(fks.i64(i, 3)),
             "ALTER TABLE ONLY " + sql::qualified(fks.str(i, 0), fks.str(i, 4)) + " VALIDATE CONSTRAINT " +
                 sql::ident(fks.str(i, 5)) + ";"};
+}
+
+// The relations and schemas `exclude` leaves out, and what would stay but
+// needs one of them: pg_dump writes a view, a foreign key, a column default
+// or a partition of a left-out table all the same, and the target refuses it
+// in the middle of the schema. Found here, before anything is written.
+void read_exclusions(pg::connection& conn, source_catalog& cat, const relation_filter& exclude) {
+    auto rels = conn.exec(std::string(R"(
+        SELECT c.oid, n.nspname, c.relname, )") +
+                              relkind_word + R"(
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND )" +
+                              user_relation + " ORDER BY 2, 3",
+                          "listing the source's relations");
+    std::string oids;
+    for (int i = 0; i < rels.rows(); ++i) {
+        if (!exclude.excludes(rels.str(i, 1), rels.str(i, 2))) continue;
+        oids += (oids.empty() ? "" : ",") + rels.str(i, 0);
+        if (!exclude.excludes_schema(rels.str(i, 1)))
+            cat.excluded.push_back(rels.str(i, 3) + " " +
+                                   sql::readable_qualified(rels.str(i, 1), rels.str(i, 2)));
+    }
+    auto schemas = conn.exec(
+        "SELECT nspname FROM pg_namespace n WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> "
+        "'information_schema' ORDER BY 1",
+        "listing the source's schemas");
+    for (int i = 0; i < schemas.rows(); ++i)
+        if (exclude.excludes_schema(schemas.str(i, 0)))
+            cat.excluded.push_back("schema " + sql::readable(schemas.str(i, 0)));
+    if (oids.empty()) return;
+    // Each dependent with the relation it belongs to (or its own schema, for
+    // a function or type): that one may be left out as well.
+    auto deps = conn.exec(R"(
+        SELECT DISTINCT CASE WHEN w.oid IS NOT NULL
+                             THEN (SELECT lower(pg_describe_object('pg_class'::regclass, w.ev_class, 0)))
+                             ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END,
+               rn.nspname, r.relname,
+               coalesce(owner_n.nspname, own.nspname), owner.relname
+        FROM pg_depend d
+        JOIN pg_class r ON r.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+        LEFT JOIN pg_constraint k ON d.classid = 'pg_constraint'::regclass AND k.oid = d.objid
+        LEFT JOIN pg_rewrite w ON d.classid = 'pg_rewrite'::regclass AND w.oid = d.objid
+        LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+        LEFT JOIN pg_trigger tg ON d.classid = 'pg_trigger'::regclass AND tg.oid = d.objid
+        LEFT JOIN pg_policy po ON d.classid = 'pg_policy'::regclass AND po.oid = d.objid
+        LEFT JOIN pg_class owner ON owner.oid = coalesce(nullif(k.conrelid, 0), w.ev_class, ad.adrelid,
+            tg.tgrelid, po.polrelid, CASE WHEN d.classid = 'pg_class'::regclass THEN d.objid END)
+        LEFT JOIN pg_namespace owner_n ON owner_n.oid = owner.relnamespace
+        LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+        LEFT JOIN pg_type ty ON d.classid = 'pg_type'::regclass AND ty.oid = d.objid
+        LEFT JOIN pg_namespace own ON own.oid = coalesce(p.pronamespace, ty.typnamespace, k.connamespace)
+        WHERE d.refclassid = 'pg_class'::regclass AND d.deptype = 'n'
+          AND d.refobjid = ANY ('{)" +
+                              oids + R"(}'::oid[])
+          AND NOT (d.classid = 'pg_rewrite'::regclass AND w.ev_class = d.refobjid)
+        UNION ALL
+        SELECT 'table ' || i.inhrelid::regclass::text, rn.nspname, r.relname, cn.nspname, c.relname
+        FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhparent JOIN pg_namespace rn ON rn.oid = r.relnamespace
+        JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+        WHERE i.inhparent = ANY ('{)" +
+                              oids + R"(}'::oid[])
+        ORDER BY 1)",
+                          "finding what depends on the left-out relations");
+    for (int i = 0; i < deps.rows(); ++i) {
+        if (deps.is_null(i, 3)) continue;  // nothing this copy writes on its own
+        if (deps.is_null(i, 4) ? exclude.excludes_schema(deps.str(i, 3))
+                               : exclude.excludes(deps.str(i, 3), deps.str(i, 4)))
+            continue;
+        cat.excluded_dependents.push_back(deps.str(i, 0) + " needs " +
+                                          sql::readable_qualified(deps.str(i, 1), deps.str(i, 2)));
+    }
 }
 
 // Roles that own objects in this database, and roles its grants name. Role
@@ -453,14 +537,16 @@ std::string table_info::display() const {
     return sql::readable_qualified(schema, name);
 }
 
-source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock) {
+source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock,
+                            const relation_filter& exclude) {
     source_catalog cat;
     cat.server_version = conn.server_version();
     read_database(conn, cat);
-    read_tables(conn, cat, lock);
+    read_tables(conn, cat, lock, exclude);
     if (!cat.rewritten_after_snapshot.empty()) return cat;
     decide_formats(conn, cat, target_version);
-    read_sequences(conn, cat);
+    read_sequences(conn, cat, exclude);
+    if (!exclude.empty()) read_exclusions(conn, cat, exclude);
     read_post_data_owners(conn, cat);
     read_roles(conn, cat);
     auto ext = conn.exec("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",
@@ -536,8 +622,9 @@ void lock_tables(pg::connection& conn, const source_catalog& cat, std::chrono::s
                 if (e.sqlstate() == "42501")
                     throw error(
                         exit_code::preflight, e.what(),
-                        "GRANT SELECT on it to the source login (or pg_read_all_data, PostgreSQL 14+); "
-                        "nothing was written",
+                        "GRANT SELECT on it to the source login (or pg_read_all_data, PostgreSQL 14+), "
+                        "or leave it out with --exclude-table (exclude_table in a manifest); nothing was "
+                        "written",
                         e.sqlstate());
                 if (e.sqlstate() != "55P03") throw;
                 conn.exec("ROLLBACK TO SAVEPOINT pghaul_lock; RELEASE SAVEPOINT pghaul_lock",

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/pg/connection.hpp"
+#include "protocol/name_pattern.hpp"
 
 namespace pghaul::engine {
 
@@ -119,6 +120,13 @@ struct source_catalog {
         std::string validate;  // ALTER TABLE ONLY ... VALIDATE CONSTRAINT ...
     };
     std::map<std::pair<std::string, std::string>, foreign_key_info> foreign_keys;
+    // Left out whole by the copy's relation_filter (-T, -N): relations as
+    // users write them, "view public.v", and schemas, "schema scratch".
+    std::vector<std::string> excluded;
+    // What stays but needs something left out, "constraint keep_a_fkey on
+    // public.keep needs public.audit": pg_dump would write it and the target
+    // would refuse it halfway through the schema.
+    std::vector<std::string> excluded_dependents;
 };
 
 // How long to wait for table locks another session holds (see lock_tables).
@@ -131,8 +139,10 @@ struct lock_wait {
 // target's version decides which column types can travel in binary. With
 // `lock`, the tables are locked (lock_tables) as soon as they are listed,
 // before anything that opens them, and checked for rewrites the snapshot
-// cannot see (source_catalog::rewritten_after_snapshot).
-source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock = nullptr);
+// cannot see (source_catalog::rewritten_after_snapshot). What `exclude`
+// matches is neither read nor locked (the login may not be allowed to).
+source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock = nullptr,
+                            const relation_filter& exclude = {});
 
 // Fills table_info::statistics where the source's statistics can stand in
 // for an ANALYZE on the target (see statistics.cpp for which).

@@ -20,6 +20,10 @@ std::string describe_tables(const source_catalog& cat) {
                            : t.binary()    ? "binary"
                                            : "text",
                            t.binary() || t.data_excluded ? "" : " (" + t.text_reason + ")");
+    if (!cat.excluded.empty()) {
+        out += "  left out (--exclude-table, --exclude-schema):\n";
+        for (auto& e : cat.excluded) out += "        " + e + "\n";
+    }
     return out;
 }
 

@@ -43,6 +43,9 @@ struct source_config {
     // Tables copied without their rows (pg_dump's --exclude-table-data): audit
     // logs, caches, queues. Their definitions, indexes and grants come along.
     std::vector<name_pattern> exclude_table_data;
+    // Tables (also views, sequences) and schemas left out whole: pg_dump's
+    // --exclude-table and --exclude-schema.
+    relation_filter exclude;
     // The name a source role has on the target.
     std::string target_role(const std::string& role) const {
         auto it = role_map.find(role);

@@ -110,7 +110,7 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
         snapshot_id_ = holder_->id();
         // pg_dump needs nothing but the snapshot: it reads the catalog while we do.
         if (dump_gate) start_schema_dump(dump_gate);
-        cat_ = read_catalog(holder_->connection(), target_version, &lock);
+        cat_ = read_catalog(holder_->connection(), target_version, &lock, cfg_.exclude);
         if (cat_.rewritten_after_snapshot.empty()) break;
         std::string tables;
         for (auto& t : cat_.rewritten_after_snapshot) tables += (tables.empty() ? "" : ", ") + t;
@@ -159,6 +159,16 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
                 "filtered",
             "give the login BYPASSRLS (ALTER ROLE ... BYPASSRLS), or copy as the tables' owner or a "
             "superuser; nothing was written");
+    if (!cat_.excluded_dependents.empty()) {
+        std::string what;
+        for (auto& d : cat_.excluded_dependents) what += "\n  " + d;
+        throw error(
+            exit_code::preflight,
+            "left out by " + cfg_.exclude.describe() + " on " + source_endpoint_ +
+                ", but needed by what stays:" + what,
+            "leave those out too (-T for a table or view), or keep what they need (copy it without its "
+            "rows with --exclude-table-data); nothing was written");
+    }
     plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
     if (cat_.database.locale_provider == "builtin" && target_version < 170000)
         throw error(exit_code::preflight,
@@ -168,6 +178,11 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
                     "copy into a PostgreSQL 17 or newer server");
     spdlog::info("[{}] source {}: {} tables, {}, snapshot {}", cfg_.name, holder_->connection().endpoint(),
                  cat_.tables.size(), format_size(cat_.database.bytes), snapshot_id_);
+    if (!cat_.excluded.empty()) {
+        std::string list;
+        for (auto& e : cat_.excluded) list += (list.empty() ? "" : ", ") + e;
+        spdlog::info("[{}] left out ({}): {}", cfg_.name, cfg_.exclude.describe(), list);
+    }
 }
 
 bool source_job::preflight_target(pg::connection& maint, bool dry_run) {

@@ -135,7 +135,7 @@ void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
                 }
             } guard{gate};
             archive = dump_schema_archive(schema_opt_.pg_dump, source_conninfo(), snapshot_id_,
-                                          run_.lock_wait_timeout);
+                                          run_.lock_wait_timeout, cfg_.exclude);
         }
         // The archive's two sections as SQL, each by its own pg_restore, side
         // by side, while CREATE DATABASE runs (about 100 ms of a small

@@ -23,6 +23,7 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
     opt.source_snapshot = snapshot_id_;
     opt.privileges = !schema_opt_.no_privileges;
     opt.exclude_table_data = cfg_.exclude_table_data;
+    opt.exclude = cfg_.exclude;
     if (schema_opt_.no_owner) {
         // Everything belongs to the target login, and so do the owners' own rights.
         const std::string login = ddl.exec("SELECT current_user").str(0, 0);

@@ -259,20 +259,25 @@ void read_settings(pg::connection& conn, const std::map<std::string, std::string
 }
 
 // Sequence values in batches: one round trip per sequence is slow at 10^4 of them.
-void read_sequences(pg::connection& conn, catalog_entries& out) {
-    auto s = conn.exec(R"(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
-                          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND )" +
-                           user_schema("n") + " ORDER BY 1",
-                       "listing sequences");
-    constexpr int batch = 200;
-    for (int start = 0; start < s.rows(); start += batch) {
+// A left-out sequence is not read: the login may not be allowed to.
+void read_sequences(pg::connection& conn, const relation_filter& exclude, catalog_entries& out) {
+    auto listed =
+        conn.exec(R"(SELECT format('%I.%I', n.nspname, c.relname), n.nspname, c.relname FROM pg_class c
+                               JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND )" +
+                      user_schema("n") + " ORDER BY 1",
+                  "listing sequences");
+    std::vector<std::string> s;
+    for (int i = 0; i < listed.rows(); ++i)
+        if (!exclude.excludes(listed.str(i, 1), listed.str(i, 2))) s.push_back(listed.str(i, 0));
+    constexpr std::size_t batch = 200;
+    for (std::size_t start = 0; start < s.size(); start += batch) {
         std::string q;
-        for (int i = start; i < std::min(s.rows(), start + batch); ++i)
+        for (std::size_t i = start; i < std::min(s.size(), start + batch); ++i)
             q += (q.empty() ? "" : " UNION ALL ") +
-                 fmt::format("SELECT {}, last_value, is_called FROM {}", i, s.str(i, 0));
+                 fmt::format("SELECT {}, last_value, is_called FROM {}", i, s[i]);
         auto v = conn.exec(q, "reading sequence values");
         for (int j = 0; j < v.rows(); ++j)
-            out[{"sequence", "sequence " + s.str(static_cast<int>(v.i64(j, 0)), 0), ""}] =
+            out[{"sequence", "sequence " + s[static_cast<std::size_t>(v.i64(j, 0))], ""}] =
                 "last_value " + v.str(j, 1) + (v.boolean(j, 2) ? ", called" : ", not called");
     }
 }
@@ -285,14 +290,59 @@ std::string describe(const entry_key& k) {
 }  // namespace
 
 catalog_entries read_catalog_entries(pg::connection& conn, const std::map<std::string, std::string>& role_map,
-                                     int peer_version) {
+                                     int peer_version, const relation_filter& exclude) {
     catalog_entries out;
     for (auto& q : schema_queries()) read_rows(conn, q, out);
     read_policies(conn, role_map, out);
     read_acls(conn, role_map, peer_version, out);
     read_settings(conn, role_map, out);
-    read_sequences(conn, out);
+    read_sequences(conn, exclude, out);
     return out;
+}
+
+std::size_t drop_left_out(pg::connection& conn, const relation_filter& exclude, catalog_entries& entries) {
+    if (exclude.empty()) return 0;
+    // Entry objects are "<kind> <schema>.<name>[.<part>]" with each name as
+    // format('%I') prints it; an index is named by itself, so it comes from
+    // its table.
+    auto r = conn.exec(R"(
+        SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), NULL
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND )" +
+                           user_schema("n") + R"(
+        UNION ALL
+        SELECT n.nspname, c.relname, NULL, format('%I.%I', n.nspname, ic.relname)
+        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE )" +
+                           user_schema("n"),
+                       "listing the relations left out");
+    std::set<std::string> schemas, relations, indexes;
+    for (int i = 0; i < r.rows(); ++i) {
+        if (!exclude.excludes(r.str(i, 0), r.str(i, 1))) continue;
+        (r.is_null(i, 2) ? indexes : relations).insert(r.str(i, r.is_null(i, 2) ? 3 : 2));
+    }
+    auto n =
+        conn.exec("SELECT nspname, quote_ident(nspname) FROM pg_namespace", "listing the schemas left out");
+    for (int i = 0; i < n.rows(); ++i)
+        if (exclude.excludes_schema(n.str(i, 0))) schemas.insert(n.str(i, 1));
+    static constexpr std::string_view kinds[] = {
+        "materialized view ", "foreign table ", "table ",  "view ",     "sequence ", "column ", "index ",
+        "constraint ",        "trigger ",       "policy ", "function ", "type ",     "schema "};
+    auto left_out = [&](const entry_key& k) {
+        for (auto kind : kinds) {
+            if (!k.object.starts_with(kind)) continue;
+            const std::string name = k.object.substr(kind.size());
+            if (kind == "schema ") return schemas.count(name) > 0;
+            for (auto& sch : schemas)
+                if (name.starts_with(sch + ".")) return true;
+            if (kind == "index ") return indexes.count(name) > 0;
+            for (auto& rel : relations)
+                if (name == rel || name.starts_with(rel + ".")) return true;
+            return false;
+        }
+        return false;
+    };
+    return std::erase_if(entries, [&](const auto& e) { return left_out(e.first); });
 }
 
 void compare_entries(const catalog_entries& source, const catalog_entries& target, verify_result& r) {

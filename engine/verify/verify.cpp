@@ -211,7 +211,7 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
 
     std::vector<table_ref> common;  // tables on one side only are reported by the catalog comparison
     for (auto& [name, t] : src_tables) {
-        if (!tgt_tables.count(name)) continue;
+        if (!tgt_tables.count(name) || opt.exclude.excludes(t.schema, t.name)) continue;
         if (any_matches(opt.exclude_table_data, t.schema, t.name))
             res.rows_not_compared.push_back(t.display());
         else
@@ -248,7 +248,8 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
     try {
         const int sv = src_holder.connection().server_version(),
                   tv = tgt_holder.connection().server_version();
-        auto s = detail::read_catalog_entries(src_holder.connection(), opt.role_map, tv);
+        auto s = detail::read_catalog_entries(src_holder.connection(), opt.role_map, tv, opt.exclude);
+        res.left_out = detail::drop_left_out(src_holder.connection(), opt.exclude, s);
         auto t = detail::read_catalog_entries(tgt_holder.connection(), {}, sv);
         auto skipped = [&](const auto& entry) {
             const auto& k = entry.first;
@@ -301,6 +302,11 @@ std::string render_verify_text(const verify_result& r) {
         for (auto& t : r.rows_not_compared) list += (list.empty() ? "" : ", ") + t;
         out += "rows not compared (--exclude-table-data): " + list + "\n";
     }
+    if (r.left_out > 0)
+        out += fmt::format(
+            "not looked for on the target: {} source catalog entries left out by "
+            "--exclude-table/--exclude-schema\n",
+            r.left_out);
     out += fmt::format(
         "{} {} tables ({}), {} sequences, {} schema objects, {} owner/privilege entries, {} settings "
         "compared in {:.1f} s: {}\n",
@@ -326,6 +332,7 @@ nlohmann::json verify_json(const verify_result& r) {
             {"seconds", r.seconds},
             {"notes", r.notes},
             {"rows_not_compared", r.rows_not_compared},
+            {"left_out_entries", r.left_out},
             {"mismatches", list}};
 }
 

@@ -218,7 +218,17 @@ TEST_CASE(
     CHECK(denied.exit_status == 3);
     CHECK(denied.err.find("permission denied for table hidden") != std::string::npos);
     CHECK(denied.err.find("GRANT SELECT") != std::string::npos);
+    CHECK(denied.err.find("--exclude-table") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
+    // Left out, it is neither locked nor read, by pghaul or its pg_dump, and
+    // verify does not look for it.
+    auto left_out = run_pghaul({"copy", "--source", ci.to_string(), "--target",
+                                server("PGHAUL_TGT", target_db).to_string(), "--no-owner", "--no-privileges",
+                                "--exclude-table-data", "guarded", "-T", "hidden", "--verify", "counts"});
+    CHECK(left_out.exit_status == 0);
+    CHECK(left_out.err.find("left out (-T hidden): table public.hidden") != std::string::npos);
+    CHECK(connect("PGHAUL_TGT_SUPER", target_db).exec("SELECT to_regclass('hidden') IS NULL").boolean(0, 0));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
     s.exec("DROP TABLE hidden");
     // A large object it may not read (pg_read_all_data does not cover them):
     // refused in preflight too, not when finish reaches it after every table.
@@ -442,6 +452,109 @@ TEST_CASE("--exclude-table-data: those tables come without rows; dry run, report
         auto t = connect("PGHAUL_TGT_SUPER", run_db);
         CHECK(rows(t, "audit_log") == 0);
         CHECK(rows(t, "\"Cache\"") == 100);
+    }
+    drop_database("PGHAUL_TGT_SUPER", run_db);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+// Issue 13 item 4: tables and schemas left out whole, as pg_dump's -T and -N.
+// What stays but needs them (a foreign key, a view, a partition) is refused
+// before anything is written, not halfway through the schema.
+TEST_CASE("--exclude-table and --exclude-schema leave objects out whole; what needs them is refused first") {
+    const auto source_db = unique_name("leftout_src");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE SCHEMA scratch; CREATE TABLE scratch.tmp (id int); INSERT INTO scratch.tmp VALUES (1);"
+        "CREATE FUNCTION scratch.f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+        "CREATE TABLE audit_log (id serial PRIMARY KEY, msg text); CREATE INDEX audit_msg ON audit_log (msg);"
+        "INSERT INTO audit_log (msg) SELECT md5(g::text) FROM generate_series(1, 500) g;"
+        "CREATE TABLE customers (id int PRIMARY KEY, name text);"
+        "INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 50) g;"
+        "CREATE TABLE orders (id serial PRIMARY KEY, customer int REFERENCES customers, total numeric);"
+        "INSERT INTO orders (customer, total) SELECT 1 + g % 50, g * 1.5 FROM generate_series(1, 1000) g;"
+        "CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100");
+    const auto target_db = unique_name("leftout_tgt");
+    auto copy = [&](std::vector<std::string> extra) {
+        std::vector<std::string> v = {"copy",     "--source",     src(source_db),
+                                      "--target", tgt(target_db), "--no-owner"};
+        v.insert(v.end(), extra.begin(), extra.end());
+        return run_pghaul(v);
+    };
+    // A table others need: refused, each dependent named, nothing written.
+    auto needed = copy({"-T", "customers"});
+    CHECK(needed.exit_status == 3);
+    CHECK(needed.err.find("left out by -T customers") != std::string::npos);
+    CHECK(needed.err.find("constraint orders_customer_fkey on table orders needs public.customers") !=
+          std::string::npos);
+    CHECK(needed.err.find("--exclude-table-data") != std::string::npos);
+    auto viewed = copy({"--exclude-table", "ord*"});
+    CHECK(viewed.exit_status == 3);
+    CHECK(viewed.err.find("view big_orders needs public.orders") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+
+    auto plan = copy({"-T", "audit_*", "-N", "scratch", "--dry-run"});
+    CHECK(plan.exit_status == 0);
+    CHECK(plan.out.find("table public.audit_log\n") != std::string::npos);
+    CHECK(plan.out.find("schema scratch\n") != std::string::npos);
+    CHECK(plan.out.find("scratch.tmp") == std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+
+    temp_file report("report.json", "");
+    auto r = copy({"-T", "audit_*", "-N", "scratch", "--verify", "counts", "--report", report.path});
+    INFO(r.err.substr(0, 3000));
+    CHECK(r.exit_status == 0);
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(t.exec("SELECT to_regclass('audit_log') IS NULL AND to_regnamespace('scratch') IS NULL")
+                  .boolean(0, 0));
+        auto want = table_fingerprints(s), got = table_fingerprints(t);
+        want.erase("public.audit_log");
+        want.erase("scratch.tmp");
+        CHECK(got == want);
+        CHECK(t.exec("SELECT count(*) FROM big_orders").i64(0, 0) ==
+              s.exec("SELECT count(*) FROM big_orders").i64(0, 0));
+        CHECK(t.exec("SELECT last_value FROM orders_id_seq").i64(0, 0) == 1000);
+    }
+    auto rep = nlohmann::json::parse(std::ifstream(report.path));
+    CHECK(rep["sources"][0]["left_out"] ==
+          nlohmann::json({"table public.audit_log", "sequence public.audit_log_id_seq", "schema scratch"}));
+
+    // verify: told, equal; not told, the missing objects are differences.
+    auto told = run_pghaul({"verify", "--source", src(source_db), "--target",
+                            server("PGHAUL_TGT_SUPER", target_db).to_string(), "--role-map",
+                            "postgres=haul_admin", "-T", "audit_*", "--exclude-schema", "scratch"});
+    INFO(told.out.substr(0, 3000));
+    CHECK(told.exit_status == 0);
+    CHECK(told.out.find("not looked for on the target") != std::string::npos);
+    auto untold =
+        run_pghaul({"verify", "--source", src(source_db), "--target",
+                    server("PGHAUL_TGT_SUPER", target_db).to_string(), "--role-map", "postgres=haul_admin"});
+    CHECK(untold.exit_status == 7);
+    CHECK(untold.out.find("MISMATCH [missing] table public.audit_log") != std::string::npos);
+    CHECK(untold.out.find("MISMATCH [missing] schema scratch") != std::string::npos);
+
+    // The same per source in a manifest; a bad pattern names its key.
+    const auto run_db = unique_name("leftout_run");
+    const std::string manifest_head = "[target]\nconninfo = \"" + server("PGHAUL_TGT").to_string() +
+                                      "\"\n[run]\nmissing_roles = \"owner\"\n[[source]]\nname = \"a\"\n"
+                                      "conninfo = \"" +
+                                      server("PGHAUL_SRC_A", source_db).to_string() + "\"\ntarget_db = \"" +
+                                      run_db + "\"\n";
+    temp_file bad("bad.toml", manifest_head + "exclude_schema = [\"a.b\"]\n");
+    auto refused = run_pghaul({"run", bad.path});
+    CHECK(refused.exit_status == 2);
+    CHECK(refused.err.find("source[0].exclude_schema") != std::string::npos);
+    temp_file manifest("m.toml",
+                       manifest_head + "exclude_table = [\"audit_*\"]\nexclude_schema = [\"scratch\"]\n");
+    auto run = run_pghaul({"run", manifest.path, "--verify", "counts"});
+    CHECK(run.exit_status == 0);
+    {
+        auto t = connect("PGHAUL_TGT_SUPER", run_db);
+        CHECK(t.exec("SELECT to_regclass('audit_log') IS NULL AND to_regnamespace('scratch') IS NULL")
+                  .boolean(0, 0));
+        CHECK(t.exec("SELECT count(*) FROM orders").i64(0, 0) == 1000);
     }
     drop_database("PGHAUL_TGT_SUPER", run_db);
     drop_database("PGHAUL_TGT_SUPER", target_db);

@@ -44,3 +44,26 @@ TEST_CASE("bad patterns are usage errors naming the option and the pattern") {
         }
     }
 }
+
+TEST_CASE(
+    "a relation filter leaves out what its table or schema patterns match, and tells pg_dump the same") {
+    pghaul::relation_filter f;
+    CHECK(f.empty());
+    CHECK_FALSE(f.excludes("public", "orders"));
+    f.tables.push_back(name_pattern::parse("audit_*", kind::relation, "--exclude-table"));
+    f.tables.push_back(name_pattern::parse("app.\"Cache\"", kind::relation, "--exclude-table"));
+    f.schemas.push_back(name_pattern::parse("scratch", kind::schema, "--exclude-schema"));
+    CHECK_FALSE(f.empty());
+    CHECK(f.excludes("public", "audit_log"));
+    CHECK(f.excludes("app", "Cache"));
+    CHECK_FALSE(f.excludes("public", "Cache"));
+    CHECK(f.excludes("scratch", "anything"));  // the whole schema
+    CHECK(f.excludes_schema("scratch"));
+    CHECK_FALSE(f.excludes_schema("public"));
+    CHECK_FALSE(f.excludes("public", "orders"));
+    // As written, so pg_dump reads the same patterns.
+    CHECK(f.pg_dump_args() == std::vector<std::string>{"--exclude-table=audit_*",
+                                                       "--exclude-table=app.\"Cache\"",
+                                                       "--exclude-schema=scratch"});
+    CHECK(f.describe() == "-T audit_*, -T app.\"Cache\", -N scratch");
+}
