@@ -284,9 +284,15 @@ void source_job::begin_read(pg::connection& reader, std::size_t table) {
         import_snapshot(reader, snapshot_id_);
     } catch (const error& e) {
         // 22023 "invalid snapshot identifier": the session holding it ended
-        // (terminated, or the source restarted). No later read can match the
-        // tables already copied, so the rest waits for --resume.
-        if (e.sqlstate() != "22023") throw;
+        // (terminated, or the source restarted); 55000 "could not import the
+        // requested snapshot": it is ending (its file still there, its process
+        // gone; seen in the suite). No later read can match the tables already
+        // copied, so the rest waits for --resume.
+        constexpr std::string_view ending = "could not import the requested snapshot";
+        const bool gone =
+            e.sqlstate() == "22023" ||
+            (e.sqlstate() == "55000" && std::string_view(e.what()).find(ending) != std::string_view::npos);
+        if (!gone) throw;
         throw error(exit_code::source,
                     "cannot read " + t.display() + ": the source snapshot " + snapshot_id_ +
                         " is gone (the session holding it on " + source_endpoint_ +
