@@ -37,4 +37,11 @@ void fault_point(std::string_view point) noexcept {
     if (f.action == "pause" && !paused.exchange(true)) std::this_thread::sleep_for(std::chrono::seconds(3));
 }
 
+bool lost_ack(std::string_view point) noexcept {
+    const auto& f = wanted();
+    if (f.action != "lose-ack" || point != f.point) return false;
+    static std::atomic<bool> lost{false};
+    return !lost.exchange(true);
+}
+
 }  // namespace pghaul::engine

@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "engine/common/fault.hpp"
 #include "io/chunk_stream.hpp"
 #include "protocol/sql_quote.hpp"
 #include "protocol/sqlstate.hpp"
@@ -191,6 +192,9 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
                                                " rows but target loaded " + std::to_string(loaded));
         try {
             target.exec("COMMIT", what + " (commit)");
+            if (lost_ack(part ? "part-commit" : "table-commit"))
+                throw error(exit_code::target, what + " (commit): server closed the connection unexpectedly",
+                            "", "08006");
         } catch (const error& e) {
             // A connection lost during COMMIT leaves its outcome unknown. A
             // whole table reloads safely (TRUNCATE first); a part appends, so
