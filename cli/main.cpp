@@ -416,7 +416,8 @@ int main(int argc, char** argv) {
     session_flags copy_flags, run_flags;
     std::string source_text, target_text, manifest;
     pghaul::cli::run_setting_flags copy_settings, run_settings;
-    std::vector<std::string> role_map_args, exclude_table_data, exclude_table, exclude_schema;
+    std::vector<std::string> role_map_args, exclude_table_data, exclude_table, exclude_schema, only_table,
+        only_schema;
     pghaul::engine::run_config cfg;
     bool no_owner = false;
 
@@ -436,6 +437,16 @@ int main(int argc, char** argv) {
     copy->add_flag("-O,--no-owner", no_owner,
                    "objects are owned by the target login, not the source's owners")
         ->envname("PGHAUL_NO_OWNER")
+        ->group("Selection");
+    // -t is --target here, so pg_dump's -t is --table only.
+    copy->add_option("--table", only_table,
+                     "copy only these tables (or views, sequences); the rest of the database's schema comes "
+                     "(pg_dump's patterns; repeatable)")
+        ->envname("PGHAUL_TABLE")
+        ->group("Selection");
+    copy->add_option("-n,--schema", only_schema,
+                     "copy only these schemas and what is in them (pg_dump's patterns; repeatable)")
+        ->envname("PGHAUL_SCHEMA")
         ->group("Selection");
     copy->add_option("-T,--exclude-table", exclude_table,
                      "leave these tables (or views, sequences) out entirely (pg_dump's patterns; repeatable)")
@@ -620,6 +631,12 @@ int main(int argc, char** argv) {
         for (auto& p : exclude_table_data)
             src.exclude_table_data.push_back(
                 pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::relation, "--exclude-table-data"));
+        for (auto& p : only_table)
+            src.exclude.only_tables.push_back(
+                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::relation, "--table"));
+        for (auto& p : only_schema)
+            src.exclude.only_schemas.push_back(
+                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::schema, "--schema"));
         for (auto& p : exclude_table)
             src.exclude.tables.push_back(
                 pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::relation, "--exclude-table"));

@@ -391,9 +391,10 @@ void check_target_db(checker& c, const toml::node& at, const std::string& full, 
 
 engine::source_config read_source(checker& c, const toml::table& t, const std::string& prefix,
                                   const std::string& maintenance_db) {
-    c.check_keys(t, prefix,
-                 {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot",
-                  "databases", "exclude", "exclude_table_data", "exclude_table", "exclude_schema"});
+    c.check_keys(
+        t, prefix,
+        {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot", "databases",
+         "exclude", "exclude_table_data", "exclude_table", "exclude_schema", "table", "schema"});
     engine::source_config s;
     s.origin = c.path() + ":" + std::to_string(t.source().begin.line);
     if (auto name = c.string(t, "name", prefix, true)) {
@@ -409,6 +410,8 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
     s.exclude_table_data = c.table_patterns(t, "exclude_table_data", prefix);
     s.exclude.tables = c.table_patterns(t, "exclude_table", prefix);
     s.exclude.schemas = c.table_patterns(t, "exclude_schema", prefix, name_pattern::kind::schema);
+    s.exclude.only_tables = c.table_patterns(t, "table", prefix);
+    s.exclude.only_schemas = c.table_patterns(t, "schema", prefix, name_pattern::kind::schema);
     s.databases = c.patterns(t, "databases", prefix);
     s.exclude_databases = c.patterns(t, "exclude", prefix);
     if (!s.exclude_databases.empty() && s.databases.empty())

@@ -11,7 +11,8 @@ namespace {
 
 struct verify_args {
     std::string source, target, format = "text";
-    std::vector<std::string> role_map, exclude_table_data, exclude_table, exclude_schema;
+    std::vector<std::string> role_map, exclude_table_data, exclude_table, exclude_schema, only_table,
+        only_schema;
     engine::verify_options opt;
 };
 
@@ -37,6 +38,10 @@ int run(const verify_args& a) {
     for (auto& p : a.exclude_table_data)
         opt.exclude_table_data.push_back(
             name_pattern::parse(p, name_pattern::kind::relation, "--exclude-table-data"));
+    for (auto& p : a.only_table)
+        opt.exclude.only_tables.push_back(name_pattern::parse(p, name_pattern::kind::relation, "--table"));
+    for (auto& p : a.only_schema)
+        opt.exclude.only_schemas.push_back(name_pattern::parse(p, name_pattern::kind::schema, "--schema"));
     for (auto& p : a.exclude_table)
         opt.exclude.tables.push_back(name_pattern::parse(p, name_pattern::kind::relation, "--exclude-table"));
     for (auto& p : a.exclude_schema)
@@ -64,11 +69,10 @@ CLI::App* add_verify_command(CLI::App& app, command_handler& handler) {
         ->required()
         ->envname("PGHAUL_TARGET")
         ->group("Connection");
-    sub->add_option(
-        "-T,--exclude-table", a->exclude_table,
-        "tables (or views, sequences) the copy left out: not looked for on the target (repeatable)");
+    sub->add_option("-T,--exclude-table", a->exclude_table,
+                    "tables (or views, sequences) the copy left out: compared on neither side (repeatable)");
     sub->add_option("-N,--exclude-schema", a->exclude_schema,
-                    "schemas the copy left out: not looked for on the target (repeatable)");
+                    "schemas the copy left out: compared on neither side (repeatable)");
     sub->add_option("--exclude-table-data", a->exclude_table_data,
                     "tables whose rows the copy left out: compare all of them but their rows (repeatable)");
     sub->add_flag("--checksums", a->opt.checksums, "compare every table's content, not only row counts")

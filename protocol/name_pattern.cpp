@@ -85,9 +85,23 @@ std::vector<std::string> relation_filter::pg_dump_args() const {
 
 std::string relation_filter::describe() const {
     std::string out;
-    for (auto& p : tables) out += (out.empty() ? "-T " : ", -T ") + p.text();
-    for (auto& p : schemas) out += (out.empty() ? "-N " : ", -N ") + p.text();
+    auto add = [&](const char* flag, const std::vector<name_pattern>& ps) {
+        for (auto& p : ps) out += (out.empty() ? "" : ", ") + std::string(flag) + " " + p.text();
+    };
+    add("-t", only_tables);
+    add("-n", only_schemas);
+    add("-T", tables);
+    add("-N", schemas);
     return out;
+}
+
+std::string exact_pattern(std::string_view schema, std::string_view name) {
+    auto quoted = [](std::string_view part) {
+        std::string q = "\"";
+        for (char c : part) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+        return q + "\"";
+    };
+    return name.empty() ? quoted(schema) : quoted(schema) + "." + quoted(name);
 }
 
 }  // namespace pghaul

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 
 #include "protocol/sql_quote.hpp"
 
@@ -292,18 +293,16 @@ void decide_formats(pg::connection& conn, source_catalog& cat, int target_versio
         if (auto it = reasons.find(t.oid); it != reasons.end()) t.text_reason = "column types " + it->second;
 }
 
-void read_sequences(pg::connection& conn, source_catalog& cat, const relation_filter& exclude) {
+void read_sequences(pg::connection& conn, source_catalog& cat, const std::set<relation_name>& left_out) {
     auto listed = conn.exec(std::string(R"(
         SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'S' AND )") +
                                 user_relation + " ORDER BY 1, 2",
                             "listing the source's sequences");
-    // A sequence owned by a left-out table stays unless a pattern names it
-    // too, as in pg_dump.
-    std::vector<std::pair<std::string, std::string>> r;
+    std::vector<relation_name> r;
     for (int i = 0; i < listed.rows(); ++i)
-        if (!exclude.excludes(listed.str(i, 0), listed.str(i, 1)))
-            r.emplace_back(listed.str(i, 0), listed.str(i, 1));
+        if (relation_name n{listed.str(i, 0), listed.str(i, 1)}; !left_out.count(n))
+            r.push_back(std::move(n));
     // Values are read in batches: one round trip per sequence is slow at 10^4 sequences.
     constexpr std::size_t batch = 200;
     for (std::size_t start = 0; start < r.size(); start += batch) {
@@ -367,29 +366,24 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
 // needs one of them: pg_dump writes a view, a foreign key, a column default
 // or a partition of a left-out table all the same, and the target refuses it
 // in the middle of the schema. Found here, before anything is written.
-void read_exclusions(pg::connection& conn, source_catalog& cat, const relation_filter& exclude) {
-    auto rels = conn.exec(std::string(R"(
-        SELECT c.oid, n.nspname, c.relname, )") +
-                              relkind_word + R"(
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND )" +
-                              user_relation + " ORDER BY 2, 3",
-                          "listing the source's relations");
+void read_exclusions(pg::connection& conn, source_catalog& cat, const relation_filter& exclude,
+                     const std::vector<left_out_relation>& left_out) {
     std::string oids;
-    for (int i = 0; i < rels.rows(); ++i) {
-        if (!exclude.excludes(rels.str(i, 1), rels.str(i, 2))) continue;
-        oids += (oids.empty() ? "" : ",") + rels.str(i, 0);
-        if (!exclude.excludes_schema(rels.str(i, 1)))
-            cat.excluded.push_back(rels.str(i, 3) + " " +
-                                   sql::readable_qualified(rels.str(i, 1), rels.str(i, 2)));
+    for (auto& r : left_out) {
+        oids += (oids.empty() ? "" : ",") + std::to_string(r.oid);
+        if (exclude.excludes_schema(r.name.first)) continue;
+        cat.excluded.push_back(r.kind + " " + sql::readable_qualified(r.name.first, r.name.second));
+        cat.excluded_relations.push_back(r.name);
     }
     auto schemas = conn.exec(
         "SELECT nspname FROM pg_namespace n WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> "
         "'information_schema' ORDER BY 1",
         "listing the source's schemas");
     for (int i = 0; i < schemas.rows(); ++i)
-        if (exclude.excludes_schema(schemas.str(i, 0)))
+        if (exclude.excludes_schema(schemas.str(i, 0))) {
             cat.excluded.push_back("schema " + sql::readable(schemas.str(i, 0)));
+            cat.excluded_schemas.push_back(schemas.str(i, 0));
+        }
     if (oids.empty()) return;
     // Each dependent with the relation it belongs to (or its own schema, for
     // a function or type): that one may be left out as well.
@@ -537,6 +531,30 @@ std::string table_info::display() const {
     return sql::readable_qualified(schema, name);
 }
 
+std::vector<left_out_relation> left_out_relations(pg::connection& conn, const relation_filter& filter) {
+    std::vector<left_out_relation> out;
+    if (filter.empty()) return out;
+    auto r = conn.exec(std::string(R"(
+        SELECT c.oid, n.nspname, c.relname, )") +
+                           relkind_word + R"(, own_n.nspname, own.relname
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_depend d ON c.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.objid = c.oid
+             AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+        LEFT JOIN pg_class own ON own.oid = d.refobjid
+        LEFT JOIN pg_namespace own_n ON own_n.oid = own.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND )" +
+                           user_relation + " ORDER BY 2, 3",
+                       "listing the source's relations");
+    for (int i = 0; i < r.rows(); ++i) {
+        const std::string schema = r.str(i, 1), name = r.str(i, 2);
+        if (!filter.excludes(schema, name)) continue;
+        const bool owner_comes = !r.is_null(i, 5) && !filter.excludes(r.str(i, 4), r.str(i, 5));
+        if (owner_comes && !filter.names(schema, name)) continue;
+        out.push_back({static_cast<std::uint32_t>(r.i64(i, 0)), {schema, name}, r.str(i, 3)});
+    }
+    return out;
+}
+
 source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock,
                             const relation_filter& exclude) {
     source_catalog cat;
@@ -545,8 +563,12 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
     read_tables(conn, cat, lock, exclude);
     if (!cat.rewritten_after_snapshot.empty()) return cat;
     decide_formats(conn, cat, target_version);
-    read_sequences(conn, cat, exclude);
-    if (!exclude.empty()) read_exclusions(conn, cat, exclude);
+    std::vector<left_out_relation> left_out;
+    if (!exclude.empty()) left_out = left_out_relations(conn, exclude);
+    std::set<relation_name> left_out_names;
+    for (auto& r : left_out) left_out_names.insert(r.name);
+    read_sequences(conn, cat, left_out_names);
+    if (!exclude.empty()) read_exclusions(conn, cat, exclude, left_out);
     read_post_data_owners(conn, cat);
     read_roles(conn, cat);
     auto ext = conn.exec("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",

@@ -123,6 +123,10 @@ struct source_catalog {
     // Left out whole by the copy's relation_filter (-T, -N): relations as
     // users write them, "view public.v", and schemas, "schema scratch".
     std::vector<std::string> excluded;
+    // The same by name, for pg_dump: relations outside the left-out schemas
+    // (schema, name), and the schemas.
+    std::vector<std::pair<std::string, std::string>> excluded_relations;
+    std::vector<std::string> excluded_schemas;
     // What stays but needs something left out, "constraint keep_a_fkey on
     // public.keep needs public.audit": pg_dump would write it and the target
     // would refuse it halfway through the schema.
@@ -143,6 +147,21 @@ struct lock_wait {
 // matches is neither read nor locked (the login may not be allowed to).
 source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock = nullptr,
                             const relation_filter& exclude = {});
+
+// A relation as (schema, name).
+using relation_name = std::pair<std::string, std::string>;
+
+// What `filter` leaves out among the database's relations (tables, views,
+// materialized views, sequences, foreign tables), with their oids and kind
+// words ("table", "view", ...). A sequence owned by a table that comes (a
+// serial or identity column's) comes too unless -T or -N names it: with -t
+// orders, orders_id_seq comes along, as in pg_dump.
+struct left_out_relation {
+    std::uint32_t oid = 0;
+    relation_name name;
+    std::string kind;
+};
+std::vector<left_out_relation> left_out_relations(pg::connection& conn, const relation_filter& filter);
 
 // Fills table_info::statistics where the source's statistics can stand in
 // for an ANALYZE on the target (see statistics.cpp for which).

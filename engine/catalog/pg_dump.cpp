@@ -86,7 +86,7 @@ int pg_dump_major(const std::string& pg_dump) {
 
 std::string dump_schema_archive(const std::string& pg_dump, const conninfo& source,
                                 const std::string& snapshot, std::chrono::seconds lock_wait_timeout,
-                                const relation_filter& exclude) {
+                                const std::vector<std::string>& selection) {
     conninfo ci = source;
     std::vector<std::string> env;
     std::vector<std::pair<int, int>> fds;
@@ -139,7 +139,7 @@ std::string dump_schema_archive(const std::string& pg_dump, const conninfo& sour
     // give up when the holder does, not hang the failed source.
     if (lock_wait_timeout.count() > 0)
         argv.push_back("--lock-wait-timeout=" + std::to_string(lock_wait_timeout.count()) + "s");
-    for (auto& a : exclude.pg_dump_args()) argv.push_back(a);
+    argv.insert(argv.end(), selection.begin(), selection.end());
     auto r = run_process(argv, env, fds);
     if (r.exit_status != 0)
         throw error(exit_code::source,

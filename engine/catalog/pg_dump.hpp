@@ -5,10 +5,10 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "io/process.hpp"
 #include "protocol/conninfo.hpp"
-#include "protocol/name_pattern.hpp"
 
 namespace pghaul::engine {
 
@@ -31,11 +31,11 @@ int pg_dump_major(const std::string& pg_dump);
 
 // The source's whole schema as of `snapshot` (pre-data and post-data, no
 // rows) as one custom-format archive: one pg_dump, one pass over the
-// catalog, without what `exclude` leaves out. Throws (source error) naming
-// the endpoint on failure.
+// catalog, with `selection` (--exclude-table=..., --exclude-schema=...)
+// as further arguments. Throws (source error) naming the endpoint on failure.
 std::string dump_schema_archive(const std::string& pg_dump, const conninfo& source,
                                 const std::string& snapshot, std::chrono::seconds lock_wait_timeout,
-                                const relation_filter& exclude = {});
+                                const std::vector<std::string>& selection = {});
 
 // One section ("pre-data", "post-data") of such an archive as plain SQL, by
 // the pg_restore next to `opt.pg_dump`: locally, no server involved. Owners

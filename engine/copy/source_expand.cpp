@@ -79,9 +79,9 @@ std::vector<std::string> list_databases(const source_config& s, std::chrono::sec
     auto ci = resolve_credentials(s.endpoint, "source \"" + s.name + "\"", timeout);
     if (!ci.dbname() || ci.dbname()->empty()) ci = ci.with_dbname("postgres");
     auto conn = pg::connection::open(ci, "pghaul/admin", exit_code::source);
-    auto r = conn.exec(
-        "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname",
-        "listing the databases of source \"" + s.name + "\"");
+    auto r =
+        conn.exec("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname",
+                  "listing the databases of source \"" + s.name + "\"");
     std::vector<std::string> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(r.str(i, 0));
     return out;
@@ -129,7 +129,8 @@ void expand_sources(run_config& cfg, std::vector<std::string>& matched) {
     std::map<std::string, std::string> seen;
     for (auto& s : out) {
         const auto& db = s.target_db;
-        if (db.empty() || db.size() > 63 || db == "template0" || db == "template1" || db == cfg.maintenance_db)
+        if (db.empty() || db.size() > 63 || db == "template0" || db == "template1" ||
+            db == cfg.maintenance_db)
             throw error(exit_code::preflight,
                         "source \"" + s.name + "\": target database name \"" + db +
                             "\" is empty, longer than 63 bytes or a system database",

@@ -109,7 +109,8 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
         check_versions(holder_->connection(), target_version, schema_opt_.pg_dump);
         snapshot_id_ = holder_->id();
         // pg_dump needs nothing but the snapshot: it reads the catalog while we do.
-        if (dump_gate) start_schema_dump(dump_gate);
+        // (Unless it must be told what the catalog leaves out: dump_selection.)
+        if (dump_gate && !cfg_.exclude.chooses()) start_schema_dump(dump_gate);
         cat_ = read_catalog(holder_->connection(), target_version, &lock, cfg_.exclude);
         if (cat_.rewritten_after_snapshot.empty()) break;
         std::string tables;
@@ -166,8 +167,8 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
             exit_code::preflight,
             "left out by " + cfg_.exclude.describe() + " on " + source_endpoint_ +
                 ", but needed by what stays:" + what,
-            "leave those out too (-T for a table or view), or keep what they need (copy it without its "
-            "rows with --exclude-table-data); nothing was written");
+            "leave those out too (-T for a table or view), or let what they need come (choose it too with "
+            "--table or -n, or take it without its rows with --exclude-table-data); nothing was written");
     }
     plan_splits(cat_, run_.split_tables_larger_than, run_.split_part_size);
     if (cat_.database.locale_provider == "builtin" && target_version < 170000)

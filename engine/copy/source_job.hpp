@@ -109,6 +109,7 @@ public:
     // as `gate` lets through, none if it is null), so it overlaps the catalog
     // reads, other sources' preflight and the creation of the database.
     void start_schema_dump(std::counting_semaphore<>* gate);
+    std::vector<std::string> dump_selection() const;
     // Dumps the schema, (re)creates the target database, runs pre-data, and
     // returns the connection it used, open on the new database (the worker
     // keeps it for this source's next steps). On --resume into a database an

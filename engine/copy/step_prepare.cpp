@@ -122,6 +122,19 @@ void source_job::create_target_database() {
         "marking database \"" + cfg_.target_db + "\" as in progress");
 }
 
+// pg_dump's share of the relation filter. -T and -N pass as written; a
+// choice (-t, -n) has no pg_dump equivalent (pg_dump's own -t and -n leave out
+// every schema, type and function), so what the catalog left out is named
+// one by one, which needs the catalog first.
+std::vector<std::string> source_job::dump_selection() const {
+    if (!cfg_.exclude.chooses()) return cfg_.exclude.pg_dump_args();
+    std::vector<std::string> out;
+    for (auto& [schema, name] : cat_.excluded_relations)
+        out.push_back("--exclude-table=" + exact_pattern(schema, name));
+    for (auto& schema : cat_.excluded_schemas) out.push_back("--exclude-schema=" + exact_pattern(schema));
+    return out;
+}
+
 void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
     archive_ = std::async(std::launch::async, [this, gate] {
         std::string archive;
@@ -135,7 +148,7 @@ void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
                 }
             } guard{gate};
             archive = dump_schema_archive(schema_opt_.pg_dump, source_conninfo(), snapshot_id_,
-                                          run_.lock_wait_timeout, cfg_.exclude);
+                                          run_.lock_wait_timeout, dump_selection());
         }
         // The archive's two sections as SQL, each by its own pg_restore, side
         // by side, while CREATE DATABASE runs (about 100 ms of a small

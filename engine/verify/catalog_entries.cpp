@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/catalog/catalog.hpp"
 #include "engine/verify/detail/catalog_entries.hpp"
 #include "protocol/sql_quote.hpp"
 
@@ -259,16 +260,14 @@ void read_settings(pg::connection& conn, const std::map<std::string, std::string
 }
 
 // Sequence values in batches: one round trip per sequence is slow at 10^4 of them.
-// A left-out sequence is not read: the login may not be allowed to.
-void read_sequences(pg::connection& conn, const relation_filter& exclude, catalog_entries& out) {
-    auto listed =
-        conn.exec(R"(SELECT format('%I.%I', n.nspname, c.relname), n.nspname, c.relname FROM pg_class c
+void read_sequences(pg::connection& conn, const std::set<std::uint32_t>& left_out, catalog_entries& out) {
+    auto listed = conn.exec(R"(SELECT format('%I.%I', n.nspname, c.relname), c.oid FROM pg_class c
                                JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND )" +
-                      user_schema("n") + " ORDER BY 1",
-                  "listing sequences");
+                                user_schema("n") + " ORDER BY 1",
+                            "listing sequences");
     std::vector<std::string> s;
     for (int i = 0; i < listed.rows(); ++i)
-        if (!exclude.excludes(listed.str(i, 1), listed.str(i, 2))) s.push_back(listed.str(i, 0));
+        if (!left_out.count(static_cast<std::uint32_t>(listed.i64(i, 1)))) s.push_back(listed.str(i, 0));
     constexpr std::size_t batch = 200;
     for (std::size_t start = 0; start < s.size(); start += batch) {
         std::string q;
@@ -282,45 +281,26 @@ void read_sequences(pg::connection& conn, const relation_filter& exclude, catalo
     }
 }
 
-std::string describe(const entry_key& k) {
-    if (k.kind == "privileges") return k.object + ", grantee " + k.aspect;
-    return k.object;
-}
-
-}  // namespace
-
-catalog_entries read_catalog_entries(pg::connection& conn, const std::map<std::string, std::string>& role_map,
-                                     int peer_version, const relation_filter& exclude) {
-    catalog_entries out;
-    for (auto& q : schema_queries()) read_rows(conn, q, out);
-    read_policies(conn, role_map, out);
-    read_acls(conn, role_map, peer_version, out);
-    read_settings(conn, role_map, out);
-    read_sequences(conn, exclude, out);
-    return out;
-}
-
-std::size_t drop_left_out(pg::connection& conn, const relation_filter& exclude, catalog_entries& entries) {
-    if (exclude.empty()) return 0;
-    // Entry objects are "<kind> <schema>.<name>[.<part>]" with each name as
-    // format('%I') prints it; an index is named by itself, so it comes from
-    // its table.
+// Removes the entries of the relations in `left_out` and of the schemas
+// `exclude` leaves out. Entry objects are "<kind> <schema>.<name>[.<part>]"
+// with each name as format('%I') prints it; an index is named by itself, so
+// it is found through its table.
+std::size_t drop_left_out(pg::connection& conn, const relation_filter& exclude,
+                          const std::set<std::uint32_t>& left_out, catalog_entries& entries) {
     auto r = conn.exec(R"(
-        SELECT n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), NULL
+        SELECT c.oid, format('%I.%I', n.nspname, c.relname), false
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND )" +
                            user_schema("n") + R"(
         UNION ALL
-        SELECT n.nspname, c.relname, NULL, format('%I.%I', n.nspname, ic.relname)
-        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE )" +
-                           user_schema("n"),
+        SELECT i.indrelid, format('%I.%I', n.nspname, ic.relname), true
+        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+        WHERE )" + user_schema("n"),
                        "listing the relations left out");
     std::set<std::string> schemas, relations, indexes;
-    for (int i = 0; i < r.rows(); ++i) {
-        if (!exclude.excludes(r.str(i, 0), r.str(i, 1))) continue;
-        (r.is_null(i, 2) ? indexes : relations).insert(r.str(i, r.is_null(i, 2) ? 3 : 2));
-    }
+    for (int i = 0; i < r.rows(); ++i)
+        if (left_out.count(static_cast<std::uint32_t>(r.i64(i, 0))))
+            (r.boolean(i, 2) ? indexes : relations).insert(r.str(i, 1));
     auto n =
         conn.exec("SELECT nspname, quote_ident(nspname) FROM pg_namespace", "listing the schemas left out");
     for (int i = 0; i < n.rows(); ++i)
@@ -328,7 +308,7 @@ std::size_t drop_left_out(pg::connection& conn, const relation_filter& exclude, 
     static constexpr std::string_view kinds[] = {
         "materialized view ", "foreign table ", "table ",  "view ",     "sequence ", "column ", "index ",
         "constraint ",        "trigger ",       "policy ", "function ", "type ",     "schema "};
-    auto left_out = [&](const entry_key& k) {
+    auto dropped = [&](const entry_key& k) {
         for (auto kind : kinds) {
             if (!k.object.starts_with(kind)) continue;
             const std::string name = k.object.substr(kind.size());
@@ -342,7 +322,30 @@ std::size_t drop_left_out(pg::connection& conn, const relation_filter& exclude, 
         }
         return false;
     };
-    return std::erase_if(entries, [&](const auto& e) { return left_out(e.first); });
+    return std::erase_if(entries, [&](const auto& e) { return dropped(e.first); });
+}
+
+std::string describe(const entry_key& k) {
+    if (k.kind == "privileges") return k.object + ", grantee " + k.aspect;
+    return k.object;
+}
+
+}  // namespace
+
+catalog_entries read_catalog_entries(pg::connection& conn, const std::map<std::string, std::string>& role_map,
+                                     int peer_version, const relation_filter& exclude,
+                                     std::size_t* left_out) {
+    std::set<std::uint32_t> left;
+    for (auto& rel : left_out_relations(conn, exclude)) left.insert(rel.oid);
+    catalog_entries out;
+    for (auto& q : schema_queries()) read_rows(conn, q, out);
+    read_policies(conn, role_map, out);
+    read_acls(conn, role_map, peer_version, out);
+    read_settings(conn, role_map, out);
+    read_sequences(conn, left, out);
+    const std::size_t dropped = exclude.empty() ? 0 : drop_left_out(conn, exclude, left, out);
+    if (left_out) *left_out = dropped;
+    return out;
 }
 
 void compare_entries(const catalog_entries& source, const catalog_entries& target, verify_result& r) {

@@ -32,9 +32,9 @@ struct verify_options {
     // Tables whose rows a copy left out on purpose (--exclude-table-data):
     // their rows are not compared, the rest of them is.
     std::vector<name_pattern> exclude_table_data;
-    // What a copy left out whole (--exclude-table, --exclude-schema): the
-    // source's objects there, and everything that belongs to them, are not
-    // looked for on the target.
+    // What a copy left out whole (-T, -N) or did not choose (-t, -n): those
+    // objects, and everything that belongs to them, are compared on neither
+    // side.
     relation_filter exclude;
 };
 
@@ -52,7 +52,7 @@ struct verify_result {
     std::vector<std::string> notes;
     std::size_t tables = 0;                      // tables whose data was compared
     std::vector<std::string> rows_not_compared;  // excluded by exclude_table_data
-    std::size_t left_out = 0;                    // source objects not looked for (exclude)
+    std::size_t left_out = 0;                    // source catalog entries not compared (exclude)
     std::size_t sequences = 0;
     std::size_t objects = 0;     // schema objects compared (incl. columns, indexes, ...)
     std::size_t privileges = 0;  // owner and grant entries compared

@@ -28,19 +28,14 @@ using catalog_entries = std::map<entry_key, std::string>;
 // Reads every entry on one side. `role_map` renames roles (source side only;
 // the target side passes an empty map). `peer_version`, the other server's
 // version, leaves out what only the newer of the two has (17's MAINTAIN).
-// Sequences `exclude` leaves out are not read.
+// What `exclude` leaves out (see left_out_relations) has no entries: a
+// relation and what belongs to it (columns, indexes, constraints, triggers,
+// policies, grants), a schema and everything in it. Its sequences are not
+// even read (the login may not be allowed to). `left_out`, if given, counts
+// the entries left out.
 catalog_entries read_catalog_entries(pg::connection& conn, const std::map<std::string, std::string>& role_map,
-                                     int peer_version, const relation_filter& exclude = {});
-
-// Removes the entries of what `exclude` leaves out (a relation, what belongs
-// to it: columns, indexes, constraints, triggers, policies, grants; a schema
-// and everything in it), read from `conn`'s catalog. Returns how many.
-std::size_t drop_left_out(pg::connection& conn, const relation_filter& exclude, catalog_entries& entries);
-
-// Removes the entries of what `exclude` leaves out (a relation, what belongs
-// to it: columns, indexes, constraints, triggers, policies, grants; a schema
-// and everything in it), read from `conn`'s catalog. Returns how many.
-std::size_t drop_left_out(pg::connection& conn, const relation_filter& exclude, catalog_entries& entries);
+                                     int peer_version, const relation_filter& exclude = {},
+                                     std::size_t* left_out = nullptr);
 
 // Differences, in key order: missing/extra objects, changed definitions,
 // owners, privileges, settings, sequences. Counts entries by kind in `r`;

@@ -67,3 +67,33 @@ TEST_CASE(
                                                        "--exclude-schema=scratch"});
     CHECK(f.describe() == "-T audit_*, -T app.\"Cache\", -N scratch");
 }
+
+TEST_CASE(
+    "choosing tables or schemas leaves out the rest; -T and -N still apply; exact patterns round-trip") {
+    pghaul::relation_filter f;
+    f.only_tables.push_back(name_pattern::parse("order*", kind::relation, "--table"));
+    CHECK(f.chooses());
+    CHECK_FALSE(f.empty());
+    CHECK_FALSE(f.excludes("public", "orders"));
+    CHECK(f.excludes("public", "customers"));
+    CHECK_FALSE(f.names("public", "customers"));  // left out by the choice, not named by -T
+    f.only_schemas.push_back(name_pattern::parse("app", kind::schema, "--schema"));
+    CHECK(f.excludes("public", "orders"));  // both choices must hold
+    CHECK_FALSE(f.excludes("app", "orders"));
+    CHECK(f.excludes_schema("public"));
+    f.tables.push_back(name_pattern::parse("orders_old", kind::relation, "--exclude-table"));
+    CHECK(f.excludes("app", "orders_old"));
+    CHECK(f.names("app", "orders_old"));
+    CHECK(f.pg_dump_args() == std::vector<std::string>{"--exclude-table=orders_old"});
+    CHECK(f.describe() == "-t order*, -n app, -T orders_old");
+    // Any name, matched exactly by its pattern (pg_dump reads the same syntax).
+    for (std::string name : {"plain", "Mixed Case", "dots.in.it", "star*?", "quote\"d", "[re]gex|x$"}) {
+        CAPTURE(name);
+        auto p = name_pattern::parse(pghaul::exact_pattern("s.x", name), kind::relation, "--table");
+        CHECK(p.matches("s.x", name));
+        CHECK_FALSE(p.matches("s.x", name + "y"));
+        CHECK_FALSE(p.matches("s", name));
+        CHECK(name_pattern::parse(pghaul::exact_pattern(name), kind::schema, "--schema").matches(name));
+    }
+    CHECK(pghaul::exact_pattern("a\"b", "c") == "\"a\"\"b\".\"c\"");
+}
