@@ -70,6 +70,7 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
         bool verified = j.status == source_status::done;
         nlohmann::json src = {{"name", j.name()},
                               {"source", j.config().endpoint.ci.endpoint()},
+                              {"source_transport", j.source_transport()},
                               {"target_db", j.target_db()},
                               {"status", status_name(j.status)},
                               {"tables", j.results.size()},

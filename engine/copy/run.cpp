@@ -250,6 +250,8 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
                                    cfg.password_max_age);
     conninfo server = target_creds.get().with_dbname(cfg.maintenance_db);
     auto maint = pg::connection::open(server, "pghaul/admin", exit_code::target);
+    spdlog::info("target {} ({}): PostgreSQL {}", maint.endpoint(), maint.transport(),
+                 maint.server_version() / 10000);
     if (!maint.exec("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user")
              .boolean(0, 0))
         throw error(exit_code::preflight,
@@ -329,6 +331,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     auto report = make_report(jobs, maint.endpoint(), seconds, roles, t0);
     res.summary = report.table;
     res.report = std::move(report.json);
+    res.report["target_transport"] = maint.transport();
     if (!profile.is_null()) res.report["profile"] = std::move(profile);
     std::uint64_t rows = 0, bytes = 0, tables = 0;
     for (auto& s : res.report["sources"]) {

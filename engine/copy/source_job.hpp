@@ -66,6 +66,8 @@ public:
     const source_config& config() const { return cfg_; }
     const std::string& name() const { return cfg_.name; }
     const std::string& target_db() const { return cfg_.target_db; }
+    // How the snapshot's connection to the source is protected (connection::transport).
+    const std::string& source_transport() const { return source_transport_; }
     const source_catalog& catalog() const { return cat_; }
     // For a new connection: password_command runs again once its last
     // result is older than the run's password_max_age.
@@ -233,6 +235,7 @@ private:
     fresh_credentials& target_creds_;
     fresh_credentials source_creds_;
     std::string source_endpoint_;  // user@host:port/db, for messages and the journal
+    std::string source_transport_;
     schema_options schema_opt_;
     std::unique_ptr<snapshot_holder> holder_;  // guarded by snapshot_mu_ once tables are copied
     std::string snapshot_id_;

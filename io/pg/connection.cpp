@@ -97,6 +97,16 @@ void on_notice(void* tag, const char* message) {
 
 }  // namespace
 
+std::string connection::transport() const {
+    if (PQsslInUse(conn_)) {
+        const char* protocol = PQsslAttribute(conn_, "protocol");
+        const char* cipher = PQsslAttribute(conn_, "cipher");
+        return std::string(protocol ? protocol : "TLS") + (cipher ? std::string(" (") + cipher + ")" : "");
+    }
+    const char* host = PQhost(conn_);
+    return host && host[0] == '/' ? "Unix socket" : "no TLS";
+}
+
 void set_notice_sink(notice_sink sink) noexcept {
     notices = sink;
 }

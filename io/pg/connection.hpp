@@ -74,6 +74,9 @@ public:
     void drain() noexcept;
 
     int server_version() const { return PQserverVersion(conn_); }
+    // How the connection is protected, for logs and reports: "TLSv1.3
+    // (TLS_AES_256_GCM_SHA384)", "no TLS", or "Unix socket".
+    std::string transport() const;
     const std::string& endpoint() const { return endpoint_; }
     PGconn* raw() const { return conn_; }
     exit_code side() const { return side_; }

@@ -2,10 +2,14 @@
 // code, no password in any output, and no half-made target database.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -488,6 +492,95 @@ TEST_CASE("sslmode=require against a server without TLS: exit 3, a TLS hint, no 
         CHECK(r.err.find("finished with failures") == std::string::npos);
         CHECK(r.err.find("0 B of 0 B") == std::string::npos);
     }
+}
+
+// S5: TLS settings pass through untouched, to pghaul's own connections and to
+// its pg_dump, and the log and report say how each server was reached. srcb
+// turns TLS on for this case (a self-signed certificate for a name that is
+// not 127.0.0.1) and off again after it.
+TEST_CASE("TLS: sslmode and sslrootcert reach pg_dump too; a name mismatch is exit 3; the report names TLS") {
+    namespace fs = std::filesystem;
+    char dir_template[] = "/tmp/pghaul-tls-XXXXXX";
+    REQUIRE(::mkdtemp(dir_template) != nullptr);
+    const fs::path dir = dir_template;
+    auto srcb = connect("PGHAUL_SRC_B_SUPER");
+    // The server reads the key as its own OS user, from a private file.
+    const auto owner = fs::path(srcb.exec("SHOW data_directory").str(0, 0));
+    struct stat st {};
+    REQUIRE(::stat(owner.c_str(), &st) == 0);
+    const std::string crt = (dir / "server.crt").string(), key = (dir / "server.key").string();
+    REQUIRE(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=pghaul-test-server "
+                         "-addext subjectAltName=DNS:pghaul-test-server -keyout " +
+                         key + " -out " + crt + " 2>/dev/null")
+                            .c_str()) == 0);
+    fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write);
+    REQUIRE(::chown(key.c_str(), st.st_uid, st.st_gid) == 0);
+    REQUIRE(::chown(crt.c_str(), st.st_uid, st.st_gid) == 0);
+    struct tls_off {
+        pghaul::pg::connection& c;
+        fs::path dir;
+        ~tls_off() {
+            try {
+                for (const char* p : {"ssl", "ssl_cert_file", "ssl_key_file"})
+                    c.exec(std::string("ALTER SYSTEM RESET ") + p);
+                c.exec("SELECT pg_reload_conf()");
+            } catch (...) {
+            }
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
+    } restore{srcb, dir};
+    srcb.exec("ALTER SYSTEM SET ssl_cert_file = '" + crt + "'");
+    srcb.exec("ALTER SYSTEM SET ssl_key_file = '" + key + "'");
+    srcb.exec("ALTER SYSTEM SET ssl = on");
+    srcb.exec("SELECT pg_reload_conf()");
+    bool on = false;
+    for (int i = 0; i < 50 && !on; ++i) {
+        on = connect("PGHAUL_SRC_B_SUPER").exec("SHOW ssl").str(0, 0) == "on";
+        if (!on) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE(on);
+
+    const auto source_db = unique_name("tls_src");
+    create_database_from("PGHAUL_SRC_B_SUPER", source_db, "");
+    connect("PGHAUL_SRC_B_SUPER", source_db)
+        .exec(
+            "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM "
+            "generate_series(1, 100) g");
+    const auto target_db = unique_name("tls_tgt");
+    auto copy = [&](const std::string& tls) {
+        return run_pghaul({"copy", "--source", server("PGHAUL_SRC_B", source_db).to_string() + " " + tls,
+                           "--target", tgt(target_db) + " sslmode=disable", "--no-owner", "--progress",
+                           "none"});
+    };
+    // The certificate names another host: verify-full refuses before anything is written.
+    auto mismatch = copy("sslmode=verify-full sslrootcert=" + crt);
+    CHECK(mismatch.exit_status == 3);
+    CHECK(mismatch.err.find("does not match host name") != std::string::npos);
+    CHECK(mismatch.err.find("HINT: give the server's CA with sslrootcert") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+    // verify-ca with that root. The environment says verify-full with a root
+    // that does not exist: pg_dump succeeds only if it was given both of the
+    // connection string's settings, which override the environment. (The
+    // target says it has no TLS.)
+    temp_file report("report.json", "");
+    auto ok =
+        run_pghaul({"copy", "--source",
+                    server("PGHAUL_SRC_B", source_db).to_string() + " sslmode=verify-ca sslrootcert=" + crt,
+                    "--target", tgt(target_db) + " sslmode=disable", "--no-owner", "--progress", "none",
+                    "--report", report.path, "--verify", "counts"},
+                   {"PGSSLMODE=verify-full", "PGSSLROOTCERT=/nonexistent/root.crt"});
+    INFO(ok.err.substr(0, 3000));
+    CHECK(ok.exit_status == 0);
+    CHECK(std::regex_search(ok.err, std::regex(R"(source \S+ \(TLSv1\.[23] \()")));
+    auto rep = nlohmann::json::parse(std::ifstream(report.path));
+    CHECK(rep["sources"][0]["source_transport"].get<std::string>().starts_with("TLSv1."));
+    CHECK(rep["target_transport"] == "no TLS");
+    CHECK(connect("PGHAUL_TGT_SUPER", target_db).exec("SELECT count(*) FROM t").i64(0, 0) == 100);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_B_SUPER", source_db);
 }
 
 // B7: a database name with '=' in it, taken as a connection string anywhere
