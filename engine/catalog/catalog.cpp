@@ -144,7 +144,7 @@ void read_database(pg::connection& conn, source_catalog& cat) {
                        : v >= 150000 ? "CASE d.datlocprovider WHEN 'i' THEN 'icu' ELSE 'libc' END, "
                                        "coalesce(d.daticulocale, '')"
                                      : "'libc', ''") +
-                      R"(, pg_database_size(d.oid)
+                      R"(, pg_database_size(d.oid), pg_is_in_recovery()
         FROM pg_database d WHERE d.datname = current_database())";
     auto r = conn.exec(sql, "reading the source database's properties");
     auto& db = cat.database;
@@ -156,6 +156,7 @@ void read_database(pg::connection& conn, source_catalog& cat) {
     db.locale_provider = r.str(0, 5);
     db.icu_locale = r.str(0, 6);
     db.bytes = r.i64(0, 7);
+    cat.standby = r.boolean(0, 8);
 }
 
 // A table's file as this transaction's snapshot saw it (an MVCC read of
@@ -183,7 +184,8 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
                (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid),
                c.relrowsecurity
                  AND NOT (SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user)
-                 AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE'))
+                 AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE')),
+               c.relpersistence = 'u'
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND )") +
                            user_relation,
@@ -197,6 +199,7 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
         t.estimated_rows = r.i64(i, 3);
         t.index_count = static_cast<int>(r.i64(i, 4));
         t.row_security_applies = r.boolean(i, 5);
+        t.unlogged = r.boolean(i, 6);
         cat.tables.push_back(std::move(t));
     }
     // pg_table_size opens each table: a table another session holds in ACCESS

@@ -50,6 +50,7 @@ struct table_info {
     // login neither owns the table without FORCE nor has BYPASSRLS): with
     // row_security off, reading it fails; with it on, rows would be missing.
     bool row_security_applies = false;
+    bool unlogged = false;
     bool binary() const { return text_reason.empty(); }
     std::string qualified() const;  // quoted schema.name
     std::string display() const;    // schema.name as users type it, quoted where needed
@@ -76,6 +77,8 @@ struct database_info {
 
 struct source_catalog {
     int server_version = 0;
+    // A standby (pg_is_in_recovery): its unlogged tables have no rows to read.
+    bool standby = false;
     database_info database;
     std::vector<table_info> tables;
     std::vector<sequence_value> sequences;

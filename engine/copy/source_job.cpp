@@ -141,6 +141,20 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
         if (t.row_security_applies && !t.data_excluded)
             guarded += (guarded.empty() ? "" : ", ") + t.display();
     }
+    // A standby has no rows of an unlogged table (reading one fails): they
+    // come empty, as pg_dump leaves their data out there, and say so.
+    if (cat_.standby) {
+        std::string unlogged;
+        for (auto& t : cat_.tables)
+            if (t.unlogged && !t.data_excluded) {
+                t.data_excluded = true;
+                t.statistics.clear();
+                unlogged += (unlogged.empty() ? "" : ", ") + t.display();
+            }
+        if (!unlogged.empty())
+            warn("the source " + source_endpoint_ + " is a standby, which has no rows of unlogged tables: " +
+                 unlogged + " created without rows (copy from the primary for them)");
+    }
     if (!cat_.unreadable_large_objects.empty())
         throw error(exit_code::preflight,
                     "the source login " + source_endpoint_ + " may not read " +

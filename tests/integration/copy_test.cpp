@@ -1,8 +1,12 @@
 // End-to-end copies on the sandbox servers; the oracle is the source itself.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -589,6 +593,72 @@ TEST_CASE("-T and -N leave objects out whole, --table and -n choose; what needs 
         CHECK(t.exec("SELECT count(*) FROM orders").i64(0, 0) == 1000);
     }
     drop_database("PGHAUL_TGT_SUPER", run_db);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+// B15: a standby as the source (a DBA's way to spare the primary overnight).
+// Its snapshot, catalog and COPY work as on a primary, but it has no rows of
+// unlogged tables: they come empty, with a warning, and verify does not count
+// them. The standby is a streaming replica of srca made for this case.
+TEST_CASE("a standby as the source: logged tables copy exactly, unlogged ones come empty with a warning") {
+    namespace fs = std::filesystem;
+    const char* sandbox = std::getenv("PGHAUL_SANDBOX_DIR");
+    REQUIRE(sandbox != nullptr);
+    const auto source_db = unique_name("standby_src");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE TABLE kept (id int PRIMARY KEY, v text); INSERT INTO kept SELECT g, md5(g::text) FROM "
+        "generate_series(1, 2000) g; CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY, v text);"
+        "INSERT INTO scratch SELECT g, 'x' FROM generate_series(1, 300) g; CREATE SEQUENCE q START 77;"
+        "SELECT nextval('q')");
+    auto primary = server("PGHAUL_SRC_A_SUPER", "postgres");
+    const int port = std::stoi(*primary.get("port")) + 37;
+    const fs::path dir = fs::path(sandbox) / ("standby-" + std::to_string(::getpid()));
+    const std::string as_server = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
+    const std::string bin = "/usr/lib/postgresql/15/bin/";
+    struct standby_gone {
+        std::string stop, dir;
+        ~standby_gone() {
+            (void)std::system(stop.c_str());
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
+    } cleanup{as_server + bin + "pg_ctl -D " + dir.string() + " -m immediate -w stop >/dev/null 2>&1",
+              dir.string()};
+    REQUIRE(std::system((as_server + bin + "pg_basebackup --no-sync --checkpoint=fast -R -X stream -h " + *primary.get("host") +
+                         " -p " + *primary.get("port") + " -U postgres -D " + dir.string())
+                            .c_str()) == 0);
+    {
+        std::ofstream conf(dir / "postgresql.auto.conf", std::ios::app);
+        conf << "port = " << port << "\nhot_standby = on\n";
+    }
+    REQUIRE(std::system((as_server + bin + "pg_ctl -D " + dir.string() + " -l " + dir.string() +
+                         ".log -w -t 60 start >/dev/null")
+                            .c_str()) == 0);
+    auto standby = primary;
+    standby.set("port", std::to_string(port));
+    standby.set("dbname", source_db);
+    {
+        auto st = pghaul::pg::connection::open(standby, "test", pghaul::exit_code::source);
+        REQUIRE(st.exec("SELECT pg_is_in_recovery()").boolean(0, 0));
+    }
+
+    const auto target_db = unique_name("standby_tgt");
+    auto r = run_pghaul({"copy", "--source", standby.to_string(), "--target", tgt(target_db), "--no-owner",
+                         "--verify", "counts"});
+    INFO(r.err.substr(0, 3000));
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find(
+              "is a standby, which has no rows of unlogged tables: public.scratch created without rows") !=
+          std::string::npos);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    auto want = table_fingerprints(s), got = table_fingerprints(t);
+    CHECK(got["public.kept"] == want["public.kept"]);
+    CHECK(got["public.scratch"].rows == 0);
+    CHECK(t.exec("SELECT relpersistence FROM pg_class WHERE relname = 'scratch'").str(0, 0) == "u");
+    CHECK(sequence_states(t) == sequence_states(s));
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
