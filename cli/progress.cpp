@@ -35,6 +35,27 @@ std::string fit(std::string s, std::size_t width) {
 
 }  // namespace
 
+void eta_estimate::add(double elapsed_s, double work_done) {
+    samples_.emplace_back(elapsed_s, work_done);
+    // Keep one sample older than the window, so the window is always whole.
+    while (samples_.size() > 2 && samples_[1].first <= elapsed_s - window_) samples_.erase(samples_.begin());
+}
+
+double eta_estimate::rate() const {
+    if (samples_.empty()) return 0;
+    const auto& [t1, w1] = samples_.back();
+    const auto& [t0, w0] = samples_.front();
+    // A few seconds of window say little: the average since the start, then.
+    if (t1 - t0 >= std::min(window_, 5.0) && w1 > w0) return (w1 - w0) / (t1 - t0);
+    return t1 > 0 ? w1 / t1 : 0;
+}
+
+double eta_estimate::seconds_left(double work_planned) const {
+    const double r = rate();
+    if (samples_.empty() || r <= 0) return -1;
+    return std::max(0.0, work_planned - samples_.back().second) / r;
+}
+
 progress_mode parse_progress_mode(const std::string& s, bool stderr_is_terminal) {
     if (s == "none") return progress_mode::none;
     if (s == "plain") return progress_mode::plain;
@@ -62,15 +83,17 @@ std::string progress_display::headline() const {
     double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
     double pct =
         planned > 0 ? std::min(100.0, 100.0 * static_cast<double>(done) / static_cast<double>(planned)) : 0;
-    double eta = rate > 0 ? (static_cast<double>(planned) - static_cast<double>(done)) / rate : -1;
-    // The ETA is the rows'. Once they are all in, "ETA 0s" alone would read
-    // as finished while index builds and constraints still run: say so.
+    // The ETA covers the index builds too (eta_estimate); with nothing to
+    // index it is the rows'. Once all is counted, "ETA 0s" alone would read
+    // as finished while constraints, keys and statistics still run: say so.
+    const auto index_planned = last_.value("index_work_planned", std::int64_t{0});
+    double eta = eta_.seconds_left(static_cast<double>(planned + index_planned));
     std::size_t building = 0;
     for (auto& [w, t] : running_)
         if (t.phase != "copy" && t.phase != "part" && t.phase != "schema") ++building;
     const std::string after =
         done >= planned && building > 0
-            ? fmt::format(", then {} index and constraint step{} running", building, building == 1 ? "" : "s")
+            ? fmt::format(", {} index and constraint step{} running", building, building == 1 ? "" : "s")
             : "";
     return fmt::format("pghaul {:.0f}s  {} of {} copied ({:.0f}%)  {:.1f} MB/s  ETA {}{}", elapsed,
                        format_size(done), format_size(planned), pct, rate / 1048576.0, eta_text(eta), after);
@@ -79,12 +102,18 @@ std::string progress_display::headline() const {
 std::vector<std::string> progress_display::lines() const {
     std::vector<std::string> out{headline()};
     if (!last_.is_null())
-        for (auto& s : last_["sources"])
-            out.push_back(fmt::format("  {:<20} {:<8} {}/{} tables  {} of {}", s.value("source", ""),
+        for (auto& s : last_["sources"]) {
+            // What its workers do now: schema, copy, index, ...
+            std::string phases;
+            for (auto& [w, t] : running_)
+                if (t.source == s.value("source", "") && phases.find(t.phase) == std::string::npos)
+                    phases += (phases.empty() ? "  " : ", ") + t.phase;
+            out.push_back(fmt::format("  {:<20} {:<8} {}/{} tables  {} of {}{}", s.value("source", ""),
                                       s.value("status", ""), s.value("tables_done", std::size_t{0}),
                                       s.value("tables", std::size_t{0}),
                                       format_size(s.value("bytes_done", std::int64_t{0})),
-                                      format_size(s.value("bytes_planned", std::int64_t{0}))));
+                                      format_size(s.value("bytes_planned", std::int64_t{0})), phases));
+        }
     auto now = std::chrono::steady_clock::now();
     for (auto& [w, t] : running_)
         out.push_back(fmt::format("  [{}] {} {} {} ({:.0f}s)", w, t.source, t.phase, t.object,
@@ -133,6 +162,10 @@ void progress_display::on_event(const nlohmann::json& event) {
         return;
     }
     if (kind == "progress" || kind == "run_started") last_ = event;
+    if (kind == "progress")
+        eta_.add(event.value("elapsed_s", 0.0),
+                 static_cast<double>(event.value("bytes_done", std::int64_t{0}) +
+                                     event.value("index_work_done", std::int64_t{0})));
     if (kind == "task_started")
         running_[event["worker"].get<int>()] = {event["source"], event["phase"], event["object"],
                                                 std::chrono::steady_clock::now()};

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace pghaul::cli {
 
@@ -16,6 +18,25 @@ enum class progress_mode { none, plain, bar, json };
 
 // "auto" is bar on a terminal, plain otherwise.
 progress_mode parse_progress_mode(const std::string& s, bool stderr_is_terminal);
+
+// The time left for the whole copy, not only its rows: the work is the
+// tables' bytes to copy plus their index builds, each costing its table's
+// size (one scan and one sort), at the rate of the last `window` of work (a
+// night's rate changes as big tables give way to many small ones). Before
+// the window has anything to say, the average since the start. Pure.
+class eta_estimate {
+public:
+    explicit eta_estimate(double window_s = 30) : window_(window_s) {}
+    // One sample per progress event: seconds since the start, work done.
+    void add(double elapsed_s, double work_done);
+    // Seconds left for `work_planned`; negative when unknown (no work done yet).
+    double seconds_left(double work_planned) const;
+    double rate() const;  // work per second
+
+private:
+    double window_;
+    std::vector<std::pair<double, double>> samples_;  // (elapsed, done), oldest first
+};
 
 class progress_display {
 public:
@@ -45,7 +66,8 @@ private:
     progress_mode mode_;
     std::chrono::seconds interval_;
     std::mutex m_;
-    nlohmann::json last_;               // the latest progress event
+    nlohmann::json last_;  // the latest progress event
+    eta_estimate eta_;
     std::map<int, task_view> running_;  // by worker
     std::size_t drawn_ = 0;             // lines of the bar on screen
     std::chrono::steady_clock::time_point last_draw_{}, last_plain_{};

@@ -87,12 +87,14 @@ nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jo
     progress_tally tally;
     tally.read = path.bytes_read().load();
     nlohmann::json sources = nlohmann::json::array();
+    std::int64_t index_planned = 0, index_done = 0;
     for (auto& j : jobs) {
         std::lock_guard lk(j->mu());
-        std::int64_t bytes = 0, finished = 0;
+        std::int64_t bytes = 0, finished = 0, indexing = 0;
         for (auto& t : j->catalog().tables) {
             if (t.data_excluded) continue;  // nothing of it is read
             bytes += t.bytes;
+            indexing += t.bytes * t.index_count;
             auto r = j->results.find(t.oid);
             if (r == j->results.end()) continue;
             finished += t.bytes;
@@ -101,6 +103,10 @@ nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jo
         if (j->status != source_status::skipped) {
             tally.planned += bytes;
             tally.finished += finished;
+            // Counted whole once the source is done, however its indexes were counted on the way.
+            index_planned += indexing;
+            index_done +=
+                j->status == source_status::done ? indexing : std::min(indexing, j->index_work_done);
         }
         sources.push_back({{"source", j->name()},
                            {"status", j->status == source_status::done      ? "done"
@@ -117,6 +123,8 @@ nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jo
             {"bytes_read", tally.read},
             {"bytes_done", tally.done()},
             {"bytes_planned", tally.planned},
+            {"index_work_done", index_done},
+            {"index_work_planned", index_planned},
             {"sources", sources}};
 }
 

@@ -173,6 +173,9 @@ public:
     std::vector<std::string> warnings;
     std::map<std::uint32_t, table_result> results;
     std::size_t indexes_built = 0;
+    // Index builds done, in their tables' bytes (one scan and sort each): the
+    // progress ETA counts them as work, as it counts the bytes copied.
+    std::int64_t index_work_done = 0;
     // Planner statistics: tables given the source's (18+ targets), and analyzed.
     std::size_t statistics_restored = 0, statistics_analyzed = 0;
     std::uint64_t large_object_bytes = 0;

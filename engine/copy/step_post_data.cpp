@@ -66,6 +66,7 @@ void source_job::build_index(pg::connection& writer, std::size_t table, std::siz
     fault_point("index");
     std::lock_guard lk(mu_);
     ++indexes_built;
+    index_work_done += cat_.tables.at(table).bytes;
 }
 
 // One transaction, so a crash leaves all of a table's constraints or none.
@@ -135,11 +136,13 @@ void source_job::post_small(pg::connection& writer, const std::vector<std::size_
     if (run_.analyze && !analyze.empty()) update_statistics(writer, analyze);
     std::vector<std::pair<std::string, nlohmann::json>> records;
     std::size_t steps = 0;
+    std::int64_t work = 0;
     for (auto i : tables) {
         const auto& t = cat_.tables[i];
         if (const auto* post = post_of(t)) {
             for (auto& e : post->indexes) records.push_back({"step", {{"name", step_key(e)}}});
             steps += post->indexes.size() + post->after.size();
+            work += t.bytes * static_cast<std::int64_t>(post->indexes.size());
         }
         records.push_back({"attached", {{"table", t.display()}}});
     }
@@ -147,6 +150,7 @@ void source_job::post_small(pg::connection& writer, const std::vector<std::size_
     fault_point("index");
     std::lock_guard lk(mu_);
     indexes_built += steps;
+    index_work_done += work;
 }
 
 // Each statement under a savepoint: one that finds its object already there

@@ -31,7 +31,7 @@ nlohmann::json progress(std::int64_t done, std::int64_t planned) {
 
 }  // namespace
 
-TEST_CASE("progress: the ETA is the rows'; once they are in, the line says index builds still run") {
+TEST_CASE("progress: once the rows and index work are counted, the line says which steps still run") {
     const auto copying = plain_lines({progress(50 << 20, 100 << 20)});
     CHECK(copying.find("50.0 MB of 100.0 MB copied (50%)") != std::string::npos);
     CHECK(copying.find("then") == std::string::npos);
@@ -49,5 +49,34 @@ TEST_CASE("progress: the ETA is the rows'; once they are in, the line says index
                                         {"object", "t"}},
                                        progress(100 << 20, 100 << 20)});
     CHECK(building.find("(100%)") != std::string::npos);
-    CHECK(building.find("then 2 index and constraint steps running") != std::string::npos);
+    CHECK(building.find("ETA 0s, 2 index and constraint steps running") != std::string::npos);
+}
+
+TEST_CASE("progress: the ETA counts index builds as work, at the recent rate") {
+    using pghaul::cli::eta_estimate;
+    eta_estimate e(30);
+    CHECK(e.seconds_left(100) < 0);  // nothing done yet: unknown
+    e.add(1, 0);
+    CHECK(e.seconds_left(100) < 0);
+    // 10 units a second from the start: 50 of 100 left after 5 s.
+    for (int t = 2; t <= 5; ++t) e.add(t, 10.0 * (t - 0) - 0);
+    CHECK(e.seconds_left(100) == doctest::Approx(5.0).epsilon(0.1));
+    // The rate changes: 1 unit a second for the last 30 s. The average since the
+    // start would say about 1.6/s; the window says 1/s.
+    double done = 50;
+    for (int t = 6; t <= 60; ++t) e.add(t, done += 1);
+    CHECK(e.rate() == doctest::Approx(1.0));
+    CHECK(e.seconds_left(200) == doctest::Approx(200 - done));
+    CHECK(e.seconds_left(done) == 0);  // all counted
+}
+
+TEST_CASE("progress: the ETA of a copy whose rows are in still covers its index builds") {
+    // 100 MB copied in 10 s; 100 MB of index work planned, none done: about 10 s more.
+    auto e = progress(100 << 20, 100 << 20);
+    e["index_work_planned"] = 100 << 20;
+    e["index_work_done"] = 0;
+    const auto line = plain_lines({e});
+    CHECK(line.find("ETA 10s") != std::string::npos);
+    e["index_work_done"] = 100 << 20;
+    CHECK(plain_lines({e}).find("ETA 0s") != std::string::npos);
 }
