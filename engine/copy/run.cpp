@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "engine/common/credentials.hpp"
+#include "engine/common/fault.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/data_path.hpp"
 #include "engine/copy/dry_run.hpp"
@@ -287,6 +288,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     for (auto& s : cfg.sources) jobs.push_back(std::make_unique<source_job>(s, cfg, target_creds));
     preflight_all(jobs, maint, dry_run, dump_gate);
     check_extensions(jobs, maint);
+    fault_point("roles");  // a test pauses here: every schema dump is converted before roles settle
     auto roles = settle_roles(jobs, maint, cfg, dry_run);
 
     if (dry_run) {

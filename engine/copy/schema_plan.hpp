@@ -49,6 +49,10 @@ struct schema_plan {
 schema_plan build_schema_plan(const std::string& pre_data_sql, const std::string& post_data_sql,
                               const source_catalog& cat, const std::string& target_db);
 
+// Removes grants and default privileges (the entries pg_restore
+// --no-privileges leaves out) from every part of the plan. Pure.
+void drop_privileges(schema_plan& plan);
+
 // Opens a target connection ready to run pg_dump's DDL.
 pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
                                    std::string_view role);

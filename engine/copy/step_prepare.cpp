@@ -136,7 +136,11 @@ std::vector<std::string> source_job::dump_selection() const {
 }
 
 void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
-    archive_ = std::async(std::launch::async, [this, gate] {
+    // Taken now: settle_roles may turn grants off (schema_opt_) while this
+    // runs, so read_schema drops them from the plan instead.
+    auto opt = schema_opt_;
+    auto selection = dump_selection();
+    archive_ = std::async(std::launch::async, [this, gate, opt, selection] {
         std::string archive;
         {
             // A few at a time: each is a process and a pass over a source's catalog.
@@ -148,14 +152,14 @@ void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
                 }
             } guard{gate};
             archive = dump_schema_archive(schema_opt_.pg_dump, source_conninfo(), snapshot_id_,
-                                          run_.lock_wait_timeout, dump_selection());
+                                          run_.lock_wait_timeout, selection);
         }
         // The archive's two sections as SQL, each by its own pg_restore, side
         // by side, while CREATE DATABASE runs (about 100 ms of a small
         // database's critical path when they ran after it).
-        auto post = std::async(std::launch::async,
-                               [&] { return restore_section(schema_opt_, archive, "post-data"); });
-        std::string pre = restore_section(schema_opt_, archive, "pre-data");
+        auto post =
+            std::async(std::launch::async, [&] { return restore_section(opt, archive, "post-data"); });
+        std::string pre = restore_section(opt, archive, "pre-data");
         return schema_sections{std::move(pre), post.get()};
     });
 }
@@ -164,6 +168,9 @@ schema_plan source_job::read_schema() {
     if (!archive_.valid()) start_schema_dump(nullptr);
     const auto sections = archive_.get();
     auto plan = build_schema_plan(sections.pre_data, sections.post_data, cat_, cfg_.target_db);
+    // Grants turned off after the dump began (roles missing on the target,
+    // settle_roles): what pg_restore --no-privileges leaves out, left out here.
+    if (schema_opt_.no_privileges) drop_privileges(plan);
     if (!cfg_.role_map.empty()) {
         map_entries(plan.pre_data, cfg_.role_map);
         map_entries(plan.post_data, cfg_.role_map);
