@@ -392,7 +392,7 @@ void read_exclusions(pg::connection& conn, source_catalog& cat, const relation_f
     // a function or type): that one may be left out as well.
     auto deps = conn.exec(R"(
         SELECT DISTINCT CASE WHEN w.oid IS NOT NULL
-                             THEN (SELECT lower(pg_describe_object('pg_class'::regclass, w.ev_class, 0)))
+                             THEN pg_describe_object('pg_class'::regclass, w.ev_class, 0)
                              ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END,
                rn.nspname, r.relname,
                coalesce(owner_n.nspname, own.nspname), owner.relname

@@ -119,6 +119,14 @@ void journal::record(const std::string& event, nlohmann::json fields) {
 }
 
 void journal::record_all(std::vector<std::pair<std::string, nlohmann::json>> records) {
+    append(std::move(records), true);
+}
+
+void journal::note_all(std::vector<std::pair<std::string, nlohmann::json>> records) {
+    append(std::move(records), false);
+}
+
+void journal::append(std::vector<std::pair<std::string, nlohmann::json>> records, bool wait_for_disk) {
     std::string lines;
     for (auto& [event, fields] : records) {
         fields["e"] = event;
@@ -131,7 +139,8 @@ void journal::record_all(std::vector<std::pair<std::string, nlohmann::json>> rec
         if (n < 0) throw state_error(path_, "cannot write the state journal");
         done += static_cast<std::size_t>(n);
     }
-    if (::fdatasync(fd_.get()) != 0) throw state_error(path_, "cannot flush the state journal");
+    if (wait_for_disk && ::fdatasync(fd_.get()) != 0)
+        throw state_error(path_, "cannot flush the state journal");
 }
 
 void journal::remove() noexcept {

@@ -220,6 +220,9 @@ private:
     void finish_post_data(pg::connection& ddl);
     void record(const std::string& event, nlohmann::json fields = nlohmann::json::object());
     void record_all(std::vector<std::pair<std::string, nlohmann::json>> records);  // one flush
+    // The same for per-table records, which need no wait for the disk (journal.hpp).
+    void note(const std::string& event, nlohmann::json fields);
+    void note_all(std::vector<std::pair<std::string, nlohmann::json>> records);
     void update_statistics(pg::connection& conn, const std::vector<std::size_t>& tables);
     std::vector<std::size_t> restore_statistics(pg::connection& conn, const std::vector<std::size_t>& tables);
     // True when `e` failed because a resumed or retried unit had committed

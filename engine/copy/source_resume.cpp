@@ -132,6 +132,14 @@ void source_job::record_all(std::vector<std::pair<std::string, nlohmann::json>> 
     if (journal_) journal_->record_all(std::move(records));
 }
 
+void source_job::note(const std::string& event, nlohmann::json fields) {
+    note_all({{event, std::move(fields)}});
+}
+
+void source_job::note_all(std::vector<std::pair<std::string, nlohmann::json>> records) {
+    if (journal_) journal_->note_all(std::move(records));
+}
+
 // Continues in the database an earlier attempt prepared: its recorded table
 // loads stand if the rows are still there; a split table with a part missing
 // is emptied for a whole reload (its parts committed separately, and one may

@@ -28,7 +28,7 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
     if (t.data_excluded) {
         // Its definition is in; its rows stay behind, as asked.
         unit_read(t.oid, -1);
-        record("table", {{"table", t.display()}, {"rows", 0}, {"snapshot", snapshot_id_}});
+        note("table", {{"table", t.display()}, {"rows", 0}, {"snapshot", snapshot_id_}});
         spdlog::info("[{}] {}: rows left out (--exclude-table-data)", cfg_.name, t.display());
         std::lock_guard lk(mu_);
         results[t.oid] = table_result{.snapshot = snapshot_id_};
@@ -46,9 +46,8 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
                         t.display(), r.disk_full, r.reader_waited_s));
     table_result res{r.rows, r.bytes, since(start), r.spooled_bytes, r.spool_file_bytes, snapshot_id_};
     if (part) {
-        record(
-            "part",
-            {{"table", t.display()}, {"first", part->first}, {"rows", r.rows}, {"snapshot", snapshot_id_}});
+        note("part",
+             {{"table", t.display()}, {"first", part->first}, {"rows", r.rows}, {"snapshot", snapshot_id_}});
         spdlog::debug("[{}] {} pages {}-{}: {} rows, {} in {:.2f} s", cfg_.name, t.display(), part->first,
                       part->end, r.rows, format_size(static_cast<std::int64_t>(r.bytes)), res.seconds);
         std::lock_guard lk(mu_);
@@ -65,7 +64,7 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
     // sent; a count after the commit is one more round trip and scan a table,
     // kept for --verify (it catches another session writing into the copy).
     if (run_.verify != run_config::verify_level::none) verify_count(writer, t, r.rows);
-    record("table", {{"table", t.display()}, {"rows", r.rows}, {"snapshot", snapshot_id_}});
+    note("table", {{"table", t.display()}, {"rows", r.rows}, {"snapshot", snapshot_id_}});
     fault_point("data");
     log_table(t, res);
     std::lock_guard lk(mu_);

@@ -62,7 +62,7 @@ void source_job::build_index(pg::connection& writer, std::size_t table, std::siz
                      redo ? "connection was lost" : "interruption");
     }
     fault_point("index-unrecorded");
-    record("step", {{"name", step_key(e)}});
+    note("step", {{"name", step_key(e)}});
     fault_point("index");
     std::lock_guard lk(mu_);
     ++indexes_built;
@@ -96,7 +96,7 @@ void source_job::attach(pg::connection& writer, std::size_t table, bool redo) {
     // Statistics after the load, so the planner is not blind on the new
     // database until autovacuum gets to it.
     if (run_.analyze) update_statistics(writer, {table});
-    record("attached", {{"table", t.display()}});
+    note("attached", {{"table", t.display()}});
 }
 
 std::vector<const dump_entry*> source_job::post_entries(std::size_t table) const {
@@ -146,7 +146,7 @@ void source_job::post_small(pg::connection& writer, const std::vector<std::size_
         }
         records.push_back({"attached", {{"table", t.display()}}});
     }
-    record_all(std::move(records));
+    note_all(std::move(records));
     fault_point("index");
     std::lock_guard lk(mu_);
     indexes_built += steps;
@@ -204,7 +204,7 @@ void source_job::add_foreign_keys(pg::connection& writer, const std::vector<std:
     }
     std::vector<std::pair<std::string, nlohmann::json>> records;
     for (auto f : fks) records.push_back({"step", {{"name", "fk " + step_key(schema_.foreign_keys[f].add)}}});
-    record_all(std::move(records));
+    note_all(std::move(records));
     std::lock_guard lk(mu_);
     indexes_built += fks.size();
 }

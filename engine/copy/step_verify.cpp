@@ -26,8 +26,8 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
     opt.exclude = cfg_.exclude;
     for (auto& t : cat_.tables)  // rows left out on purpose, by pattern or because the source is a standby
         if (t.data_excluded && !any_matches(opt.exclude_table_data, t.schema, t.name))
-            opt.exclude_table_data.push_back(
-                name_pattern::parse(exact_pattern(t.schema, t.name), name_pattern::kind::relation, "a table"));
+            opt.exclude_table_data.push_back(name_pattern::parse(exact_pattern(t.schema, t.name),
+                                                                 name_pattern::kind::relation, "a table"));
     if (schema_opt_.no_owner) {
         // Everything belongs to the target login, and so do the owners' own rights.
         const std::string login = ddl.exec("SELECT current_user").str(0, 0);
