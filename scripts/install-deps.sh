@@ -10,7 +10,7 @@ packages=(
     libspdlog-dev libfmt-dev doctest-dev
     libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
     postgresql-15 postgresql-client-15 postgresql-contrib
-    time procps help2man bash-completion
+    time procps help2man bash-completion lintian file openssl
     pgcopydb  # only for bench/compare.sh: the peer pghaul is measured against
     chromium  # headless, for the HTML run report test
 )
