@@ -27,6 +27,7 @@
 #include "cli/manifest.hpp"
 #include "cli/progress.hpp"
 #include "cli/run_settings.hpp"
+#include "cli/selection_flags.hpp"
 #include "cli/suggest.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/run.hpp"
@@ -416,8 +417,8 @@ int main(int argc, char** argv) {
     session_flags copy_flags, run_flags;
     std::string source_text, target_text, manifest;
     pghaul::cli::run_setting_flags copy_settings, run_settings;
-    std::vector<std::string> role_map_args, exclude_table_data, exclude_table, exclude_schema, only_table,
-        only_schema;
+    std::vector<std::string> role_map_args;
+    pghaul::cli::selection_flags selection;
     pghaul::engine::run_config cfg;
     bool no_owner = false;
 
@@ -438,28 +439,7 @@ int main(int argc, char** argv) {
                    "objects are owned by the target login, not the source's owners")
         ->envname("PGHAUL_NO_OWNER")
         ->group("Selection");
-    // -t is --target here, so pg_dump's -t is --table only.
-    copy->add_option("--table", only_table,
-                     "copy only these tables (or views, sequences); the rest of the database's schema comes "
-                     "(pg_dump's patterns; repeatable)")
-        ->envname("PGHAUL_TABLE")
-        ->group("Selection");
-    copy->add_option("-n,--schema", only_schema,
-                     "copy only these schemas and what is in them (pg_dump's patterns; repeatable)")
-        ->envname("PGHAUL_SCHEMA")
-        ->group("Selection");
-    copy->add_option("-T,--exclude-table", exclude_table,
-                     "leave these tables (or views, sequences) out entirely (pg_dump's patterns; repeatable)")
-        ->envname("PGHAUL_EXCLUDE_TABLE")
-        ->group("Selection");
-    copy->add_option("-N,--exclude-schema", exclude_schema,
-                     "leave these schemas and everything in them out (pg_dump's patterns; repeatable)")
-        ->envname("PGHAUL_EXCLUDE_SCHEMA")
-        ->group("Selection");
-    copy->add_option("--exclude-table-data", exclude_table_data,
-                     "copy these tables' definitions but not their rows (pg_dump's patterns; repeatable)")
-        ->envname("PGHAUL_EXCLUDE_TABLE_DATA")
-        ->group("Selection");
+    pghaul::cli::add_selection_flags(*copy, selection, pghaul::cli::selection_use::copy);
     copy->add_option("--role-map", role_map_args,
                      "rename a role on the way in: SOURCE_ROLE=TARGET_ROLE (repeatable)")
         ->envname("PGHAUL_ROLE_MAP")
@@ -628,21 +608,8 @@ int main(int argc, char** argv) {
         if (no_owner) cfg.missing_roles = pghaul::engine::missing_roles_mode::owner;
         cfg.report_path = f.report_path;
         src.snapshot = snapshot;
-        for (auto& p : exclude_table_data)
-            src.exclude_table_data.push_back(
-                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::relation, "--exclude-table-data"));
-        for (auto& p : only_table)
-            src.exclude.only_tables.push_back(
-                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::relation, "--table"));
-        for (auto& p : only_schema)
-            src.exclude.only_schemas.push_back(
-                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::schema, "--schema"));
-        for (auto& p : exclude_table)
-            src.exclude.tables.push_back(
-                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::relation, "--exclude-table"));
-        for (auto& p : exclude_schema)
-            src.exclude.schemas.push_back(
-                pghaul::name_pattern::parse(p, pghaul::name_pattern::kind::schema, "--exclude-schema"));
+        src.exclude_table_data = pghaul::cli::table_data_patterns(selection);
+        src.exclude = pghaul::cli::relation_filter_of(selection);
         cfg.sources.push_back(std::move(src));
         apply_recovery(cfg, f.resume, f.restart, f.state_dir);
         return execute(cfg, f.dry_run, false, progress, f.html_path, f.profile);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/selection_flags.hpp"
 #include "engine/verify/verify.hpp"
 #include "protocol/error.hpp"
 
@@ -11,8 +12,8 @@ namespace {
 
 struct verify_args {
     std::string source, target, format = "text";
-    std::vector<std::string> role_map, exclude_table_data, exclude_table, exclude_schema, only_table,
-        only_schema;
+    std::vector<std::string> role_map;
+    selection_flags selection;
     engine::verify_options opt;
 };
 
@@ -35,17 +36,8 @@ int run(const verify_args& a) {
                         "write it as SOURCE_ROLE=TARGET_ROLE");
         opt.role_map[m.substr(0, eq)] = m.substr(eq + 1);
     }
-    for (auto& p : a.exclude_table_data)
-        opt.exclude_table_data.push_back(
-            name_pattern::parse(p, name_pattern::kind::relation, "--exclude-table-data"));
-    for (auto& p : a.only_table)
-        opt.exclude.only_tables.push_back(name_pattern::parse(p, name_pattern::kind::relation, "--table"));
-    for (auto& p : a.only_schema)
-        opt.exclude.only_schemas.push_back(name_pattern::parse(p, name_pattern::kind::schema, "--schema"));
-    for (auto& p : a.exclude_table)
-        opt.exclude.tables.push_back(name_pattern::parse(p, name_pattern::kind::relation, "--exclude-table"));
-    for (auto& p : a.exclude_schema)
-        opt.exclude.schemas.push_back(name_pattern::parse(p, name_pattern::kind::schema, "--exclude-schema"));
+    opt.exclude_table_data = table_data_patterns(a.selection);
+    opt.exclude = relation_filter_of(a.selection);
     auto r = engine::verify_databases(source, target, opt);
     if (a.format == "json")
         std::cout << engine::verify_json(r).dump(2) << "\n";
@@ -69,12 +61,7 @@ CLI::App* add_verify_command(CLI::App& app, command_handler& handler) {
         ->required()
         ->envname("PGHAUL_TARGET")
         ->group("Connection");
-    sub->add_option("-T,--exclude-table", a->exclude_table,
-                    "tables (or views, sequences) the copy left out: compared on neither side (repeatable)");
-    sub->add_option("-N,--exclude-schema", a->exclude_schema,
-                    "schemas the copy left out: compared on neither side (repeatable)");
-    sub->add_option("--exclude-table-data", a->exclude_table_data,
-                    "tables whose rows the copy left out: compare all of them but their rows (repeatable)");
+    add_selection_flags(*sub, a->selection, selection_use::verify);
     sub->add_flag("--checksums", a->opt.checksums, "compare every table's content, not only row counts")
         ->envname("PGHAUL_CHECKSUMS")
         ->group("Selection");
