@@ -572,6 +572,12 @@ TEST_CASE("-T and -N leave objects out whole, --table and -n choose; what needs 
             t.exec("SELECT to_regclass('big_orders') IS NULL AND to_regprocedure('scratch.f()') IS NOT NULL")
                 .boolean(0, 0));
     }
+    // pghaul verify, told the same choice: equal.
+    auto chosen_verified = run_pghaul({"verify", "--source", src(source_db), "--target",
+                                       server("PGHAUL_TGT_SUPER", chosen_db).to_string(), "--role-map",
+                                       "postgres=haul_admin", "--table", "orders", "--table", "customers"});
+    INFO(chosen_verified.out.substr(0, 3000));
+    CHECK(chosen_verified.exit_status == 0);
     drop_database("PGHAUL_TGT_SUPER", chosen_db);
     auto one_schema = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(chosen_db),
                                   "--no-owner", "-n", "scratch", "--verify", "counts"});
