@@ -683,3 +683,40 @@ TEST_CASE("a standby as the source: logged tables copy exactly, unlogged ones co
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+// B21: a database in SQL_ASCII (bytes that are not UTF-8, as old non-prod
+// servers have) or LATIN1 keeps its encoding and every byte of its text.
+TEST_CASE("SQL_ASCII and LATIN1 databases keep their encoding and every byte of their text") {
+    for (std::string encoding : {"SQL_ASCII", "LATIN1"}) {
+        CAPTURE(encoding);
+        const auto source_db = unique_name("enc_src"), target_db = unique_name("enc_tgt");
+        drop_database("PGHAUL_SRC_A_SUPER", source_db);
+        connect("PGHAUL_SRC_A_SUPER")
+            .exec("CREATE DATABASE " + source_db + " ENCODING '" + encoding +
+                  "' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+        auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+        // Every byte from 0x80 to 0xff, in text, a varchar key and a comment.
+        s.exec(
+            "CREATE TABLE t (id int PRIMARY KEY, v text, k varchar(10) UNIQUE);"
+            "INSERT INTO t SELECT g, convert_from(decode(to_hex(128 + g) || '41' || to_hex(255 - g), 'hex'), "
+            "'" +
+            encoding + "'), convert_from(decode(to_hex(128 + g), 'hex'), '" + encoding +
+            "') FROM generate_series(0, 127) g;"
+            "DO $$BEGIN EXECUTE format('COMMENT ON TABLE t IS %L', 'caf' || convert_from('\\xe9'::bytea, '" +
+            encoding + "')); END$$");
+        auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner",
+                             "--verify", "checksums"});
+        INFO(r.err.substr(0, 3000));
+        CHECK(r.exit_status == 0);
+        auto t = connect("PGHAUL_TGT_SUPER", target_db);
+        CHECK(
+            t.exec("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()")
+                .str(0, 0) == encoding);
+        CHECK(table_fingerprints(t) == table_fingerprints(s));
+        const std::string bytes = "SELECT string_agg(encode(convert_to(v, '" + encoding +
+                                  "'), 'hex'), ',' ORDER BY id) || obj_description('t'::regclass) FROM t";
+        CHECK(t.exec(bytes).str(0, 0) == s.exec(bytes).str(0, 0));
+        drop_database("PGHAUL_TGT_SUPER", target_db);
+        drop_database("PGHAUL_SRC_A_SUPER", source_db);
+    }
+}
