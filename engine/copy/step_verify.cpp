@@ -24,6 +24,7 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
     opt.privileges = !schema_opt_.no_privileges;
     opt.exclude_table_data = cfg_.exclude_table_data;
     opt.exclude = cfg_.exclude;
+    opt.uncountable_rows_are_notes = true;
     for (auto& t : cat_.tables)  // rows left out on purpose, by pattern or because the source is a standby
         if (t.data_excluded && !any_matches(opt.exclude_table_data, t.schema, t.name))
             opt.exclude_table_data.push_back(name_pattern::parse(exact_pattern(t.schema, t.name),
@@ -49,6 +50,14 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
     {
         std::lock_guard lk(mu_);
         verified = r.equal() ? (opt.checksums ? "checksums match" : "counts match") : "MISMATCH";
+    }
+    // What verify could not compare is a warning (the run's count says so);
+    // other notes (an extension's newer default version) are information.
+    for (auto& n : r.notes) {
+        if (n.starts_with("rows of "))
+            warn("verify: " + n);
+        else
+            spdlog::info("[{}] verify: {}", cfg_.name, n);
     }
     if (r.equal()) {
         spdlog::info(

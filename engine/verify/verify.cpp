@@ -37,6 +37,14 @@ struct table_ref {
     std::string schema, name;
     std::int64_t bytes = 0;
     bool via_root = false;  // a partitioned table compared whole (its leaves may route differently)
+    bool row_security_applies = false;  // to this side's login: counting would fail (row_security off)
+    bool readable = true;               // this side's login has SELECT on it
+    // Why this side's login cannot count it, or "".
+    std::string uncountable() const {
+        return row_security_applies ? "row-level security applies to the"
+               : !readable          ? "no SELECT on it for the"
+                                    : "";
+    }
     std::string display() const { return sql::readable_qualified(schema, name); }
 };
 
@@ -56,7 +64,11 @@ std::map<std::string, table_ref> list_tables(pg::connection& conn) {
         roots.insert(root);
     }
     auto r = conn.exec(R"(
-        SELECT n.nspname, c.relname, pg_table_size(c.oid), c.oid, c.relkind = 'p'
+        SELECT n.nspname, c.relname, pg_table_size(c.oid), c.oid, c.relkind = 'p',
+               c.relrowsecurity
+                 AND NOT (SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user)
+                 AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE')),
+               has_table_privilege(c.oid, 'SELECT')
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE (c.relkind IN ('r', 'p') OR (c.relkind = 'm' AND c.relispopulated))
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
@@ -69,7 +81,7 @@ std::map<std::string, table_ref> list_tables(pg::connection& conn) {
         const auto oid = static_cast<std::uint32_t>(r.i64(i, 3));
         const bool partitioned = r.boolean(i, 4);
         if (leaves.count(oid) || (partitioned && !roots.count(oid))) continue;
-        table_ref t{r.str(i, 0), r.str(i, 1), r.i64(i, 2), partitioned};
+        table_ref t{r.str(i, 0), r.str(i, 1), r.i64(i, 2), partitioned, r.boolean(i, 5), r.boolean(i, 6)};
         out[t.display()] = t;
     }
     return out;
@@ -212,10 +224,17 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
     std::vector<table_ref> common;  // tables on one side only are reported by the catalog comparison
     for (auto& [name, t] : src_tables) {
         if (!tgt_tables.count(name) || opt.exclude.excludes(t.schema, t.name)) continue;
-        if (any_matches(opt.exclude_table_data, t.schema, t.name))
+        if (any_matches(opt.exclude_table_data, t.schema, t.name)) {
             res.rows_not_compared.push_back(t.display());
-        else
+        } else if (const auto& g = tgt_tables.at(name);
+                   opt.uncountable_rows_are_notes && !(t.uncountable() + g.uncountable()).empty()) {
+            res.notes.push_back(
+                "rows of " + t.display() + " not compared: " +
+                (t.uncountable().empty() ? g.uncountable() + " target" : t.uncountable() + " source") +
+                " login (a superuser, or BYPASSRLS and pg_read_all_data, could count them)");
+        } else {
             common.push_back(t);
+        }
     }
     std::sort(common.begin(), common.end(), [](auto& a, auto& b) { return a.bytes > b.bytes; });
     res.tables = common.size();
