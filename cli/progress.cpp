@@ -108,11 +108,15 @@ std::vector<std::string> progress_display::lines() const {
             for (auto& [w, t] : running_)
                 if (t.source == s.value("source", "") && phases.find(t.phase) == std::string::npos)
                     phases += (phases.empty() ? "  " : ", ") + t.phase;
-            out.push_back(fmt::format("  {:<20} {:<8} {}/{} tables  {} of {}{}", s.value("source", ""),
-                                      s.value("status", ""), s.value("tables_done", std::size_t{0}),
-                                      s.value("tables", std::size_t{0}),
-                                      format_size(s.value("bytes_done", std::int64_t{0})),
-                                      format_size(s.value("bytes_planned", std::int64_t{0})), phases));
+            // Its rate since the run began (its tables' sizes, as the headline's).
+            const double elapsed = last_.value("elapsed_s", 0.0);
+            const auto done = s.value("bytes_done", std::int64_t{0});
+            out.push_back(
+                fmt::format("  {:<20} {:<8} {}/{} tables  {} of {}  {:.1f} MB/s{}", s.value("source", ""),
+                            s.value("status", ""), s.value("tables_done", std::size_t{0}),
+                            s.value("tables", std::size_t{0}), format_size(done),
+                            format_size(s.value("bytes_planned", std::int64_t{0})),
+                            elapsed > 0 ? static_cast<double>(done) / elapsed / 1048576.0 : 0.0, phases));
         }
     auto now = std::chrono::steady_clock::now();
     for (auto& [w, t] : running_)

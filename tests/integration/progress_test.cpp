@@ -133,6 +133,8 @@ TEST_CASE("--progress plain prints a parseable line every interval; the bar draw
     CHECK(screen.find("\033[K") != std::string::npos);
     CHECK(screen.find("ETA") != std::string::npos);
     CHECK(screen.find("] progress_src_") != std::string::npos);  // a running task line
+    // a source's line: its tables, its bytes, its rate
+    CHECK(std::regex_search(screen, std::regex(R"(\d+/\d+ tables  \S+ \S+ of \S+ \S+  \d+\.\d MB/s)")));
     CHECK(screen.find("done: 2 tables") != std::string::npos);
     auto tail = screen.substr(screen.rfind("done: 2 tables"));
     CHECK(tail.find("\033[J") != std::string::npos);  // the bar is cleared after the summary
