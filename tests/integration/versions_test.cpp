@@ -337,3 +337,49 @@ TEST_CASE("versions: the rest of the matrix, copied and verified" *
             copy_and_compare(from, to);
         }
 }
+
+// Issue 12: a consolidation is usually also an upgrade, from servers of
+// several versions at once: one run takes 12, 14 and 15 sources into 17,
+// each verified by the run, each compared here by content.
+TEST_CASE("versions: one run consolidates 12, 14 and 15 sources into 17") {
+    for (int major : {12, 14, 17}) require_cluster(major);
+    struct one {
+        int major;
+        std::string source_db, target_db;
+    };
+    std::vector<one> sources;
+    std::string manifest = "[target]\nconninfo = \"" + server(target_var_of(17), "postgres").to_string() +
+                           "\"\n[run]\njobs = 3\nmissing_roles = \"owner\"\nverify = \"counts\"\n";
+    for (int major : {12, 14, 15}) {
+        one o{major, unique_name("xr" + std::to_string(major) + "_src"),
+              unique_name("xr" + std::to_string(major) + "_to17")};
+        const auto super = super_var_of(major, false);
+        create_database_from(super, o.source_db, "");
+        connect(super, o.source_db)
+            .exec(
+                "CREATE TABLE t (id int PRIMARY KEY, v text, at timestamptz DEFAULT now());"
+                "INSERT INTO t (id, v) SELECT g, md5(g::text) FROM generate_series(1, 3000) g;"
+                "CREATE TABLE c (id serial PRIMARY KEY, t_id int REFERENCES t, n numeric);"
+                "INSERT INTO c (t_id, n) SELECT g, g / 7.0 FROM generate_series(1, 3000) g;"
+                "CREATE VIEW v AS SELECT t.id, count(c.id) FROM t LEFT JOIN c ON c.t_id = t.id GROUP BY "
+                "t.id");
+        manifest += "[[source]]\nname = \"pg" + std::to_string(major) + "\"\nconninfo = \"" +
+                    server(var_of(major), o.source_db).to_string() + "\"\ntarget_db = \"" + o.target_db +
+                    "\"\n";
+        sources.push_back(o);
+    }
+    temp_file m("versions.toml", manifest);
+    auto r = run_pghaul({"run", m.path});
+    INFO(r.err.substr(0, 4000));
+    CHECK(r.exit_status == 0);
+    for (auto& o : sources) {
+        CAPTURE(o.major);
+        auto s = connect(super_var_of(o.major, false), o.source_db);
+        auto t = connect(super_var_of(17, true), o.target_db);
+        CHECK(table_fingerprints(t) == table_fingerprints(s));
+        CHECK(sequence_states(t) == sequence_states(s));
+        CHECK(t.exec("SELECT count(*) FROM v").i64(0, 0) == 3000);
+        drop_database(super_var_of(17, true), o.target_db);
+        drop_database(super_var_of(o.major, false), o.source_db);
+    }
+}
