@@ -26,7 +26,10 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
                       std::optional<std::size_t> part_index, int attempt) {
     const auto& t = cat_.tables.at(table);
     if (t.data_excluded) {
-        // Its definition is in; its rows stay behind, as asked.
+        // Its definition is in; its rows stay behind, as asked. The read
+        // transaction begin_read opened ends here, as a read's would: left
+        // open, the reader's next table could not import the snapshot.
+        reader.exec("COMMIT", "ending the read of " + t.display());
         unit_read(t.oid, -1);
         note("table", {{"table", t.display()}, {"rows", 0}, {"snapshot", snapshot_id_}});
         spdlog::info("[{}] {}: rows left out (--exclude-table-data)", cfg_.name, t.display());
