@@ -145,10 +145,11 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
                 break;
             case missing_roles_mode::owner:
                 if (!missing_grants.empty()) {
-                    j.schema_opts().no_privileges = true;
-                    j.warnings.push_back("grants skipped: roles missing on the target: " +
+                    // Only those roles' grants: the others' come as usual.
+                    j.skip_grants_to(missing_grants);
+                    j.warnings.push_back("grants to roles missing on the target skipped: " +
                                          join(missing_grants));
-                    spdlog::warn("[{}] grants are skipped: roles missing on the target: {}", j.name(),
+                    spdlog::warn("[{}] grants to roles missing on the target are skipped: {}", j.name(),
                                  join(missing_grants));
                 }
                 break;

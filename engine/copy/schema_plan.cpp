@@ -49,6 +49,48 @@ void drop_privileges(schema_plan& plan) {
     }
 }
 
+void drop_grants_to(schema_plan& plan, const std::set<std::string>& roles) {
+    if (roles.empty()) return;
+    std::set<std::string> spelled;  // as pg_dump may write each: plain where it can, or quoted
+    for (auto& r : roles) {
+        spelled.insert(sql::readable(r));
+        spelled.insert(sql::ident(r));
+    }
+    // pg_dump writes one grantee per statement, one statement per line:
+    // "GRANT ... TO app;", "... TO app WITH GRANT OPTION;", "REVOKE ... FROM app;".
+    auto to_skipped = [&](std::string_view line) {
+        constexpr auto none = std::string_view::npos;
+        const auto to = line.rfind(" TO "), from = line.rfind(" FROM ");
+        const auto at = to == none ? from : from == none ? to : std::max(to, from);
+        if (at == none) return false;
+        auto grantee = line.substr(at + (at == to ? 4 : 6));
+        for (std::string_view tail : {" WITH GRANT OPTION;", " CASCADE;", ";"})
+            if (grantee.ends_with(tail)) {
+                grantee.remove_suffix(tail.size());
+                break;
+            }
+        if (auto by = grantee.find(" GRANTED BY "); by != std::string_view::npos)
+            grantee = grantee.substr(0, by);
+        return spelled.count(std::string(grantee)) > 0;
+    };
+    auto filter = [&](dump_entry& e) {
+        if (e.type != "ACL" && e.type != "DEFAULT ACL") return;
+        std::string kept;
+        std::size_t pos = 0;
+        while (pos < e.sql.size()) {
+            auto end = e.sql.find('\n', pos);
+            if (end == std::string::npos) end = e.sql.size();
+            std::string_view line(e.sql.data() + pos, end - pos);
+            auto trimmed = line.substr(0, line.find_last_not_of(" \r") + 1);
+            if (!to_skipped(trimmed)) kept.append(line).append("\n");
+            pos = end + 1;
+        }
+        e.sql = std::move(kept);
+    };
+    for (auto* part : {&plan.pre_data, &plan.database, &plan.post_data, &plan.acl})
+        for (auto& e : *part) filter(e);
+}
+
 pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
                                    std::string_view role) {
     auto conn = pg::connection::open(target, role, exit_code::target);

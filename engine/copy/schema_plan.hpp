@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,11 @@ schema_plan build_schema_plan(const std::string& pre_data_sql, const std::string
 // Removes grants and default privileges (the entries pg_restore
 // --no-privileges leaves out) from every part of the plan. Pure.
 void drop_privileges(schema_plan& plan);
+
+// Removes only the GRANT and REVOKE statements naming one of `roles` as
+// grantee (roles the target lacks, with missing_roles = "owner"): the other
+// roles' grants stay. Pure.
+void drop_grants_to(schema_plan& plan, const std::set<std::string>& roles);
 
 // Opens a target connection ready to run pg_dump's DDL.
 pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,

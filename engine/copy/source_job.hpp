@@ -77,6 +77,10 @@ public:
     const std::string& snapshot_id() const { return snapshot_id_; }
     const schema_plan& schema() const { return schema_; }
     schema_options& schema_opts() { return schema_opt_; }
+    // Grants to these roles (target names) are left out: the target lacks them
+    // (missing_roles = "owner"). Set by settle_roles before the data phase.
+    void skip_grants_to(std::set<std::string> roles) { grants_skipped_to_ = std::move(roles); }
+    const std::set<std::string>& grants_skipped_to() const { return grants_skipped_to_; }
 
     // Preflight, in three parts, none of which writes to the target.
     // What an earlier attempt's journal says: false when there is nothing to
@@ -242,6 +246,7 @@ private:
     fresh_credentials source_creds_;
     std::string source_endpoint_;  // user@host:port/db, for messages and the journal
     std::string source_transport_;
+    std::set<std::string> grants_skipped_to_;
     schema_options schema_opt_;
     std::unique_ptr<snapshot_holder> holder_;  // guarded by snapshot_mu_ once tables are copied
     std::string snapshot_id_;

@@ -181,6 +181,8 @@ schema_plan source_job::read_schema() {
             map_entries(post_data.after, cfg_.role_map);
         }
     }
+    // Grants to roles the target lacks (missing_roles = "owner"), by their target names.
+    drop_grants_to(plan, grants_skipped_to_);
     return plan;
 }
 

@@ -34,6 +34,13 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
         const std::string login = ddl.exec("SELECT current_user").str(0, 0);
         for (auto& r : cat_.owner_roles) opt.role_map[r] = login;
     }
+    // Grants skipped for roles the target lacks, named as verify names the
+    // source's grantees (through the role map above).
+    for (auto& g : cat_.grant_roles)
+        if (grants_skipped_to_.count(cfg_.target_role(g))) {
+            auto mapped = opt.role_map.find(g);
+            opt.grantees_not_compared.insert(mapped == opt.role_map.end() ? g : mapped->second);
+        }
     {
         std::lock_guard lk(mu_);
         for (auto& w : warnings)

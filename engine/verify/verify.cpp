@@ -275,6 +275,7 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
         auto skipped = [&](const auto& entry) {
             const auto& k = entry.first;
             return (!opt.owners && k.kind == "owner") || (!opt.privileges && k.kind == "privileges") ||
+                   (k.kind == "privileges" && opt.grantees_not_compared.count(k.aspect)) ||
                    (!opt.role_settings && k.kind == "setting" &&
                     k.object.find(" for role ") != std::string::npos);
         };

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct verify_options {
     bool owners = true;
     bool privileges = true;
     bool role_settings = true;
+    std::set<std::string> grantees_not_compared;  // target role names whose grants were skipped
     // Tables whose rows a copy left out on purpose (--exclude-table-data):
     // their rows are not compared, the rest of them is.
     std::vector<name_pattern> exclude_table_data;

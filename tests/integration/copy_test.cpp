@@ -179,23 +179,30 @@ TEST_CASE("--no-owner and --no-privileges load objects of roles the target lacks
     CHECK(t.exec("SELECT tableowner FROM pg_tables WHERE tablename = 't'").str(0, 0) == "haul_admin");
     CHECK(table_fingerprints(t) == table_fingerprints(s));
     drop_database("PGHAUL_TGT_SUPER", target_db);
-    // Without --no-privileges the grants to the missing role are skipped once
-    // roles are settled, after the schema dump was converted to SQL (the
-    // pause makes sure of that order; a run once failed on it).
-    auto skipped = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner"},
-                              {"PGHAUL_FAULT=pause:roles"});
+    // Without --no-privileges only the grants to the missing role are skipped
+    // (a role both servers have keeps its grant), once roles are settled,
+    // after the schema dump was converted to SQL (the pause makes sure of
+    // that order; a run once failed on it, another dropped every grant).
+    const auto kept = unique_name("grantee_on_both");
+    s.exec("CREATE ROLE " + kept + " NOLOGIN; GRANT SELECT ON t TO " + kept);
+    connect("PGHAUL_TGT_SUPER").exec("CREATE ROLE " + kept + " NOLOGIN");
+    auto skipped = run_pghaul(
+        {"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner", "--verify", "counts"},
+        {"PGHAUL_FAULT=pause:roles"});
     INFO(skipped.err.substr(0, 2000));
     CHECK(skipped.exit_status == 0);
-    CHECK(skipped.err.find("grants are skipped: roles missing on the target: " + grantee) !=
+    CHECK(skipped.err.find("grants to roles missing on the target are skipped: " + grantee) !=
           std::string::npos);
     {
         auto copied = connect("PGHAUL_TGT_SUPER", target_db);
         CHECK(table_fingerprints(copied) == table_fingerprints(s));
+        CHECK(copied.exec("SELECT has_table_privilege('" + kept + "', 'public.t', 'SELECT')").boolean(0, 0));
     }
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
     s = connect("PGHAUL_SRC_A_SUPER");
-    s.exec("DROP ROLE " + role + "; DROP ROLE " + grantee);
+    s.exec("DROP ROLE " + role + "; DROP ROLE " + grantee + "; DROP ROLE " + kept);
+    connect("PGHAUL_TGT_SUPER").exec("DROP ROLE " + kept);
 }
 
 TEST_CASE(

@@ -93,9 +93,10 @@ TEST_CASE("database statements are renamed, other text is not") {
 TEST_CASE("drop_privileges removes grants and default privileges from every part of the plan") {
     using pghaul::dump_entry;
     pghaul::engine::schema_plan plan;
-    plan.pre_data = {dump_entry{"SCHEMA app", "SCHEMA", "-", "o", "CREATE SCHEMA app;"},
-                     dump_entry{"SCHEMA public", "ACL", "-", "o", "GRANT USAGE ON SCHEMA public TO app;"},
-                     dump_entry{"DEFAULT PRIVILEGES FOR TABLES", "DEFAULT ACL", "app", "o", "ALTER DEFAULT ..."}};
+    plan.pre_data = {
+        dump_entry{"SCHEMA app", "SCHEMA", "-", "o", "CREATE SCHEMA app;"},
+        dump_entry{"SCHEMA public", "ACL", "-", "o", "GRANT USAGE ON SCHEMA public TO app;"},
+        dump_entry{"DEFAULT PRIVILEGES FOR TABLES", "DEFAULT ACL", "app", "o", "ALTER DEFAULT ..."}};
     plan.database = {dump_entry{"DATABASE src", "ACL", "-", "o", "GRANT CONNECT ON DATABASE x TO app;"},
                      dump_entry{"src", "DATABASE PROPERTIES", "-", "o", "ALTER DATABASE x SET a = 1;"}};
     plan.acl = {dump_entry{"TABLE t", "ACL", "public", "o", "GRANT SELECT ON TABLE public.t TO app;"}};
@@ -107,4 +108,24 @@ TEST_CASE("drop_privileges removes grants and default privileges from every part
     CHECK(plan.database[0].type == "DATABASE PROPERTIES");
     CHECK(plan.acl.empty());
     CHECK(plan.post_data.size() == 1);
+}
+
+TEST_CASE("drop_grants_to removes only the statements that name a missing role as grantee") {
+    using pghaul::dump_entry;
+    pghaul::engine::schema_plan plan;
+    plan.acl = {dump_entry{"TABLE t", "ACL", "public", "o",
+                           "REVOKE ALL ON TABLE public.t FROM \"Gone\";\n"
+                           "GRANT SELECT ON TABLE public.t TO app;\n"
+                           "GRANT SELECT ON TABLE public.t TO gone WITH GRANT OPTION;\n"
+                           "GRANT SELECT ON TABLE public.t TO \"Gone\";\n"
+                           "GRANT SELECT ON TABLE public.\"TO gone\" TO keep;\n"}};
+    plan.pre_data = {
+        dump_entry{"DEFAULT PRIVILEGES FOR TABLES", "DEFAULT ACL", "app", "o",
+                   "ALTER DEFAULT PRIVILEGES FOR ROLE o IN SCHEMA app GRANT SELECT ON TABLES TO gone;\n"},
+        dump_entry{"t", "TABLE", "public", "o", "CREATE TABLE t (gone int);\n"}};
+    pghaul::engine::drop_grants_to(plan, {"gone", "Gone"});
+    CHECK(plan.acl[0].sql ==
+          "GRANT SELECT ON TABLE public.t TO app;\nGRANT SELECT ON TABLE public.\"TO gone\" TO keep;\n");
+    CHECK(plan.pre_data[0].sql.empty());
+    CHECK(plan.pre_data[1].sql == "CREATE TABLE t (gone int);\n");
 }
