@@ -135,8 +135,8 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
                         error(exit_code::preflight,
                               "roles referenced by the source are missing on the target " + maint.endpoint() +
                                   ": " + join(missing),
-                              "create them on the target first, or let pghaul: missing_roles = \"create\" or "
-                              "\"owner\" in a manifest, --no-owner and --no-privileges with pghaul copy"));
+                              "create them on the target first, or let pghaul: --missing-roles create (NOLOGIN) "
+                              "or owner (missing_roles in a manifest), or --no-owner and --no-privileges"));
                 else if (!not_member.empty())
                     j.fail(error(exit_code::preflight,
                                  "the target login " + sql::readable(t.login) +
