@@ -61,6 +61,12 @@ void add_run_setting_flags(CLI::App& sub, run_setting_flags& f) {
             "fail a source whose tables another session keeps locked longer than this (0: wait, saying who "
             "holds the lock)",
             "0", rec);
+    setting(sub, "--password-command-timeout", f.password_command_timeout,
+            "give up on a password_command that has not answered by then", "30s", conn);
+    setting(sub, "--password-max-age", f.password_max_age,
+            "run password_command again for connections opened after its password is this old (short-lived "
+            "cloud tokens)",
+            "10m", conn);
 }
 
 void apply_run_setting_flags(const run_setting_flags& f, engine::run_config& cfg) {
@@ -94,6 +100,9 @@ void apply_run_setting_flags(const run_setting_flags& f, engine::run_config& cfg
     }
     if (f.retry_window) cfg.retry_window = parse_duration(*f.retry_window);
     if (f.lock_wait_timeout) cfg.lock_wait_timeout = parse_duration(*f.lock_wait_timeout);
+    if (f.password_command_timeout)
+        cfg.password_command_timeout = parse_duration(*f.password_command_timeout);
+    if (f.password_max_age) cfg.password_max_age = parse_duration(*f.password_max_age);
 }
 
 engine::on_existing parse_on_existing(const std::string& s) {

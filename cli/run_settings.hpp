@@ -18,7 +18,8 @@ namespace pghaul::cli {
 struct run_setting_flags {
     std::optional<int> jobs, compression_level;
     std::optional<std::string> on_existing, missing_roles, verify, memory_limit, spool_dir, spool_limit,
-        split_tables_larger_than, split_part_size, retry_window, lock_wait_timeout, pg_dump, maintenance_db;
+        split_tables_larger_than, split_part_size, retry_window, lock_wait_timeout, pg_dump, maintenance_db,
+        password_command_timeout, password_max_age;
     bool no_analyze = false, no_privileges = false;
 };
 

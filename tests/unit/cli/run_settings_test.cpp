@@ -36,6 +36,8 @@ TEST_CASE("the defaults the help shows are the engine's") {
     CHECK(d.verify == engine::run_config::verify_level::none);
     CHECK(parse_duration(default_of(app, "--retry-window")) == d.retry_window);
     CHECK(parse_duration(default_of(app, "--lock-wait-timeout")) == d.lock_wait_timeout);
+    CHECK(parse_duration(default_of(app, "--password-command-timeout")) == d.password_command_timeout);
+    CHECK(parse_duration(default_of(app, "--password-max-age")) == d.password_max_age);
     CHECK(d.analyze);
     CHECK_FALSE(d.no_privileges);
 }
@@ -44,7 +46,8 @@ TEST_CASE("flags given override the manifest's settings; the rest stay as the ma
     CLI::App app;
     cli::run_setting_flags f;
     cli::add_run_setting_flags(app, f);
-    app.parse(std::vector<std::string>{"1h", "--retry-window", "--no-analyze", "512MB", "--memory-limit", "3",
+    app.parse(std::vector<std::string>{"2m", "--password-max-age", "5s", "--password-command-timeout", "1h",
+                                       "--retry-window", "--no-analyze", "512MB", "--memory-limit", "3",
                                        "--jobs"});  // CLI11 takes them last to first
     engine::run_config manifest;
     manifest.jobs = 8;
@@ -55,6 +58,8 @@ TEST_CASE("flags given override the manifest's settings; the rest stay as the ma
     CHECK(manifest.memory_limit == 512LL << 20);
     CHECK_FALSE(manifest.analyze);
     CHECK(manifest.retry_window == std::chrono::hours(1));
+    CHECK(manifest.password_command_timeout == std::chrono::seconds(5));
+    CHECK(manifest.password_max_age == std::chrono::minutes(2));
     CHECK(manifest.spool_limit == 1LL << 30);
     CHECK(manifest.verify == engine::run_config::verify_level::counts);
 }
