@@ -314,9 +314,13 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
 std::string render_verify_text(const verify_result& r) {
     std::string out;
     for (auto& m : r.mismatches) {
-        auto v = [](const std::string& s) { return s.empty() ? std::string("(none)") : s; };
+        // An object with no definition of its own (a table, a schema) that one
+        // side lacks: "exists" on the other, not "(none)" on both.
+        auto v = [&](const std::string& s, bool present) {
+            return !s.empty() ? s : present ? std::string("exists") : std::string("(none)");
+        };
         out += fmt::format("MISMATCH [{}] {}\n    source: {}\n    target: {}\n", m.kind, m.object,
-                           v(m.source), v(m.target));
+                           v(m.source, m.kind == "missing"), v(m.target, m.kind == "extra"));
     }
     for (auto& n : r.notes) out += "note: " + n + "\n";
     if (!r.rows_not_compared.empty()) {

@@ -45,7 +45,7 @@ TEST_CASE("catalog entries compare by key") {
     CHECK(r.settings == 1);
     CHECK_FALSE(r.equal());
     auto text = render_verify_text(r);
-    CHECK(text.find("MISMATCH [missing] table public.gone\n    source: (none)\n    target: (none)") !=
+    CHECK(text.find("MISMATCH [missing] table public.gone\n    source: exists\n    target: (none)") !=
           std::string::npos);
     CHECK(text.find("DIFFERENT:") != std::string::npos);
     CHECK(verify_json(r)["mismatches"].size() == 5);
