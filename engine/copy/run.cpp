@@ -54,11 +54,17 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
         if (j.failure) out += "  WILL FAIL: " + std::string(j.failure->what()) + "\n";
         if (j.failure && j.failure->hint().size()) out += "  HINT: " + j.failure->hint() + "\n";
         if (cat.tables.empty() && j.failure) continue;
-        total += cat.database.bytes;
+        // The tables' sizes, as the table list, the progress and the report
+        // count them; the database's size on disk (catalog, free space) apart.
+        std::int64_t bytes = 0;
+        for (auto& t : cat.tables)
+            if (!t.data_excluded) bytes += t.bytes;
+        total += bytes;
         out += fmt::format(
-            "  {} in {} tables, {} sequences, {} large objects; estimated {:.0f} s at {:.0f} MB/s\n",
-            format_size(cat.database.bytes), cat.tables.size(), cat.sequences.size(),
-            cat.large_objects.size(), static_cast<double>(cat.database.bytes) / 1048576.0 / assumed_mb_per_s,
+            "  {} in {} tables ({} database on disk), {} sequences, {} large objects; estimated {:.0f} s at "
+            "{:.0f} MB/s\n",
+            format_size(bytes), cat.tables.size(), format_size(cat.database.bytes), cat.sequences.size(),
+            cat.large_objects.size(), static_cast<double>(bytes) / 1048576.0 / assumed_mb_per_s,
             assumed_mb_per_s);
         out += describe_tables(cat);
         out += "  steps: " + describe_steps(cat, cfg.analyze) + "\n";

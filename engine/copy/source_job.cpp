@@ -192,9 +192,12 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
                         std::to_string(target_version / 10000) + ") does not have",
                     "copy into a PostgreSQL 17 or newer server");
     source_transport_ = holder_->connection().transport();
-    spdlog::info("[{}] source {} ({}): {} tables, {}, snapshot {}", cfg_.name,
+    std::int64_t table_bytes = 0;  // as the plan, the progress and the report count them
+    for (auto& t : cat_.tables)
+        if (!t.data_excluded) table_bytes += t.bytes;
+    spdlog::info("[{}] source {} ({}): {} tables, {} ({} database on disk), snapshot {}", cfg_.name,
                  holder_->connection().endpoint(), source_transport_, cat_.tables.size(),
-                 format_size(cat_.database.bytes), snapshot_id_);
+                 format_size(table_bytes), format_size(cat_.database.bytes), snapshot_id_);
     if (!cat_.excluded.empty()) {
         std::string list;
         for (auto& e : cat_.excluded) list += (list.empty() ? "" : ", ") + e;
