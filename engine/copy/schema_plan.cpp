@@ -94,9 +94,9 @@ void drop_grants_to(schema_plan& plan, const std::set<std::string>& roles) {
 pg::connection open_ddl_connection(const conninfo& target, const std::string& preamble,
                                    std::string_view role) {
     auto conn = pg::connection::open(target, role, exit_code::target);
-    conn.exec(preamble, "applying pg_dump's session settings");
-    // Index builds sort in memory up to this much per connection before spilling.
-    conn.exec("SET maintenance_work_mem = '256MB'", "setting maintenance_work_mem");
+    // One round trip. Index builds sort in memory up to maintenance_work_mem
+    // per connection before spilling.
+    conn.exec(preamble + ";\nSET maintenance_work_mem = '256MB'", "applying pg_dump's session settings");
     return conn;
 }
 
