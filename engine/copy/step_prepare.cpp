@@ -48,9 +48,18 @@ void source_job::grant_public_for_owners(pg::connection& ddl) {
 }
 
 void source_job::revoke_temporary_grants(pg::connection& ddl) {
+    // The schema's owner now (pre-data may have given public to one of the
+    // roles granted CREATE for the load): its CREATE is the owner's own, and
+    // taking it back would leave the owner without it.
+    const std::string public_owner =
+        temporary_public_grants_.empty()
+            ? std::string()
+            : ddl.exec("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public'",
+                       "reading the owner of schema public")
+                  .str(0, 0);
     for (auto& [source_role, role] : temporary_public_grants_) {
         auto& kept = cat_.public_create_grantees;
-        if (std::find(kept.begin(), kept.end(), source_role) != kept.end()) continue;
+        if (std::find(kept.begin(), kept.end(), source_role) != kept.end() || role == public_owner) continue;
         ddl.exec("REVOKE CREATE ON SCHEMA public FROM " + sql::ident(role),
                  "taking back role \"" + role + "\"'s load-time CREATE on schema public");
     }

@@ -775,3 +775,33 @@ TEST_CASE("the rich fixture copies whole as a least-privileged source login") {
     connect("PGHAUL_SRC_B_SUPER").exec("DROP ROLE " + login);
     connect("PGHAUL_TGT_SUPER").exec("DROP ROLE " + login);
 }
+
+// A source whose schema public belongs to an application role: the role
+// keeps its CREATE there on the target. The load-time CREATE pghaul grants
+// an owning role was once taken back after pre-data had made that role
+// public's owner, leaving the owner without CREATE (verify exit 7; found by
+// the README walk-through).
+TEST_CASE("a public schema owned by an application role keeps its owner's CREATE") {
+    const auto source_db = unique_name("pubown_src"), target_db = unique_name("pubown_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    connect("PGHAUL_SRC_A_SUPER")
+        .exec(
+            "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fx_owner') THEN "
+            "CREATE ROLE fx_owner NOLOGIN; END IF; END$$");
+    ensure_target_roles();
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "ALTER SCHEMA public OWNER TO fx_owner; CREATE TABLE t (id int); INSERT INTO t VALUES (1);"
+        "ALTER TABLE t OWNER TO fx_owner");
+    auto r =
+        run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--verify", "counts"});
+    INFO(r.err.substr(0, 3000));
+    CHECK(r.exit_status == 0);
+    const std::string acl =
+        "SELECT pg_get_userbyid(nspowner), nspacl::text FROM pg_namespace WHERE nspname = 'public'";
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(t.exec(acl).str(0, 0) == "fx_owner");
+    CHECK(t.exec(acl).str(0, 1) == s.exec(acl).str(0, 1));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
