@@ -103,7 +103,20 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
         if (cfg_.snapshot.empty()) {
             holder_ = std::make_unique<snapshot_holder>(std::move(conn));
         } else {
-            holder_ = std::make_unique<snapshot_holder>(std::move(conn), cfg_.snapshot);
+            try {
+                holder_ = std::make_unique<snapshot_holder>(std::move(conn), cfg_.snapshot);
+            } catch (const error& e) {
+                // A snapshot held outside pghaul that is gone (its session
+                // ended) or mistyped: found before anything is written.
+                if (e.sqlstate() != "22023" && e.sqlstate() != "55000") throw;
+                throw error(exit_code::preflight,
+                            "the snapshot " + cfg_.snapshot + " given with --snapshot cannot be imported on " +
+                                source.endpoint() + ": " + first_line(e.what()),
+                            "the session that exported it must stay open in its transaction (BEGIN ISOLATION "
+                            "LEVEL REPEATABLE READ; SELECT pg_export_snapshot();) until pghaul ends; export "
+                            "a new one and pass its id; nothing was written",
+                            e.sqlstate());
+            }
             spdlog::info("[{}] copying as of the snapshot {} held outside pghaul", cfg_.name, cfg_.snapshot);
         }
         check_versions(holder_->connection(), target_version, schema_opt_.pg_dump);

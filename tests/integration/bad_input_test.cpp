@@ -637,3 +637,23 @@ target_db = "{database}_run"
     drop_database("PGHAUL_TGT_SUPER", source_db + "_run");
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
+
+// A --snapshot whose exporting session has ended (or a mistyped id): exit 3
+// with the way to hold one, before anything is written.
+TEST_CASE("a --snapshot that is gone is refused in preflight with how to hold one") {
+    small_source s;
+    std::string id;
+    {
+        auto holder = connect("PGHAUL_SRC_A_SUPER", s.name);
+        holder.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+        id = holder.exec("SELECT pg_export_snapshot()").str(0, 0);
+    }  // the session ends, and its snapshot with it
+    const auto target_db = unique_name("gone_snap");
+    auto r = run_pghaul(
+        {"copy", "--source", src(s.name), "--target", tgt(target_db), "--no-owner", "--snapshot", id});
+    CHECK(r.exit_status == 3);
+    CHECK(r.err.find("the snapshot " + id + " given with --snapshot cannot be imported") !=
+          std::string::npos);
+    CHECK(r.err.find("HINT: the session that exported it must stay open") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+}
