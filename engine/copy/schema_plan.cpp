@@ -37,18 +37,6 @@ void hoist_schema_grants(std::vector<dump_entry>& entries) {
 
 }  // namespace
 
-void drop_privileges(schema_plan& plan) {
-    auto is_acl = [](const dump_entry& e) {
-        return e.type == "ACL" || e.type == "DEFAULT ACL" || e.type == "ACL LANGUAGE";
-    };
-    for (auto* part : {&plan.pre_data, &plan.database, &plan.post_data, &plan.acl})
-        std::erase_if(*part, is_acl);
-    for (auto& [oid, t] : plan.per_table) {
-        std::erase_if(t.indexes, is_acl);
-        std::erase_if(t.after, is_acl);
-    }
-}
-
 void drop_grants_to(schema_plan& plan, const std::set<std::string>& roles) {
     if (roles.empty()) return;
     std::set<std::string> spelled;  // as pg_dump may write each: plain where it can, or quoted

@@ -50,10 +50,6 @@ struct schema_plan {
 schema_plan build_schema_plan(const std::string& pre_data_sql, const std::string& post_data_sql,
                               const source_catalog& cat, const std::string& target_db);
 
-// Removes grants and default privileges (the entries pg_restore
-// --no-privileges leaves out) from every part of the plan. Pure.
-void drop_privileges(schema_plan& plan);
-
 // Removes only the GRANT and REVOKE statements naming one of `roles` as
 // grantee (roles the target lacks, with missing_roles = "owner"): the other
 // roles' grants stay. Pure.

@@ -76,7 +76,6 @@ public:
     conninfo server_conninfo() { return target_creds_.get().with_dbname(run_.maintenance_db); }
     const std::string& snapshot_id() const { return snapshot_id_; }
     const schema_plan& schema() const { return schema_; }
-    schema_options& schema_opts() { return schema_opt_; }
     // Grants to these roles (target names) are left out: the target lacks them
     // (missing_roles = "owner"). Set by settle_roles before the data phase.
     void skip_grants_to(std::set<std::string> roles) { grants_skipped_to_ = std::move(roles); }

@@ -145,9 +145,8 @@ std::vector<std::string> source_job::dump_selection() const {
 }
 
 void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
-    // Taken now, not read while the task runs beside preflight and
-    // settle_roles; grants settle_roles decides to skip are dropped from the
-    // plan by read_schema instead.
+    // Taken now, not read while the task runs beside preflight; the grants
+    // settle_roles decides to skip are dropped from the plan by read_schema.
     auto opt = schema_opt_;
     auto selection = dump_selection();
     archive_ = std::async(std::launch::async, [this, gate, opt, selection] {
@@ -178,9 +177,6 @@ schema_plan source_job::read_schema() {
     if (!archive_.valid()) start_schema_dump(nullptr);
     const auto sections = archive_.get();
     auto plan = build_schema_plan(sections.pre_data, sections.post_data, cat_, cfg_.target_db);
-    // Grants turned off after the dump task took its options: what
-    // pg_restore --no-privileges leaves out, left out here.
-    if (schema_opt_.no_privileges) drop_privileges(plan);
     if (!cfg_.role_map.empty()) {
         map_entries(plan.pre_data, cfg_.role_map);
         map_entries(plan.post_data, cfg_.role_map);
