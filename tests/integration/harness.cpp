@@ -151,6 +151,17 @@ std::map<std::string, fingerprint> table_fingerprints(pghaul::pg::connection& co
     return out;
 }
 
+std::string make_big_source() {
+    auto db = unique_name("fail_src");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db)
+        .exec(
+            "CREATE TABLE big (id bigint PRIMARY KEY, payload text);"
+            "INSERT INTO big SELECT i, repeat(md5(i::text), 6) FROM generate_series(1, 1500000) i;"
+            "CREATE TABLE small (id int PRIMARY KEY); INSERT INTO small SELECT generate_series(1, 10)");
+    return db;
+}
+
 std::map<std::string, std::string> sequence_states(pghaul::pg::connection& conn) {
     auto seqs = conn.exec(R"(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' ORDER BY 1)");

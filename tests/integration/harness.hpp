@@ -67,6 +67,10 @@ struct fingerprint {
     bool operator==(const fingerprint&) const = default;
 };
 std::map<std::string, fingerprint> table_fingerprints(pghaul::pg::connection& conn);
+
+// A database on srca with one table big enough that its COPY runs for a while
+// (1.5M rows, ~300 MB) and a small one; returns its name.
+std::string make_big_source();
 std::map<std::string, std::string> sequence_states(pghaul::pg::connection& conn);
 std::map<std::string, std::string> large_objects(pghaul::pg::connection& conn);
 std::string database_settings(pghaul::pg::connection& conn);  // ALTER DATABASE ... SET, comment, ACL

@@ -87,29 +87,6 @@ TEST_CASE("database statements are renamed, other text is not") {
           "ALTER DATABASE srcx SET a TO 'b';");
 }
 
-// Grants turned off after pg_restore ran (roles found missing on the target
-// while the dump was already converted): the plan loses exactly what
-// pg_restore --no-privileges would have left out.
-TEST_CASE("drop_privileges removes grants and default privileges from every part of the plan") {
-    using pghaul::dump_entry;
-    pghaul::engine::schema_plan plan;
-    plan.pre_data = {
-        dump_entry{"SCHEMA app", "SCHEMA", "-", "o", "CREATE SCHEMA app;"},
-        dump_entry{"SCHEMA public", "ACL", "-", "o", "GRANT USAGE ON SCHEMA public TO app;"},
-        dump_entry{"DEFAULT PRIVILEGES FOR TABLES", "DEFAULT ACL", "app", "o", "ALTER DEFAULT ..."}};
-    plan.database = {dump_entry{"DATABASE src", "ACL", "-", "o", "GRANT CONNECT ON DATABASE x TO app;"},
-                     dump_entry{"src", "DATABASE PROPERTIES", "-", "o", "ALTER DATABASE x SET a = 1;"}};
-    plan.acl = {dump_entry{"TABLE t", "ACL", "public", "o", "GRANT SELECT ON TABLE public.t TO app;"}};
-    plan.post_data = {dump_entry{"t trg", "TRIGGER", "public", "o", "CREATE TRIGGER ..."}};
-    pghaul::engine::drop_privileges(plan);
-    REQUIRE(plan.pre_data.size() == 1);
-    CHECK(plan.pre_data[0].type == "SCHEMA");
-    REQUIRE(plan.database.size() == 1);
-    CHECK(plan.database[0].type == "DATABASE PROPERTIES");
-    CHECK(plan.acl.empty());
-    CHECK(plan.post_data.size() == 1);
-}
-
 TEST_CASE("drop_grants_to removes only the statements that name a missing role as grantee") {
     using pghaul::dump_entry;
     pghaul::engine::schema_plan plan;
