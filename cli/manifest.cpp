@@ -340,7 +340,7 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (!t) return;
     c.check_keys(*t, "run",
                  {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump",
-                  "split_tables_larger_than", "split_part_size", "analyze", "memory_limit", "spool_dir",
+                  "split_tables_larger_than", "split_part_size", "analyze", "analyze_all", "memory_limit", "spool_dir",
                   "spool_limit", "compression_level", "verify", "password_command_timeout",
                   "password_max_age", "retry_window", "lock_wait_timeout"});
     if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
@@ -361,6 +361,7 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (auto v = c.size(*t, "split_tables_larger_than", "run")) cfg.split_tables_larger_than = *v;
     if (auto v = c.size(*t, "split_part_size", "run")) cfg.split_part_size = *v;
     if (auto b = c.boolean(*t, "analyze", "run")) cfg.analyze = *b;
+    if (auto b = c.boolean(*t, "analyze_all", "run")) cfg.analyze_all = *b;
     if (auto v = c.size(*t, "memory_limit", "run")) cfg.memory_limit = *v;
     using level = engine::run_config::verify_level;
     if (auto v = c.choice<level>(

@@ -29,6 +29,11 @@ void add_run_setting_flags(CLI::App& sub, run_setting_flags& f) {
             "tables copied at once (each uses one source and one target connection)", "4", perf)
         ->check(CLI::Range(1, 256));
     sub.add_flag("--no-analyze", f.no_analyze, "skip ANALYZE of each table after its load")->group(perf);
+    sub.add_flag("--analyze-all", f.analyze_all,
+                 "also ANALYZE the tables under 1 MB that autovacuum will analyze on its own soon after "
+                 "(more rows than its autovacuum_analyze_threshold)")
+        ->group(perf)
+        ->excludes("--no-analyze");
     setting(sub, "--memory-limit", f.memory_limit,
             "in-flight COPY data of all tables together; beyond it data spools", "64MB", perf);
     setting(sub, "--spool-dir", f.spool_dir,
@@ -83,6 +88,7 @@ void apply_run_setting_flags(const run_setting_flags& f, engine::run_config& cfg
     if (f.pg_dump) cfg.pg_dump = *f.pg_dump;
     if (f.jobs) cfg.jobs = *f.jobs;
     if (f.no_analyze) cfg.analyze = false;
+    if (f.analyze_all) cfg.analyze = cfg.analyze_all = true;
     if (f.memory_limit) cfg.memory_limit = parse_size(*f.memory_limit);
     if (f.spool_dir) cfg.spool_dir = *f.spool_dir;
     if (f.spool_limit) cfg.spool_limit = parse_size(*f.spool_limit);

@@ -20,7 +20,7 @@ struct run_setting_flags {
     std::optional<std::string> on_existing, missing_roles, verify, memory_limit, spool_dir, spool_limit,
         split_tables_larger_than, split_part_size, retry_window, lock_wait_timeout, pg_dump, maintenance_db,
         password_command_timeout, password_max_age;
-    bool no_analyze = false, no_privileges = false;
+    bool no_analyze = false, analyze_all = false, no_privileges = false;
 };
 
 // Adds the flags to `sub` (copy or run), each in its help group, its default

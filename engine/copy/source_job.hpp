@@ -179,8 +179,9 @@ public:
     // Index builds done, in their tables' bytes (one scan and sort each): the
     // progress ETA counts them as work, as it counts the bytes copied.
     std::int64_t index_work_done = 0;
-    // Planner statistics: tables given the source's (18+ targets), and analyzed.
-    std::size_t statistics_restored = 0, statistics_analyzed = 0;
+    // Planner statistics: tables given the source's (18+ targets), analyzed,
+    // and left to the target's autovacuum (run_config::analyze_all).
+    std::size_t statistics_restored = 0, statistics_analyzed = 0, statistics_left_to_autovacuum = 0;
     std::uint64_t large_object_bytes = 0;
     std::chrono::steady_clock::time_point started, ended;
     std::chrono::steady_clock::time_point snapshot_released;
@@ -226,7 +227,9 @@ private:
     // The same for per-table records, which need no wait for the disk (journal.hpp).
     void note(const std::string& event, nlohmann::json fields);
     void note_all(std::vector<std::pair<std::string, nlohmann::json>> records);
-    void update_statistics(pg::connection& conn, const std::vector<std::size_t>& tables);
+    // `small`: finish's tables under 1 MB, which autovacuum may do instead.
+    void update_statistics(pg::connection& conn, const std::vector<std::size_t>& tables, bool small = false);
+    std::vector<std::size_t> not_left_to_autovacuum(pg::connection& conn, const std::vector<std::size_t>& tables);
     std::vector<std::size_t> restore_statistics(pg::connection& conn, const std::vector<std::size_t>& tables);
     // True when `e` failed because a resumed or retried unit had committed
     // before the crash or connection loss, unrecorded: its objects exist.

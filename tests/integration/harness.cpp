@@ -75,6 +75,13 @@ std::string unique_name(const std::string& prefix) {
     return prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
 }
 
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
 std::string test_state_dir() {
     static const std::string dir =
         (std::filesystem::temp_directory_path() / ("pghaul-test-state-" + std::to_string(::getpid())))

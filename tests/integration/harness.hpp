@@ -38,6 +38,8 @@ std::string unique_name(const std::string& prefix);
 
 // Where run_pghaul's runs keep their state journals (PGHAUL_STATE_DIR).
 std::string test_state_dir();
+// A whole file's bytes (a report, a log).
+std::string read_file(const std::string& path);
 
 // Runs bin/pghaul with the arguments (and extra NAME=value environment entries).
 pghaul::process_result run_pghaul(const std::vector<std::string>& args,

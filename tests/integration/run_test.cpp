@@ -24,13 +24,6 @@ std::string toml_string(const std::string& s) {  // TOML basic string
     return out + "\"";
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // Source b: a small application database owned by role `app`, readable by
 // `reporting` (a role name source a uses too).
 void make_source_b(const std::string& db) {

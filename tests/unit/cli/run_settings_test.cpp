@@ -39,6 +39,7 @@ TEST_CASE("the defaults the help shows are the engine's") {
     CHECK(parse_duration(default_of(app, "--password-command-timeout")) == d.password_command_timeout);
     CHECK(parse_duration(default_of(app, "--password-max-age")) == d.password_max_age);
     CHECK(d.analyze);
+    CHECK_FALSE(d.analyze_all);
     CHECK_FALSE(d.no_privileges);
 }
 
@@ -62,6 +63,22 @@ TEST_CASE("flags given override the manifest's settings; the rest stay as the ma
     CHECK(manifest.password_max_age == std::chrono::minutes(2));
     CHECK(manifest.spool_limit == 1LL << 30);
     CHECK(manifest.verify == engine::run_config::verify_level::counts);
+}
+
+TEST_CASE("--analyze-all analyzes even where the manifest said analyze = false; it excludes --no-analyze") {
+    CLI::App app;
+    cli::run_setting_flags f;
+    cli::add_run_setting_flags(app, f);
+    app.parse(std::vector<std::string>{"--analyze-all"});
+    engine::run_config manifest;
+    manifest.analyze = false;
+    cli::apply_run_setting_flags(f, manifest);
+    CHECK(manifest.analyze);
+    CHECK(manifest.analyze_all);
+    CLI::App both;
+    cli::run_setting_flags g;
+    cli::add_run_setting_flags(both, g);
+    CHECK_THROWS_AS(both.parse(std::vector<std::string>{"--analyze-all", "--no-analyze"}), CLI::ExcludesError);
 }
 
 TEST_CASE("--maintenance-db cannot be a source's target database, as in the manifest") {
