@@ -11,6 +11,7 @@ packages=(
     libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
     postgresql-15 postgresql-client-15 postgresql-contrib
     time procps help2man bash-completion lintian file openssl
+    iproute2  # ip netns, veth and tc tbf: the shaped "remote site" of the network tests
     pgcopydb  # only for bench/compare.sh: the peer pghaul is measured against
     chromium  # headless, for the HTML run report test
 )

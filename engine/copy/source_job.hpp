@@ -151,6 +151,13 @@ public:
     // connection's database is not the one this run created or resumes: it
     // was replaced under the same name. Called on every new target connection.
     void check_target(pg::connection& conn);
+    // A target connection of this source was lost with its server process
+    // perhaps still alive (the network, not the server, went away): that
+    // process keeps its transaction and locks until the server notices, hours
+    // later with default keepalives, and a redo's TRUNCATE or index build
+    // would wait on it. end_orphans, on the next new connection, ends it.
+    void lost_target_backend(int pid);
+    void end_orphans(pg::connection& conn);
     // The object a step works on, for logs, events and the timeline.
     std::string object_of(const step& s) const;
     // Post-data, sequences, large objects, grants, database settings, and one
@@ -278,6 +285,7 @@ private:
         std::string pre_data, post_data;  // pg_restore's SQL of each
     };
     std::future<schema_sections> archive_;  // pg_dump's schema, from start_schema_dump
+    std::vector<int> orphans_;              // lost target connections' server processes (mu_)
     pg::connection* active_ = nullptr;      // prepare()/finish()'s connection, for cancel_running()
     std::mutex mu_;
 };

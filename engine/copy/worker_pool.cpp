@@ -143,6 +143,7 @@ private:
             return open_ddl_connection(j.target_conninfo(), j.schema().preamble, "pghaul/worker");
         });
         j.check_target(c);  // reconnecting by name must not land in someone else's database
+        j.end_orphans(c);
         std::lock_guard lk(m_);
         w.target.emplace(std::move(c));
         w.target_source = s;
@@ -283,6 +284,10 @@ private:
         // This worker's connections may be mid-statement or in an aborted transaction.
         {
             std::lock_guard lk(m_);
+            // libpq may not know yet that the connection is dead (a write
+            // that timed out): its server process is ended on the next
+            // connection either way, harmlessly if it already went.
+            if (w.target) jobs_[w.target_source]->lost_target_backend(w.target->backend_pid());
             w.target.reset();
             drop_reader(w);
         }

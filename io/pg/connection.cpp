@@ -115,6 +115,7 @@ connection::connection(PGconn* c, std::string endpoint, exit_code side)
     : conn_(c),
       endpoint_(std::move(endpoint)),
       side_(side),
+      backend_pid_(PQbackendPID(c)),
       notice_tag_(std::make_unique<std::string>(endpoint_)) {
     cancel_ = PQgetCancel(conn_);
     PQsetNoticeProcessor(conn_, &on_notice, notice_tag_.get());
@@ -125,6 +126,7 @@ connection::connection(connection&& o) noexcept
       cancel_(std::exchange(o.cancel_, nullptr)),
       endpoint_(std::move(o.endpoint_)),
       side_(o.side_),
+      backend_pid_(o.backend_pid_),
       copy_what_(std::move(o.copy_what_)),
       notice_tag_(std::move(o.notice_tag_)) {}
 
@@ -134,6 +136,7 @@ connection& connection::operator=(connection&& o) noexcept {
     std::swap(cancel_, o.cancel_);
     std::swap(endpoint_, o.endpoint_);
     std::swap(side_, o.side_);
+    std::swap(backend_pid_, o.backend_pid_);
     std::swap(copy_what_, o.copy_what_);
     std::swap(notice_tag_, o.notice_tag_);
     return *this;
@@ -148,11 +151,16 @@ connection connection::open(const conninfo& in, std::string_view application_nam
     conninfo ci = in;
     ci.set_default("application_name", std::string(application_name));
     ci.set_default("connect_timeout", "10");
-    // Keepalives so a silently dropped peer is noticed during long COPYs.
+    // A peer that vanished without a word (a host gone, a NAT or firewall
+    // entry dropped) is noticed within 90 s: keepalives while the connection
+    // is quiet, and tcp_user_timeout while sent data goes unacknowledged (a
+    // COPY into a vanished target, where keepalives never start). A slow
+    // link still acknowledges, so it does not trip it.
     ci.set_default("keepalives", "1");
     ci.set_default("keepalives_idle", "30");
     ci.set_default("keepalives_interval", "10");
     ci.set_default("keepalives_count", "6");
+    ci.set_default("tcp_user_timeout", "90000");
 
     std::vector<const char*> keys, values;
     for (auto& [k, v] : ci.options()) {

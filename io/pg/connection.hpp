@@ -74,6 +74,9 @@ public:
     void drain() noexcept;
 
     int server_version() const { return PQserverVersion(conn_); }
+    // The server process serving this connection, as it was at connection
+    // time: still known once the connection is lost (PQbackendPID is 0 then).
+    int backend_pid() const { return backend_pid_; }
     // How the connection is protected, for logs and reports: "TLSv1.3
     // (TLS_AES_256_GCM_SHA384)", "no TLS", or "Unix socket".
     std::string transport() const;
@@ -90,6 +93,7 @@ private:
     PGcancel* cancel_ = nullptr;
     std::string endpoint_;
     exit_code side_;
+    int backend_pid_ = 0;
     std::string copy_what_;
     // The endpoint for the notice processor: on the heap, so a move keeps it.
     std::unique_ptr<std::string> notice_tag_;

@@ -89,14 +89,15 @@ std::string test_state_dir() {
     return dir;
 }
 
-pghaul::process_result run_pghaul(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+pghaul::process_result run_pghaul(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                                  std::chrono::milliseconds timeout) {
     std::vector<std::string> argv = {PGHAUL_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
     // State journals of runs that stop early go to one private directory per
     // test process, not into the build tree (a test may name its own).
     std::vector<std::string> full_env = env;  // the first of a name wins
     full_env.push_back("PGHAUL_STATE_DIR=" + test_state_dir());
-    auto r = pghaul::run_process(argv, full_env);
+    auto r = pghaul::run_process(argv, full_env, {}, timeout);
     MESSAGE("pghaul exit " << r.exit_status << "\n" << r.err.substr(0, 4000));
     return r;
 }

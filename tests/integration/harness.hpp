@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,8 +43,11 @@ std::string test_state_dir();
 std::string read_file(const std::string& path);
 
 // Runs bin/pghaul with the arguments (and extra NAME=value environment entries).
+// `timeout` above zero: killed (SIGKILL) when it runs longer, for a test
+// whose failure would otherwise be a hang.
 pghaul::process_result run_pghaul(const std::vector<std::string>& args,
-                                  const std::vector<std::string>& env = {});
+                                  const std::vector<std::string>& env = {},
+                                  std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
 // A file in a fresh private temporary directory, removed with the object.
 struct temp_file {
