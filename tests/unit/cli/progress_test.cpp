@@ -80,3 +80,35 @@ TEST_CASE("progress: the ETA of a copy whose rows are in still covers its index 
     e["index_work_done"] = 100 << 20;
     CHECK(plain_lines({e}).find("ETA 0s") != std::string::npos);
 }
+
+// F27: whatever the samples say (no time passed, time running backwards
+// after a clock jump, work counted down by a retry's reload), the ETA is a
+// finite, non-negative number of seconds or "unknown" (negative): never a
+// division by zero, NaN or infinity on the screen.
+TEST_CASE("progress: the ETA stays finite and non-negative on samples no clock should give") {
+    using pghaul::cli::eta_estimate;
+    const std::vector<std::vector<std::pair<double, double>>> cases = {
+        {{0, 0}, {0, 10}, {0, 20}},                // no time passes
+        {{5, 10}, {3, 20}, {1, 30}},               // time runs backwards
+        {{1, 10}, {2, 20}, {-40, 30}, {-39, 40}},  // a jump to before the start
+        {{1, 50}, {2, 40}, {8, 20}, {40, 10}},     // work counted down
+        {{1e-12, 1e9}},                            // a huge rate
+        {{1e9, 1}},                                // a tiny one
+    };
+    for (const auto& samples : cases) {
+        eta_estimate e(30);
+        for (auto [t, w] : samples) {
+            e.add(t, w);
+            for (double planned : {0.0, 5.0, 100.0, 1e12}) {
+                const double left = e.seconds_left(planned);
+                CAPTURE(t);
+                CAPTURE(w);
+                CAPTURE(planned);
+                CHECK(std::isfinite(left));
+                CHECK(std::isfinite(e.rate()));
+                CHECK(e.rate() >= 0);
+                CHECK((left >= 0 || left == -1));
+            }
+        }
+    }
+}
