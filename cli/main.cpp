@@ -19,6 +19,7 @@
 #include <iostream>
 #include <optional>
 #include <regex>
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -31,6 +32,7 @@
 #include "cli/suggest.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/run.hpp"
+#include "engine/copy/source_expand.hpp"
 #include "engine/report/html.hpp"
 #include "io/process.hpp"
 #include "protocol/conninfo.hpp"
@@ -75,23 +77,50 @@ int report(const pghaul::error& e) {
 }
 
 // --only / --exclude: [[source]] names; a name the manifest lacks is a
-// typo, not an empty selection.
+// typo, not an empty selection. One database of a multi-database source is
+// named as the report and the dry run name it, "<source>.<database>": it
+// narrows that source's databases (or excludes one) before expansion.
 void select_sources(pghaul::engine::run_config& cfg, const std::vector<std::string>& only,
                     const std::vector<std::string>& exclude) {
     if (only.empty() && exclude.empty()) return;
+    using pghaul::engine::source_config;
+    auto multi = [&](const std::string& n) -> std::pair<source_config*, std::string> {
+        for (auto& s : cfg.sources)
+            if (!s.databases.empty() && n.size() > s.name.size() + 1 && n.rfind(s.name + ".", 0) == 0)
+                return {&s, n.substr(s.name.size() + 1)};
+        return {nullptr, ""};
+    };
     std::set<std::string> names;
     for (auto& s : cfg.sources) names.insert(s.name);
+    std::map<std::string, std::vector<std::string>> only_dbs;  // multi-database source -> databases
     for (const auto* list : {&only, &exclude})
-        for (auto& n : *list)
-            if (!names.count(n)) {
-                std::string all;
-                for (auto& x : names) all += (all.empty() ? "" : ", ") + x;
-                throw pghaul::error(pghaul::exit_code::usage,
-                                    "no [[source]] named \"" + n + "\" in the manifest",
-                                    "its sources are: " + all);
+        for (auto& n : *list) {
+            if (names.count(n)) continue;
+            if (auto [src, db] = multi(n); src) {
+                const bool matches = std::any_of(src->databases.begin(), src->databases.end(),
+                                                 [&](auto& p) { return pghaul::engine::glob_match(p, db); });
+                if (!matches)
+                    throw pghaul::error(pghaul::exit_code::usage,
+                                        "\"" + n + "\": source \"" + src->name + "\"'s databases do not include \"" +
+                                            db + "\"",
+                                        "pghaul run MANIFEST --dry-run lists the databases it matches");
+                if (list == &only)
+                    only_dbs[src->name].push_back(db);
+                else
+                    src->exclude_databases.push_back(db);
+                continue;
             }
-    std::erase_if(cfg.sources, [&](const pghaul::engine::source_config& s) {
-        bool in = only.empty() || std::find(only.begin(), only.end(), s.name) != only.end();
+            std::string all;
+            for (auto& x : names) all += (all.empty() ? "" : ", ") + x;
+            throw pghaul::error(pghaul::exit_code::usage, "no [[source]] named \"" + n + "\" in the manifest",
+                                "its sources are: " + all +
+                                    " (one database of a multi-database source: SOURCE.DATABASE)");
+        }
+    for (auto& s : cfg.sources)
+        if (auto it = only_dbs.find(s.name); it != only_dbs.end()) s.databases = it->second;
+    std::erase_if(cfg.sources, [&](const source_config& s) {
+        bool in = only.empty() || only_dbs.count(s.name) ||
+                  std::find(only.begin(), only.end(), s.name) != only.end();
         return !in || std::find(exclude.begin(), exclude.end(), s.name) != exclude.end();
     });
 }
@@ -468,10 +497,11 @@ int main(int argc, char** argv) {
     struct {
         std::vector<std::string> only, exclude;
     } run_over;
-    run->add_option("--only", run_over.only, "run only these [[source]] names (repeatable)")
+    run->add_option("--only", run_over.only, "run only these [[source]] names, or SOURCE.DATABASE for one database of a multi-database "
+                    "source (repeatable)")
         ->envname("PGHAUL_ONLY")
         ->group("Selection");
-    run->add_option("--exclude", run_over.exclude, "leave out these [[source]] names (repeatable)")
+    run->add_option("--exclude", run_over.exclude, "leave out these [[source]] names or SOURCE.DATABASE (repeatable)")
         ->envname("PGHAUL_EXCLUDE")
         ->group("Selection");
 

@@ -110,6 +110,22 @@ target_db = ")" + on_b + R"(_copy"
     CHECK(conns["opened"].get<int>() <= 2 * sources * jobs);
     CHECK(conns["source_switches"].get<int>() <= sources * jobs);
 
+    // One database of the pattern, named as the report names it, redone
+    // alone from the command line; another left out of a dry run.
+    auto one = run_pghaul({"run", manifest.path, "--only", "srva." + on_a[1], "--on-existing", "replace"});
+    CHECK(one.exit_status == 0);
+    CHECK(one.err.find("[srva." + on_a[1] + "]") != std::string::npos);
+    CHECK(one.err.find("[srva." + on_a[0] + "]") == std::string::npos);
+    CHECK(one.err.find("[srvb]") == std::string::npos);
+    check_copy("PGHAUL_SRC_A_SUPER", on_a[1], on_a[1] + "_copy");
+    auto without = run_pghaul(
+        {"run", manifest.path, "--exclude", "srva." + on_a[0], "--dry-run", "--on-existing", "replace"});
+    CHECK(without.exit_status == 0);
+    CHECK(without.out.find("databases matched by srva: " + on_a[1] + ", " + on_a[2]) != std::string::npos);
+    auto typo = run_pghaul({"run", manifest.path, "--only", "srva.elsewhere"});
+    CHECK(typo.exit_status == 2);
+    CHECK(typo.err.find("source \"srva\"'s databases do not include \"elsewhere\"") != std::string::npos);
+
     for (auto& db : on_a) {
         drop_database("PGHAUL_SRC_A_SUPER", db);
         if (target_has_database(db + "_copy")) drop_database("PGHAUL_TGT_SUPER", db + "_copy");
