@@ -46,11 +46,18 @@ std::string connect_hint(const std::string& msg) {
     return {};
 }
 
-// Connection attempts that may work a moment later (the server restarting,
-// full, or briefly unreachable) get the SQLSTATE the server would have used,
-// so callers retry them or keep the work for --resume; wrong credentials or
-// names get none.
+// Connection attempts get the SQLSTATE the server would have used, which
+// libpq does not hand over: those that may work a moment later (the server
+// restarting, full, or briefly unreachable) so callers retry them or keep the
+// work for --resume; wrong credentials and names so a report or a script can
+// tell them apart without parsing the message.
 std::string connect_sqlstate(const std::string& msg) {
+    if (msg.find("password authentication failed") != std::string::npos) return "28P01";
+    if (msg.find("no pg_hba.conf entry") != std::string::npos ||
+        (msg.find("role \"") != std::string::npos && msg.find("does not exist") != std::string::npos))
+        return "28000";
+    if (msg.find("database \"") != std::string::npos && msg.find("does not exist") != std::string::npos)
+        return "3D000";
     if (msg.find("too many clients") != std::string::npos ||
         msg.find("remaining connection slots") != std::string::npos)
         return "53300";

@@ -314,6 +314,7 @@ TEST_CASE("a run that fails in preflight replaces yesterday's report with its ow
     CHECK(rep["exit_code"] == 3);
     CHECK(rep["error"]["message"].get<std::string>().find("password authentication failed") !=
           std::string::npos);
+    CHECK(rep["error"]["sqlstate"] == "28P01");  // libpq gives none: a script can still tell
     CHECK(rep["sources"][0]["status"] == "failed");
     // When, where and how it ran (issue 13 item 8), the password on its
     // command line overwritten there too.
