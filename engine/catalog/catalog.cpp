@@ -34,7 +34,9 @@ std::string lock_holders(pg::connection& conn, const std::vector<std::uint32_t>&
     auto r = conn.exec_params(
         "SELECT l.relation::regclass::text, l.pid, l.granted, coalesce(a.usename::text, ''), "
         "coalesce(a.application_name, ''), coalesce(a.state, ''), "
-        "coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0) "
+        // clock_timestamp: now() is when this session's (the snapshot's,
+        // older than the wait) transaction began.
+        "coalesce(extract(epoch FROM clock_timestamp() - a.xact_start)::bigint, 0) "
         "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid() "
         "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "

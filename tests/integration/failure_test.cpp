@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <regex>
 #include <thread>
 
 #include "harness.hpp"
@@ -366,10 +367,16 @@ TEST_CASE(
     auto holder = connect("PGHAUL_SRC_A_SUPER", source_db);
     holder.exec(
         "SET application_name = 'nightly batch'; BEGIN; LOCK TABLE \"locked one\" IN ACCESS EXCLUSIVE MODE");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
     auto start = std::chrono::steady_clock::now();
     auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner",
-                         "--lock-wait-timeout", "2s"});
+                         "--lock-wait-timeout", "3s"});
     auto took = std::chrono::steady_clock::now() - start;
+    // The holder's transaction age as of the message, not as of pghaul's
+    // own transaction start (1 s): at least the 3 s waited on top.
+    std::smatch age;
+    REQUIRE(std::regex_search(r.err, age, std::regex(R"(transaction open (\d+) s)")));
+    CHECK(std::stoi(age[1]) >= 4);
     CHECK(r.exit_status == 4);  // the source failed
     CHECK(r.err.find("waiting to lock source tables") != std::string::npos);
     CHECK(r.err.find("table \"locked one\" held in ACCESS EXCLUSIVE mode by pid") != std::string::npos);
