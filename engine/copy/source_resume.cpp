@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "engine/copy/source_job.hpp"
 #include "engine/copy/target_database.hpp"
@@ -207,14 +208,25 @@ void source_job::resume_prepared(pg::connection& ddl) {
     std::string msg =
         fmt::format("resuming \"{}\" (attempt {}): {} of {} tables kept from the earlier attempt",
                     cfg_.target_db, earlier_->attempts + 1, kept_.size(), cat_.tables.size());
+    // The snapshots the kept tables were read in: after several attempts not
+    // only the first's.
+    std::set<std::string> kept_in;
+    {
+        std::lock_guard lk(mu_);
+        for (auto oid : kept_)
+            if (auto it = results.find(oid); it != results.end() && !it->second.snapshot.empty())
+                kept_in.insert(it->second.snapshot);
+    }
+    kept_in.erase(snapshot_id_);
+    std::string others;
+    for (auto& id : kept_in) others += (others.empty() ? "" : ", ") + id;
     if (reloads > 0)
         msg += fmt::format(
             ", {} loaded now in snapshot {}{}", reloads, snapshot_id_,
-            snapshot_id_ == earlier_->snapshot
-                ? ""
-                : " (not the earlier attempt's " + earlier_->snapshot +
-                      ": the copy mixes two points in time; --snapshot ID with a held snapshot avoids it)");
-    if (reloads > 0 && snapshot_id_ != earlier_->snapshot)
+            others.empty() ? ""
+                           : " (the kept tables were read in " + others +
+                                 ": the copy mixes points in time; --snapshot ID with a held snapshot avoids it)");
+    if (reloads > 0 && !others.empty())
         warn(msg);
     else
         spdlog::info("[{}] {}", cfg_.name, msg);
