@@ -241,7 +241,10 @@ std::string server_message(const result& r) {
     std::string detail = r.field(PG_DIAG_MESSAGE_DETAIL);
     std::string context = r.field(PG_DIAG_CONTEXT);
     if (primary.empty()) return trim(PQresultErrorMessage(r.get()));
-    const bool integrity = sqlstate.rfind("23", 0) == 0, data = sqlstate.rfind("22", 0) == 0;
+    // 22023 (invalid_parameter_value) quotes what pghaul passed (a snapshot
+    // id, a setting), not a row's value: shown.
+    const bool integrity = sqlstate.rfind("23", 0) == 0,
+               data = sqlstate.rfind("22", 0) == 0 && sqlstate != "22023";
     if (data) primary = without_quoted(primary);
     if ((integrity || data) && !detail.empty()) detail = "row values " + std::string(not_shown);
     // "COPY t, line 3, column c: "value"" and "COPY t, line 3: "the line"".

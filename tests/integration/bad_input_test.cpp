@@ -656,5 +656,7 @@ TEST_CASE("a --snapshot that is gone is refused in preflight with how to hold on
     CHECK(r.err.find("the snapshot " + id + " given with --snapshot cannot be imported") !=
           std::string::npos);
     CHECK(r.err.find("HINT: the session that exported it must stay open") != std::string::npos);
+    // The server's own words keep the id: it is pghaul's parameter, not row data.
+    CHECK(r.err.find("invalid snapshot identifier: \"" + id + "\"") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
 }
