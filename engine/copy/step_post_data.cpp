@@ -344,8 +344,9 @@ void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::
             std::lock_guard lk(mu_);
             if (statistics_restored > 0 || statistics_left_to_autovacuum > 0)
                 spdlog::info("[{}] planner statistics: {} tables given the source's, {} analyzed, {} left to "
-                             "autovacuum (--analyze-all does them now)",
-                             cfg_.name, statistics_restored, statistics_analyzed, statistics_left_to_autovacuum);
+                             "autovacuum{}",
+                             cfg_.name, statistics_restored, statistics_analyzed, statistics_left_to_autovacuum,
+                             statistics_left_to_autovacuum > 0 ? " (--analyze-all does them now)" : "");
         }
         finish_post_data(ddl);
         record("finished");
