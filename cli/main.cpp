@@ -274,6 +274,10 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
         }
         throw;
     }
+    // One source (after a databases = [...] entry became one per database),
+    // and it failed: its own error and exit code are the run's.
+    const bool lone_failure = res.failures.size() == 1 && res.report.contains("sources") &&
+                              res.report["sources"].size() == 1;
     if (dry_run) {
         std::cout << res.plan;
     } else {
@@ -281,9 +285,7 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
         if (table && progress.mode() != pghaul::cli::progress_mode::json) std::cout << res.summary;
         // A lone source that failed before copying anything: its error says
         // it all, without "finished with failures: 0 tables" above it.
-        const bool nothing_copied = res.failures.size() == 1 && cfg.sources.size() == 1 &&
-                                    res.report.contains("sources") && !res.report["sources"].empty() &&
-                                    res.report["sources"][0].value("tables", 0) == 0;
+        const bool nothing_copied = lone_failure && res.report["sources"][0].value("tables", 0) == 0;
         if (!nothing_copied)
             spdlog::info("{}: {}", res.code == pghaul::exit_code::ok ? "done" : "finished with failures",
                          res.summary_line);
@@ -293,7 +295,7 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
         stamp(res.report, started);
         write_reports(res.report, cfg.report_path, html_path);
     }
-    if (res.failures.size() == 1 && cfg.sources.size() == 1) return report(res.failures.front());
+    if (lone_failure) return report(res.failures.front());
     // A recap: in a long run the failures scrolled past hours ago.
     progress.stop();
     for (auto& f : res.failures) {

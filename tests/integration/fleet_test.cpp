@@ -133,3 +133,37 @@ target_db = ")" + on_b + R"(_copy"
     drop_database("PGHAUL_SRC_B_SUPER", on_b);
     drop_database("PGHAUL_TGT_SUPER", on_b + "_copy");
 }
+
+// One [[source]] entry, two databases, one of which fails: the run's exit is
+// 8 (some failed) as its report says, not the failed database's own code as
+// for a lone source: the other database was written.
+TEST_CASE("one entry's databases: one failing makes the run exit 8, the other copied") {
+    const auto prefix = unique_name("fleetfail");
+    const auto good = prefix + "_good", bad = prefix + "_bad";
+    make_app_database("PGHAUL_SRC_A_SUPER", good, 3);
+    make_app_database("PGHAUL_SRC_A_SUPER", bad, 4);
+    // Only a superuser may create an event trigger: the copy of `bad` fails
+    // on the (non-superuser) target login, after preflight.
+    connect("PGHAUL_SRC_A_SUPER", bad)
+        .exec("CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;"
+              "CREATE EVENT TRIGGER note_ddl_trigger ON ddl_command_end EXECUTE FUNCTION note_ddl()");
+    temp_file report("report.json", "");
+    temp_file manifest("fleet.toml", R"([target]
+conninfo = ")" + server("PGHAUL_TGT").to_string() + R"("
+
+[[source]]
+name = "srva"
+conninfo = ")" + server("PGHAUL_SRC_A").to_string() + R"("
+databases = [")" + prefix + R"(_*"]
+target_db = "{database}_copy"
+)");
+    auto r = run_pghaul(
+        {"run", manifest.path, "--report", report.path, "--missing-roles", "owner", "--no-privileges"});
+    CHECK(r.exit_status == 8);
+    CHECK(nlohmann::json::parse(std::ifstream(report.path))["exit_code"] == 8);
+    CHECK(r.err.find("note_ddl_trigger") != std::string::npos);
+    check_copy("PGHAUL_SRC_A_SUPER", good, good + "_copy");
+    CHECK_FALSE(target_has_database(bad + "_copy"));
+    drop_database("PGHAUL_TGT_SUPER", good + "_copy");
+    for (auto& db : {good, bad}) drop_database("PGHAUL_SRC_A_SUPER", db);
+}
