@@ -88,10 +88,11 @@ std::string relation_filter::describe() const {
     auto add = [&](const char* flag, const std::vector<name_pattern>& ps) {
         for (auto& p : ps) out += (out.empty() ? "" : ", ") + std::string(flag) + " " + p.text();
     };
-    add("-t", only_tables);
-    add("-n", only_schemas);
-    add("-T", tables);
-    add("-N", schemas);
+    // Long names: pghaul's -t is --target.
+    add("--table", only_tables);
+    add("--schema", only_schemas);
+    add("--exclude-table", tables);
+    add("--exclude-schema", schemas);
     return out;
 }
 

@@ -550,6 +550,31 @@ std::vector<left_out_relation> left_out_relations(pg::connection& conn, const re
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND )" +
                            user_relation + " ORDER BY 2, 3",
                        "listing the source's relations");
+    // A choice that matches nothing would copy an empty database and call it
+    // done (with on_existing replace, over a good copy): refused, as pg_dump
+    // refuses a -t or -n that matches nothing.
+    auto refuse = [&](const std::string& flag, const name_pattern& p, const std::string& what) {
+        throw error(exit_code::preflight,
+                    flag + " " + p.text() + " matches no " + what + " on " + conn.endpoint() +
+                        ": the copy would be empty",
+                    "patterns are pg_dump's (* and ?, schema.name, \"Quoted\" names as written, unquoted "
+                    "letters folded to lower case); without " + flag + " the dry run lists every table");
+    };
+    for (auto& p : filter.only_tables) {
+        bool hit = false;
+        for (int i = 0; i < r.rows() && !hit; ++i) hit = p.matches(r.str(i, 1), r.str(i, 2));
+        if (!hit) refuse("--table", p, "table, view, sequence or foreign table");
+    }
+    if (!filter.only_schemas.empty()) {
+        auto schemas = conn.exec("SELECT nspname FROM pg_namespace n WHERE nspname NOT IN ('pg_catalog', "
+                                 "'information_schema') AND nspname NOT LIKE 'pg\\_%'",
+                                 "listing the source's schemas");
+        for (auto& p : filter.only_schemas) {
+            bool hit = false;
+            for (int i = 0; i < schemas.rows() && !hit; ++i) hit = p.matches(schemas.str(i, 0));
+            if (!hit) refuse("--schema", p, "schema");
+        }
+    }
     for (int i = 0; i < r.rows(); ++i) {
         const std::string schema = r.str(i, 1), name = r.str(i, 2);
         if (!filter.excludes(schema, name)) continue;

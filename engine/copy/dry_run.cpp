@@ -21,7 +21,7 @@ std::string describe_tables(const source_catalog& cat) {
                                            : "text",
                            t.binary() || t.data_excluded ? "" : " (" + t.text_reason + ")");
     if (!cat.excluded.empty()) {
-        out += "  left out (--exclude-table, --exclude-schema):\n";
+        out += "  left out (--table, --schema, --exclude-table, --exclude-schema):\n";
         for (auto& e : cat.excluded) out += "        " + e + "\n";
     }
     return out;

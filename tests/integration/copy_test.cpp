@@ -250,7 +250,7 @@ TEST_CASE(
                                 server("PGHAUL_TGT", target_db).to_string(), "--no-owner", "--no-privileges",
                                 "--exclude-table-data", "guarded", "-T", "hidden", "--verify", "counts"});
     CHECK(left_out.exit_status == 0);
-    CHECK(left_out.err.find("left out (-T hidden): table public.hidden") != std::string::npos);
+    CHECK(left_out.err.find("left out (--exclude-table hidden): table public.hidden") != std::string::npos);
     CHECK(connect("PGHAUL_TGT_SUPER", target_db).exec("SELECT to_regclass('hidden') IS NULL").boolean(0, 0));
     drop_database("PGHAUL_TGT_SUPER", target_db);
     s.exec("DROP TABLE hidden");

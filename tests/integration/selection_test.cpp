@@ -129,7 +129,7 @@ TEST_CASE("-T and -N leave objects out whole, --table and -n choose; what needs 
     // A table others need: refused, each dependent named, nothing written.
     auto needed = copy({"-T", "customers"});
     CHECK(needed.exit_status == 3);
-    CHECK(needed.err.find("left out by -T customers") != std::string::npos);
+    CHECK(needed.err.find("left out by --exclude-table customers") != std::string::npos);
     CHECK(needed.err.find("constraint orders_customer_fkey on table orders needs public.customers") !=
           std::string::npos);
     CHECK(needed.err.find("--exclude-table-data") != std::string::npos);
@@ -215,6 +215,15 @@ TEST_CASE("-T and -N leave objects out whole, --table and -n choose; what needs 
         CHECK(t.exec("SELECT to_regprocedure('scratch.f()') IS NOT NULL").boolean(0, 0));
     }
     drop_database("PGHAUL_TGT_SUPER", chosen_db);
+    // A choice that matches nothing (a typo) would copy an empty database:
+    // refused in preflight, as pg_dump refuses it, nothing written.
+    for (auto [flag, pattern] : {std::pair{"--table", "ordres"}, std::pair{"-n", "scratchh"}}) {
+        auto typo = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(chosen_db), "--no-owner",
+                                flag, pattern});
+        CHECK(typo.exit_status == 3);
+        CHECK(typo.err.find(std::string(pattern) + " matches no ") != std::string::npos);
+        CHECK_FALSE(target_has_database(chosen_db));
+    }
 
     // The same per source in a manifest; a bad pattern names its key.
     const auto run_db = unique_name("leftout_run");

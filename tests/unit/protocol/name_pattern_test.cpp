@@ -65,7 +65,7 @@ TEST_CASE(
     CHECK(f.pg_dump_args() == std::vector<std::string>{"--exclude-table=audit_*",
                                                        "--exclude-table=app.\"Cache\"",
                                                        "--exclude-schema=scratch"});
-    CHECK(f.describe() == "-T audit_*, -T app.\"Cache\", -N scratch");
+    CHECK(f.describe() == "--exclude-table audit_*, --exclude-table app.\"Cache\", --exclude-schema scratch");
 }
 
 TEST_CASE(
@@ -85,7 +85,7 @@ TEST_CASE(
     CHECK(f.excludes("app", "orders_old"));
     CHECK(f.names("app", "orders_old"));
     CHECK(f.pg_dump_args() == std::vector<std::string>{"--exclude-table=orders_old"});
-    CHECK(f.describe() == "-t order*, -n app, -T orders_old");
+    CHECK(f.describe() == "--table order*, --schema app, --exclude-table orders_old");
     // Any name, matched exactly by its pattern (pg_dump reads the same syntax).
     for (std::string name : {"plain", "Mixed Case", "dots.in.it", "star*?", "quote\"d", "[re]gex|x$"}) {
         CAPTURE(name);
