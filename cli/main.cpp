@@ -92,7 +92,8 @@ void select_sources(pghaul::engine::run_config& cfg, const std::vector<std::stri
     };
     std::set<std::string> names;
     for (auto& s : cfg.sources) names.insert(s.name);
-    std::map<std::string, std::vector<std::string>> only_dbs;  // multi-database source -> databases
+    // Per multi-database source, the databases named with --only, --exclude.
+    std::map<std::string, std::vector<std::string>> only_dbs, excluded_dbs;
     for (const auto* list : {&only, &exclude})
         for (auto& n : *list) {
             if (names.count(n)) continue;
@@ -104,10 +105,8 @@ void select_sources(pghaul::engine::run_config& cfg, const std::vector<std::stri
                                         "\"" + n + "\": source \"" + src->name + "\"'s databases do not include \"" +
                                             db + "\"",
                                         "pghaul run MANIFEST --dry-run lists the databases it matches");
-                if (list == &only)
-                    only_dbs[src->name].push_back(db);
-                else
-                    src->exclude_databases.push_back(db);
+                (list == &only ? only_dbs : excluded_dbs)[src->name].push_back(db);
+                src->named_databases.push_back(db);
                 continue;
             }
             std::string all;
@@ -116,8 +115,17 @@ void select_sources(pghaul::engine::run_config& cfg, const std::vector<std::stri
                                 "its sources are: " + all +
                                     " (one database of a multi-database source: SOURCE.DATABASE)");
         }
-    for (auto& s : cfg.sources)
-        if (auto it = only_dbs.find(s.name); it != only_dbs.end()) s.databases = it->second;
+    // A database named with --only comes even where the manifest's exclude
+    // patterns would leave it out: the command line is the later word.
+    for (auto& s : cfg.sources) {
+        auto& excluded = excluded_dbs[s.name];
+        if (auto it = only_dbs.find(s.name); it != only_dbs.end()) {
+            s.databases = it->second;
+            s.exclude_databases = excluded;
+        } else {
+            s.exclude_databases.insert(s.exclude_databases.end(), excluded.begin(), excluded.end());
+        }
+    }
     std::erase_if(cfg.sources, [&](const source_config& s) {
         bool in = only.empty() || only_dbs.count(s.name) ||
                   std::find(only.begin(), only.end(), s.name) != only.end();

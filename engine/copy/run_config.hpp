@@ -40,6 +40,9 @@ struct source_config {
     // {database}. Empty: the conninfo's one database.
     std::vector<std::string> databases;
     std::vector<std::string> exclude_databases;
+    // Databases --only or --exclude named as SOURCE.DATABASE: each must be
+    // on the server (a typo in an --exclude would otherwise copy it).
+    std::vector<std::string> named_databases;
     // Tables copied without their rows (pg_dump's --exclude-table-data): audit
     // logs, caches, queues. Their definitions, indexes and grants come along.
     std::vector<name_pattern> exclude_table_data;

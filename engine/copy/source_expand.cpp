@@ -106,6 +106,13 @@ void expand_sources(run_config& cfg, std::vector<std::string>& matched) {
             continue;
         }
         auto all = list_databases(s, cfg.password_command_timeout);
+        for (auto& named : s.named_databases)
+            if (std::find(all.begin(), all.end(), named) == all.end())
+                throw error(exit_code::preflight,
+                            "\"" + s.name + "." + named + "\" (--only or --exclude): source \"" + s.name +
+                                "\" has no database \"" + named + "\" on " + s.endpoint.ci.endpoint() +
+                                " (it has: " + join(all) + ")",
+                            "name one of its databases as SOURCE.DATABASE");
         auto chosen = select_databases(all, s.databases, s.exclude_databases);
         if (chosen.empty())
             throw error(exit_code::preflight,
@@ -119,6 +126,7 @@ void expand_sources(run_config& cfg, std::vector<std::string>& matched) {
             source_config one = s;
             one.databases.clear();
             one.exclude_databases.clear();
+            one.named_databases.clear();
             one.name = expanded_source_name(s.name, db);
             one.endpoint.ci = s.endpoint.ci.with_dbname(db);
             one.target_db = expand_target_name(s.target_db, s.name, db);

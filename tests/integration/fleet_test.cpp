@@ -122,6 +122,15 @@ target_db = ")" + on_b + R"(_copy"
         {"run", manifest.path, "--exclude", "srva." + on_a[0], "--dry-run", "--on-existing", "replace"});
     CHECK(without.exit_status == 0);
     CHECK(without.out.find("databases matched by srva: " + on_a[1] + ", " + on_a[2]) != std::string::npos);
+    // A typo in an --exclude would copy what it meant to leave out: refused.
+    auto exclude_typo =
+        run_pghaul({"run", manifest.path, "--exclude", "srva." + prefix + "_nope", "--dry-run"});
+    CHECK(exclude_typo.exit_status == 3);
+    CHECK(exclude_typo.err.find("has no database \"" + prefix + "_nope\"") != std::string::npos);
+    // Named on the command line, a database the manifest's exclude leaves out comes.
+    auto named_old = run_pghaul({"run", manifest.path, "--only", "srva." + on_a[3], "--dry-run"});
+    CHECK(named_old.exit_status == 0);
+    CHECK(named_old.out.find("databases matched by srva: " + on_a[3] + " ") != std::string::npos);
     auto typo = run_pghaul({"run", manifest.path, "--only", "srva.elsewhere"});
     CHECK(typo.exit_status == 2);
     CHECK(typo.err.find("source \"srva\"'s databases do not include \"elsewhere\"") != std::string::npos);
