@@ -51,6 +51,7 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
             out += "  skipped: the target database exists (on_existing skip)\n";
             continue;
         }
+        if (auto existing = j.existing_target(); !existing.empty()) out += "  " + existing + "\n";
         if (j.failure) out += "  WILL FAIL: " + std::string(j.failure->what()) + "\n";
         if (j.failure && j.failure->hint().size()) out += "  HINT: " + j.failure->hint() + "\n";
         if (cat.tables.empty() && j.failure) continue;

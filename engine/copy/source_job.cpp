@@ -230,6 +230,7 @@ bool source_job::preflight_target(pg::connection& maint, bool dry_run) {
                          cfg_.name, dry_run ? "would drop" : "dropped", cfg_.target_db,
                          journal_path_.parent_path().string());
             target_existed_ = dry_run;
+            restart_drops_ = dry_run;
             return true;
         }
         if (run_.existing != on_existing::replace)
@@ -252,6 +253,14 @@ bool source_job::preflight_target(pg::connection& maint, bool dry_run) {
                     "choose another name, or use --on-existing replace (drops it) or --on-existing skip");
     if (target_existed_ && run_.existing == on_existing::replace) refuse_replace_while_in_use(maint);
     return true;
+}
+
+std::string source_job::existing_target() const {
+    if (resuming_) return "continues the unfinished database of the interrupted run (--resume)";
+    if (restart_drops_) return "DROPS the unfinished database first (--restart), then copies";
+    if (drop_unprepared_) return "DROPS the unfinished database of an earlier run first, then copies";
+    if (target_existed_) return "DROPS the existing database first (on_existing replace), then copies";
+    return "";
 }
 
 void source_job::lost_target_backend(int pid) {

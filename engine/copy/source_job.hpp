@@ -122,6 +122,9 @@ public:
     // tables it loaded and truncates split tables it did not finish.
     pg::connection prepare();
     bool resuming() const { return resuming_; }
+    // What prepare does to a database of the same name first, for the dry
+    // run: "" (none there), or how it is dropped or continued.
+    std::string existing_target() const;
     // What the task graph needs, once prepared: tables, the post-data still
     // to run for each, the foreign keys still to add.
     source_plan plan() const;
@@ -276,6 +279,7 @@ private:
     std::unique_ptr<journal> journal_;
     std::optional<journal_state> earlier_;
     bool resuming_ = false;          // continuing in a database an earlier attempt prepared
+    bool restart_drops_ = false;     // a dry run's --restart would drop an unfinished one
     bool drop_unprepared_ = false;   // an earlier attempt created it but died in pre-data
     bool finished_earlier_ = false;  // and its post-data transaction committed
     std::set<std::uint32_t> kept_;   // tables whose earlier load stands

@@ -74,6 +74,7 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
         if (exists && same && marked_incomplete(maint, cfg_.target_db)) {
             if (!dry_run) drop_database(maint, cfg_.target_db);
             drop_unprepared_ = dry_run;  // the plan treats it as gone
+            restart_drops_ = dry_run;
             spdlog::info("[{}] --restart: {} the unfinished database \"{}\"", cfg_.name,
                          dry_run ? "would drop" : "dropped", cfg_.target_db);
         }

@@ -181,6 +181,13 @@ TEST_CASE("target database exists: fail, skip and replace") {
         CHECK(r.err.find("pg_terminate_backend") != std::string::npos);
         CHECK(other.exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'").rows() == 1);
     }
+    // The dry run says what replace will do to it, and does nothing.
+    r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "replace",
+                    "-O", "--dry-run"});
+    CHECK(r.exit_status == 0);
+    CHECK(r.out.find("DROPS the existing database first (on_existing replace)") != std::string::npos);
+    CHECK(connect("PGHAUL_TGT_SUPER", target_db).exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'").rows() ==
+          1);
     r = run_pghaul(
         {"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "replace", "-O"});
     CHECK(r.exit_status == 0);
