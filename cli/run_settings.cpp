@@ -31,9 +31,8 @@ void add_run_setting_flags(CLI::App& sub, run_setting_flags& f) {
     sub.add_flag("--no-analyze", f.no_analyze, "skip ANALYZE of each table after its load")->group(perf);
     sub.add_flag("--analyze-all", f.analyze_all,
                  "also ANALYZE the tables under 1 MB that autovacuum will analyze on its own soon after "
-                 "(more rows than its autovacuum_analyze_threshold)")
-        ->group(perf)
-        ->excludes("--no-analyze");
+                 "(more rows than its autovacuum_analyze_threshold); over --no-analyze")
+        ->group(perf);
     setting(sub, "--memory-limit", f.memory_limit,
             "in-flight COPY data of all tables together; beyond it data spools", "64MB", perf);
     setting(sub, "--spool-dir", f.spool_dir,
