@@ -342,11 +342,10 @@ void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::
         if (run_.analyze) {
             update_statistics(ddl, analyze, true);
             std::lock_guard lk(mu_);
-            if (statistics_restored > 0 || statistics_left_to_autovacuum > 0)
-                spdlog::info("[{}] planner statistics: {} tables given the source's, {} analyzed, {} left to "
-                             "autovacuum{}",
-                             cfg_.name, statistics_restored, statistics_analyzed, statistics_left_to_autovacuum,
-                             statistics_left_to_autovacuum > 0 ? " (--analyze-all does them now)" : "");
+            spdlog::info("[{}] planner statistics: {} tables given the source's, {} analyzed, {} left to "
+                         "autovacuum{}",
+                         cfg_.name, statistics_restored, statistics_analyzed, statistics_left_to_autovacuum,
+                         statistics_left_to_autovacuum > 0 ? " (--analyze-all does them now)" : "");
         }
         finish_post_data(ddl);
         record("finished");
