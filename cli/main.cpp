@@ -102,8 +102,8 @@ void select_sources(pghaul::engine::run_config& cfg, const std::vector<std::stri
                                                  [&](auto& p) { return pghaul::engine::glob_match(p, db); });
                 if (!matches)
                     throw pghaul::error(pghaul::exit_code::usage,
-                                        "\"" + n + "\": source \"" + src->name + "\"'s databases do not include \"" +
-                                            db + "\"",
+                                        "\"" + n + "\": source \"" + src->name +
+                                            "\"'s databases do not include \"" + db + "\"",
                                         "pghaul run MANIFEST --dry-run lists the databases it matches");
                 (list == &only ? only_dbs : excluded_dbs)[src->name].push_back(db);
                 src->named_databases.push_back(db);
@@ -507,11 +507,13 @@ int main(int argc, char** argv) {
     struct {
         std::vector<std::string> only, exclude;
     } run_over;
-    run->add_option("--only", run_over.only, "run only these [[source]] names, or SOURCE.DATABASE for one database of a multi-database "
+    run->add_option("--only", run_over.only,
+                    "run only these [[source]] names, or SOURCE.DATABASE for one database of a multi-database "
                     "source (repeatable)")
         ->envname("PGHAUL_ONLY")
         ->group("Selection");
-    run->add_option("--exclude", run_over.exclude, "leave out these [[source]] names or SOURCE.DATABASE (repeatable)")
+    run->add_option("--exclude", run_over.exclude,
+                    "leave out these [[source]] names or SOURCE.DATABASE (repeatable)")
         ->envname("PGHAUL_EXCLUDE")
         ->group("Selection");
 

@@ -340,8 +340,8 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (!t) return;
     c.check_keys(*t, "run",
                  {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump",
-                  "split_tables_larger_than", "split_part_size", "analyze", "analyze_all", "memory_limit", "spool_dir",
-                  "spool_limit", "compression_level", "verify", "password_command_timeout",
+                  "split_tables_larger_than", "split_part_size", "analyze", "analyze_all", "memory_limit",
+                  "spool_dir", "spool_limit", "compression_level", "verify", "password_command_timeout",
                   "password_max_age", "retry_window", "lock_wait_timeout"});
     if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
     using engine::missing_roles_mode;

@@ -136,8 +136,8 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
                               "roles referenced by the source are missing on the target " + maint.endpoint() +
                                   ": " + join(missing),
                               "create them on the target first, or let pghaul: --missing-roles create (NOLOGIN) "
-                              "or owner (missing_roles in a manifest; copy's --no-owner is owner), and grants to them "
-                              "are left out with --no-privileges"));
+                              "or owner (missing_roles in a manifest; copy's --no-owner is owner), and grants "
+                              "to them are left out with --no-privileges"));
                 else if (!not_member.empty())
                     j.fail(error(exit_code::preflight,
                                  "the target login " + sql::readable(t.login) +

@@ -186,8 +186,9 @@ TEST_CASE("target database exists: fail, skip and replace") {
                     "-O", "--dry-run"});
     CHECK(r.exit_status == 0);
     CHECK(r.out.find("DROPS the existing database first (on_existing replace)") != std::string::npos);
-    CHECK(connect("PGHAUL_TGT_SUPER", target_db).exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'").rows() ==
-          1);
+    CHECK(connect("PGHAUL_TGT_SUPER", target_db)
+              .exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'")
+              .rows() == 1);
     r = run_pghaul(
         {"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "replace", "-O"});
     CHECK(r.exit_status == 0);
