@@ -17,9 +17,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <regex>
-#include <map>
 #include <set>
 #include <string_view>
 
@@ -111,9 +111,9 @@ void select_sources(pghaul::engine::run_config& cfg, const std::vector<std::stri
             }
             std::string all;
             for (auto& x : names) all += (all.empty() ? "" : ", ") + x;
-            throw pghaul::error(pghaul::exit_code::usage, "no [[source]] named \"" + n + "\" in the manifest",
-                                "its sources are: " + all +
-                                    " (one database of a multi-database source: SOURCE.DATABASE)");
+            throw pghaul::error(
+                pghaul::exit_code::usage, "no [[source]] named \"" + n + "\" in the manifest",
+                "its sources are: " + all + " (one database of a multi-database source: SOURCE.DATABASE)");
         }
     // A database named with --only comes even where the manifest's exclude
     // patterns would leave it out: the command line is the later word.
@@ -284,8 +284,8 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
     }
     // One source (after a databases = [...] entry became one per database),
     // and it failed: its own error and exit code are the run's.
-    const bool lone_failure = res.failures.size() == 1 && res.report.contains("sources") &&
-                              res.report["sources"].size() == 1;
+    const bool lone_failure =
+        res.failures.size() == 1 && res.report.contains("sources") && res.report["sources"].size() == 1;
     if (dry_run) {
         std::cout << res.plan;
     } else {
@@ -507,9 +507,10 @@ int main(int argc, char** argv) {
     struct {
         std::vector<std::string> only, exclude;
     } run_over;
-    run->add_option("--only", run_over.only,
-                    "run only these [[source]] names, or SOURCE.DATABASE for one database of a multi-database "
-                    "source (repeatable)")
+    run->add_option(
+           "--only", run_over.only,
+           "run only these [[source]] names, or SOURCE.DATABASE for one database of a multi-database "
+           "source (repeatable)")
         ->envname("PGHAUL_ONLY")
         ->group("Selection");
     run->add_option("--exclude", run_over.exclude,

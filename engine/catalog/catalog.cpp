@@ -558,7 +558,8 @@ std::vector<left_out_relation> left_out_relations(pg::connection& conn, const re
                     flag + " " + p.text() + " matches no " + what + " on " + conn.endpoint() +
                         ": the copy would be empty",
                     "patterns are pg_dump's (* and ?, schema.name, \"Quoted\" names as written, unquoted "
-                    "letters folded to lower case); without " + flag + " the dry run lists every table");
+                    "letters folded to lower case); without " +
+                        flag + " the dry run lists every table");
     };
     for (auto& p : filter.only_tables) {
         bool hit = false;
@@ -566,9 +567,10 @@ std::vector<left_out_relation> left_out_relations(pg::connection& conn, const re
         if (!hit) refuse("--table", p, "table, view, sequence or foreign table");
     }
     if (!filter.only_schemas.empty()) {
-        auto schemas = conn.exec("SELECT nspname FROM pg_namespace n WHERE nspname NOT IN ('pg_catalog', "
-                                 "'information_schema') AND nspname NOT LIKE 'pg\\_%'",
-                                 "listing the source's schemas");
+        auto schemas = conn.exec(
+            "SELECT nspname FROM pg_namespace n WHERE nspname NOT IN ('pg_catalog', "
+            "'information_schema') AND nspname NOT LIKE 'pg\\_%'",
+            "listing the source's schemas");
         for (auto& p : filter.only_schemas) {
             bool hit = false;
             for (int i = 0; i < schemas.rows() && !hit; ++i) hit = p.matches(schemas.str(i, 0));

@@ -131,13 +131,13 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
         switch (cfg.missing_roles) {
             case missing_roles_mode::fail:
                 if (!missing.empty())
-                    j.fail(
-                        error(exit_code::preflight,
-                              "roles referenced by the source are missing on the target " + maint.endpoint() +
-                                  ": " + join(missing),
-                              "create them on the target first, or let pghaul: --missing-roles create (NOLOGIN) "
-                              "or owner (missing_roles in a manifest; copy's --no-owner is owner), and grants "
-                              "to them are left out with --no-privileges"));
+                    j.fail(error(
+                        exit_code::preflight,
+                        "roles referenced by the source are missing on the target " + maint.endpoint() +
+                            ": " + join(missing),
+                        "create them on the target first, or let pghaul: --missing-roles create (NOLOGIN) "
+                        "or owner (missing_roles in a manifest; copy's --no-owner is owner), and grants "
+                        "to them are left out with --no-privileges"));
                 else if (!not_member.empty())
                     j.fail(error(exit_code::preflight,
                                  "the target login " + sql::readable(t.login) +

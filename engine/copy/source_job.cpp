@@ -281,15 +281,18 @@ void source_job::end_orphans(pg::connection& conn) {
     for (auto pid : pids) list += (list.empty() ? "{" : ",") + std::to_string(pid);
     // OFFSET 0 keeps the filter ahead of the (volatile) terminate.
     auto r = conn.exec_params(
-        std::string("SELECT pid FROM (SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND datname = "
-                    "current_database() AND usename = current_user AND application_name LIKE 'pghaul/%' "
-                    "OFFSET 0) mine WHERE ") +
-            (conn.server_version() >= 140000 ? "pg_terminate_backend(pid, 10000)" : "pg_terminate_backend(pid)"),
+        std::string(
+            "SELECT pid FROM (SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND datname = "
+            "current_database() AND usename = current_user AND application_name LIKE 'pghaul/%' "
+            "OFFSET 0) mine WHERE ") +
+            (conn.server_version() >= 140000 ? "pg_terminate_backend(pid, 10000)"
+                                             : "pg_terminate_backend(pid)"),
         {list + "}"}, "ending the sessions lost connections left on the target");
     if (r.rows() > 0)
-        warn(fmt::format("ended {} session(s) a lost connection left running on the target (pid {}), so the "
-                         "redo does not wait on their locks",
-                         r.rows(), r.str(0, 0)));
+        warn(
+            fmt::format("ended {} session(s) a lost connection left running on the target (pid {}), so the "
+                        "redo does not wait on their locks",
+                        r.rows(), r.str(0, 0)));
 }
 
 // replace drops the database, which only ends sessions this login may end

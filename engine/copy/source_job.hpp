@@ -239,7 +239,8 @@ private:
     void note_all(std::vector<std::pair<std::string, nlohmann::json>> records);
     // `small`: finish's tables under 1 MB, which autovacuum may do instead.
     void update_statistics(pg::connection& conn, const std::vector<std::size_t>& tables, bool small = false);
-    std::vector<std::size_t> not_left_to_autovacuum(pg::connection& conn, const std::vector<std::size_t>& tables);
+    std::vector<std::size_t> not_left_to_autovacuum(pg::connection& conn,
+                                                    const std::vector<std::size_t>& tables);
     std::vector<std::size_t> restore_statistics(pg::connection& conn, const std::vector<std::size_t>& tables);
     // True when `e` failed because a resumed or retried unit had committed
     // before the crash or connection loss, unrecorded: its objects exist.

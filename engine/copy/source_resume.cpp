@@ -224,9 +224,10 @@ void source_job::resume_prepared(pg::connection& ddl) {
     if (reloads > 0)
         msg += fmt::format(
             ", {} loaded now in snapshot {}{}", reloads, snapshot_id_,
-            others.empty() ? ""
-                           : " (the kept tables were read in " + others +
-                                 ": the copy mixes points in time; --snapshot ID with a held snapshot avoids it)");
+            others.empty()
+                ? ""
+                : " (the kept tables were read in " + others +
+                      ": the copy mixes points in time; --snapshot ID with a held snapshot avoids it)");
     if (reloads > 0 && !others.empty())
         warn(msg);
     else

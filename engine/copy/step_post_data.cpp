@@ -220,8 +220,7 @@ void source_job::add_foreign_keys(pg::connection& writer, const std::vector<std:
 // table and its indexes each) well inside max_locks_per_transaction, and
 // statistics lost to a target crash cost nothing, so the commits do not wait
 // for their flush.
-void source_job::update_statistics(pg::connection& conn, const std::vector<std::size_t>& tables,
-                                   bool small) {
+void source_job::update_statistics(pg::connection& conn, const std::vector<std::size_t>& tables, bool small) {
     constexpr std::size_t chunk = 100;
     for (std::size_t first = 0; first < tables.size(); first += chunk) {
         const std::vector<std::size_t> some(
@@ -342,10 +341,11 @@ void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::
         if (run_.analyze) {
             update_statistics(ddl, analyze, true);
             std::lock_guard lk(mu_);
-            spdlog::info("[{}] planner statistics: {} tables given the source's, {} analyzed, {} left to "
-                         "autovacuum{}",
-                         cfg_.name, statistics_restored, statistics_analyzed, statistics_left_to_autovacuum,
-                         statistics_left_to_autovacuum > 0 ? " (--analyze-all does them now)" : "");
+            spdlog::info(
+                "[{}] planner statistics: {} tables given the source's, {} analyzed, {} left to "
+                "autovacuum{}",
+                cfg_.name, statistics_restored, statistics_analyzed, statistics_left_to_autovacuum,
+                statistics_left_to_autovacuum > 0 ? " (--analyze-all does them now)" : "");
         }
         finish_post_data(ddl);
         record("finished");

@@ -330,7 +330,9 @@ std::string render_verify_text(const verify_result& r) {
     }
     if (r.left_out > 0)
         out += fmt::format(
-            "not compared: {} source catalog entries left out by the copy's --table, --schema, --exclude-table or --exclude-schema\n", r.left_out);
+            "not compared: {} source catalog entries left out by the copy's --table, --schema, "
+            "--exclude-table or --exclude-schema\n",
+            r.left_out);
     out += fmt::format(
         "{} {} tables ({}), {} sequences, {} schema objects, {} owner/privilege entries, {} settings "
         "compared in {:.1f} s: {}\n",

@@ -154,15 +154,18 @@ TEST_CASE("one entry's databases: one failing makes the run exit 8, the other co
     // Only a superuser may create an event trigger: the copy of `bad` fails
     // on the (non-superuser) target login, after preflight.
     connect("PGHAUL_SRC_A_SUPER", bad)
-        .exec("CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;"
-              "CREATE EVENT TRIGGER note_ddl_trigger ON ddl_command_end EXECUTE FUNCTION note_ddl()");
+        .exec(
+            "CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;"
+            "CREATE EVENT TRIGGER note_ddl_trigger ON ddl_command_end EXECUTE FUNCTION note_ddl()");
     temp_file report("report.json", "");
     temp_file manifest("fleet.toml", R"([target]
-conninfo = ")" + server("PGHAUL_TGT").to_string() + R"("
+conninfo = ")" + server("PGHAUL_TGT").to_string() +
+                                         R"("
 
 [[source]]
 name = "srva"
-conninfo = ")" + server("PGHAUL_SRC_A").to_string() + R"("
+conninfo = ")" + server("PGHAUL_SRC_A").to_string() +
+                                         R"("
 databases = [")" + prefix + R"(_*"]
 target_db = "{database}_copy"
 )");

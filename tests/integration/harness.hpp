@@ -3,8 +3,8 @@
 // that compares a target database with its source.
 #pragma once
 
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>

@@ -17,12 +17,13 @@ std::string source_of(std::int64_t rows) {
     auto db = unique_name("net_src");
     create_database_from("PGHAUL_SRC_A_SUPER", db, "");
     connect("PGHAUL_SRC_A_SUPER", db)
-        .exec("CREATE TABLE wide (id bigint PRIMARY KEY, payload text);"
-              "INSERT INTO wide SELECT i, repeat(md5(i::text), 3) FROM generate_series(1, " +
-              std::to_string(rows) +
-              ") i;"
-              "CREATE TABLE small (id int PRIMARY KEY, v text); INSERT INTO small VALUES (1, 'a'), (2, 'b');"
-              "CREATE SEQUENCE counter; SELECT setval('counter', 42)");
+        .exec(
+            "CREATE TABLE wide (id bigint PRIMARY KEY, payload text);"
+            "INSERT INTO wide SELECT i, repeat(md5(i::text), 3) FROM generate_series(1, " +
+            std::to_string(rows) +
+            ") i;"
+            "CREATE TABLE small (id int PRIMARY KEY, v text); INSERT INTO small VALUES (1, 'a'), (2, 'b');"
+            "CREATE SEQUENCE counter; SELECT setval('counter', 42)");
     return db;
 }
 
@@ -54,17 +55,18 @@ TEST_CASE("network: a copy over a slow link completes, whole") {
 // back, and ends the server process the lost connection left holding the
 // table's lock (the network, not the server, went away: nothing else would
 // end it for hours), so the reload does not wait on it forever.
-TEST_CASE("network: a target that vanishes mid-COPY is noticed, its orphaned session ended, the table reloaded") {
+TEST_CASE(
+    "network: a target that vanishes mid-COPY is noticed, its orphaned session ended, the table reloaded") {
     remote_site site("PGHAUL_TGT_SUPER");
     site.shape("20mbit");
     const auto source_db = source_of(100000);  // about 12 MB: seconds on this link
     const auto target_db = unique_name("net_gone");
     auto copy = std::async(std::launch::async, [&] {
-        return run_pghaul({"copy", "--source", src(source_db), "--target",
-                           site.address() + " user=haul_admin connect_timeout=2 tcp_user_timeout=2000 dbname=" +
-                               target_db,
-                           "-O", "-x", "--jobs", "1", "--retry-window", "2m"},
-                          {}, std::chrono::seconds(90));  // waiting on the orphan's lock is a hang
+        return run_pghaul(
+            {"copy", "--source", src(source_db), "--target",
+             site.address() + " user=haul_admin connect_timeout=2 tcp_user_timeout=2000 dbname=" + target_db,
+             "-O", "-x", "--jobs", "1", "--retry-window", "2m"},
+            {}, std::chrono::seconds(90));  // waiting on the orphan's lock is a hang
     });
     REQUIRE(wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY %wide%"));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -71,7 +71,8 @@ remote_site::remote_site(const std::string& super_var) {
             a.sin_family = AF_INET;
             ::inet_pton(AF_INET, there_.c_str(), &a.sin_addr);
             socklen_t len = sizeof a;
-            if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(listener_, 16) != 0 ||
+            if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+                ::listen(listener_, 16) != 0 ||
                 ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
                 throw std::runtime_error(std::string("listening: ") + std::strerror(errno));
             bound.set_value(ntohs(a.sin_port));
@@ -103,7 +104,9 @@ remote_site::~remote_site() {
     run({"ip", "link", "del", veth_}, false);
 }
 
-std::string remote_site::address() const { return "host=" + there_ + " port=" + std::to_string(port_); }
+std::string remote_site::address() const {
+    return "host=" + there_ + " port=" + std::to_string(port_);
+}
 
 void remote_site::shape(const std::string& rate) {
     run({"tc", "qdisc", "del", "dev", veth_, "root"}, false);

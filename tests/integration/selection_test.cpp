@@ -218,8 +218,8 @@ TEST_CASE("-T and -N leave objects out whole, --table and -n choose; what needs 
     // A choice that matches nothing (a typo) would copy an empty database:
     // refused in preflight, as pg_dump refuses it, nothing written.
     for (auto [flag, pattern] : {std::pair{"--table", "ordres"}, std::pair{"-n", "scratchh"}}) {
-        auto typo = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(chosen_db), "--no-owner",
-                                flag, pattern});
+        auto typo = run_pghaul(
+            {"copy", "--source", src(source_db), "--target", tgt(chosen_db), "--no-owner", flag, pattern});
         CHECK(typo.exit_status == 3);
         CHECK(typo.err.find(std::string(pattern) + " matches no ") != std::string::npos);
         CHECK_FALSE(target_has_database(chosen_db));

@@ -30,12 +30,14 @@ struct quick_autovacuum {
 };
 
 std::int64_t count_of(pghaul::pg::connection& t, const std::string& column, const std::string& table) {
-    return t.exec_params("SELECT " + column + " FROM pg_stat_user_tables WHERE relname = $1", {table}).i64(0, 0);
+    return t.exec_params("SELECT " + column + " FROM pg_stat_user_tables WHERE relname = $1", {table})
+        .i64(0, 0);
 }
 
 }  // namespace
 
-TEST_CASE("small tables autovacuum will analyze are left to it; the rest, and all with --analyze-all, analyzed") {
+TEST_CASE(
+    "small tables autovacuum will analyze are left to it; the rest, and all with --analyze-all, analyzed") {
     const auto source_db = unique_name("stats_src");
     const auto target_db = unique_name("stats_tgt");
     create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
@@ -55,8 +57,8 @@ TEST_CASE("small tables autovacuum will analyze are left to it; the rest, and al
         CREATE TABLE empty (id int PRIMARY KEY);)");
     temp_file report("report.json", "");
 
-    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "-O", "-x", "--report",
-                         report.path});
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "-O", "-x",
+                         "--report", report.path});
     REQUIRE(r.exit_status == 0);
     CHECK(r.err.find("1 left to autovacuum (--analyze-all does them now)") != std::string::npos);
     auto stats = nlohmann::json::parse(read_file(report.path))["sources"][0]["statistics"];
