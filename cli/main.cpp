@@ -511,10 +511,12 @@ int main(int argc, char** argv) {
            "--only", run_over.only,
            "run only these [[source]] names, or SOURCE.DATABASE for one database of a multi-database "
            "source (repeatable)")
+        ->delimiter(',')  // also PGHAUL_ONLY=a,b
         ->envname("PGHAUL_ONLY")
         ->group("Selection");
     run->add_option("--exclude", run_over.exclude,
                     "leave out these [[source]] names or SOURCE.DATABASE (repeatable)")
+        ->delimiter(',')
         ->envname("PGHAUL_EXCLUDE")
         ->group("Selection");
 

@@ -122,6 +122,13 @@ target_db = ")" + on_b + R"(_copy"
         {"run", manifest.path, "--exclude", "srva." + on_a[0], "--dry-run", "--on-existing", "replace"});
     CHECK(without.exit_status == 0);
     CHECK(without.out.find("databases matched by srva: " + on_a[1] + ", " + on_a[2]) != std::string::npos);
+    // Several names in one value, as PGHAUL_ONLY (or --only) takes them.
+    auto listed = run_pghaul({"run", manifest.path, "--dry-run", "--on-existing", "replace"},
+                             {"PGHAUL_ONLY=srva." + on_a[0] + ",srvb"});
+    CHECK(listed.exit_status == 0);
+    CHECK(listed.out.find("[srva." + on_a[0] + "]") != std::string::npos);
+    CHECK(listed.out.find("[srvb]") != std::string::npos);
+    CHECK(listed.out.find("[srva." + on_a[1] + "]") == std::string::npos);
     // A typo in an --exclude would copy what it meant to leave out: refused.
     auto exclude_typo =
         run_pghaul({"run", manifest.path, "--exclude", "srva." + prefix + "_nope", "--dry-run"});
