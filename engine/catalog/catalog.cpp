@@ -2,6 +2,8 @@
 // column or function newer than 12 says which version it needs.
 #include "engine/catalog/catalog.hpp"
 
+#include "engine/catalog/detail/relations.hpp"
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -10,19 +12,6 @@
 
 namespace pghaul::engine {
 namespace {
-
-// Schemas pghaul never copies, and objects that belong to extensions (their
-// CREATE EXTENSION recreates them).
-constexpr const char* user_relation = R"(
-    n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
-    AND n.nspname NOT LIKE 'pg\_temp%'
-    AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                    AND d.objid = c.oid AND d.deptype = 'e'))";
-
-// A relation's kind as users say it, for pg_class `c`.
-constexpr const char* relkind_word = R"(CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table'
-    WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
-    WHEN 'f' THEN 'foreign table' END)";
 
 // Who holds (or waits ahead of us for) a lock that conflicts with ACCESS
 // SHARE on one of `oids`: only ACCESS EXCLUSIVE does. Never the session's
@@ -190,7 +179,7 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
                c.relpersistence = 'u'
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND )") +
-                           user_relation,
+                           detail::user_relation,
                        "listing the source's tables");
     for (int i = 0; i < r.rows(); ++i) {
         if (exclude.excludes(r.str(i, 1), r.str(i, 2))) continue;
@@ -216,7 +205,7 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
         SELECT c.oid, pg_table_size(c.oid), pg_relation_size(c.oid) / current_setting('block_size')::int
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND )") +
-                               user_relation,
+                               detail::user_relation,
                            "sizing the source's tables");
     std::map<std::uint32_t, std::pair<std::int64_t, std::int64_t>> size_of;
     for (int i = 0; i < sizes.rows(); ++i)
@@ -232,7 +221,7 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
         SELECT a.attrelid, a.attname FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND )") +
-                              user_relation + " ORDER BY a.attrelid, a.attnum",
+                              detail::user_relation + " ORDER BY a.attrelid, a.attnum",
                           "listing the source's columns");
     std::map<std::uint32_t, table_info*> by_oid;
     for (auto& t : cat.tables) by_oid[t.oid] = &t;
@@ -263,7 +252,7 @@ void decide_formats(pg::connection& conn, source_catalog& cat, int target_versio
             SELECT DISTINCT a.attrelid AS rel, a.atttypid AS typ FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND )") +
-                           user_relation + R"(
+                           detail::user_relation + R"(
         ), walk(root, typ, inside_container) AS (
             SELECT DISTINCT typ, typ, false FROM cols
           UNION
@@ -302,7 +291,7 @@ void read_sequences(pg::connection& conn, source_catalog& cat, const std::set<re
     auto listed = conn.exec(std::string(R"(
         SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'S' AND )") +
-                                user_relation + " ORDER BY 1, 2",
+                                detail::user_relation + " ORDER BY 1, 2",
                             "listing the source's sequences");
     std::vector<relation_name> r;
     for (int i = 0; i < listed.rows(); ++i)
@@ -365,72 +354,6 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
             static_cast<std::uint32_t>(fks.i64(i, 2)), static_cast<std::uint32_t>(fks.i64(i, 3)),
             "ALTER TABLE ONLY " + sql::qualified(fks.str(i, 0), fks.str(i, 4)) + " VALIDATE CONSTRAINT " +
                 sql::ident(fks.str(i, 5)) + ";"};
-}
-
-// The relations and schemas `exclude` leaves out, and what would stay but
-// needs one of them: pg_dump writes a view, a foreign key, a column default
-// or a partition of a left-out table all the same, and the target refuses it
-// in the middle of the schema. Found here, before anything is written.
-void read_exclusions(pg::connection& conn, source_catalog& cat, const relation_filter& exclude,
-                     const std::vector<left_out_relation>& left_out) {
-    std::string oids;
-    for (auto& r : left_out) {
-        oids += (oids.empty() ? "" : ",") + std::to_string(r.oid);
-        if (exclude.excludes_schema(r.name.first)) continue;
-        cat.excluded.push_back(r.kind + " " + sql::readable_qualified(r.name.first, r.name.second));
-        cat.excluded_relations.push_back(r.name);
-    }
-    auto schemas = conn.exec(
-        "SELECT nspname FROM pg_namespace n WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> "
-        "'information_schema' ORDER BY 1",
-        "listing the source's schemas");
-    for (int i = 0; i < schemas.rows(); ++i)
-        if (exclude.excludes_schema(schemas.str(i, 0))) {
-            cat.excluded.push_back("schema " + sql::readable(schemas.str(i, 0)));
-            cat.excluded_schemas.push_back(schemas.str(i, 0));
-        }
-    if (oids.empty()) return;
-    // Each dependent with the relation it belongs to (or its own schema, for
-    // a function or type): that one may be left out as well.
-    auto deps = conn.exec(R"(
-        SELECT DISTINCT CASE WHEN w.oid IS NOT NULL
-                             THEN pg_describe_object('pg_class'::regclass, w.ev_class, 0)
-                             ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END,
-               rn.nspname, r.relname,
-               coalesce(owner_n.nspname, own.nspname), owner.relname
-        FROM pg_depend d
-        JOIN pg_class r ON r.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = r.relnamespace
-        LEFT JOIN pg_constraint k ON d.classid = 'pg_constraint'::regclass AND k.oid = d.objid
-        LEFT JOIN pg_rewrite w ON d.classid = 'pg_rewrite'::regclass AND w.oid = d.objid
-        LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
-        LEFT JOIN pg_trigger tg ON d.classid = 'pg_trigger'::regclass AND tg.oid = d.objid
-        LEFT JOIN pg_policy po ON d.classid = 'pg_policy'::regclass AND po.oid = d.objid
-        LEFT JOIN pg_class owner ON owner.oid = coalesce(nullif(k.conrelid, 0), w.ev_class, ad.adrelid,
-            tg.tgrelid, po.polrelid, CASE WHEN d.classid = 'pg_class'::regclass THEN d.objid END)
-        LEFT JOIN pg_namespace owner_n ON owner_n.oid = owner.relnamespace
-        LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
-        LEFT JOIN pg_type ty ON d.classid = 'pg_type'::regclass AND ty.oid = d.objid
-        LEFT JOIN pg_namespace own ON own.oid = coalesce(p.pronamespace, ty.typnamespace, k.connamespace)
-        WHERE d.refclassid = 'pg_class'::regclass AND d.deptype = 'n'
-          AND d.refobjid = ANY ('{)" +
-                              oids + R"(}'::oid[])
-          AND NOT (d.classid = 'pg_rewrite'::regclass AND w.ev_class = d.refobjid)
-        UNION ALL
-        SELECT 'table ' || i.inhrelid::regclass::text, rn.nspname, r.relname, cn.nspname, c.relname
-        FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhparent JOIN pg_namespace rn ON rn.oid = r.relnamespace
-        JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
-        WHERE i.inhparent = ANY ('{)" +
-                              oids + R"(}'::oid[])
-        ORDER BY 1)",
-                          "finding what depends on the left-out relations");
-    for (int i = 0; i < deps.rows(); ++i) {
-        if (deps.is_null(i, 3)) continue;  // nothing this copy writes on its own
-        if (deps.is_null(i, 4) ? exclude.excludes_schema(deps.str(i, 3))
-                               : exclude.excludes(deps.str(i, 3), deps.str(i, 4)))
-            continue;
-        cat.excluded_dependents.push_back(deps.str(i, 0) + " needs " +
-                                          sql::readable_qualified(deps.str(i, 1), deps.str(i, 2)));
-    }
 }
 
 // Roles that own objects in this database, and roles its grants name. Role
@@ -536,57 +459,6 @@ std::string table_info::display() const {
     return sql::readable_qualified(schema, name);
 }
 
-std::vector<left_out_relation> left_out_relations(pg::connection& conn, const relation_filter& filter) {
-    std::vector<left_out_relation> out;
-    if (filter.empty()) return out;
-    auto r = conn.exec(std::string(R"(
-        SELECT c.oid, n.nspname, c.relname, )") +
-                           relkind_word + R"(, own_n.nspname, own.relname
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        LEFT JOIN pg_depend d ON c.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.objid = c.oid
-             AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-        LEFT JOIN pg_class own ON own.oid = d.refobjid
-        LEFT JOIN pg_namespace own_n ON own_n.oid = own.relnamespace
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND )" +
-                           user_relation + " ORDER BY 2, 3",
-                       "listing the source's relations");
-    // A choice that matches nothing would copy an empty database and call it
-    // done (with on_existing replace, over a good copy): refused, as pg_dump
-    // refuses a -t or -n that matches nothing.
-    auto refuse = [&](const std::string& flag, const name_pattern& p, const std::string& what) {
-        throw error(exit_code::preflight,
-                    flag + " " + p.text() + " matches no " + what + " on " + conn.endpoint() +
-                        ": the copy would be empty",
-                    "patterns are pg_dump's (* and ?, schema.name, \"Quoted\" names as written, unquoted "
-                    "letters folded to lower case); without " +
-                        flag + " the dry run lists every table");
-    };
-    for (auto& p : filter.only_tables) {
-        bool hit = false;
-        for (int i = 0; i < r.rows() && !hit; ++i) hit = p.matches(r.str(i, 1), r.str(i, 2));
-        if (!hit) refuse("--table", p, "table, view, sequence or foreign table");
-    }
-    if (!filter.only_schemas.empty()) {
-        auto schemas = conn.exec(
-            "SELECT nspname FROM pg_namespace n WHERE nspname NOT IN ('pg_catalog', "
-            "'information_schema') AND nspname NOT LIKE 'pg\\_%'",
-            "listing the source's schemas");
-        for (auto& p : filter.only_schemas) {
-            bool hit = false;
-            for (int i = 0; i < schemas.rows() && !hit; ++i) hit = p.matches(schemas.str(i, 0));
-            if (!hit) refuse("--schema", p, "schema");
-        }
-    }
-    for (int i = 0; i < r.rows(); ++i) {
-        const std::string schema = r.str(i, 1), name = r.str(i, 2);
-        if (!filter.excludes(schema, name)) continue;
-        const bool owner_comes = !r.is_null(i, 5) && !filter.excludes(r.str(i, 4), r.str(i, 5));
-        if (owner_comes && !filter.names(schema, name)) continue;
-        out.push_back({static_cast<std::uint32_t>(r.i64(i, 0)), {schema, name}, r.str(i, 3)});
-    }
-    return out;
-}
-
 source_catalog read_catalog(pg::connection& conn, int target_version, const lock_wait* lock,
                             const relation_filter& exclude) {
     source_catalog cat;
@@ -595,10 +467,10 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
     read_tables(conn, cat, lock, exclude);
     if (!cat.rewritten_after_snapshot.empty()) return cat;
     decide_formats(conn, cat, target_version);
-    std::vector<left_out_relation> left_out;
+    left_out_set left_out;
     if (!exclude.empty()) left_out = left_out_relations(conn, exclude);
     std::set<relation_name> left_out_names;
-    for (auto& r : left_out) left_out_names.insert(r.name);
+    for (auto& r : left_out.relations) left_out_names.insert(r.name);
     read_sequences(conn, cat, left_out_names);
     if (!exclude.empty()) read_exclusions(conn, cat, exclude, left_out);
     read_post_data_owners(conn, cat);

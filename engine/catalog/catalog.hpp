@@ -164,7 +164,18 @@ struct left_out_relation {
     relation_name name;
     std::string kind;
 };
-std::vector<left_out_relation> left_out_relations(pg::connection& conn, const relation_filter& filter);
+struct left_out_set {
+    std::vector<left_out_relation> relations;
+    std::vector<std::string> schemas;    // left out whole
+    std::vector<std::string> unmatched;  // "--table x" / "--schema y": a choice that matches nothing
+};
+left_out_set left_out_relations(pg::connection& conn, const relation_filter& filter);
+
+// For the copy: the left-out relations and schemas into cat.excluded*, and
+// what would stay but needs them into cat.excluded_dependents. A choice
+// that matches nothing is a preflight error.
+void read_exclusions(pg::connection& conn, source_catalog& cat, const relation_filter& exclude,
+                     const left_out_set& left_out);
 
 // Fills table_info::statistics where the source's statistics can stand in
 // for an ANALYZE on the target (see statistics.cpp for which).

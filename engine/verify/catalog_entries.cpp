@@ -336,7 +336,7 @@ catalog_entries read_catalog_entries(pg::connection& conn, const std::map<std::s
                                      int peer_version, const relation_filter& exclude,
                                      std::size_t* left_out) {
     std::set<std::uint32_t> left;
-    for (auto& rel : left_out_relations(conn, exclude)) left.insert(rel.oid);
+    for (auto& rel : left_out_relations(conn, exclude).relations) left.insert(rel.oid);
     catalog_entries out;
     for (auto& q : schema_queries()) read_rows(conn, q, out);
     read_policies(conn, role_map, out);

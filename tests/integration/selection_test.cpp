@@ -221,7 +221,7 @@ TEST_CASE("-T and -N leave objects out whole, --table and -n choose; what needs 
         auto typo = run_pghaul(
             {"copy", "--source", src(source_db), "--target", tgt(chosen_db), "--no-owner", flag, pattern});
         CHECK(typo.exit_status == 3);
-        CHECK(typo.err.find(std::string(pattern) + " matches no ") != std::string::npos);
+        CHECK(typo.err.find(std::string(pattern) + " matches nothing") != std::string::npos);
         CHECK_FALSE(target_has_database(chosen_db));
     }
 
