@@ -13,6 +13,9 @@ struct process_result {
     std::string out;
     std::string err;
     bool timed_out = false;  // killed after `timeout`
+    // Peak resident set of the child or of any child it waited for, in KiB
+    // (wait4's ru_maxrss): what a memory budget's test asserts.
+    long peak_rss_kib = 0;
 };
 
 // argv[0] is looked up in PATH. `extra_env` entries ("NAME=value") are added to

@@ -43,10 +43,11 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
     auto r = copy_table(reader, writer, t, part, truncate, *data_path_,
                         [&] { unit_read(t.oid, part ? part->first : -1); });
     if (r.disk_full > 0)
-        warn(
-            fmt::format("{}: the spool's disk was full ({} writes refused); the source read waited {:.1f} s "
-                        "for the target instead (--spool-dir on a bigger disk, or a lower --spool-limit)",
-                        t.display(), r.disk_full, r.reader_waited_s));
+        warn(fmt::format(
+            "{}: the spool could not grow: disk full or a file size limit ({} writes refused); the "
+            "source read waited {:.1f} s for the target instead (--spool-dir on a bigger disk, a "
+            "lower --spool-limit, or a higher ulimit -f)",
+            t.display(), r.disk_full, r.reader_waited_s));
     table_result res{r.rows, r.bytes, since(start), r.spooled_bytes, r.spool_file_bytes, snapshot_id_};
     if (part) {
         note("part",

@@ -205,6 +205,18 @@ table_copy_result copy_table(pg::connection& source, pg::connection& target, con
                         "run the same command with --resume: the table is emptied and loaded again whole",
                         e.sqlstate(), disposition::resume_later);
         }
+    } catch (const error& e) {
+        target.rollback();
+        // B8: a row over 1 GB in COPY form (two 600 MB columns) cannot leave
+        // the server at all: "out of memory ... Cannot enlarge string buffer".
+        if (e.code() == exit_code::source && e.sqlstate() == "54000" && e.hint().empty())
+            throw error(exit_code::source, e.what(),
+                        "a row of " + table.display() +
+                            " is larger than PostgreSQL's 1 GB limit for one row in COPY (no COPY-based "
+                            "tool can read it): leave the table out with --exclude-table " +
+                            table.display() + " and move it in pieces (a column at a time)",
+                        e.sqlstate());
+        throw;
     } catch (...) {
         target.rollback();
         throw;

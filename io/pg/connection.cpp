@@ -268,12 +268,23 @@ void connection::fail(std::string_view what, const result* r) const {
     std::string server = r && *r ? server_message(*r) : std::string();
     if (server.empty()) server = trim(PQerrorMessage(conn_));
     std::string sqlstate = r && *r ? r->field(PG_DIAG_SQLSTATE) : std::string();
-    // A lost connection has no result to carry a SQLSTATE: name it as the
-    // server would (connection_failure), so callers can decide to retry.
-    if (sqlstate.empty() && PQstatus(conn_) == CONNECTION_BAD) sqlstate = "08006";
     std::string hint = r && *r ? r->field(PG_DIAG_MESSAGE_HINT) : std::string();
     std::string msg = std::string(what.empty() ? "query" : what) + " failed on " + endpoint_;
     msg += server.empty() ? std::string() : ": " + server;
+    // libpq itself could not allocate (a huge row under ulimit -v or a
+    // container's limit): it drops the connection, but a retry would fail the
+    // same way, so it is not a lost connection.
+    if (sqlstate.empty() &&
+        (server.find("cannot allocate memory") != std::string::npos || server.rfind("out of memory", 0) == 0))
+        throw error(
+            exit_code::local, msg,
+            "pghaul ran out of memory: a row takes about twice its size; raise the memory limit "
+            "of pghaul's process (ulimit -v, the container's limit) or lower --jobs, then run the same "
+            "command with --resume",
+            "53200");
+    // A lost connection has no result to carry a SQLSTATE: name it as the
+    // server would (connection_failure), so callers can decide to retry.
+    if (sqlstate.empty() && PQstatus(conn_) == CONNECTION_BAD) sqlstate = "08006";
     throw error(side_, msg, hint, sqlstate);
 }
 
