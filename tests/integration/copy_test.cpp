@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "harness.hpp"
+#include "scratch_cluster.hpp"
 
 using namespace harness;
 
@@ -497,6 +498,41 @@ TEST_CASE("SQL_ASCII and LATIN1 databases keep their encoding and every byte of 
         drop_database("PGHAUL_TGT_SUPER", target_db);
         drop_database("PGHAUL_SRC_A_SUPER", source_db);
     }
+}
+
+// B21, the other way round: a libc source into a target server whose
+// default is ICU (initdb --locale-provider=icu, as some managed servers are).
+// Taking the target's default would reorder every text index; the database
+// is created with the source's provider and locale instead.
+TEST_CASE("a libc database into an ICU-default target server keeps libc and its text order") {
+    scratch_cluster icu_target({"--locale-provider=icu", "--icu-locale=en", "--locale=C.UTF-8"});
+    auto target_admin = pghaul::pg::connection::open(pghaul::conninfo::parse(icu_target.conninfo("postgres")),
+                                                     "test", pghaul::exit_code::target);
+    REQUIRE(
+        target_admin.exec("SELECT datlocprovider FROM pg_database WHERE datname = 'template1'").str(0, 0) ==
+        "i");
+    const auto source_db = unique_name("libc_src"), target_db = unique_name("libc_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    // Upper before lower case in C order; ICU's "en" interleaves them.
+    s.exec(
+        "CREATE TABLE words (w text PRIMARY KEY, n int);"
+        "INSERT INTO words VALUES ('b', 1), ('B', 2), ('a', 3), ('A', 4), ('Z', 5), ('_x', 6), ('\u00e9', 7);"
+        "CREATE INDEX words_n ON words (n, w)");
+    const std::string order = "SELECT string_agg(w, ',' ORDER BY w) FROM words";
+    REQUIRE(s.exec(order).str(0, 0) == "A,B,Z,_x,a,b,\u00e9");
+    auto r =
+        run_pghaul({"copy", "--source", src(source_db), "--target",
+                    icu_target.conninfo("haul_admin", target_db), "--no-owner", "--verify", "checksums"});
+    CHECK(r.exit_status == 0);
+    auto t = pghaul::pg::connection::open(pghaul::conninfo::parse(icu_target.conninfo("postgres", target_db)),
+                                          "test", pghaul::exit_code::target);
+    CHECK(t.exec("SELECT datlocprovider::text || ' ' || datcollate FROM pg_database WHERE datname = "
+                 "current_database()")
+              .str(0, 0) == "c C.UTF-8");
+    CHECK(t.exec(order).str(0, 0) == s.exec(order).str(0, 0));
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
 // S6: least privilege on the source as well. A managed source gives a
