@@ -50,7 +50,8 @@ std::uint64_t get_u64(const std::byte* p) {
 [[noreturn]] void corrupt(std::string_view where, const std::string& why) {
     throw error(exit_code::local, "corrupt spool data in " + std::string(where) + ": " + why,
                 "the file system under --spool-dir returned other bytes than pghaul wrote; "
-                "check the disk, then copy the unit again");
+                "check the disk, then copy the unit again",
+                {}, disposition::redo_once);
 }
 
 void check_zstd(std::size_t rc, const char* what) {

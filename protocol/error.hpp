@@ -28,6 +28,9 @@ enum class disposition {
     by_sqlstate,   // the SQLSTATE decides (retry, resume, fail)
     resume_later,  // never again in this run (its unit may have committed, or
                    // the snapshot it needs is gone); a --resume redoes it
+    redo_once,     // its data was damaged in pghaul's own hands (a spool frame
+                   // failed its checksum): read it from the source once more,
+                   // if the snapshot is still held; else a --resume redoes it
 };
 
 class error : public std::runtime_error {

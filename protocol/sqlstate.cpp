@@ -17,6 +17,7 @@ family classify(std::string_view code) {
 
 bool retry_now(const error& e) {
     if (e.disposition() == disposition::resume_later) return false;
+    if (e.disposition() == disposition::redo_once) return true;
     switch (classify(e.sqlstate())) {
         case family::connection:
         case family::shutdown:

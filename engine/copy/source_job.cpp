@@ -340,6 +340,11 @@ void source_job::release_snapshot() {
     snapshot_released = std::chrono::steady_clock::now();
 }
 
+bool source_job::can_read_again() const {
+    std::lock_guard lk(snapshot_mu_);
+    return holder_ != nullptr;
+}
+
 void source_job::begin_read(pg::connection& reader, std::size_t table) {
     const auto& t = cat_.tables.at(table);
     {

@@ -104,6 +104,8 @@ public:
     void expect_reads(std::size_t units);
     // Starts the read of table `table` (position in catalog().tables) on `reader`, in the snapshot.
     void begin_read(pg::connection& reader, std::size_t table);
+    // The snapshot is still held: a unit can be read again in this run.
+    bool can_read_again() const;
 
     // The run's shared bounded data path; set before the pool starts.
     void set_data_path(data_path* p) { data_path_ = p; }
@@ -263,7 +265,7 @@ private:
     schema_options schema_opt_;
     std::unique_ptr<snapshot_holder> holder_;  // guarded by snapshot_mu_ once tables are copied
     std::string snapshot_id_;
-    std::mutex snapshot_mu_;
+    mutable std::mutex snapshot_mu_;
     std::size_t reads_expected_ = 0;
     std::set<std::pair<std::uint32_t, std::int64_t>> units_read_;  // (table, first page or -1)
     source_catalog cat_;

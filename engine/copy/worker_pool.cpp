@@ -38,9 +38,12 @@ struct worker {
 // unit first failed: a managed server's failover or reboot takes minutes.
 constexpr std::chrono::seconds max_backoff{30};
 
-bool retryable(const error& e, const task& t) {
+// Data damaged in pghaul's hands (redo_once) is read again once, and only
+// while the source's snapshot is held: a second failure says the disk is bad.
+bool retryable(const error& e, const task& t, const source_job& job) {
     // prepare is not atomic (a database, then its schema): --resume redoes it.
     if (std::holds_alternative<prepare_step>(t.what)) return false;
+    if (e.disposition() == disposition::redo_once) return t.attempt == 0 && job.can_read_again();
     return sqlstate::retry_now(e);
 }
 
@@ -301,7 +304,8 @@ private:
             ended(w, again, [&] { graph_.retry(again); });
             return false;
         }
-        if (retryable(e, t) && now - again.first_failure < retry_window_ && interrupt_signal() == 0) {
+        if (retryable(e, t, *jobs_[t.source]) && now - again.first_failure < retry_window_ &&
+            interrupt_signal() == 0) {
             const auto delay = std::min<std::chrono::seconds>(
                 std::chrono::seconds(1LL << std::min(t.attempt, 5)), max_backoff);
             spdlog::warn("[{}] {} (attempt {}); retrying in {} s, for up to {} s after the first failure",
@@ -314,7 +318,7 @@ private:
             ended(w, again, [&] { graph_.retry(again); });
             return true;
         }
-        if (retryable(e, t) && interrupt_signal() == 0) {
+        if (retryable(e, t, *jobs_[t.source]) && interrupt_signal() == 0) {
             // The window ran out: say so, and what gets past it.
             fail(t.source, error(e.code(),
                                  std::string(e.what()) + " (still failing " +

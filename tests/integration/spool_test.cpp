@@ -94,6 +94,31 @@ struct tiny_tmpfs {
     bool mounted = false;
 };
 
+// Holds the target's `stalled` locked until its spool file passes 1 MB, then
+// damages the file's middle: the writer waits for the lock before it reads
+// any chunk, so that region is still unread.
+bool stall_and_corrupt(const std::string& target_db, const fs::path& spool_dir) {
+    return stall_target(target_db, [&] {
+        for (int k = 0; k < 1000; ++k) {
+            for (auto& f : stalled_spool_files(spool_dir)) {
+                std::error_code ec;
+                auto size = fs::file_size(f, ec);
+                if (ec || size < (1u << 20)) continue;
+                std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+                io.seekp(static_cast<std::streamoff>(size / 2));
+                const std::string garbage(4096, '\x5A');
+                io.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+                io.flush();
+                if (!io) return false;
+                std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    });
+}
+
 }  // namespace
 
 TEST_CASE("a spool directory on a full tiny tmpfs makes the reader wait, and nothing is lost") {
@@ -152,29 +177,7 @@ TEST_CASE("a corrupted spool file fails its unit loudly and never loads garbage"
     temp_file spool_parent("keep", "");
     const auto spool_dir = fs::path(spool_parent.path).parent_path();
 
-    auto staller = std::async(std::launch::async, [&] {
-        return stall_target(target_db, [&] {
-            // The writer waits for the lock before it reads any chunk, so a
-            // region well past the first frames is still unread: damage it.
-            for (int k = 0; k < 1000; ++k) {
-                for (auto& f : stalled_spool_files(spool_dir)) {
-                    std::error_code ec;
-                    auto size = fs::file_size(f, ec);
-                    if (ec || size < (1u << 20)) continue;
-                    std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
-                    io.seekp(static_cast<std::streamoff>(size / 2));
-                    const std::string garbage(4096, '\x5A');
-                    io.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
-                    io.flush();
-                    if (!io) return false;
-                    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-                    return true;
-                }
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            }
-            return false;
-        });
-    });
+    auto staller = std::async(std::launch::async, [&] { return stall_and_corrupt(target_db, spool_dir); });
     auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1",
                          "--no-owner", "--memory-limit", "2MB", "--spool-dir", spool_dir.string()},
                         {"PGHAUL_STATE_DIR=" + spool_dir.string()});
@@ -203,6 +206,30 @@ TEST_CASE("a corrupted spool file fails its unit loudly and never loads garbage"
                                "--no-owner", "--resume"},
                               {"PGHAUL_STATE_DIR=" + spool_dir.string()});
     CHECK(resumed.exit_status == 0);
+    auto src_conn = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto tgt_conn = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(tgt_conn) == table_fingerprints(src_conn));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+// F13 in the run: while the snapshot is still held (here --verify keeps it),
+// the damaged unit is read from the source once more and loaded whole.
+TEST_CASE("a corrupted spool file is redone from the source in the same run while the snapshot is held") {
+    const auto source_db = make_stall_source();
+    const auto target_db = unique_name("spool_redo_tgt");
+    temp_file spool_parent("keep", "");
+    const auto spool_dir = fs::path(spool_parent.path).parent_path();
+    auto staller = std::async(std::launch::async, [&] { return stall_and_corrupt(target_db, spool_dir); });
+    auto r = run_pghaul(
+        {"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1", "--no-owner",
+         "--memory-limit", "2MB", "--spool-dir", spool_dir.string(), "--verify", "counts"},
+        {"PGHAUL_STATE_DIR=" + spool_dir.string()});
+    REQUIRE(staller.get());
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("corrupt spool data in spool file") != std::string::npos);
+    CHECK(r.err.find("(attempt 1); retrying in") != std::string::npos);
+    CHECK_FALSE(has_spool_dir(spool_dir));
     auto src_conn = connect("PGHAUL_SRC_A_SUPER", source_db);
     auto tgt_conn = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(table_fingerprints(tgt_conn) == table_fingerprints(src_conn));
