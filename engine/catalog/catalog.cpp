@@ -3,6 +3,7 @@
 #include "engine/catalog/catalog.hpp"
 
 #include "engine/catalog/detail/relations.hpp"
+#include "engine/catalog/detail/search_path.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -354,6 +355,31 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
             static_cast<std::uint32_t>(fks.i64(i, 2)), static_cast<std::uint32_t>(fks.i64(i, 3)),
             "ALTER TABLE ONLY " + sql::qualified(fks.str(i, 0), fks.str(i, 4)) + " VALIDATE CONSTRAINT " +
                 sql::ident(fks.str(i, 5)) + ";"};
+    // Only constraints of the table itself (not inherited, none of its
+    // children's merged copies): dropping and adding one on a parent
+    // reaches its inheritance children as the source has them.
+    // Qualified, to read back under pg_dump's empty search path on the target.
+    auto checks = detail::under_search_path(conn, "", [&] {
+        return conn.exec(R"(
+        SELECT n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid), k.conrelid
+        FROM pg_constraint k
+        JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE k.contype = 'c' AND k.convalidated AND k.conislocal AND k.coninhcount = 0
+          AND c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_constraint'::regclass
+                      AND d.objid = k.oid AND d.refclassid = 'pg_proc'::regclass AND d.refobjid >= 16384)
+        ORDER BY 1, 2, 3)",
+                         "listing CHECK constraints that call functions");
+    });
+    for (int i = 0; i < checks.rows(); ++i) {
+        const auto table = sql::qualified(checks.str(i, 0), checks.str(i, 1));
+        const auto name = sql::ident(checks.str(i, 2));
+        cat.deferred_checks.push_back(
+            {static_cast<std::uint32_t>(checks.i64(i, 4)), checks.str(i, 0),
+             checks.str(i, 1) + " " + checks.str(i, 2),
+             "ALTER TABLE " + table + " DROP CONSTRAINT " + name + ";",
+             "ALTER TABLE " + table + " ADD CONSTRAINT " + name + " " + checks.str(i, 3) + ";"});
+    }
 }
 
 // Roles that own objects in this database, and roles its grants name. Role

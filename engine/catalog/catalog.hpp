@@ -123,6 +123,17 @@ struct source_catalog {
         std::string validate;  // ALTER TABLE ONLY ... VALIDATE CONSTRAINT ...
     };
     std::map<std::pair<std::string, std::string>, foreign_key_info> foreign_keys;
+    // Validated CHECK constraints that call a user-defined function, on the
+    // tables copied: the function may read another table, which the load
+    // order leaves empty when this one loads (pg_restore fails the same way).
+    // They are dropped once the schema is made and added again, validating,
+    // after every table is loaded (see build_schema_plan).
+    struct deferred_check {
+        std::uint32_t table = 0;
+        std::string schema, name;  // the table's schema; "table constraint", as pg_dump's tags
+        std::string drop, add;
+    };
+    std::vector<deferred_check> deferred_checks;
     // Left out whole by the copy's relation_filter (-T, -N): relations as
     // users write them, "view public.v", and schemas, "schema scratch".
     std::vector<std::string> excluded;

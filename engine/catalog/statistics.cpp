@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/catalog/catalog.hpp"
+#include "engine/catalog/detail/search_path.hpp"
 #include "io/pg/connection.hpp"
 
 namespace pghaul::engine {
@@ -45,9 +46,9 @@ void read_statistics(pg::connection& conn, source_catalog& cat) {
     // path does not reach: with only pg_catalog on it they read back on the
     // target whatever its path. The snapshot's transaction goes on after
     // this, so the path is put back.
-    const auto path = conn.exec("SELECT current_setting('search_path')").str(0, 0);
-    conn.exec("SELECT pg_catalog.set_config('search_path', 'pg_catalog', true)");
-    auto r = conn.exec(R"(
+    auto r = detail::under_search_path(conn, "pg_catalog",
+                                       [&] {
+                                           return conn.exec(R"(
         SELECT c.oid,
                format('pg_restore_relation_stats(%L, %L, %L, %L, %L, %s::integer, %L, %s::integer, %L, %s::real, %L, %s::integer)',
                       'schemaname', n.nspname, 'relname', c.relname, 'version', current_setting('server_version_num'),
@@ -56,8 +57,7 @@ void read_statistics(pg::connection& conn, source_catalog& cat) {
                                     'schemaname', n.nspname, 'relname', c.relname, 'attname', s.attname, 'inherited',
                                     'version', current_setting('server_version_num'), 'null_frac', s.null_frac,
                                     'avg_width', s.avg_width, 'n_distinct', s.n_distinct)
-                             )" +
-                           optional + R"( || ')', '' ORDER BY s.attname)
+                             )" + optional + R"( || ')', '' ORDER BY s.attname)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND NOT s.inherited
         LEFT JOIN pg_stat_all_tables a ON a.relid = c.oid
@@ -66,8 +66,8 @@ void read_statistics(pg::connection& conn, source_catalog& cat) {
           AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indexprs IS NOT NULL)
           AND NOT EXISTS (SELECT FROM pg_statistic_ext e WHERE e.stxrelid = c.oid)
         GROUP BY c.oid, n.nspname, c.relname, c.relpages, c.reltuples, c.relallvisible)",
-                       "reading the source's planner statistics");
-    conn.exec_params("SELECT pg_catalog.set_config('search_path', $1, true)", {path});
+                                                            "reading the source's planner statistics");
+                                       });
     std::map<std::uint32_t, std::string> calls;
     for (int i = 0; i < r.rows(); ++i) calls[static_cast<std::uint32_t>(r.i64(i, 0))] = r.str(i, 1);
     for (auto& t : cat.tables)

@@ -187,6 +187,12 @@ schema_plan build_schema_plan(const std::string& pre_data_sql, const std::string
 
     std::map<std::uint32_t, bool> is_data_table;
     for (auto& t : cat.tables) is_data_table[t.oid] = true;
+    // After every table exists, and first thing once every table is loaded.
+    for (auto& c : cat.deferred_checks) {
+        if (!is_data_table.count(c.table)) continue;
+        plan.pre_data.push_back({c.name, "CHECK CONSTRAINT", c.schema, "", c.drop});
+        plan.post_data.push_back({c.name, "CHECK CONSTRAINT", c.schema, "", c.add});
+    }
     for (auto& e : parse_dump_script(post_data_sql).entries) {
         if (e.type == "INDEX") {
             auto it = cat.index_owner.find({e.schema, e.name});
