@@ -86,7 +86,16 @@ bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
             exit_code::preflight,
             "another pghaul is copying into \"" + cfg_.target_db + "\" on " + maint.endpoint() + " right now",
             "wait for it to end, or stop it first; nothing was written");
-    return settle_earlier_attempt(maint, dry_run);
+    if (!settle_earlier_attempt(maint, dry_run)) return false;
+    // on_existing skip is decided before the source is opened: a skipped
+    // source costs it no connection, snapshot, locks or pg_dump.
+    if (run_.existing == on_existing::skip && !resuming_ && !drop_unprepared_ &&
+        database_exists(maint, cfg_.target_db) && !marked_incomplete(maint, cfg_.target_db)) {
+        spdlog::info("[{}] target database \"{}\" exists: skipped (on_existing skip)", cfg_.name,
+                     cfg_.target_db);
+        return false;
+    }
+    return true;
 }
 
 void source_job::preflight_source(int target_version, std::counting_semaphore<>* dump_gate) {

@@ -53,11 +53,18 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
         if (!dry_run) std::filesystem::remove(journal_path_);
         earlier_.reset();
     };
-    // A database the earlier run finished (its other sources did not) is an
-    // ordinary existing database now: on_existing decides, as the README's
-    // "rerun with on_existing = skip" expects.
+    // A database the earlier run finished (its other sources did not): the
+    // same command run again leaves it as it is and redoes only the rest;
+    // on_existing replace copies it again, skip skips it as any existing one.
     if (run_.earlier == mode::refuse && earlier_->done && exists &&
         !marked_incomplete(maint, cfg_.target_db)) {
+        if (run_.existing == on_existing::fail) {
+            spdlog::info(
+                "[{}] \"{}\" was finished by an earlier run: left as it is (--on-existing replace "
+                "copies it again)",
+                cfg_.name, cfg_.target_db);
+            return false;  // its state stays until the whole run succeeds
+        }
         spdlog::info("[{}] \"{}\" was finished by an earlier run", cfg_.name, cfg_.target_db);
         forget();
         return true;
