@@ -382,6 +382,26 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
     }
 }
 
+// Owners a superuser gave objects to in schemas they may not create in.
+void read_owners_without_create(pg::connection& conn, source_catalog& cat) {
+    auto r = conn.exec(std::string(R"(
+        WITH owned(nsp, owner) AS (
+            SELECT c.relnamespace, c.relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND )") +
+                           detail::user_relation + R"(
+          UNION SELECT pronamespace, proowner FROM pg_proc WHERE pronamespace <> 'pg_catalog'::regnamespace
+          UNION SELECT typnamespace, typowner FROM pg_type
+                WHERE typrelid = 0 AND typelem = 0 AND typnamespace <> 'pg_catalog'::regnamespace)
+        SELECT DISTINCT n.nspname, pg_get_userbyid(o.owner) FROM owned o JOIN pg_namespace n ON n.oid = o.nsp
+        WHERE n.nspname NOT IN ('public', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+          AND o.owner <> n.nspowner AND NOT has_schema_privilege(o.owner, n.oid, 'CREATE')
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass
+                          AND d.refobjid = n.oid AND d.deptype = 'e')
+        ORDER BY 1, 2)",
+                       "listing owners without CREATE on their schemas");
+    for (int i = 0; i < r.rows(); ++i) cat.owners_without_create.emplace_back(r.str(i, 0), r.str(i, 1));
+}
+
 // Roles that own objects in this database, and roles its grants name. Role
 // names starting with pg_ are built in and exist everywhere.
 void read_roles(pg::connection& conn, source_catalog& cat) {
@@ -501,6 +521,7 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
     if (!exclude.empty()) read_exclusions(conn, cat, exclude, left_out);
     read_post_data_owners(conn, cat);
     read_roles(conn, cat);
+    read_owners_without_create(conn, cat);
     auto ext = conn.exec("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",
                          "listing extensions");
     for (int i = 0; i < ext.rows(); ++i) cat.extensions.emplace_back(ext.str(i, 0), ext.str(i, 1));

@@ -134,6 +134,11 @@ struct source_catalog {
         std::string drop, add;
     };
     std::vector<deferred_check> deferred_checks;
+    // (schema, role): a role that owns something in a schema (not public)
+    // without CREATE there. Only a superuser can give it such an object, so a
+    // target login that is not one grants CREATE for the load and takes it
+    // back with the other grants (see build_schema_plan).
+    std::vector<std::pair<std::string, std::string>> owners_without_create;
     // Left out whole by the copy's relation_filter (-T, -N): relations as
     // users write them, "view public.v", and schemas, "schema scratch".
     std::vector<std::string> excluded;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 #include <regex>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -184,6 +185,27 @@ schema_plan build_schema_plan(const std::string& pre_data_sql, const std::string
     }
 
     hoist_schema_grants(plan.pre_data);
+    // Once every schema and its grants exist, before the objects that go to
+    // owners without CREATE there (see source_catalog::owners_without_create);
+    // taken back with the grants after the data.
+    auto after_schemas = std::find_if(plan.pre_data.rbegin(), plan.pre_data.rend(), [](auto& e) {
+        return e.type == "SCHEMA" || (e.type == "ACL" && e.name.starts_with("SCHEMA "));
+    });
+    std::set<std::string> made;  // not those left out (-N, -n)
+    for (auto& e : plan.pre_data)
+        if (e.type == "SCHEMA") made.insert(e.name);
+    std::vector<dump_entry> temporary;
+    for (auto& [schema, role] : cat.owners_without_create) {
+        if (!made.contains(schema)) continue;
+        temporary.push_back(
+            {"SCHEMA " + schema, "ACL", "-", "",
+             "GRANT CREATE ON SCHEMA " + sql::ident(schema) + " TO " + sql::ident(role) + ";\n"});
+        plan.acl.push_back(
+            {"SCHEMA " + schema, "ACL", "-", "",
+             "REVOKE CREATE ON SCHEMA " + sql::ident(schema) + " FROM " + sql::ident(role) + ";\n"});
+    }
+    plan.pre_data.insert(plan.pre_data.begin() + (plan.pre_data.rend() - after_schemas), temporary.begin(),
+                         temporary.end());
 
     std::map<std::uint32_t, bool> is_data_table;
     for (auto& t : cat.tables) is_data_table[t.oid] = true;
