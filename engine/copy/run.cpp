@@ -48,12 +48,16 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
         out += fmt::format("\n[{}] {} -> new database \"{}\"\n", j.name(), j.config().endpoint.ci.endpoint(),
                            j.target_db());
         if (j.status == source_status::skipped) {
-            out += "  skipped: the target database exists (on_existing skip)\n";
+            out += "  skipped: " + j.skipped_because + "\n";
             continue;
         }
         if (auto existing = j.existing_target(); !existing.empty()) out += "  " + existing + "\n";
         if (j.failure) out += "  WILL FAIL: " + std::string(j.failure->what()) + "\n";
         if (j.failure && j.failure->hint().size()) out += "  HINT: " + j.failure->hint() + "\n";
+        for (auto& also : j.more_failures) {
+            out += "  ALSO: " + std::string(also.what()) + "\n";
+            if (also.hint().size()) out += "  HINT: " + also.hint() + "\n";
+        }
         if (cat.tables.empty() && j.failure) continue;
         // The tables' sizes, as the table list, the progress and the report
         // count them; the database's size on disk (catalog, free space) apart.
@@ -194,16 +198,22 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
             if (j->status == source_status::pending) out.push_back(j.get());
         return out;
     };
-    auto each = [](source_job& j, auto step) {
+    // `go_on`: the step checks the target side only, so a dry run notes its
+    // problem and goes on to check the source too (a run stops at the first).
+    auto each = [&](source_job& j, auto step, bool go_on) {
         try {
             if (!step()) j.status = source_status::skipped;
         } catch (const error& e) {
-            j.fail(e);
+            if (dry_run && go_on)
+                j.note_problem(e);
+            else
+                j.fail(e);
         }
     };
     for (auto& j : jobs) {
         check_interrupt();
-        each(*j, [&] { return j->preflight_earlier(maint, dry_run); });
+        each(
+            *j, [&] { return j->preflight_earlier(maint, dry_run); }, true);
     }
     {
         auto todo = pending();
@@ -211,10 +221,13 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
         const int target_version = maint.server_version();
         auto work = [&] {
             for (std::size_t i; (i = next++) < todo.size() && interrupt_signal() == 0;)
-                each(*todo[i], [&] {
-                    todo[i]->preflight_source(target_version, dry_run ? nullptr : &dump_gate);
-                    return true;
-                });
+                each(
+                    *todo[i],
+                    [&] {
+                        todo[i]->preflight_source(target_version, dry_run ? nullptr : &dump_gate);
+                        return true;
+                    },
+                    false);
         };
         std::vector<std::jthread> threads;
         for (std::size_t t = 1; t < std::min<std::size_t>(todo.size(), 4); ++t) threads.emplace_back(work);
@@ -222,7 +235,9 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
     }
     for (auto* j : pending()) {
         check_interrupt();
-        each(*j, [&] { return j->preflight_target(maint, dry_run); });
+        if (!j->failure)  // a dry run's earlier-state problem already says what is there
+            each(
+                *j, [&] { return j->preflight_target(maint, dry_run); }, true);
     }
 }
 

@@ -66,9 +66,18 @@ source_job::source_job(source_config cfg, const run_config& run, fresh_credentia
 }
 
 void source_job::fail(const error& e) {
+    note_problem(e);
     std::lock_guard lk(mu_);
-    if (!failure) failure = e;
     status = source_status::failed;
+}
+
+void source_job::note_problem(const error& e) {
+    constexpr std::size_t most = 20;  // a dry run's listing, not a log
+    std::lock_guard lk(mu_);
+    if (!failure)
+        failure = e;
+    else if (more_failures.size() < most)
+        more_failures.push_back(e);
 }
 
 void source_job::warn(std::string message) {
@@ -93,6 +102,7 @@ bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
         database_exists(maint, cfg_.target_db) && !marked_incomplete(maint, cfg_.target_db)) {
         spdlog::info("[{}] target database \"{}\" exists: skipped (on_existing skip)", cfg_.name,
                      cfg_.target_db);
+        skipped_because = "the target database exists (on_existing skip)";
         return false;
     }
     return true;
@@ -253,6 +263,7 @@ bool source_job::preflight_target(pg::connection& maint, bool dry_run) {
     if (target_existed_ && run_.existing == on_existing::skip) {
         spdlog::info("[{}] target database \"{}\" exists: skipped (on_existing skip)", cfg_.name,
                      cfg_.target_db);
+        skipped_because = "the target database exists (on_existing skip)";
         holder_.reset();
         return false;
     }

@@ -184,7 +184,11 @@ public:
     // Outcome, filled as the job runs (guarded by mu()).
     std::mutex& mu() { return mu_; }
     source_status status = source_status::pending;
+    std::string skipped_because;  // with status skipped: why, as the dry run says it
     std::optional<error> failure;
+    // What a dry run found wrong besides the first failure: it goes on
+    // checking a source whose target side failed (a run stops at the first).
+    std::vector<error> more_failures;
     std::vector<std::string> warnings;
     std::map<std::uint32_t, table_result> results;
     std::size_t indexes_built = 0;
@@ -200,6 +204,7 @@ public:
     std::vector<timeline_entry> timeline;
     std::string verified = "rows match";  // what the end-of-copy check found
     void fail(const error& e);            // records the first failure (locks mu())
+    void note_problem(const error& e);    // the dry run's: recorded, the source still checked
     void warn(std::string message);       // logs and records a warning (locks mu())
 
 private:

@@ -63,6 +63,7 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
                 "[{}] \"{}\" was finished by an earlier run: left as it is (--on-existing replace "
                 "copies it again)",
                 cfg_.name, cfg_.target_db);
+            skipped_because = "finished by an earlier run: left as it is";
             return false;  // its state stays until the whole run succeeds
         }
         spdlog::info("[{}] \"{}\" was finished by an earlier run", cfg_.name, cfg_.target_db);
@@ -91,6 +92,7 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
     if (earlier_->done && exists) {
         spdlog::info("[{}] \"{}\" was finished by an earlier attempt: nothing to resume", cfg_.name,
                      cfg_.target_db);
+        skipped_because = "finished by an earlier attempt: nothing to resume";
         return false;
     }
     if (!earlier_->created || !exists) {

@@ -320,6 +320,18 @@ TEST_CASE("missing_roles = fail lists every missing role per source; dry run sho
     CHECK(r.out.find("role map: app -> roles_test_app") != std::string::npos);
     CHECK_FALSE(target_has_database(tgt));
 
+    // Two problems with one database: the dry run names both (a run stops
+    // at the first), so one night's fixes are all known beforehand.
+    connect("PGHAUL_TGT_SUPER").exec("CREATE DATABASE " + tgt);
+    r = run_pghaul({"run", fail_mode.path, "--dry-run"});
+    CHECK(r.exit_status == 3);
+    const auto exists_at = r.out.find("WILL FAIL: target database \"" + tgt + "\" already exists");
+    const auto roles_at = r.out.find("ALSO: ");
+    CHECK(exists_at != std::string::npos);
+    CHECK(roles_at != std::string::npos);
+    CHECK(r.out.find("roles_test_app", roles_at) != std::string::npos);
+    drop_database("PGHAUL_TGT_SUPER", tgt);
+
     temp_file create_mode("create.toml", manifest_for("create"));
     // Create mode needs CREATEROLE; the sandbox's login goes back to having none.
     connect("PGHAUL_TGT_SUPER").exec("ALTER ROLE haul_admin CREATEROLE");
