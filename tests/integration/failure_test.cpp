@@ -80,53 +80,43 @@ TEST_CASE(
 
     std::atomic<bool> saw_private_files{false}, released_while_stalled{false};
     auto staller = std::async(std::launch::async, [&] {
-        // Wait for the new database and its table, then hold a lock on it.
-        for (int i = 0; i < 4000; ++i) {
-            try {
-                auto t = connect("PGHAUL_TGT_SUPER", target_db);
-                if (t.exec("SELECT FROM pg_class WHERE relname = 'stalled'").rows() == 0)
-                    throw std::runtime_error("not yet");
-                t.exec("BEGIN; LOCK TABLE stalled IN ACCESS EXCLUSIVE MODE");
-                // While the lock holds, spool files appear: private and 0600.
-                // They come once first_big is done, which under ASan on a busy
-                // machine takes seconds: wait up to 30 s, not 3.
-                for (int k = 0; k < 3000; ++k) {
-                    for (auto& d : std::filesystem::directory_iterator(spool_dir)) {
-                        if (!d.is_directory() || d.path().filename().string().rfind("pghaul-", 0) != 0)
-                            continue;
-                        auto dir_mode = std::filesystem::status(d.path()).permissions();
-                        for (auto& f : std::filesystem::directory_iterator(d.path())) {
-                            auto mode = std::filesystem::status(f.path()).permissions();
-                            if (mode == (std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write) &&
-                                dir_mode == std::filesystem::perms::owner_all)
-                                saw_private_files = true;
-                        }
+        // Once the new database has its table, hold a lock on it.
+        return stall_target(target_db, [&] {
+            // While the lock holds, spool files appear: private and 0600.
+            // They come once first_big is done, which under ASan on a busy
+            // machine takes seconds: wait up to 30 s, not 3.
+            for (int k = 0; k < 3000; ++k) {
+                for (auto& d : std::filesystem::directory_iterator(spool_dir)) {
+                    if (!d.is_directory() || d.path().filename().string().rfind("pghaul-", 0) != 0)
+                        continue;
+                    auto dir_mode = std::filesystem::status(d.path()).permissions();
+                    for (auto& f : std::filesystem::directory_iterator(d.path())) {
+                        auto mode = std::filesystem::status(f.path()).permissions();
+                        if (mode == (std::filesystem::perms::owner_read |
+                                     std::filesystem::perms::owner_write) &&
+                            dir_mode == std::filesystem::perms::owner_all)
+                            saw_private_files = true;
                     }
-                    if (saw_private_files) break;
-                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
                 }
-                // The source is read to the end into the spool while the target
-                // is still stalled, and then nothing of pghaul pins a snapshot there.
-                auto source_admin = connect("PGHAUL_SRC_A_SUPER");
-                for (int k = 0; k < 3000 && !released_while_stalled; ++k) {
-                    released_while_stalled =
-                        source_admin
-                            .exec_params(
-                                "SELECT FROM pg_stat_activity WHERE datname = $1 AND application_name "
-                                "LIKE 'pghaul/%' AND (backend_xmin IS NOT NULL OR state <> 'idle')",
-                                {source_db})
-                            .rows() == 0;
-                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-                }
-                std::this_thread::sleep_for(std::chrono::milliseconds(200));
-                t.exec("COMMIT");
-                return true;
-            } catch (const std::exception&) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                if (saw_private_files) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
             }
-        }
-        return false;
+            // The source is read to the end into the spool while the target
+            // is still stalled, and then nothing of pghaul pins a snapshot there.
+            auto source_admin = connect("PGHAUL_SRC_A_SUPER");
+            for (int k = 0; k < 3000 && !released_while_stalled; ++k) {
+                released_while_stalled =
+                    source_admin
+                        .exec_params(
+                            "SELECT FROM pg_stat_activity WHERE datname = $1 AND application_name "
+                            "LIKE 'pghaul/%' AND (backend_xmin IS NOT NULL OR state <> 'idle')",
+                            {source_db})
+                        .rows() == 0;
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            return true;
+        });
     });
     auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1",
                          "--no-owner", "--memory-limit", "2MB", "--spool-dir", spool_dir.string()});
@@ -173,20 +163,10 @@ TEST_CASE("a file size limit on pghaul refuses spool writes past it; the read wa
     const auto spool_dir = std::filesystem::path(spool_parent.path).parent_path();
     // Holds the target's `stalled` for 4 s once it exists, so its rows pile up.
     auto staller = std::async(std::launch::async, [&] {
-        for (int i = 0; i < 4000; ++i) {
-            try {
-                auto t = connect("PGHAUL_TGT_SUPER", target_db);
-                if (t.exec("SELECT FROM pg_class WHERE relname = 'stalled'").rows() == 0)
-                    throw std::runtime_error("not yet");
-                t.exec("BEGIN; LOCK TABLE stalled IN ACCESS EXCLUSIVE MODE");
-                std::this_thread::sleep_for(std::chrono::seconds(4));
-                t.exec("COMMIT");
-                return true;
-            } catch (const std::exception&) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(2));
-            }
-        }
-        return false;
+        return stall_target(target_db, [] {
+            std::this_thread::sleep_for(std::chrono::seconds(4));
+            return true;
+        });
     });
     auto r = pghaul::run_process({"prlimit", "--fsize=1000000", "--", PGHAUL_BIN, "copy", "--source",
                                   src(source_db), "--target", tgt(target_db), "--jobs", "1", "--no-owner",

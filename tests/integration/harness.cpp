@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -87,6 +88,24 @@ std::string test_state_dir() {
         (std::filesystem::temp_directory_path() / ("pghaul-test-state-" + std::to_string(::getpid())))
             .string();
     return dir;
+}
+
+bool stall_target(const std::string& target_db, const std::function<bool()>& while_locked) {
+    for (int i = 0; i < 4000; ++i) {
+        std::optional<pghaul::pg::connection> t;
+        try {
+            t.emplace(connect("PGHAUL_TGT_SUPER", target_db));
+            if (t->exec("SELECT FROM pg_class WHERE relname = 'stalled'").rows() > 0) {
+                t->exec("BEGIN; LOCK TABLE stalled IN ACCESS EXCLUSIVE MODE");
+                bool ok = while_locked();
+                t->exec("COMMIT");
+                return ok;
+            }
+        } catch (const std::exception&) {  // the database is not there yet
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
 }
 
 pghaul::process_result run_pghaul(const std::vector<std::string>& args, const std::vector<std::string>& env,

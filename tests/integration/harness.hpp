@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ void wait_for_snapshot_lock(pghaul::pg::connection& conn, const std::string& tab
 // Waits (bounded, about 15 s) until a session of `app` on the server behind
 // `var` is running a statement LIKE `like`; false if none showed up.
 bool wait_for_statement(const std::string& var, const std::string& app, const std::string& like);
+
+// Once `target_db` on the target has its table "stalled", holds an exclusive
+// lock on it while `while_locked` runs; returns what that returned (false if
+// the table never appeared, within about 10 s).
+bool stall_target(const std::string& target_db, const std::function<bool()>& while_locked);
 
 // A database name no other test uses.
 std::string unique_name(const std::string& prefix);

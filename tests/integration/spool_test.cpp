@@ -36,27 +36,6 @@ std::string make_stall_source() {
     return db;
 }
 
-// Once `target_db` has its table "stalled", holds an exclusive lock on it
-// while `while_locked` runs; returns what that returned (false if the table
-// never appeared).
-bool stall_target(const std::string& target_db, const std::function<bool()>& while_locked) {
-    for (int i = 0; i < 4000; ++i) {
-        std::optional<pghaul::pg::connection> t;
-        try {
-            t.emplace(connect("PGHAUL_TGT_SUPER", target_db));
-            if (t->exec("SELECT FROM pg_class WHERE relname = 'stalled'").rows() > 0) {
-                t->exec("BEGIN; LOCK TABLE stalled IN ACCESS EXCLUSIVE MODE");
-                bool ok = while_locked();
-                t->exec("COMMIT");
-                return ok;
-            }
-        } catch (const std::exception&) {  // the database is not there yet
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return false;
-}
-
 // The spool files of the unit of "stalled" under `parent` (in the run's
 // pghaul-* directory).
 std::vector<fs::path> stalled_spool_files(const fs::path& parent) {
