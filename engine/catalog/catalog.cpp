@@ -359,8 +359,7 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
     // children's merged copies): dropping and adding one on a parent
     // reaches its inheritance children as the source has them.
     // Qualified, to read back under pg_dump's empty search path on the target.
-    auto checks = detail::under_search_path(conn, "", [&] {
-        return conn.exec(R"(
+    const std::string checks_sql = R"(
         SELECT n.nspname, c.relname, k.conname, pg_get_constraintdef(k.oid), k.conrelid
         FROM pg_constraint k
         JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -368,9 +367,9 @@ void read_post_data_owners(pg::connection& conn, source_catalog& cat) {
           AND c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_constraint'::regclass
                       AND d.objid = k.oid AND d.refclassid = 'pg_proc'::regclass AND d.refobjid >= 16384)
-        ORDER BY 1, 2, 3)",
-                         "listing CHECK constraints that call functions");
-    });
+        ORDER BY 1, 2, 3)";
+    auto checks = detail::under_search_path(
+        conn, "", [&] { return conn.exec(checks_sql, "listing CHECK constraints that call functions"); });
     for (int i = 0; i < checks.rows(); ++i) {
         const auto table = sql::qualified(checks.str(i, 0), checks.str(i, 1));
         const auto name = sql::ident(checks.str(i, 2));

@@ -46,9 +46,7 @@ void read_statistics(pg::connection& conn, source_catalog& cat) {
     // path does not reach: with only pg_catalog on it they read back on the
     // target whatever its path. The snapshot's transaction goes on after
     // this, so the path is put back.
-    auto r = detail::under_search_path(conn, "pg_catalog",
-                                       [&] {
-                                           return conn.exec(R"(
+    const std::string sql = R"(
         SELECT c.oid,
                format('pg_restore_relation_stats(%L, %L, %L, %L, %L, %s::integer, %L, %s::integer, %L, %s::real, %L, %s::integer)',
                       'schemaname', n.nspname, 'relname', c.relname, 'version', current_setting('server_version_num'),
@@ -65,9 +63,9 @@ void read_statistics(pg::connection& conn, source_catalog& cat) {
           AND coalesce(a.n_mod_since_analyze, 0) <= 50 + 0.1 * c.reltuples
           AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indexprs IS NOT NULL)
           AND NOT EXISTS (SELECT FROM pg_statistic_ext e WHERE e.stxrelid = c.oid)
-        GROUP BY c.oid, n.nspname, c.relname, c.relpages, c.reltuples, c.relallvisible)",
-                                                            "reading the source's planner statistics");
-                                       });
+        GROUP BY c.oid, n.nspname, c.relname, c.relpages, c.reltuples, c.relallvisible)";
+    auto r = detail::under_search_path(conn, "pg_catalog",
+                                       [&] { return conn.exec(sql, "reading the source's planner statistics"); });
     std::map<std::uint32_t, std::string> calls;
     for (int i = 0; i < r.rows(); ++i) calls[static_cast<std::uint32_t>(r.i64(i, 0))] = r.str(i, 1);
     for (auto& t : cat.tables)
