@@ -175,15 +175,21 @@ public:
         }
     }
 
-    std::optional<int> jobs(const toml::table& t, std::string_view prefix) {
-        auto* v = typed<std::int64_t>(t, "jobs", prefix, false, "an integer");
+    // An integer setting within [lo, hi], as its flag's range check has it.
+    std::optional<int> integer(const toml::table& t, std::string_view key, std::string_view prefix,
+                               std::int64_t lo, std::int64_t hi) {
+        auto* v = typed<std::int64_t>(t, key, prefix, false, "an integer");
         if (!v) return std::nullopt;
-        if (v->get() < 1 || v->get() > max_jobs) {
-            add(v->source(), in_quotes(join(prefix, "jobs")) + " must be from 1 to " +
-                                 std::to_string(max_jobs) + ", not " + std::to_string(v->get()));
+        if (v->get() < lo || v->get() > hi) {
+            add(v->source(), in_quotes(join(prefix, key)) + " must be from " + std::to_string(lo) + " to " +
+                                 std::to_string(hi) + ", not " + std::to_string(v->get()));
             return std::nullopt;
         }
         return static_cast<int>(v->get());
+    }
+
+    std::optional<int> jobs(const toml::table& t, std::string_view prefix) {
+        return integer(t, "jobs", prefix, 1, max_jobs);
     }
 
     template <typename E>
@@ -370,8 +376,8 @@ void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
         cfg.verify = *v;
     if (auto v = c.size(*t, "spool_limit", "run")) cfg.spool_limit = *v;
     if (auto d = c.string(*t, "spool_dir", "run", false)) cfg.spool_dir = beside_manifest(c.path(), *d);
-    if (auto* v = t->get_as<std::int64_t>("compression_level"))
-        cfg.compression_level = static_cast<int>(v->get());
+    // The range --compression-level checks: out of it, the first spill of the night failed.
+    if (auto v = c.integer(*t, "compression_level", "run", 0, 19)) cfg.compression_level = *v;
     if (auto d = c.duration(*t, "password_command_timeout", "run")) cfg.password_command_timeout = *d;
     if (auto d = c.duration(*t, "password_max_age", "run")) cfg.password_max_age = *d;
     if (auto d = c.duration(*t, "retry_window", "run")) cfg.retry_window = *d;

@@ -288,6 +288,31 @@ target_db = "x123456789x123456789x123456789x123456789x123456789x123456789xxxx"
                     ":19:13: \"source[2].target_db\" is 64 bytes long"});
 }
 
+// The range its flag checks: an out-of-range level used to pass the manifest
+// and fail mid-run at the first spill.
+TEST_CASE("manifest: compression_level is range-checked like --compression-level") {
+    auto msg = manifest_error(R"([target]
+conninfo = "host=t"
+[run]
+compression_level = 20
+[[source]]
+name = "a"
+conninfo = "host=s"
+target_db = "d"
+)");
+    check_contains(msg, {":4:21: \"run.compression_level\" must be from 0 to 19, not 20"});
+    msg = manifest_error(R"([target]
+conninfo = "host=t"
+[run]
+compression_level = "3"
+[[source]]
+name = "a"
+conninfo = "host=s"
+target_db = "d"
+)");
+    check_contains(msg, {"\"run.compression_level\"", "an integer"});
+}
+
 TEST_CASE("manifest: values of the wrong type") {
     auto msg = manifest_error(R"(run = 3
 [target]
