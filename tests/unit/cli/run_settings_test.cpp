@@ -2,6 +2,10 @@
 // run_config's, and a flag overrides only what it names.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
+
+#include "cli/manifest.hpp"
 #include "cli/run_settings.hpp"
 #include "protocol/duration.hpp"
 #include "protocol/error.hpp"
@@ -104,4 +108,61 @@ TEST_CASE("--maintenance-db cannot be a source's target database, as in the mani
         CHECK(e.code() == exit_code::usage);
         CHECK(std::string(e.what()).find("source \"a\"'s target_db") != std::string::npos);
     }
+}
+
+// Issue 15's drift: each run setting is a flag of copy and run and a [run]
+// key of the manifest. Every flag here must be a key the manifest takes (a
+// new flag without its key fails this test), and where the flag checks a
+// range, the manifest refuses what the flag refuses.
+TEST_CASE("every run setting flag is a [run] manifest key, with the flag's range") {
+    CLI::App app;
+    cli::run_setting_flags f;
+    cli::add_run_setting_flags(app, f);
+    // A valid manifest value per key; the key is the flag's name with '_'
+    // for '-' (--no-analyze is analyze = false).
+    const std::map<std::string, std::string> valid = {
+        {"maintenance_db", "\"postgres\""},
+        {"pg_dump", "\"pg_dump\""},
+        {"jobs", "2"},
+        {"analyze", "false"},
+        {"analyze_all", "true"},
+        {"memory_limit", "\"64MB\""},
+        {"spool_dir", "\"/tmp\""},
+        {"spool_limit", "\"1GB\""},
+        {"compression_level", "3"},
+        {"split_tables_larger_than", "\"4GB\""},
+        {"split_part_size", "\"256MB\""},
+        {"on_existing", "\"skip\""},
+        {"missing_roles", "\"owner\""},
+        {"no_privileges", "true"},
+        {"verify", "\"counts\""},
+        {"retry_window", "\"5m\""},
+        {"lock_wait_timeout", "\"30s\""},
+        {"password_command_timeout", "\"30s\""},
+        {"password_max_age", "\"10m\""},
+    };
+    const std::map<std::string, std::string> out_of_range = {{"jobs", "0"}, {"compression_level", "20"}};
+    const std::string sources = "[[source]]\nname = \"a\"\nconninfo = \"host=s\"\ntarget_db = \"d\"\n";
+    int keys = 0;
+    for (const auto* o : app.get_options()) {
+        if (o->get_lnames().empty() || o->get_lnames().front() == "help") continue;
+        const std::string flag = "--" + o->get_lnames().front();
+        std::string key = flag.substr(2);
+        std::replace(key.begin(), key.end(), '-', '_');
+        if (key == "no_analyze") key = "analyze";
+        CAPTURE(flag);
+        auto it = valid.find(key);
+        REQUIRE_MESSAGE(it != valid.end(), "no manifest key known for " << flag);
+        // maintenance_db belongs to [target], every other one to [run].
+        auto manifest = [&](const std::string& value) {
+            const std::string line = key + " = " + value + "\n";
+            return "[target]\nconninfo = \"host=t\"\n" + (key == "maintenance_db" ? line + "[run]\n" : "[run]\n" + line) +
+                   sources;
+        };
+        CHECK_NOTHROW(cli::parse_manifest(manifest(it->second), "m.toml"));
+        if (auto bad = out_of_range.find(key); bad != out_of_range.end())
+            CHECK_THROWS(cli::parse_manifest(manifest(bad->second), "m.toml"));
+        ++keys;
+    }
+    CHECK(keys == static_cast<int>(valid.size()));
 }
