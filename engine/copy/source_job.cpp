@@ -237,9 +237,27 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
     }
 }
 
+// The target database is the source database itself (swapped or pasted
+// twice, or a server folded into itself): same cluster (a standby shares its
+// primary's identifier) and same name. on_existing replace would drop the
+// source, so it is refused whatever on_existing says.
+void source_job::refuse_source_as_target(pg::connection& maint) {
+    if (cfg_.target_db != cat_.database.name || !holder_) return;
+    const std::string id = "SELECT system_identifier::text FROM pg_control_system()";
+    const auto target_id = maint.exec(id, "reading the target's system identifier").str(0, 0);
+    if (target_id != holder_->connection().exec(id, "reading the source's system identifier").str(0, 0))
+        return;
+    throw error(exit_code::preflight,
+                "target database \"" + cfg_.target_db + "\" on " + maint.endpoint() +
+                    " is the source database itself (same server, system identifier " + target_id + ")",
+                "check --source and --target (swapped, or the same twice?): nothing was written");
+}
+
 bool source_job::preflight_target(pg::connection& maint, bool dry_run) {
     if (resuming_ || drop_unprepared_) return true;  // the database is this copy's own
-    target_existed_ = database_exists(maint, cfg_.target_db);
+    const bool exists = database_exists(maint, cfg_.target_db);
+    if (exists) refuse_source_as_target(maint);  // before the dry run can say it DROPS it
+    target_existed_ = exists;
     // pghaul's own INCOMPLETE marker counts wherever the journal is: such a
     // database is never "done", whatever on_existing says.
     if (target_existed_ && marked_incomplete(maint, cfg_.target_db)) {
@@ -279,7 +297,8 @@ std::string source_job::existing_target() const {
     if (resuming_) return "continues the unfinished database of the interrupted run (--resume)";
     if (restart_drops_) return "DROPS the unfinished database first (--restart), then copies";
     if (drop_unprepared_) return "DROPS the unfinished database of an earlier run first, then copies";
-    if (target_existed_) return "DROPS the existing database first (on_existing replace), then copies";
+    if (target_existed_ && run_.existing == on_existing::replace)
+        return "DROPS the existing database first (on_existing replace), then copies";
     return "";
 }
 

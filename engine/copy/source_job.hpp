@@ -209,6 +209,7 @@ public:
 
 private:
     void release_snapshot();
+    void refuse_source_as_target(pg::connection& maint);
     void unit_read(std::uint32_t table, std::int64_t first_page);
     void verify_against_snapshot(pg::connection& ddl, int worker);
     void verify_count(pg::connection& writer, const table_info& t, std::uint64_t expected);

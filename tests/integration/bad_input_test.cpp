@@ -160,6 +160,10 @@ TEST_CASE("target database exists: fail, skip and replace") {
     CHECK(r.exit_status == 3);
     CHECK(r.err.find("already exists") != std::string::npos);
     CHECK(r.err.find("--on-existing") != std::string::npos);
+    // Without replace, the dry run does not say it drops anything.
+    r = run_pghaul({"copy", "--source", src(s.name), "--target", tgt(target_db), "--dry-run"});
+    CHECK(r.out.find("WILL FAIL: target database") != std::string::npos);
+    CHECK(r.out.find("DROPS") == std::string::npos);
 
     r = run_pghaul(
         {"copy", "--source", src(s.name), "--target", tgt(target_db), "--on-existing", "skip", "-O"});
@@ -196,6 +200,23 @@ TEST_CASE("target database exists: fail, skip and replace") {
     CHECK(t.exec("SELECT FROM pg_tables WHERE tablename = 'keep_me'").rows() == 0);
     CHECK(t.exec("SELECT count(*) FROM t").i64(0, 0) == 2);
     drop_database("PGHAUL_TGT_SUPER", target_db);
+}
+
+// A walk-through found replace dropping the source: the same conninfo as
+// --source and --target (swapped or pasted twice) is the same database.
+TEST_CASE("the source database as its own target is refused before anything is written, even with replace") {
+    small_source s;
+    for (bool dry_run : {true, false}) {
+        CAPTURE(dry_run);
+        std::vector<std::string> args = {"copy", "--source", src(s.name), "--target",
+                                         server("PGHAUL_SRC_A", s.name).to_string(), "--on-existing", "replace"};
+        if (dry_run) args.push_back("--dry-run");
+        auto r = run_pghaul(args);
+        CHECK(r.exit_status == 3);
+        CHECK((dry_run ? r.out : r.err).find("is the source database itself") != std::string::npos);
+        CHECK((dry_run ? r.out : r.err).find("DROPS") == std::string::npos);
+        CHECK(connect("PGHAUL_SRC_A_SUPER", s.name).exec("SELECT count(*) FROM t").i64(0, 0) == 2);
+    }
 }
 
 TEST_CASE("pg_dump older than the source: exit 3 before anything is written") {
