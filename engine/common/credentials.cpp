@@ -23,12 +23,15 @@ conninfo resolve_credentials(const endpoint_config& ep, std::string_view what, s
                     name + " did not finish within " + std::to_string(timeout.count()) + " s (killed)",
                     "run it by hand to see what it waits for (a login prompt, the network); raise "
                     "--password-command-timeout if it is just slow");
-    // Only stderr is ever quoted: stdout is the secret.
+    // Neither output is quoted: stdout is the secret, and stderr may hold it
+    // too (a wrapper script left in `set -x` echoes it).
     if (r.exit_status != 0)
-        throw error(exit_code::preflight,
-                    name + " failed with exit status " + std::to_string(r.exit_status) +
-                        (r.err.empty() ? std::string() : ": " + first_line(r.err)),
-                    "run the command by hand to check it prints the password or a JSON secret");
+        throw error(
+            exit_code::preflight,
+            name + " failed with exit status " + std::to_string(r.exit_status) +
+                (r.err.empty() ? std::string() : " (its error output is not shown: it may hold the secret)"),
+            "run the command by hand to see its error and check it prints the password or a JSON "
+            "secret");
     std::string out = std::move(r.out);
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     if (out.empty())

@@ -345,6 +345,7 @@ TEST_CASE("a run that fails in preflight replaces yesterday's report with its ow
           std::string::npos);
     CHECK(rep["error"]["sqlstate"] == "28P01");  // libpq gives none: a script can still tell
     CHECK(rep["sources"][0]["status"] == "failed");
+    CHECK(rep["sources"][0]["verification"].is_null());  // not "rows match": it was never checked
     // When, where and how it ran (issue 13 item 8), the password on its
     // command line overwritten there too.
     const std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d)");

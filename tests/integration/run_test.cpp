@@ -372,18 +372,20 @@ TEST_CASE("password_command: one that hangs is killed and named; short-lived sec
     CHECK(r.err.find("password_command of source \"s\" did not finish within 2 s") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
 
-    // One that fails (an expired token) is named with its exit status and the
-    // first line of its stderr; its stdout, where a secret would be, is never shown.
+    // One that fails (an expired token) is named with its exit status. Neither
+    // its stdout, where a secret would be, nor its stderr is shown: a wrapper
+    // left in `set -x` echoes the secret there (found by a walk-through).
     temp_file expired("expired.sh",
-                      "#!/bin/sh\necho SENTINEL-half-secret\necho 'token expired; run aws sso login' >&2\n"
-                      "echo 'second line' >&2\nexit 4\n",
+                      "#!/bin/sh\necho SENTINEL-half-secret\necho '+ SECRET=SENTINEL-traced' >&2\n"
+                      "echo 'token expired; run aws sso login' >&2\nexit 4\n",
                       true);
     temp_file failing("failing.toml", manifest_with(expired.path, ""));
     r = run_pghaul({"run", failing.path}, {"PGPASSFILE=/nonexistent"});
     CHECK(r.exit_status == 3);
-    CHECK(r.err.find("password_command of source \"s\" failed with exit status 4: token expired; run aws sso "
-                     "login") != std::string::npos);
-    CHECK(r.err.find("second line") == std::string::npos);
+    CHECK(r.err.find("password_command of source \"s\" failed with exit status 4 (its error output is not "
+                     "shown") != std::string::npos);
+    CHECK(r.err.find("SENTINEL-traced") == std::string::npos);
+    CHECK(r.out.find("SENTINEL-traced") == std::string::npos);
     CHECK(r.err.find("SENTINEL-half-secret") == std::string::npos);
     CHECK(r.out.find("SENTINEL-half-secret") == std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
