@@ -412,8 +412,20 @@ void source_job::finish_post_data(pg::connection& ddl) {
         }
     };
     for (auto& e : schema_.database)
-        for (auto& stmt : steps::split_statements(e.sql))
+        for (auto& stmt : steps::split_statements(e.sql)) {
+            // The fence of a cutover (pghaul clients --fence read-only) on the
+            // old database would make the new one read-only for its clients.
+            if (stmt.find("SET default_transaction_read_only TO 'on'") != std::string::npos &&
+                stmt.starts_with("ALTER DATABASE")) {
+                warn(
+                    "left out the source database's default_transaction_read_only = on (a read-only "
+                    "fence, e.g. pghaul clients --fence read-only): the copy stays writable; ALTER "
+                    "DATABASE " +
+                    sql::ident(cfg_.target_db) + " SET default_transaction_read_only = on if you meant it");
+                continue;
+            }
             tolerated(stmt, "applying \"" + stmt.substr(0, stmt.find_last_not_of(" \n;") + 1) + "\"", "");
+        }
     const std::string owner = cfg_.target_role(cat_.database.owner);
     if (!schema_opt_.no_owner && owner != ddl.exec("SELECT current_user").str(0, 0))
         tolerated("ALTER DATABASE " + sql::ident(cfg_.target_db) + " OWNER TO " + sql::ident(owner),

@@ -206,6 +206,18 @@ void settle_version_differences(const conninfo& target, pg::connection& target_s
     });
 }
 
+// The read-only fence of a cutover (pghaul clients --fence read-only) is a
+// database setting the copy leaves out on purpose: a note, not a mismatch.
+void settle_left_out_fence(verify_result& res) {
+    std::erase_if(res.mismatches, [&](const mismatch& m) {
+        if (m.kind != "setting" || !m.target.empty() || m.source != "on" ||
+            !m.object.ends_with("setting default_transaction_read_only"))
+            return false;
+        res.notes.push_back(m.object + " = on: the copy left out the source's read-only fence");
+        return true;
+    });
+}
+
 }  // namespace
 
 verify_result verify_databases(const conninfo& source, const conninfo& target, const verify_options& opt) {
@@ -283,6 +295,7 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
         std::erase_if(t, skipped);
         detail::compare_entries(s, t, res);
         if (sv / 10000 != tv / 10000) settle_version_differences(target, tgt_holder.connection(), res);
+        settle_left_out_fence(res);
     } catch (...) {
         catalog_error = std::current_exception();
     }

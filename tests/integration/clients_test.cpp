@@ -68,3 +68,25 @@ TEST_CASE("clients shows a connection with its application name, and fences with
     }
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }
+
+// The cutover the README describes: fence the old database read-only, then
+// the final copy. The fence is a database setting, which a copy carries over:
+// the new database was read-only for its application (walk-through).
+TEST_CASE("a copy of a database fenced read-only is writable, says so, and verifies") {
+    const auto db = unique_name("fenced_src"), target_db = unique_name("fenced_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db).exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+    connect("PGHAUL_SRC_A_SUPER").exec("ALTER DATABASE " + db + " SET work_mem = '16MB'");
+    REQUIRE(run_pghaul({"clients", "--source", src(db), "--fence", "read-only"}).exit_status == 0);
+    auto r = run_pghaul(
+        {"copy", "--source", src(db), "--target", tgt(target_db), "--no-owner", "--verify", "counts"});
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("left out the source database's default_transaction_read_only = on") !=
+          std::string::npos);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(t.exec("SHOW default_transaction_read_only").str(0, 0) == "off");
+    CHECK(t.exec("SHOW work_mem").str(0, 0) == "16MB");  // the other settings still come
+    CHECK_NOTHROW(t.exec("INSERT INTO t VALUES (2)"));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}
