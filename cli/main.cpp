@@ -83,6 +83,7 @@ int report(const pghaul::error& e) {
 void select_sources(pghaul::engine::run_config& cfg, const std::vector<std::string>& only,
                     const std::vector<std::string>& exclude) {
     if (only.empty() && exclude.empty()) return;
+    cfg.partial_selection = true;
     using pghaul::engine::source_config;
     auto multi = [&](const std::string& n) -> std::pair<source_config*, std::string> {
         for (auto& s : cfg.sources)

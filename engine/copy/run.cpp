@@ -386,7 +386,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
             fmt::format("; {} warning{} (see the log or the report)", warned, warned == 1 ? "" : "s");
     for (auto& j : jobs)
         if (j->failure) res.failures.push_back(*j->failure);
-    if (res.failures.empty() && !dry_run)
+    if (res.failures.empty() && !dry_run && !cfg.partial_selection)
         for (auto& j : jobs) j->forget_state();
     if (!res.failures.empty())
         res.code = cfg.sources.size() == 1 ? res.failures.front().code() : exit_code::partial;

@@ -57,6 +57,10 @@ struct source_config {
 };
 
 struct run_config {
+    // --only/--exclude left part of the manifest out: even when this run
+    // succeeds, the finished sources' state stays, so the full command run
+    // again leaves them as they are.
+    bool partial_selection = false;
     endpoint_config target;  // its dbname, if any, is the maintenance database
     std::string maintenance_db = "postgres";
     int jobs = 4;  // connections pghaul may use on the target in total

@@ -58,7 +58,7 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
     // on_existing replace copies it again, skip skips it as any existing one.
     if (run_.earlier == mode::refuse && earlier_->done && exists &&
         !marked_incomplete(maint, cfg_.target_db)) {
-        if (run_.existing == on_existing::fail) {
+        if (run_.existing != on_existing::replace) {
             spdlog::info(
                 "[{}] \"{}\" was finished by an earlier run: left as it is (--on-existing replace "
                 "copies it again)",
@@ -79,6 +79,14 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
     const auto oid = exists ? database_oid(maint, cfg_.target_db) : 0;
     const bool same = earlier_->database_oid == 0 || earlier_->database_oid == oid;  // 0: an older journal
     if (run_.earlier == mode::restart) {
+        // --restart starts the unfinished over and never drops a finished one.
+        if (earlier_->done && exists && same && run_.existing != on_existing::replace &&
+            !marked_incomplete(maint, cfg_.target_db)) {
+            spdlog::info("[{}] \"{}\" was finished by an earlier run: left as it is", cfg_.name,
+                         cfg_.target_db);
+            skipped_because = "finished by an earlier run: left as it is";
+            return false;
+        }
         if (exists && same && marked_incomplete(maint, cfg_.target_db)) {
             if (!dry_run) drop_database(maint, cfg_.target_db);
             drop_unprepared_ = dry_run;  // the plan treats it as gone

@@ -255,9 +255,34 @@ TEST_CASE("a failing table fails only its source, whose new database is dropped"
     CHECK(same.err.find("note_ddl_trigger") != std::string::npos);
     CHECK(target_has_database(tgt_b));
 
-    // The morning after (README): fix the failed source, rerun with
-    // on_existing = "skip": the finished one is skipped, the failed one copied.
+    const std::string left_as_is = "[b] \"" + tgt_b + "\" was finished by an earlier run: left as it is";
+    // Neither a skip run nor a --restart that still fails forgets the
+    // finished one: the plain command after them leaves it too.
+    auto skip_run = run_pghaul({"run", manifest.path, "--on-existing", "skip"});
+    CHECK(skip_run.exit_status == 8);
+    CHECK(skip_run.err.find(left_as_is) != std::string::npos);
+    auto restart_run = run_pghaul({"run", manifest.path, "--restart"});
+    CHECK(restart_run.exit_status == 8);
+    CHECK(restart_run.err.find(left_as_is) != std::string::npos);
+    CHECK(restart_run.err.find("already exists") == std::string::npos);
+    CHECK(target_has_database(tgt_b));
+
+    // The morning after (README): fix the failed source and redo only it;
+    // then the whole command is done: both left as they are, exit 0.
     connect("PGHAUL_SRC_A_SUPER", db_a).exec("DROP EVENT TRIGGER note_ddl_trigger");
+    auto only_a = run_pghaul({"run", manifest.path, "--only", "a"});
+    CHECK(only_a.exit_status == 0);
+    CHECK(target_has_database(tgt_a));
+    CHECK(table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_TGT_SUPER", tgt_a))) ==
+          table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_SRC_A_SUPER", db_a))));
+    auto whole = run_pghaul({"run", manifest.path});
+    CHECK(whole.exit_status == 0);
+    CHECK(whole.err.find(left_as_is) != std::string::npos);
+    CHECK(whole.err.find("[a] \"" + tgt_a + "\" was finished by an earlier run: left as it is") !=
+          std::string::npos);
+
+    // That success forgot both; on_existing = "skip" now skips them as any
+    // existing database, before their sources are opened.
     temp_file rerun("m2.toml", read_file(manifest.path) + "");
     {
         std::ofstream out(rerun.path);
@@ -270,10 +295,7 @@ TEST_CASE("a failing table fails only its source, whose new database is dropped"
     CHECK(again.err.find("[b] target database \"" + tgt_b + "\" exists: skipped") != std::string::npos);
     // Skipped before its source was opened: no snapshot, locks or pg_dump.
     CHECK(again.err.find("[b] source ") == std::string::npos);
-    CHECK(again.err.find("[a] source ") != std::string::npos);
-    CHECK(target_has_database(tgt_a));
-    CHECK(table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_TGT_SUPER", tgt_a))) ==
-          table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_SRC_A_SUPER", db_a))));
+    CHECK(again.err.find("[a] source ") == std::string::npos);
     drop_database("PGHAUL_TGT_SUPER", tgt_a);
     drop_database("PGHAUL_TGT_SUPER", tgt_b);
     drop_database("PGHAUL_SRC_A_SUPER", db_a);
