@@ -243,13 +243,26 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
 // source, so it is refused whatever on_existing says.
 void source_job::refuse_source_as_target(pg::connection& maint) {
     if (cfg_.target_db != cat_.database.name || !holder_) return;
-    const std::string id = "SELECT system_identifier::text FROM pg_control_system()";
-    const auto target_id = maint.exec(id, "reading the target's system identifier").str(0, 0);
-    if (target_id != holder_->connection().exec(id, "reading the source's system identifier").str(0, 0))
-        return;
+    // A server may not let the login read it (a managed one): then there is
+    // nothing to compare. The source side runs in the snapshot's transaction,
+    // under a savepoint so a refusal does not abort it.
+    auto read_id = [&](pg::connection& conn, const char* savepoint) -> std::optional<std::string> {
+        try {
+            auto r = conn.exec(std::string(savepoint) + "SELECT system_identifier::text FROM pg_control_system()",
+                               "reading the server's system identifier");
+            if (*savepoint) conn.exec("RELEASE SAVEPOINT pghaul_sysid", "releasing a savepoint");
+            return r.str(0, 0);
+        } catch (const error& e) {
+            if (sqlstate::connection_lost(e)) throw;
+            if (*savepoint) conn.exec("ROLLBACK TO SAVEPOINT pghaul_sysid", "rolling back to a savepoint");
+            return std::nullopt;
+        }
+    };
+    const auto target_id = read_id(maint, "");
+    if (!target_id || target_id != read_id(holder_->connection(), "SAVEPOINT pghaul_sysid; ")) return;
     throw error(exit_code::preflight,
                 "target database \"" + cfg_.target_db + "\" on " + maint.endpoint() +
-                    " is the source database itself (same server, system identifier " + target_id + ")",
+                    " is the source database itself (same server, system identifier " + *target_id + ")",
                 "check --source and --target (swapped, or the same twice?): nothing was written");
 }
 
