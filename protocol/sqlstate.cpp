@@ -16,8 +16,9 @@ family classify(std::string_view code) {
 }
 
 bool retry_now(const error& e) {
-    if (e.disposition() == disposition::resume_later) return false;
-    if (e.disposition() == disposition::redo_once) return true;
+    // resume_later never; redo_once only as the pool allows (once, while the
+    // snapshot is held: worker_pool.cpp's retryable).
+    if (e.disposition() != disposition::by_sqlstate) return false;
     switch (classify(e.sqlstate())) {
         case family::connection:
         case family::shutdown:

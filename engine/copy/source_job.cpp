@@ -246,20 +246,21 @@ void source_job::refuse_source_as_target(pg::connection& maint) {
     // A server may not let the login read it (a managed one): then there is
     // nothing to compare. The source side runs in the snapshot's transaction,
     // under a savepoint so a refusal does not abort it.
-    auto read_id = [&](pg::connection& conn, const char* savepoint) -> std::optional<std::string> {
+    auto read_id = [](pg::connection& conn, bool in_transaction) -> std::optional<std::string> {
+        const std::string sp = in_transaction ? "SAVEPOINT pghaul_sysid; " : "";
         try {
-            auto r = conn.exec(std::string(savepoint) + "SELECT system_identifier::text FROM pg_control_system()",
+            auto r = conn.exec(sp + "SELECT system_identifier::text FROM pg_control_system()",
                                "reading the server's system identifier");
-            if (*savepoint) conn.exec("RELEASE SAVEPOINT pghaul_sysid", "releasing a savepoint");
+            if (in_transaction) conn.exec("RELEASE SAVEPOINT pghaul_sysid", "releasing a savepoint");
             return r.str(0, 0);
         } catch (const error& e) {
             if (sqlstate::connection_lost(e)) throw;
-            if (*savepoint) conn.exec("ROLLBACK TO SAVEPOINT pghaul_sysid", "rolling back to a savepoint");
+            if (in_transaction) conn.exec("ROLLBACK TO SAVEPOINT pghaul_sysid", "rolling back to a savepoint");
             return std::nullopt;
         }
     };
-    const auto target_id = read_id(maint, "");
-    if (!target_id || target_id != read_id(holder_->connection(), "SAVEPOINT pghaul_sysid; ")) return;
+    const auto target_id = read_id(maint, false);
+    if (!target_id || target_id != read_id(holder_->connection(), true)) return;
     throw error(exit_code::preflight,
                 "target database \"" + cfg_.target_db + "\" on " + maint.endpoint() +
                     " is the source database itself (same server, system identifier " + *target_id + ")",
