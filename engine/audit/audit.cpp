@@ -11,6 +11,7 @@
 
 #include "engine/audit/detail/checks.hpp"
 #include "engine/catalog/pg_dump.hpp"
+#include "engine/catalog/target_facts.hpp"
 #include "protocol/size.hpp"
 #include "protocol/sqlstate.hpp"
 
@@ -285,10 +286,10 @@ void check_extensions(audit_context& ctx) {
     if (!superuser_only.empty())
         ctx.add(severity::blocker, owner_group::platform, "extensions",
                 "extensions only a superuser may create, and the target login is not one", superuser_only,
-                "CREATE EXTENSION fails for the target login, unless the extension is already in template1 "
-                "on the target",
-                "have a superuser create them in the target's template1, or use a managed service's allowed "
-                "list");
+                "CREATE EXTENSION fails for the target login (pghaul creates the database from template0, so "
+                "what template1 holds does not help)",
+                "copy with a superuser target login, or keep to the extensions the provider's admin role may "
+                "create");
 }
 
 }  // namespace
@@ -317,7 +318,6 @@ audit_report run_audit(const conninfo& source, const std::optional<conninfo>& ta
         tgt.emplace(
             pg::connection::open(target->with_dbname(opt.maintenance_db), "pghaul/audit", exit_code::target));
         report.target_endpoint = tgt->endpoint();
-        tgt->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", "starting a read-only transaction");
     }
 
     source_catalog cat;
@@ -333,6 +333,10 @@ audit_report run_audit(const conninfo& source, const std::optional<conninfo>& ta
     }
     detail::audit_context ctx{src, tgt ? &*tgt : nullptr, opt, cat, report, 0, false, {}, {}};
     if (tgt) {
+        // Asked the way the copy's preflight asks, before the read-only
+        // transaction: a probe, rolled back.
+        if (!cat.event_triggers.empty()) ctx.target_may_create_event_triggers = may_create_event_triggers(*tgt);
+        tgt->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", "starting a read-only transaction");
         ctx.target_version = tgt->server_version();
         auto r = tgt->exec(R"(SELECT rolname, pg_has_role(current_user, oid, 'MEMBER'),
                                      rolname = current_user AND rolsuper FROM pg_roles)",

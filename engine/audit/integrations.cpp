@@ -105,17 +105,12 @@ void check_replication(audit_context& ctx) {
                 "logical replication slots: something streams changes from this database", column(*slots),
                 "change data capture (Debezium, a subscriber, an ETL tool) loses its position at the move",
                 "find the consumer of each slot and plan its switch to the new database");
-    auto e = ctx.src.exec(R"(
-        SELECT format('%s on %s (owner %s)', quote_ident(e.evtname), e.evtevent, pg_get_userbyid(e.evtowner))
-        FROM pg_event_trigger e
-        WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_event_trigger'::regclass
-                          AND d.objid = e.oid AND d.deptype = 'e') ORDER BY 1)",
-                          "listing event triggers");
-    if (e.rows() > 0) {
-        bool blocks = ctx.tgt && !ctx.target_superuser;
+    if (!ctx.cat.event_triggers.empty()) {
+        bool blocks = ctx.tgt && !ctx.target_may_create_event_triggers;
         ctx.add(blocks ? severity::blocker : severity::warning, owner_group::platform, "integrations",
-                "event triggers: code that runs on DDL", column(e),
-                blocks ? "only a superuser can create event triggers, and the target login is not one"
+                "event triggers: code that runs on DDL", ctx.cat.event_triggers,
+                blocks ? "the target login may not create event triggers (only a superuser may): the copy "
+                         "refuses to start"
                        : "they fire on the target's DDL too; a non-superuser target login cannot create them",
                 "drop them before the copy and have the target's administrator recreate them");
     }

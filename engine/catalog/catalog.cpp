@@ -521,9 +521,21 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
     read_post_data_owners(conn, cat);
     read_roles(conn, cat);
     read_owners_without_create(conn, cat);
-    auto ext = conn.exec("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1",
-                         "listing extensions");
-    for (int i = 0; i < ext.rows(); ++i) cat.extensions.emplace_back(ext.str(i, 0), ext.str(i, 1));
+    // Extensions and event triggers in one round trip (both are judged against
+    // what the target login may create: check_extensions).
+    auto ext = conn.exec(R"(
+        SELECT true, extname::text, extversion FROM pg_extension WHERE extname <> 'plpgsql'
+        UNION ALL
+        SELECT false, quote_ident(e.evtname) || ' on ' || e.evtevent, '' FROM pg_event_trigger e
+        WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_event_trigger'::regclass
+                          AND d.objid = e.oid AND d.deptype = 'e')
+        ORDER BY 1, 2)",
+                         "listing extensions and event triggers");
+    for (int i = 0; i < ext.rows(); ++i)
+        if (ext.boolean(i, 0))
+            cat.extensions.emplace_back(ext.str(i, 1), ext.str(i, 2));
+        else
+            cat.event_triggers.push_back(ext.str(i, 1));
     auto pub = conn.exec(R"(SELECT a.grantee::regrole::text FROM pg_namespace n, aclexplode(n.nspacl) a
                             WHERE n.nspname = 'public' AND a.privilege_type = 'CREATE' AND a.grantee <> 0
                               AND a.grantee <> n.nspowner)",

@@ -92,6 +92,9 @@ struct source_catalog {
     // Role memberships (role, member) touching the roles above, to recreate them.
     std::vector<std::pair<std::string, std::string>> memberships;
     std::vector<std::pair<std::string, std::string>> extensions;  // name, version (plpgsql aside)
+    // "name on event" of each event trigger an extension does not own: only a
+    // superuser may create one, and pg_dump's DDL creates them last, after the data.
+    std::vector<std::string> event_triggers;
     // The ICU collator version (empty without ICU) and the indexes whose order
     // follows an ICU collation: another ICU version may order them otherwise.
     std::string icu_version;

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "engine/catalog/target_facts.hpp"
 #include "protocol/sql_quote.hpp"
 
 namespace pghaul::engine {
@@ -214,8 +216,25 @@ void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::
         "'und-x-icu' LIMIT 1), '')",
         "reading the target's ICU version");
     const std::string target_icu = icu.str(0, 0);
+    std::optional<bool> event_triggers_allowed;  // asked once, of the first source that has some
     for (auto& jp : jobs) {
         if (!live(*jp)) continue;
+        // pg_dump's DDL creates event triggers last, after the data: refused
+        // then, the whole copy is lost, so it is decided here.
+        if (const auto& evt = jp->catalog().event_triggers; !evt.empty()) {
+            if (!event_triggers_allowed) event_triggers_allowed = may_create_event_triggers(maint);
+            if (!*event_triggers_allowed) {
+                std::string names;
+                for (auto& n : evt) names += (names.empty() ? "" : ", ") + n;
+                jp->fail(error(exit_code::preflight,
+                               "the source has event triggers (" + names + ") and the target login on " +
+                                   maint.endpoint() + " may not create them (only a superuser may)",
+                               "drop them on the source before the copy (DROP EVENT TRIGGER) and have the "
+                               "target's administrator recreate them in the new database, or copy with a "
+                               "superuser target login; nothing was written"));
+                continue;
+            }
+        }
         std::set<std::string> missing;
         for (auto& [name, version] : jp->catalog().extensions) {
             auto it = available.find(name);

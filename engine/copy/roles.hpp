@@ -17,7 +17,8 @@ namespace pghaul::engine {
 nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint,
                             const run_config& cfg, bool dry_run);
 
-// Fails sources that use extensions the target does not offer.
+// Fails sources that use extensions the target does not offer, or event
+// triggers the target login may not create.
 void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint);
 
 }  // namespace pghaul::engine

@@ -155,3 +155,45 @@ TEST_CASE("audit of a plain database reports facts only") {
     CHECK(find(j, "no other sessions are connected now"));
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }
+
+// Event triggers: pg_dump's DDL creates them last, after the data, and only a
+// superuser may. The audit and the copy's preflight ask the target the same
+// question (a rolled-back probe) and agree; the copy refuses before writing
+// anything, and a superuser target login copies them.
+TEST_CASE("event triggers the target login may not create: an audit blocker, a preflight refusal") {
+    const auto db = unique_name("evt_src"), target_db = unique_name("evt_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db)
+        .exec(
+            "CREATE TABLE t AS SELECT i FROM generate_series(1, 100) i;"
+            "CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;"
+            "CREATE EVENT TRIGGER note_ddl_trigger ON ddl_command_end EXECUTE FUNCTION note_ddl()");
+
+    auto audit = run_pghaul({"audit", "--source", src(db), "--target", server("PGHAUL_TGT").to_string(),
+                             "--format", "json"});
+    CHECK(audit.exit_status == 9);
+    auto j = nlohmann::json::parse(audit.out);
+    auto* evt = find(j, "event triggers");
+    REQUIRE(evt);
+    CHECK((*evt)["severity"] == "blocker");
+    CHECK(lists(evt, "note_ddl_trigger on ddl_command_end"));
+
+    auto r = run_pghaul({"copy", "--source", src(db), "--target", tgt(target_db), "--no-owner"});
+    CHECK(r.exit_status == 3);
+    CHECK(r.err.find("note_ddl_trigger on ddl_command_end") != std::string::npos);
+    CHECK(r.err.find("may not create them") != std::string::npos);
+    CHECK(r.err.find("nothing was written") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+    // The probe left nothing behind on the target's maintenance database.
+    CHECK(connect("PGHAUL_TGT_SUPER").exec("SELECT count(*) FROM pg_event_trigger").i64(0, 0) == 0);
+
+    auto super = run_pghaul({"copy", "--source", src(db), "--target",
+                             server("PGHAUL_TGT_SUPER", target_db).to_string(), "--no-owner"});
+    CHECK(super.exit_status == 0);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(t.exec("SELECT evtname, evtevent FROM pg_event_trigger").str(0, 0) == "note_ddl_trigger");
+    CHECK(table_fingerprints(t) == table_fingerprints(*std::make_unique<pghaul::pg::connection>(
+                                       connect("PGHAUL_SRC_A_SUPER", db))));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}

@@ -158,12 +158,9 @@ TEST_CASE("one entry's databases: one failing makes the run exit 8, the other co
     const auto good = prefix + "_good", bad = prefix + "_bad";
     make_app_database("PGHAUL_SRC_A_SUPER", good, 3);
     make_app_database("PGHAUL_SRC_A_SUPER", bad, 4);
-    // Only a superuser may create an event trigger: the copy of `bad` fails
-    // on the (non-superuser) target login, after preflight.
-    connect("PGHAUL_SRC_A_SUPER", bad)
-        .exec(
-            "CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;"
-            "CREATE EVENT TRIGGER note_ddl_trigger ON ddl_command_end EXECUTE FUNCTION note_ddl()");
+    // An index the target cannot build: the copy of `bad` fails after its data.
+    auto bad_conn = connect("PGHAUL_SRC_A_SUPER", bad);
+    break_after_data(bad_conn, "t0", "id");
     temp_file report("report.json", "");
     temp_file manifest("fleet.toml", R"([target]
 conninfo = ")" + server("PGHAUL_TGT").to_string() +
@@ -180,7 +177,7 @@ target_db = "{database}_copy"
         {"run", manifest.path, "--report", report.path, "--missing-roles", "owner", "--no-privileges"});
     CHECK(r.exit_status == 8);
     CHECK(nlohmann::json::parse(std::ifstream(report.path))["exit_code"] == 8);
-    CHECK(r.err.find("note_ddl_trigger") != std::string::npos);
+    CHECK(r.err.find("lying_immutable") != std::string::npos);
     check_copy("PGHAUL_SRC_A_SUPER", good, good + "_copy");
     CHECK_FALSE(target_has_database(bad + "_copy"));
     drop_database("PGHAUL_TGT_SUPER", good + "_copy");

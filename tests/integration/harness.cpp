@@ -133,6 +133,18 @@ void create_database_from(const std::string& super_var, const std::string& dbnam
     REQUIRE_MESSAGE(r.exit_status == 0, "loading " << sql_file << ": " << r.err);
 }
 
+void break_after_data(pghaul::pg::connection& conn, const std::string& table, const std::string& column) {
+    conn.exec("CREATE FUNCTION lying_immutable(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1';"
+              "CREATE INDEX ON " + sql::ident(table) + " (lying_immutable(" + sql::ident(column) + "));"
+              "CREATE OR REPLACE FUNCTION lying_immutable(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS "
+              "$$BEGIN RAISE EXCEPTION 'lying_immutable(%) is not what its index was built with', $1; END$$");
+}
+
+void mend_after_data(pghaul::pg::connection& conn) {
+    conn.exec("CREATE OR REPLACE FUNCTION lying_immutable(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS "
+              "$$BEGIN RETURN $1; END$$");
+}
+
 void drop_database(const std::string& super_var, const std::string& dbname) {
     auto c = connect(super_var);
     if (c.server_version() >= 130000) {

@@ -69,6 +69,13 @@ std::string sandbox_password(const std::string& var);
 void create_database_from(const std::string& super_var, const std::string& dbname,
                           const std::string& sql_file);
 void drop_database(const std::string& super_var, const std::string& dbname);
+// Makes a copy of the database behind `conn` fail after its data has landed,
+// as no preflight can foresee: an index on `table` (`column` int) over a
+// function declared IMMUTABLE that was then replaced by one that raises, so
+// the index the source holds cannot be built again. The error names
+// `lying_immutable`; mend_after_data(conn) makes the function honest again.
+void break_after_data(pghaul::pg::connection& conn, const std::string& table, const std::string& column);
+void mend_after_data(pghaul::pg::connection& conn);
 // The fixture's roles on the target, with the target login a member of the owner.
 void ensure_target_roles(const std::string& super_var = "PGHAUL_TGT_SUPER");
 

@@ -24,6 +24,7 @@ struct audit_context {
     bool target_superuser = false;
     std::set<std::string> target_roles;
     std::set<std::string> target_member_of;  // roles the target login can act as
+    bool target_may_create_event_triggers = true;  // asked only when the source has some
 
     void add(severity s, owner_group g, std::string category, std::string what,
              std::vector<std::string> objects, std::string why, std::string todo = {});
