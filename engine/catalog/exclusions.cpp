@@ -77,17 +77,37 @@ void read_exclusions(pg::connection& conn, source_catalog& cat, const relation_f
         cat.excluded.push_back("schema " + sql::readable(schema));
         cat.excluded_schemas.push_back(schema);
     }
-    if (oids.empty()) return;
-    // Each dependent with the relation it belongs to (or its own schema, for
-    // a function or type): that one may be left out as well.
+    std::string schemas;
+    for (auto& schema : left_out.schemas) schemas += (schemas.empty() ? "" : ",") + sql::literal(schema);
+    if (oids.empty() && schemas.empty()) return;
+    schemas = "ARRAY[" + schemas + "]::text[]";
+    // Each dependent of a left-out relation, or of a function or type in a
+    // schema left out whole (an extension's aside: pg_dump creates the
+    // extension whatever schema it lives in), with the relation it belongs to (or its own
+    // schema, for a function or type): that one may be left out as well.
     auto deps = conn.exec(R"(
+        WITH refs (cls, oid, nspname, name) AS (
+            SELECT 'pg_class'::regclass, r.oid, rn.nspname, r.relname::text
+            FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace
+            WHERE r.oid = ANY ('{)" + oids + R"(}'::oid[])
+            UNION ALL
+            SELECT 'pg_proc'::regclass, p.oid, n.nspname, NULL
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = ANY ()" + schemas + R"() AND NOT EXISTS (SELECT FROM pg_depend e
+                WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+            UNION ALL
+            SELECT 'pg_type'::regclass, t.oid, n.nspname, NULL
+            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE n.nspname = ANY ()" + schemas + R"() AND NOT EXISTS (SELECT FROM pg_depend e
+                WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e'))
         SELECT DISTINCT CASE WHEN w.oid IS NOT NULL
                              THEN pg_describe_object('pg_class'::regclass, w.ev_class, 0)
                              ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END,
-               rn.nspname, r.relname,
-               coalesce(owner_n.nspname, own.nspname), owner.relname
+               refs.nspname, refs.name,
+               coalesce(owner_n.nspname, own.nspname), owner.relname,
+               pg_describe_object(refs.cls, refs.oid, 0)
         FROM pg_depend d
-        JOIN pg_class r ON r.oid = d.refobjid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+        JOIN refs ON refs.cls = d.refclassid AND refs.oid = d.refobjid
         LEFT JOIN pg_constraint k ON d.classid = 'pg_constraint'::regclass AND k.oid = d.objid
         LEFT JOIN pg_rewrite w ON d.classid = 'pg_rewrite'::regclass AND w.oid = d.objid
         LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
@@ -99,25 +119,27 @@ void read_exclusions(pg::connection& conn, source_catalog& cat, const relation_f
         LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
         LEFT JOIN pg_type ty ON d.classid = 'pg_type'::regclass AND ty.oid = d.objid
         LEFT JOIN pg_namespace own ON own.oid = coalesce(p.pronamespace, ty.typnamespace, k.connamespace)
-        WHERE d.refclassid = 'pg_class'::regclass AND d.deptype = 'n'
-          AND d.refobjid = ANY ('{)" +
-                              oids + R"(}'::oid[])
+        WHERE d.deptype = 'n'
           AND NOT (d.classid = 'pg_rewrite'::regclass AND w.ev_class = d.refobjid)
         UNION ALL
-        SELECT 'table ' || i.inhrelid::regclass::text, rn.nspname, r.relname, cn.nspname, c.relname
+        SELECT 'table ' || i.inhrelid::regclass::text, rn.nspname, r.relname, cn.nspname, c.relname, NULL
         FROM pg_inherits i JOIN pg_class r ON r.oid = i.inhparent JOIN pg_namespace rn ON rn.oid = r.relnamespace
         JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
         WHERE i.inhparent = ANY ('{)" +
                               oids + R"(}'::oid[])
         ORDER BY 1)",
-                          "finding what depends on the left-out relations");
+                          "finding what depends on what is left out");
     for (int i = 0; i < deps.rows(); ++i) {
         if (deps.is_null(i, 3)) continue;  // nothing this copy writes on its own
         if (deps.is_null(i, 4) ? exclude.excludes_schema(deps.str(i, 3))
                                : exclude.excludes(deps.str(i, 3), deps.str(i, 4)))
             continue;
+        // A relation by its name as the user chose it; a function or type as
+        // the server describes it ("function s.f(integer)").
         cat.excluded_dependents.push_back(deps.str(i, 0) + " needs " +
-                                          sql::readable_qualified(deps.str(i, 1), deps.str(i, 2)));
+                                          (deps.is_null(i, 2) ? deps.str(i, 5)
+                                                              : sql::readable_qualified(deps.str(i, 1),
+                                                                                        deps.str(i, 2))));
     }
 }
 

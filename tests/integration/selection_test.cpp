@@ -101,6 +101,26 @@ TEST_CASE("--exclude-table-data: those tables come without rows; dry run, report
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
+// A schema left out whole takes its functions and types with it: a kept
+// table whose column has such a type or whose default calls such a function
+// is refused before anything is written (not when its CREATE TABLE fails).
+TEST_CASE("-N: what needs a function or type in the left-out schema is refused first") {
+    const auto source_db = unique_name("leftfn_src"), target_db = unique_name("leftfn_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    connect("PGHAUL_SRC_A_SUPER", source_db)
+        .exec(
+            "CREATE SCHEMA lib; CREATE TYPE lib.mood AS ENUM ('ok', 'sad');"
+            "CREATE FUNCTION lib.next_id() RETURNS int LANGUAGE sql AS 'SELECT 7';"
+            "CREATE TABLE t (id int DEFAULT lib.next_id(), m lib.mood); INSERT INTO t VALUES (1, 'ok')");
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner", "-N",
+                         "lib"});
+    CHECK(r.exit_status == 3);
+    CHECK(r.err.find("needs function lib.next_id()") != std::string::npos);
+    CHECK(r.err.find("needs type lib.mood") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
 // Issue 13 item 4: tables and schemas left out whole (pg_dump's -T and -N) or
 // chosen (--table, -n: only the other relations and schemas are left out).
 // What stays but needs them (a foreign key, a view, a partition) is refused
