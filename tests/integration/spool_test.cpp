@@ -76,7 +76,25 @@ struct tiny_tmpfs {
 // Holds the target's `stalled` locked until its spool file passes 1 MB, then
 // damages the file's middle: the writer waits for the lock before it reads
 // any chunk, so that region is still unread.
-bool stall_and_corrupt(const std::string& target_db, const fs::path& spool_dir) {
+// With `source_db`, the target stays stalled until pghaul's snapshot session
+// on that source is gone (every table read, the snapshot released), so the
+// damage is found when the unit can no longer be read again: without the
+// wait a slow build (ASan) found it while the snapshot was still held, and
+// redid the unit from the source, as it should, instead of failing.
+bool stall_and_corrupt(const std::string& target_db, const fs::path& spool_dir,
+                       const std::string& source_db = "") {
+    auto source_read = [&] {
+        auto s = connect("PGHAUL_SRC_A_SUPER");
+        for (int k = 0; k < 6000; ++k) {
+            if (s.exec_params("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND "
+                              "application_name = 'pghaul/snapshot'",
+                              {source_db})
+                    .i64(0, 0) == 0)
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    };
     return stall_target(target_db, [&] {
         for (int k = 0; k < 1000; ++k) {
             for (auto& f : stalled_spool_files(spool_dir)) {
@@ -90,7 +108,7 @@ bool stall_and_corrupt(const std::string& target_db, const fs::path& spool_dir) 
                 io.flush();
                 if (!io) return false;
                 std::this_thread::sleep_for(std::chrono::milliseconds(300));
-                return true;
+                return source_db.empty() || source_read();
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
@@ -156,7 +174,8 @@ TEST_CASE("a corrupted spool file fails its unit loudly and never loads garbage"
     temp_file spool_parent("keep", "");
     const auto spool_dir = fs::path(spool_parent.path).parent_path();
 
-    auto staller = std::async(std::launch::async, [&] { return stall_and_corrupt(target_db, spool_dir); });
+    auto staller =
+        std::async(std::launch::async, [&] { return stall_and_corrupt(target_db, spool_dir, source_db); });
     auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1",
                          "--no-owner", "--memory-limit", "2MB", "--spool-dir", spool_dir.string()},
                         {"PGHAUL_STATE_DIR=" + spool_dir.string()});
