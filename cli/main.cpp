@@ -29,7 +29,7 @@
 #include "cli/progress.hpp"
 #include "cli/run_settings.hpp"
 #include "cli/selection_flags.hpp"
-#include "cli/suggest.hpp"
+#include "protocol/suggest.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/run.hpp"
 #include "engine/copy/source_expand.hpp"
@@ -132,6 +132,11 @@ void select_sources(pghaul::engine::run_config& cfg, const std::vector<std::stri
                   std::find(only.begin(), only.end(), s.name) != only.end();
         return !in || std::find(exclude.begin(), exclude.end(), s.name) != exclude.end();
     });
+    // Nothing to do is a mistake in the command (--only a --exclude a), not a
+    // run that finished everything.
+    if (cfg.sources.empty())
+        throw pghaul::error(pghaul::exit_code::usage, "--only and --exclude leave no source to copy",
+                            "name with --exclude only sources that --only does not choose");
 }
 
 // Journals must be found again the next morning from any directory (cron
@@ -383,7 +388,7 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
     }
     std::string message = e.what(), hint = "pghaul --help lists the commands";
     if (!sub && !first.starts_with("-")) {
-        const auto best = pghaul::cli::closest(first, names);
+        const auto best = pghaul::closest(first, names);
         message =
             "unknown command \"" + first + "\"" + (best.empty() ? "" : " (did you mean \"" + best + "\"?)");
     } else if (sub) {
@@ -403,7 +408,7 @@ int usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
             const auto name =
                 a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
             if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-            const auto best = pghaul::cli::closest(name, known);
+            const auto best = pghaul::closest(name, known);
             message = "unknown option --" + name + " for pghaul " + first +
                       (best.empty() ? "" : " (did you mean --" + best + "?)");
             break;

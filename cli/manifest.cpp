@@ -1,7 +1,7 @@
 // Reads the manifest of `pghaul run` into an engine::run_config. Every key is
 // checked, and all problems are reported together so one edit fixes them all.
 #include "cli/manifest.hpp"
-#include "cli/suggest.hpp"
+#include "protocol/suggest.hpp"
 
 #include <toml++/toml.h>
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "protocol/error.hpp"
+#include "protocol/suggest.hpp"
 
 namespace pghaul {
 namespace {
@@ -90,7 +91,14 @@ std::string printable_conninfo(std::string_view text, std::vector<std::string>& 
     std::string s = redact_conninfo_text(text);
     if (s.starts_with("postgres://") || s.starts_with("postgresql://")) {
         // A query string may carry password=...; hide everything after '?'.
-        if (auto q = s.find('?'); q != std::string::npos) s = s.substr(0, q) + "?...";
+        // Its parameter names are no secret (libpq's error may quote one).
+        if (auto q = s.find('?'); q != std::string::npos) {
+            static const std::regex name(R"((?:^|&)([A-Za-z_]+)(?==))");
+            const auto query = s.substr(q + 1);
+            for (std::sregex_iterator it(query.begin(), query.end(), name), end; it != end; ++it)
+                keys.push_back((*it)[1].str());
+            s = s.substr(0, q) + "?...";
+        }
         return s;
     }
     static const std::regex pair(R"(([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*(?:'|$)|\S*))");
@@ -146,6 +154,16 @@ conninfo conninfo::parse(std::string_view text, std::string_view what) {
         std::vector<std::string> keys;
         const auto shown = printable_conninfo(text, keys);
         msg = redact_libpq_message(msg, keys);
+        // A misspelt keyword ("sslmod") gets the one libpq knows.
+        std::vector<std::string> known;
+        if (std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> d(PQconndefaults(), &PQconninfoFree); d)
+            for (auto* o = d.get(); o->keyword; ++o) known.emplace_back(o->keyword);
+        for (auto& k : keys)
+            if (std::find(known.begin(), known.end(), k) == known.end())
+                if (auto best = closest(k, known); !best.empty()) {
+                    msg += " (did you mean " + best + "?)";
+                    break;
+                }
         throw error(exit_code::usage, "invalid " + std::string(what) + " \"" + shown + "\": " + msg,
                     "use key=value pairs (host=db1 dbname=app) or a URI (postgresql://user@host:5432/app)");
     }

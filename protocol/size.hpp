@@ -15,4 +15,7 @@ std::int64_t parse_size(std::string_view text);
 // "512 B", "1.5 kB", "3.2 GB": powers of 1024 with PostgreSQL's unit names.
 std::string format_size(std::int64_t bytes);
 
+// "1 table", "2 tables": a count with its noun (plural by a trailing s).
+std::string counted(std::int64_t n, std::string_view noun);
+
 }  // namespace pghaul

@@ -57,7 +57,8 @@ void check_foreign_servers(audit_context& ctx) {
 void check_replication(audit_context& ctx) {
     auto p = ctx.src.exec(R"(
         SELECT quote_ident(pubname) || CASE WHEN puballtables THEN ' (all tables)'
-               ELSE ' (' || (SELECT count(*) FROM pg_publication_rel r WHERE r.prpubid = p.oid) || ' tables)' END
+               ELSE (SELECT ' (' || count(*) || CASE WHEN count(*) = 1 THEN ' table)' ELSE ' tables)' END
+                     FROM pg_publication_rel r WHERE r.prpubid = p.oid) END
         FROM pg_publication p ORDER BY 1)",
                           "listing publications");
     if (p.rows() > 0)

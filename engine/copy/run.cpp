@@ -371,7 +371,9 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
         bytes += s["bytes"].get<std::uint64_t>();
         tables += s["tables"].get<std::uint64_t>();
     }
-    res.summary_line = fmt::format("{} tables, {} rows, {} in {:.1f} s ({:.1f} MB/s)", tables, rows,
+    res.summary_line = fmt::format("{}, {}, {} in {:.1f} s ({:.1f} MB/s)",
+                                   counted(static_cast<std::int64_t>(tables), "table"),
+                                   counted(static_cast<std::int64_t>(rows), "row"),
                                    format_size(static_cast<std::int64_t>(bytes)), seconds,
                                    seconds > 0 ? static_cast<double>(bytes) / 1048576.0 / seconds : 0.0);
     // Warnings (a setting the target lacks, an extension or collation version
@@ -384,8 +386,14 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     if (warned > 0)
         res.summary_line +=
             fmt::format("; {} warning{} (see the log or the report)", warned, warned == 1 ? "" : "s");
+    // Of several sources, each failure says whose it is: the recap at the end
+    // and run_finished are read long after the per-source lines scrolled by.
     for (auto& j : jobs)
-        if (j->failure) res.failures.push_back(*j->failure);
+        if (const auto& f = j->failure; f)
+            res.failures.push_back(cfg.sources.size() == 1
+                                       ? *f
+                                       : error(f->code(), "[" + j->name() + "] " + f->what(), f->hint(),
+                                               f->sqlstate(), f->disposition()));
     if (res.failures.empty() && !dry_run && !cfg.partial_selection)
         for (auto& j : jobs) j->forget_state();
     if (!res.failures.empty())

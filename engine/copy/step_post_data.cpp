@@ -13,6 +13,7 @@
 #include "engine/copy/large_objects.hpp"
 #include "engine/copy/source_job.hpp"
 #include "engine/copy/target_database.hpp"
+#include "protocol/size.hpp"
 #include "protocol/sql_quote.hpp"
 #include "protocol/sqlstate.hpp"
 
@@ -336,8 +337,9 @@ void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::
         // Every reader is done: the source's snapshot can go, unless the end-of-copy
         // verification is to compare against it.
         if (!verifying) release_snapshot();
-        spdlog::info("[{}] data: {} tables and {} indexes/constraints done ({:.1f} s)", cfg_.name,
-                     cat_.tables.size(), indexes_built, since(started));
+        spdlog::info("[{}] data: {} and {} indexes/constraints done ({:.1f} s)", cfg_.name,
+                     counted(static_cast<std::int64_t>(cat_.tables.size()), "table"), indexes_built,
+                     since(started));
         if (run_.analyze) {
             update_statistics(ddl, analyze, true);
             std::lock_guard lk(mu_);

@@ -76,7 +76,7 @@ TEST_CASE("audit lists integrations, role problems and copy risks, without their
     auto* fdw = find(j, "foreign servers: this database");
     CHECK(lists(fdw, "reports_srv (postgres_fdw: host=reports.example.com dbname=reports)"));
     CHECK(lists(find(j, "user mappings"), "PUBLIC on server reports_srv (options: user, password)"));
-    CHECK(lists(find(j, "publications"), "orders_pub (1 tables)"));
+    CHECK(lists(find(j, "publications"), "orders_pub (1 table)"));
     auto* sub = find(j, "subscriptions");
     CHECK(lists(sub, "upstream_sub (disabled) of up from host=10.20.30.40"));
     auto* missing = find(j, "roles the source uses are missing on the target");

@@ -173,6 +173,9 @@ TEST_CASE("one unreachable source does not stop the other; exit 8 and a report t
     CHECK(typo.exit_status == 2);
     CHECK(typo.err.find("no [[source]] named \"fien\"") != std::string::npos);
     CHECK(typo.err.find("its sources are: fine, gone") != std::string::npos);
+    auto none = run_pghaul({"run", manifest.path, "--only", "fine", "--exclude", "fine"});
+    CHECK(none.exit_status == 2);
+    CHECK(none.err.find("leave no source to copy") != std::string::npos);
     // Every [run] setting copy takes is a flag of run too (here --no-analyze,
     // --memory-limit and --lock-wait-timeout, and one by its PGHAUL_* variable).
     auto redo = run_pghaul({"run", manifest.path, "--exclude", "gone", "--on-existing", "replace", "--verify",
@@ -210,7 +213,7 @@ TEST_CASE("a dry run's plan and its errors, sent to one file, stay in the order 
         {"sh", "-c", "\"$0\" run \"$1\" --dry-run > \"$2\" 2>&1", PGHAUL_BIN, manifest.path, both.path});
     CHECK(r.exit_status == 8);
     const auto text = read_file(both.path);
-    const auto error_at = text.find("pghaul: error: cannot connect to");
+    const auto error_at = text.find("pghaul: error: [gone] cannot connect to");
     REQUIRE(error_at != std::string::npos);
     CHECK((error_at == 0 || text[error_at - 1] == '\n'));
     // The plan names the good source's tables; all of it comes before the recap.

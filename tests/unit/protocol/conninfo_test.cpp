@@ -53,6 +53,24 @@ TEST_CASE("malformed conninfo is a usage error that never echoes the password") 
     }
 }
 
+TEST_CASE("a misspelt keyword is named with the one libpq knows, in key=value and URI form alike") {
+    auto message = [](const char* text) {
+        try {
+            conninfo::parse(text);
+        } catch (const pghaul::error& e) {
+            return std::string(e.what());
+        }
+        return std::string("parsed");
+    };
+    CHECK(message("hots=db1 password=topsecret").find("\"hots\" (did you mean host?)") != std::string::npos);
+    auto uri = message("postgresql://u:topsecret@h/db?sslmod=require&password=other");
+    CHECK(uri.find("\"sslmod\" (did you mean sslmode?)") != std::string::npos);
+    CHECK(uri.find("topsecret") == std::string::npos);
+    CHECK(uri.find("other") == std::string::npos);
+    // A bare query word is no keyword: it may be a mistyped secret, never shown.
+    CHECK(message("postgresql://u@h/db?hunter").find("hunter") == std::string::npos);
+}
+
 TEST_CASE("redact_conninfo_text hides quoted, bare and URI passwords") {
     using pghaul::redact_conninfo_text;
     CHECK(redact_conninfo_text("host=a password='x y z' user=b") == "host=a password=******** user=b");

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace pghaul::cli {
+namespace pghaul {
 
 // Optimal string alignment distance: a swapped pair ("jbos") counts as one edit.
 std::size_t edit_distance(std::string_view a, std::string_view b);
@@ -14,4 +14,4 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // typo), the closest first; empty when there is none.
 std::string closest(std::string_view word, const std::vector<std::string>& candidates);
 
-}  // namespace pghaul::cli
+}  // namespace pghaul

@@ -1,9 +1,9 @@
-#include "cli/suggest.hpp"
+#include "protocol/suggest.hpp"
 
 #include <doctest/doctest.h>
 
-using pghaul::cli::closest;
-using pghaul::cli::edit_distance;
+using pghaul::closest;
+using pghaul::edit_distance;
 
 TEST_CASE("edit distance counts a swapped pair as one edit") {
     CHECK(edit_distance("jobs", "jbos") == 1);

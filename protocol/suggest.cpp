@@ -1,8 +1,8 @@
-#include "cli/suggest.hpp"
+#include "protocol/suggest.hpp"
 
 #include <algorithm>
 
-namespace pghaul::cli {
+namespace pghaul {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
@@ -27,4 +27,4 @@ std::string closest(std::string_view word, const std::vector<std::string>& candi
     return best;
 }
 
-}  // namespace pghaul::cli
+}  // namespace pghaul
