@@ -1,4 +1,4 @@
-// pghaul audit, verify, clients and report: each command's options and handler live
+// pghaul audit, verify, clients, report and agent: each command's options and handler live
 // in its own file. add_*_command registers the subcommand; when it is the one
 // given, parsing sets `handler` to what main() runs once logging is set up.
 #pragma once
@@ -14,5 +14,6 @@ CLI::App* add_audit_command(CLI::App& app, command_handler& handler);
 CLI::App* add_verify_command(CLI::App& app, command_handler& handler);
 CLI::App* add_clients_command(CLI::App& app, command_handler& handler);
 CLI::App* add_report_command(CLI::App& app, command_handler& handler);
+CLI::App* add_agent_command(CLI::App& app, command_handler& handler);
 
 }  // namespace pghaul::cli

@@ -493,6 +493,21 @@ int main(int argc, char** argv) {
         ->envname("PGHAUL_REPORT")
         ->group("Output");
 
+    pghaul::engine::endpoint_config::via_config via;
+    copy->add_option("--via", via.address,
+                     "reach the source through the pghaul agent at host:port (zstd-compressed, mutual TLS)")
+        ->envname("PGHAUL_VIA")
+        ->group("Connection");
+    copy->add_option("--via-ca", via.tls.ca, "the CA that signed the agent's certificate (PEM)")
+        ->envname("PGHAUL_VIA_CA")
+        ->group("Connection");
+    copy->add_option("--via-cert", via.tls.cert, "this host's certificate for the agent (PEM)")
+        ->envname("PGHAUL_VIA_CERT")
+        ->group("Connection");
+    copy->add_option("--via-key", via.tls.key, "the private key of --via-cert (PEM)")
+        ->envname("PGHAUL_VIA_KEY")
+        ->group("Connection");
+
     std::string snapshot;
     copy->add_option("--snapshot", snapshot,
                      "copy as of this exported snapshot, held open elsewhere (pg_export_snapshot()), "
@@ -581,7 +596,8 @@ int main(int argc, char** argv) {
     pghaul::cli::command_handler handler;  // set by audit, verify, clients, report (cli/commands.hpp)
     for (auto* sub :
          {pghaul::cli::add_audit_command(app, handler), pghaul::cli::add_verify_command(app, handler),
-          pghaul::cli::add_clients_command(app, handler), pghaul::cli::add_report_command(app, handler)}) {
+          pghaul::cli::add_clients_command(app, handler), pghaul::cli::add_report_command(app, handler),
+          pghaul::cli::add_agent_command(app, handler)}) {
         sub->add_flag("-v,--verbose", log.verbosity, "more detail (repeat for SQL)")->group("Output");
         sub->add_flag("-q,--quiet", log.quiet, "warnings and errors only")->group("Output");
     }
@@ -647,6 +663,10 @@ int main(int argc, char** argv) {
         pghaul::engine::source_config src;
         src.name = source.dbname().value_or("source");
         src.endpoint.ci = source;
+        src.endpoint.via = via;
+        if (via.address.empty() && (!via.tls.ca.empty() || !via.tls.cert.empty() || !via.tls.key.empty()))
+            throw pghaul::error(pghaul::exit_code::usage, "--via-ca, --via-cert and --via-key need --via",
+                                "give the agent's host:port with --via");
         src.target_db = *db;
         for (auto& m : role_map_args) {
             auto eq = m.find('=');

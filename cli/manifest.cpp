@@ -401,7 +401,7 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
     c.check_keys(
         t, prefix,
         {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot", "databases",
-         "exclude", "exclude_table_data", "exclude_table", "exclude_schema", "table", "schema"});
+         "exclude", "exclude_table_data", "exclude_table", "exclude_schema", "table", "schema", "via"});
     engine::source_config s;
     s.origin = c.path() + ":" + std::to_string(t.source().begin.line);
     if (auto name = c.string(t, "name", prefix, true)) {
@@ -414,6 +414,15 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
     }
     if (auto ci = c.conninfo_at(t, prefix)) s.endpoint.ci = std::move(*ci);
     s.endpoint.password_command = c.argv(t, prefix);
+    // via = { address = "agent-a.example.net:7433", ca = "...", cert = "...", key = "..." }
+    if (auto* via = c.typed<toml::table>(t, "via", prefix, false, "a table of address, ca, cert and key")) {
+        const auto at = join(prefix, "via");
+        c.check_keys(*via, at, {"address", "ca", "cert", "key"});
+        s.endpoint.via.address = c.string(*via, "address", at, true).value_or("");
+        s.endpoint.via.tls.ca = c.string(*via, "ca", at, true).value_or("");
+        s.endpoint.via.tls.cert = c.string(*via, "cert", at, true).value_or("");
+        s.endpoint.via.tls.key = c.string(*via, "key", at, true).value_or("");
+    }
     s.exclude_table_data = c.table_patterns(t, "exclude_table_data", prefix);
     s.exclude.tables = c.table_patterns(t, "exclude_table", prefix);
     s.exclude.schemas = c.table_patterns(t, "exclude_schema", prefix, name_pattern::kind::schema);

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build pkg-config ccache
-    libpq-dev liburing-dev libzstd-dev libboost-dev
+    libpq-dev liburing-dev libzstd-dev libboost-dev libssl-dev
     libspdlog-dev libfmt-dev doctest-dev
     libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
     postgresql-15 postgresql-client-15 postgresql-contrib

@@ -4,11 +4,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/common/via.hpp"
 #include "io/process.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::engine {
+namespace {
+conninfo with_password(const endpoint_config& ep, std::string_view what, std::chrono::seconds timeout);
+}  // namespace
+
 conninfo resolve_credentials(const endpoint_config& ep, std::string_view what, std::chrono::seconds timeout) {
+    return reroute(ep, with_password(ep, what, timeout));
+}
+
+namespace {
+
+// The conninfo with what password_command printed (the endpoint's own route aside).
+conninfo with_password(const endpoint_config& ep, std::string_view what, std::chrono::seconds timeout) {
     conninfo ci = ep.ci;
     if (ep.password_command.empty()) return ci;
     const std::string name = "password_command of " + std::string(what);
@@ -71,6 +83,8 @@ conninfo resolve_credentials(const endpoint_config& ep, std::string_view what, s
     fill("dbname", "dbname");
     return ci;
 }
+
+}  // namespace
 
 conninfo fresh_credentials::get() {
     std::lock_guard lk(mu_);

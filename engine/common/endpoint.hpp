@@ -2,10 +2,16 @@
 // a command that prints its password (resolved by common/credentials.hpp).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "io/link/tls_files.hpp"
 #include "protocol/conninfo.hpp"
+
+namespace pghaul::link {
+class forwarder;
+}
 
 namespace pghaul::engine {
 
@@ -14,6 +20,15 @@ struct endpoint_config {
     // argv run without a shell; stdout is the password, or a JSON secret with
     // "password" and optionally "username", "host", "port", "dbname".
     std::vector<std::string> password_command;
+    // Reached through a pghaul agent (`--via`, the manifest's `via`): its
+    // host:port and this host's TLS files. Empty address: directly.
+    struct via_config {
+        std::string address;
+        link::tls_files tls;
+    } via;
+    // The running link once the run opened it (engine/common/via.hpp): every
+    // connection to this endpoint, pg_dump's too, goes through it.
+    std::shared_ptr<link::forwarder> route;
 };
 
 }  // namespace pghaul::engine

@@ -13,11 +13,13 @@
 #include <condition_variable>
 #include <mutex>
 #include <semaphore>
+#include <set>
 #include <thread>
 
 #include "engine/common/credentials.hpp"
 #include "engine/common/fault.hpp"
 #include "engine/common/interrupt.hpp"
+#include "engine/common/via.hpp"
 #include "engine/copy/data_path.hpp"
 #include "engine/copy/dry_run.hpp"
 #include "engine/copy/progress_tally.hpp"
@@ -26,6 +28,7 @@
 #include "engine/copy/source_expand.hpp"
 #include "engine/copy/source_job.hpp"
 #include "engine/copy/worker_pool.hpp"
+#include "io/link/forwarder.hpp"
 #include "protocol/size.hpp"
 
 namespace pghaul::engine {
@@ -275,6 +278,13 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     // Sources naming several databases become one source each (before the
     // jobs, which keep a reference to this config for the whole run).
     run_config cfg = requested;
+    // Links to agents first: listing a server's databases goes through them too.
+    for (auto& s : cfg.sources) {
+        if (s.endpoint.via.address.empty()) continue;
+        open_route(s.endpoint, "source \"" + s.name + "\"", 1);
+        spdlog::info("[{}] reaching {} through the agent at {} (TLS, zstd)", s.name,
+                     s.endpoint.route->server(), s.endpoint.via.address);
+    }
     std::vector<std::string> matched;
     expand_sources(cfg, matched);
     fresh_credentials target_creds(cfg.target, "the target", cfg.password_command_timeout,
@@ -364,6 +374,28 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     res.summary = report.table;
     res.report = std::move(report.json);
     res.report["target_transport"] = maint.transport();
+    // Bytes on each agent link against the bytes they carried (a link is
+    // shared by the databases of one source entry).
+    std::set<const link::forwarder*> seen;
+    for (auto& s : cfg.sources) {
+        const auto* f = s.endpoint.route.get();
+        if (!f || !seen.insert(f).second) continue;
+        const auto t = f->totals();
+        const double ratio =
+            t.wire_received ? static_cast<double>(t.raw_received) / static_cast<double>(t.wire_received) : 0;
+        res.report["links"].push_back({{"agent", f->agent()},
+                                       {"server", f->server()},
+                                       {"connections", t.connections},
+                                       {"received_bytes", t.raw_received},
+                                       {"received_wire_bytes", t.wire_received},
+                                       {"sent_bytes", t.raw_sent},
+                                       {"sent_wire_bytes", t.wire_sent},
+                                       {"ratio", ratio}});
+        spdlog::info(
+            "link to {} through the agent at {}: {} received as {} on the wire ({:.1f}x), {} connections",
+            f->server(), f->agent(), format_size(static_cast<std::int64_t>(t.raw_received)),
+            format_size(static_cast<std::int64_t>(t.wire_received)), ratio, t.connections);
+    }
     if (!profile.is_null()) res.report["profile"] = std::move(profile);
     std::uint64_t rows = 0, bytes = 0, tables = 0;
     for (auto& s : res.report["sources"]) {

@@ -1,0 +1,64 @@
+// pghaul agent: options and the handler (the agent itself is io/link/agent).
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "io/link/agent.hpp"
+
+namespace pghaul::cli {
+
+CLI::App* add_agent_command(CLI::App& app, command_handler& handler) {
+    auto a = std::make_shared<link::agent_options>();
+    auto* sub = app.add_subcommand(
+        "agent",
+        "run next to a source: forward pghaul's connections to the --allow'ed servers over "
+        "zstd-compressed, mutually authenticated TLS");
+    sub->add_option("--listen", a->listen, "address and port to accept pghaul on, e.g. 0.0.0.0:7433")
+        ->required()
+        ->envname("PGHAUL_LISTEN")
+        ->group("Connection");
+    sub->add_option("--tls-cert", a->tls.cert, "the agent's certificate (PEM, with its chain)")
+        ->required()
+        ->envname("PGHAUL_TLS_CERT")
+        ->group("Connection");
+    sub->add_option("--tls-key", a->tls.key, "the private key of --tls-cert (PEM)")
+        ->required()
+        ->envname("PGHAUL_TLS_KEY")
+        ->group("Connection");
+    sub->add_option("--client-ca", a->tls.ca,
+                    "the CA that signed the certificates of the pghaul hosts let in")
+        ->required()
+        ->envname("PGHAUL_CLIENT_CA")
+        ->group("Connection");
+    sub->add_option("--allow", a->allow,
+                    "host:port of a PostgreSQL server clients may reach through this agent (repeatable); "
+                    "nothing else is reachable")
+        ->required()
+        ->delimiter(',')
+        ->envname("PGHAUL_ALLOW")
+        ->group("Connection");
+    sub->add_option("--compression-level", a->level, "zstd level of what the agent sends (1 is fast)")
+        ->capture_default_str()
+        ->check(CLI::Range(-7, 19))
+        ->envname("PGHAUL_AGENT_COMPRESSION_LEVEL")
+        ->group("Connection");
+    sub->footer(
+        "Runs in the foreground until SIGINT or SIGTERM; logs one line per session (client certificate, "
+        "server, bytes both ways and the compression ratio) and per refusal.\n"
+        "Exit codes: 0 stopped by a signal, 2 bad arguments, TLS files or listen address.");
+    sub->callback([&handler, a] {
+        handler = [a] {
+            link::run_agent(*a, [](bool warning, const std::string& m) {
+                if (warning)
+                    spdlog::warn("agent: {}", m);
+                else
+                    spdlog::info("agent: {}", m);
+            });
+            return 0;
+        };
+    });
+    return sub;
+}
+
+}  // namespace pghaul::cli

@@ -1,0 +1,82 @@
+// Sources through an agent (see the header).
+#include "engine/common/via.hpp"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "io/link/forwarder.hpp"
+#include "protocol/error.hpp"
+#include "protocol/pgpass.hpp"
+
+namespace pghaul::engine {
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? v : fallback;
+}
+
+std::string server_of(const conninfo& ci, const std::string& what) {
+    const auto host = ci.get("host").value_or(env_or("PGHOST", ""));
+    if (host.empty() || host.front() == '/' || host.find(',') != std::string::npos)
+        throw error(exit_code::usage, what + " is reached through an agent but names no single host",
+                    "give host= (the name or address the agent's --allow uses) and port=");
+    return host + ":" + ci.get("port").value_or(env_or("PGPORT", "5432"));
+}
+
+// The password file as libpq finds it; ignored, as libpq ignores it, when
+// others may read it.
+std::string password_file() {
+    std::string path = env_or("PGPASSFILE", "");
+    if (path.empty()) {
+        const char* home = std::getenv("HOME");
+        if (!home) {
+            if (auto* pw = getpwuid(getuid())) home = pw->pw_dir;
+        }
+        if (!home) return {};
+        path = std::string(home) + "/.pgpass";
+    }
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO))) return {};
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+void open_route(endpoint_config& ep, const std::string& what, int level) {
+    if (ep.via.address.empty() || ep.route) return;
+    ep.route = std::make_shared<link::forwarder>(ep.via.address, ep.via.tls, server_of(ep.ci, what), level);
+    ep.route->check();
+}
+
+conninfo reroute(const endpoint_config& ep, conninfo ci) {
+    if (!ep.route) return ci;
+    if (!ci.get("password")) {
+        const auto server = ep.route->server();
+        const auto colon = server.rfind(':');
+        std::string user = ci.get("user").value_or(env_or("PGUSER", ""));
+        if (user.empty())
+            if (auto* pw = getpwuid(geteuid())) user = pw->pw_name;
+        const auto db = ci.get("dbname").value_or(env_or("PGDATABASE", user));
+        if (auto p =
+                pgpass_lookup(password_file(), server.substr(0, colon), server.substr(colon + 1), db, user))
+            ci.set("password", *p);
+    }
+    ci.set("hostaddr", "127.0.0.1");
+    ci.set("port", std::to_string(ep.route->port()));
+    // The link is TLS already: TLS to the server inside it would leave zstd
+    // nothing to compress. A conninfo that asks for it keeps it.
+    ci.set_default("sslmode", "disable");
+    ci.set_default("gssencmode", "disable");
+    return ci;
+}
+
+}  // namespace pghaul::engine

@@ -1,0 +1,214 @@
+// The agent (see the header). One io_context on the calling thread; each
+// session is a coroutine that authenticates, connects, then spawns the two
+// pumps, which share the session and close both sockets when either ends.
+#include "io/link/agent.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <memory>
+#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include "io/link/detail/pump.hpp"
+#include "protocol/error.hpp"
+
+namespace pghaul::link {
+namespace {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+
+std::string ratio(std::uint64_t raw, std::uint64_t wire) {
+    if (wire == 0) return "-";
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1fx", static_cast<double>(raw) / static_cast<double>(wire));
+    return b;
+}
+
+// The certificate's common name, for the log.
+std::string peer_name(SSL* ssl) {
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (!cert) return "?";
+    char cn[256] = "?";
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+    X509_free(cert);
+    return cn;
+}
+
+struct session {
+    session(tcp::socket s, asio::ssl::context& ctx, int level, const log_fn& log)
+        : link(std::move(s), ctx), db(link.get_executor()), deflate(level), log(log) {
+        boost::system::error_code ec;
+        auto ep = link.next_layer().remote_endpoint(ec);
+        from = ec ? "?" : ep.address().to_string();
+    }
+    ~session() {
+        if (!server.empty())
+            log(false, "session ended: client " + client + " (" + from + ") to " + server + ": " +
+                           std::to_string(link_in) + " B in on the link (" + std::to_string(db_out) +
+                           " B to the server, " + ratio(db_out, link_in) + "), " + std::to_string(db_in) +
+                           " B from the server (" + std::to_string(link_out) + " B out on the link, " +
+                           ratio(db_in, link_out) + ")");
+    }
+    void close() {
+        boost::system::error_code ec;
+        link.next_layer().close(ec);
+        db.close(ec);
+    }
+    asio::ssl::stream<tcp::socket> link;
+    tcp::socket db;
+    deflater deflate;
+    inflater inflate;
+    std::string from, client = "?", server;
+    std::uint64_t link_in = 0, db_out = 0, db_in = 0, link_out = 0;
+    const log_fn& log;
+};
+
+awaitable<void> to_server(std::shared_ptr<session> s) {
+    try {
+        co_await detail::inflate_pump(s->link, s->db, s->inflate, s->link_in, s->db_out);
+    } catch (const std::exception&) {
+    }
+    s->close();
+}
+
+awaitable<void> to_client(std::shared_ptr<session> s) {
+    try {
+        co_await detail::deflate_pump(s->db, s->link, s->deflate, s->db_in, s->link_out);
+    } catch (const std::exception&) {
+    }
+    s->close();
+}
+
+awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt) {
+    try {
+        co_await s->link.async_handshake(asio::ssl::stream_base::server, use_awaitable);
+    } catch (const boost::system::system_error& e) {
+        s->log(true,
+               "refused a client at " + s->from + ": TLS handshake failed (" + e.code().message() + ")");
+        co_return;
+    }
+    s->client = peer_name(s->link.native_handle());
+    try {
+        asio::streambuf buf(detail::max_line);
+        const auto line = co_await detail::read_line(s->link, buf);
+        const std::string connect = std::string(detail::hello) + " CONNECT ",
+                          check = std::string(detail::hello) + " CHECK ";
+        const bool only_check = line.starts_with(check);
+        if (!only_check && !line.starts_with(connect)) {
+            s->log(true, "refused client " + s->client + " at " + s->from + ": not a pghaul link request");
+            co_await detail::write_line(s->link, "ERR not a pghaul link request (this is a pghaul agent)");
+            co_return;
+        }
+        const auto server = line.substr(only_check ? check.size() : connect.size());
+        if (std::find(opt.allow.begin(), opt.allow.end(), server) == opt.allow.end()) {
+            s->log(true,
+                   "refused client " + s->client + " at " + s->from + ": " + server + " is not --allow'ed");
+            co_await detail::write_line(s->link, "ERR the agent does not connect to " + server +
+                                                     " (its --allow list does not name it)");
+            co_return;
+        }
+        auto [host, port] = detail::split_address(server, "server");
+        std::string failed;
+        try {
+            tcp::resolver resolver(s->link.get_executor());
+            auto eps = co_await resolver.async_resolve(host, port, use_awaitable);
+            co_await asio::async_connect(s->db, eps, use_awaitable);
+        } catch (const boost::system::system_error& e) {
+            failed = e.code().message();
+        }
+        if (!failed.empty()) {
+            s->log(true, "client " + s->client + ": cannot connect to " + server + ": " + failed);
+            co_await detail::write_line(s->link, "ERR the agent cannot connect to " + server + ": " + failed);
+            co_return;
+        }
+        s->db.set_option(tcp::no_delay(true));
+        co_await detail::write_line(s->link, "OK");
+        if (only_check) co_return;
+        s->server = server;
+        auto ex = s->link.get_executor();
+        asio::co_spawn(ex, to_server(s), asio::detached);
+        asio::co_spawn(ex, to_client(s), asio::detached);
+    } catch (const std::exception& e) {
+        s->log(true, "client " + s->client + " at " + s->from + ": " + e.what());
+    }
+}
+
+awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const agent_options& opt,
+                            const log_fn& log) {
+    for (;;) {
+        auto sock = co_await acc.async_accept(use_awaitable);
+        boost::system::error_code ec;
+        sock.set_option(tcp::no_delay(true), ec);
+        sock.set_option(asio::socket_base::keep_alive(true), ec);
+        asio::co_spawn(acc.get_executor(),
+                       serve(std::make_shared<session>(std::move(sock), ctx, opt.level, log), opt),
+                       asio::detached);
+    }
+}
+
+}  // namespace
+
+void run_agent(const agent_options& opt, const log_fn& log) {
+    if (opt.allow.empty())
+        throw error(exit_code::usage, "the agent needs --allow: the servers it may connect clients to",
+                    "e.g. --allow db-a.internal:5432 (repeat it for more)");
+    for (auto& a : opt.allow) detail::split_address(a, "--allow");
+    auto ctx = server_context(opt.tls, {"--client-ca", "--tls-cert", "--tls-key"});
+    auto [host, port] = detail::split_address(opt.listen, "--listen");
+    asio::io_context io(1);
+    tcp::acceptor acc(io);
+    try {
+        tcp::resolver resolver(io);
+        auto ep = resolver.resolve(host, port, tcp::resolver::passive)->endpoint();
+        acc.open(ep.protocol());
+        acc.set_option(tcp::acceptor::reuse_address(true));
+        acc.bind(ep);
+        acc.listen();
+    } catch (const boost::system::system_error& e) {
+        throw error(exit_code::usage, "cannot listen on " + opt.listen + ": " + e.code().message(),
+                    "choose a free port, or an address of this host");
+    }
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int sig) {
+        log(false, std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+        io.stop();
+    });
+    std::string allowed;
+    for (auto& a : opt.allow) allowed += (allowed.empty() ? "" : ", ") + a;
+    log(false, "listening on " + acc.local_endpoint().address().to_string() + ":" +
+                   std::to_string(acc.local_endpoint().port()) + " for " + allowed + " (zstd level " +
+                   std::to_string(opt.level) + ")");
+    asio::co_spawn(io, accept_loop(acc, ctx, opt, log), asio::detached);
+    io.run();
+}
+
+namespace detail {
+
+std::pair<std::string, std::string> split_address(const std::string& address, const std::string& what) {
+    std::string host, port;
+    if (address.starts_with("[")) {
+        auto close = address.find("]:");
+        if (close != std::string::npos) host = address.substr(1, close - 1), port = address.substr(close + 2);
+    } else if (auto colon = address.rfind(':'); colon != std::string::npos) {
+        host = address.substr(0, colon), port = address.substr(colon + 1);
+    }
+    if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string::npos)
+        throw error(exit_code::usage, what + " \"" + address + "\" is not host:port",
+                    "e.g. db-a.internal:5432, 0.0.0.0:7433 or [::1]:7433");
+    return {host, port};
+}
+
+}  // namespace detail
+
+}  // namespace pghaul::link

@@ -1,0 +1,31 @@
+// `pghaul agent`: the far end of the link, next to a source. It accepts TLS
+// connections from clients whose certificate its --client-ca signed, connects
+// each to the one PostgreSQL server the client names (if --allow lists it),
+// and moves the bytes both ways, zstd-compressed on the link. It is not an
+// open proxy: any other server, and any client without such a certificate,
+// is refused and logged.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "io/link/tls.hpp"
+
+namespace pghaul::link {
+
+// (warning?, message): the agent's log lines, one per session and refusal.
+using log_fn = std::function<void(bool warning, const std::string& message)>;
+
+struct agent_options {
+    std::string listen;              // host:port
+    tls_files tls;                   // ca: the CA of the clients' certificates
+    std::vector<std::string> allow;  // host:port of each server clients may reach
+    int level = 1;                   // zstd level towards the client
+};
+
+// Serves until SIGINT or SIGTERM. Throws pghaul::error for bad options, TLS
+// files or a listen address it cannot bind.
+void run_agent(const agent_options& opt, const log_fn& log);
+
+}  // namespace pghaul::link

@@ -1,0 +1,182 @@
+// The near end of the link (see the header).
+#include "io/link/forwarder.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_future.hpp>
+#include <memory>
+#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include "io/link/detail/pump.hpp"
+#include "protocol/error.hpp"
+
+namespace pghaul::link {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+
+struct forward_session {
+    forward_session(forwarder& f, tcp::socket local)
+        : fw(f), local(std::move(local)), link(this->local.get_executor(), f.ctx_), deflate(f.level_) {}
+    ~forward_session() {
+        t.connections = 1;
+        fw.add(t);
+    }
+    void close() {
+        boost::system::error_code ec;
+        local.close(ec);
+        link.next_layer().close(ec);
+    }
+    // TLS to the agent and the request line; returns the agent's answer.
+    awaitable<std::string> open(const std::string& verb) {
+        tcp::resolver resolver(link.get_executor());
+        auto eps = co_await resolver.async_resolve(fw.agent_host_, fw.agent_port_, use_awaitable);
+        co_await asio::async_connect(link.next_layer(), eps, use_awaitable);
+        link.next_layer().set_option(tcp::no_delay(true));
+        link.next_layer().set_option(asio::socket_base::keep_alive(true));
+        SSL_set_tlsext_host_name(link.native_handle(), fw.agent_host_.c_str());
+        link.set_verify_callback(asio::ssl::host_name_verification(fw.agent_host_));
+        co_await link.async_handshake(asio::ssl::stream_base::client, use_awaitable);
+        co_await detail::write_line(link, std::string(detail::hello) + " " + verb + " " + fw.server_);
+        asio::streambuf buf(detail::max_line);
+        co_return co_await detail::read_line(link, buf);
+    }
+    forwarder& fw;
+    tcp::socket local;
+    asio::ssl::stream<tcp::socket> link;
+    deflater deflate;
+    inflater inflate;
+    link_totals t;
+};
+
+namespace {
+
+std::string describe(const std::string& agent, const std::exception& e) {
+    if (auto* se = dynamic_cast<const boost::system::system_error*>(&e))
+        return "the agent link to " + agent + " failed: " + se->code().message();
+    return "the agent link to " + agent + " failed: " + e.what();
+}
+
+awaitable<void> upstream(std::shared_ptr<forward_session> s) {
+    try {
+        co_await detail::deflate_pump(s->local, s->link, s->deflate, s->t.raw_sent, s->t.wire_sent);
+    } catch (const std::exception&) {
+    }
+    s->close();
+}
+
+awaitable<void> downstream(std::shared_ptr<forward_session> s) {
+    try {
+        co_await detail::inflate_pump(s->link, s->local, s->inflate, s->t.wire_received, s->t.raw_received);
+    } catch (const std::exception&) {
+    }
+    s->close();
+}
+
+awaitable<void> forward(std::shared_ptr<forward_session> s) {
+    try {
+        auto answer = co_await s->open("CONNECT");
+        if (answer != "OK") {
+            s->fw.note_error(answer.starts_with("ERR ") ? answer.substr(4) : "the agent said: " + answer);
+            s->close();
+            co_return;
+        }
+    } catch (const std::exception& e) {
+        s->fw.note_error(describe(s->fw.agent(), e));
+        s->close();
+        co_return;
+    }
+    auto ex = s->local.get_executor();
+    asio::co_spawn(ex, upstream(s), asio::detached);
+    asio::co_spawn(ex, downstream(s), asio::detached);
+}
+
+awaitable<void> accept_loop(forwarder& f, tcp::acceptor& acc) {
+    for (;;) {
+        auto sock = co_await acc.async_accept(use_awaitable);
+        sock.set_option(tcp::no_delay(true));
+        asio::co_spawn(acc.get_executor(), forward(std::make_shared<forward_session>(f, std::move(sock))),
+                       asio::detached);
+    }
+}
+
+}  // namespace
+
+forwarder::forwarder(std::string agent, const tls_files& files, std::string server, int level)
+    : agent_(std::move(agent)),
+      server_(std::move(server)),
+      level_(level),
+      ctx_(client_context(files, {"--via-ca", "--via-cert", "--via-key"})),
+      acceptor_(io_) {
+    std::tie(agent_host_, agent_port_) = detail::split_address(agent_, "--via");
+    detail::split_address(server_, "the source's host:port");
+    // Loopback only: nothing but this process's libpq and pg_dump reach it.
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(ep.protocol());
+    acceptor_.bind(ep);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(io_, accept_loop(*this, acceptor_), asio::detached);
+    thread_ = std::jthread([this] { io_.run(); });
+}
+
+forwarder::~forwarder() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+void forwarder::check() {
+    auto probe = [this]() -> awaitable<std::string> {
+        auto s = std::make_shared<forward_session>(*this, tcp::socket(io_));
+        try {
+            auto answer = co_await s->open("CHECK");
+            s->close();
+            co_return answer;
+        } catch (const std::exception& e) {
+            s->close();
+            co_return "ERR " + describe(agent_, e);
+        }
+    };
+    auto answer = asio::co_spawn(io_, probe(), asio::use_future).get();
+    if (answer == "OK") return;
+    throw error(exit_code::preflight,
+                "through the agent at " + agent_ + " to " + server_ + ": " +
+                    (answer.starts_with("ERR ") ? answer.substr(4) : answer),
+                "check that the agent runs, that --via-ca signed its certificate and its --client-ca this "
+                "host's (--via-cert), and that its --allow names " +
+                    server_);
+}
+
+std::string forwarder::last_error() const {
+    std::lock_guard lk(mu_);
+    return last_error_;
+}
+
+link_totals forwarder::totals() const {
+    std::lock_guard lk(mu_);
+    return totals_;
+}
+
+void forwarder::note_error(std::string e) {
+    std::lock_guard lk(mu_);
+    last_error_ = std::move(e);
+}
+
+void forwarder::add(const link_totals& t) {
+    std::lock_guard lk(mu_);
+    totals_.raw_sent += t.raw_sent;
+    totals_.wire_sent += t.wire_sent;
+    totals_.wire_received += t.wire_received;
+    totals_.raw_received += t.raw_received;
+    totals_.connections += t.connections;
+}
+
+}  // namespace pghaul::link

@@ -1,0 +1,67 @@
+// The near end of the link, inside pghaul: a listener on 127.0.0.1 that
+// libpq and pg_dump connect to as if it were the source. Each connection it
+// accepts becomes one TLS connection to the agent, which connects it on to
+// `server`; bytes are zstd-compressed on the link both ways. It runs its own
+// io_context thread for its lifetime (RAII: the destructor stops and joins it).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "io/link/tls.hpp"
+
+namespace pghaul::link {
+
+struct link_totals {
+    std::uint64_t raw_sent = 0, wire_sent = 0;          // towards the source
+    std::uint64_t wire_received = 0, raw_received = 0;  // from it
+    std::uint64_t connections = 0;
+};
+
+class forwarder {
+public:
+    // `agent`: host:port of the agent; `server`: host:port of the source as
+    // the agent's --allow names it. Throws usage errors for bad addresses or files.
+    forwarder(std::string agent, const tls_files& files, std::string server, int level);
+    ~forwarder();
+    forwarder(const forwarder&) = delete;
+    forwarder& operator=(const forwarder&) = delete;
+
+    int port() const noexcept { return port_; }
+    const std::string& agent() const noexcept { return agent_; }
+    const std::string& server() const noexcept { return server_; }
+    // Asks the agent whether it takes this host's certificate and reaches the
+    // server, without a PostgreSQL session; throws a preflight error naming the
+    // agent and what it said.
+    void check();
+    // Why the last connection through the link failed, if one did (for the
+    // error libpq gives, which only sees the connection close).
+    std::string last_error() const;
+    link_totals totals() const;
+
+    // For the link's sessions: a failure to remember, a closed connection's counts.
+    void note_error(std::string e);
+    void add(const link_totals& t);
+
+private:
+    friend struct forward_session;
+
+    std::string agent_, server_, agent_host_, agent_port_;
+    int level_;
+    boost::asio::io_context io_{1};
+    boost::asio::ssl::context ctx_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    int port_ = 0;
+    mutable std::mutex mu_;
+    std::string last_error_;
+    link_totals totals_;
+    std::jthread thread_;
+};
+
+}  // namespace pghaul::link

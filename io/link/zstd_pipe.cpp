@@ -1,0 +1,79 @@
+// zstd streams for the link (see the header).
+#include "io/link/zstd_pipe.hpp"
+
+#include <zstd.h>
+
+#include <string>
+
+#include "protocol/error.hpp"
+
+namespace pghaul::link {
+
+void detail::cctx_free::operator()(void* p) const noexcept {
+    ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(p));
+}
+void detail::dctx_free::operator()(void* p) const noexcept {
+    ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(p));
+}
+
+deflater::deflater(int level) : ctx_(ZSTD_createCCtx()), level_(level) {
+    if (!ctx_) throw error(exit_code::local, "out of memory for a zstd compressor");
+    set_level(level);
+}
+
+void deflater::set_level(int level) {
+    level_ = level;
+    ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(ctx_.get()), ZSTD_c_compressionLevel, level);
+}
+
+std::span<const char> deflater::push(std::span<const char> in) {
+    auto* cctx = static_cast<ZSTD_CCtx*>(ctx_.get());
+    out_.resize(ZSTD_compressBound(in.size()) + 64);
+    ZSTD_inBuffer src{in.data(), in.size(), 0};
+    std::size_t written = 0;
+    for (;;) {
+        ZSTD_outBuffer dst{out_.data() + written, out_.size() - written, 0};
+        const auto left = ZSTD_compressStream2(cctx, &dst, &src, ZSTD_e_flush);
+        if (ZSTD_isError(left))
+            throw error(exit_code::local,
+                        std::string("compressing for the link: ") + ZSTD_getErrorName(left));
+        written += dst.pos;
+        if (left == 0 && src.pos == src.size) break;
+        out_.resize(out_.size() * 2);
+    }
+    return {out_.data(), written};
+}
+
+inflater::inflater() : ctx_(ZSTD_createDCtx()) {
+    if (!ctx_) throw error(exit_code::local, "out of memory for a zstd decompressor");
+}
+
+std::span<const char> inflater::push(std::span<const char> in) {
+    auto* dctx = static_cast<ZSTD_DCtx*>(ctx_.get());
+    if (out_.size() < ZSTD_DStreamOutSize()) out_.resize(ZSTD_DStreamOutSize());
+    ZSTD_inBuffer src{in.data(), in.size(), 0};
+    std::size_t written = 0;
+    while (src.pos < src.size) {
+        if (out_.size() - written < ZSTD_DStreamOutSize()) out_.resize(out_.size() * 2);
+        ZSTD_outBuffer dst{out_.data() + written, out_.size() - written, 0};
+        const auto r = ZSTD_decompressStream(dctx, &dst, &src);
+        if (ZSTD_isError(r))
+            throw error(exit_code::source,
+                        std::string("the link's data is not a pghaul zstd stream: ") + ZSTD_getErrorName(r));
+        written += dst.pos;
+    }
+    // Output left inside zstd once the input is used up: drain it.
+    for (;;) {
+        if (out_.size() - written < ZSTD_DStreamOutSize()) out_.resize(out_.size() * 2);
+        ZSTD_outBuffer dst{out_.data() + written, out_.size() - written, 0};
+        const auto r = ZSTD_decompressStream(dctx, &dst, &src);
+        if (ZSTD_isError(r))
+            throw error(exit_code::source,
+                        std::string("the link's data is not a pghaul zstd stream: ") + ZSTD_getErrorName(r));
+        written += dst.pos;
+        if (dst.pos < dst.size) break;
+    }
+    return {out_.data(), written};
+}
+
+}  // namespace pghaul::link

@@ -1,0 +1,50 @@
+// The link's compression: one zstd stream per direction for the life of a
+// connection, flushed after every read so the other side gets each protocol
+// message at once. The window survives flushes, so a COPY stream compresses
+// nearly as well as the whole table at once while a query still gets its
+// answer without waiting for more bytes.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace pghaul::link {
+
+namespace detail {
+struct cctx_free {
+    void operator()(void* p) const noexcept;
+};
+struct dctx_free {
+    void operator()(void* p) const noexcept;
+};
+}  // namespace detail
+
+class deflater {
+public:
+    explicit deflater(int level);
+    // `in` compressed and flushed: the returned bytes decode to all of it.
+    // Valid until the next call.
+    std::span<const char> push(std::span<const char> in);
+    int level() const noexcept { return level_; }
+    void set_level(int level);  // takes effect at the next push
+
+private:
+    std::unique_ptr<void, detail::cctx_free> ctx_;
+    std::vector<char> out_;
+    int level_;
+};
+
+class inflater {
+public:
+    inflater();
+    // Whatever of the stream `in` completes, decoded; throws pghaul::error
+    // (naming the link) on bytes that are not a zstd stream. Valid until the next call.
+    std::span<const char> push(std::span<const char> in);
+
+private:
+    std::unique_ptr<void, detail::dctx_free> ctx_;
+    std::vector<char> out_;
+};
+
+}  // namespace pghaul::link

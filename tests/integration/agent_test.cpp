@@ -1,0 +1,236 @@
+// Issue 14: sources reached through a pghaul agent. A real agent process on
+// loopback, real certificates (openssl), real servers: the copy through it
+// must equal its source, the agent must refuse what it should, and every
+// bad TLS file must be a clear usage error.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace harness;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A CA, the agent's certificate (localhost, 127.0.0.1) and a migration host's,
+// and a second CA with a host certificate of its own, in a temporary directory.
+struct pki {
+    fs::path dir = fs::temp_directory_path() / unique_name("pghaul-pki");
+    pki() {
+        fs::create_directories(dir);
+        auto sh = [&](const std::string& cmd) {
+            auto r = pghaul::run_process({"sh", "-c", "cd '" + dir.string() + "' && " + cmd + " 2>&1"});
+            REQUIRE_MESSAGE(r.exit_status == 0, r.out);
+        };
+        for (std::string ca : {"ca", "other_ca"})
+            sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + ca + ".key -out " + ca +
+               ".crt -days 2 -subj '/CN=" + ca + "'");
+        auto issue = [&](const std::string& name, const std::string& cn, const std::string& ca,
+                         const std::string& ext) {
+            sh("openssl req -newkey rsa:2048 -nodes -keyout " + name + ".key -out " + name +
+               ".csr -subj '/CN=" + cn + "' && printf '" + ext + "\\n' > " + name +
+               ".ext && openssl x509 -req -in " + name + ".csr -CA " + ca + ".crt -CAkey " + ca +
+               ".key -CAcreateserial -out " + name + ".crt -days 2 -extfile " + name + ".ext");
+        };
+        issue("agent", "localhost", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1");
+        issue("host", "migration-host", "ca", "basicConstraints=CA:FALSE");
+        issue("stranger", "stranger-host", "other_ca", "basicConstraints=CA:FALSE");
+    }
+    ~pki() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+    std::string operator()(const std::string& file) const { return (dir / file).string(); }
+};
+
+int free_port() {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+// `pghaul agent` in the background, its log in a file, stopped with SIGTERM.
+struct agent_process {
+    pid_t pid = -1;
+    int port = free_port();
+    temp_file log{"agent.log", ""};
+    agent_process(const pki& p, const std::vector<std::string>& allow) {
+        std::vector<std::string> args = {
+            PGHAUL_BIN,    "agent",        "--listen",  "127.0.0.1:" + std::to_string(port),
+            "--tls-cert",  p("agent.crt"), "--tls-key", p("agent.key"),
+            "--client-ca", p("ca.crt")};
+        for (auto& a : allow) args.insert(args.end(), {"--allow", a});
+        pid = fork();
+        if (pid == 0) {
+            FILE* f = std::fopen(log.path.c_str(), "w");
+            dup2(fileno(f), 2);
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+        for (int i = 0; i < 500 && text().find("listening on") == std::string::npos; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        REQUIRE_MESSAGE(text().find("listening on") != std::string::npos, text());
+    }
+    ~agent_process() {
+        kill(pid, SIGTERM);
+        int status = 0;
+        waitpid(pid, &status, 0);
+    }
+    std::string text() const { return read_file(log.path); }
+    std::string address() const { return "localhost:" + std::to_string(port); }
+};
+
+std::string host_port(const std::string& var) {
+    auto ci = server(var);
+    return ci.get("host").value_or("") + ":" + ci.get("port").value_or("");
+}
+
+std::vector<std::string> via_flags(const pki& p, const agent_process& a, const std::string& cert = "host") {
+    return {"--via",      a.address(),      "--via-ca",  p("ca.crt"),
+            "--via-cert", p(cert + ".crt"), "--via-key", p(cert + ".key")};
+}
+
+std::string toml(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    return out + "\"";
+}
+
+}  // namespace
+
+TEST_CASE("a copy and a two-source run through an agent equal their sources; the agent logs each session") {
+    pki p;
+    agent_process agent(p, {host_port("PGHAUL_SRC_A"), host_port("PGHAUL_SRC_B")});
+    const auto db_a = unique_name("via_src_a"), db_b = unique_name("via_src_b");
+    const auto tgt_a = unique_name("via_tgt_a"), tgt_b = unique_name("via_tgt_b");
+    create_database_from("PGHAUL_SRC_A_SUPER", db_a, "rich_source.sql");
+    create_database_from("PGHAUL_SRC_B_SUPER", db_b, "");
+    connect("PGHAUL_SRC_B_SUPER", db_b)
+        .exec(
+            "CREATE TABLE events (id bigserial PRIMARY KEY, kind text, body text);"
+            "INSERT INTO events (kind, body) SELECT 'kind ' || g % 7, repeat('payload ' || g % 13, 20) "
+            "FROM generate_series(1, 20000) g");
+    ensure_target_roles();
+
+    temp_file report("report.json", "");
+    std::vector<std::string> args = {"copy",     "--source", src(db_a),  "--target",
+                                     tgt(tgt_a), "--report", report.path};
+    for (auto& f : via_flags(p, agent)) args.push_back(f);
+    auto r = run_pghaul(args);
+    REQUIRE(r.exit_status == 0);
+    CHECK(r.err.find("through the agent at " + agent.address()) != std::string::npos);
+    CHECK_FALSE(contains_any(r.out + r.err + agent.text(), sandbox_passwords()));
+    {
+        auto s = connect("PGHAUL_SRC_A_SUPER", db_a);
+        auto t = connect("PGHAUL_TGT_SUPER", tgt_a);
+        CHECK(table_fingerprints(t) == table_fingerprints(s));
+        CHECK(sequence_states(t) == sequence_states(s));
+        CHECK(large_objects(t) == large_objects(s));
+    }
+    CHECK(schema_dump("PGHAUL_TGT_SUPER", tgt_a) == schema_dump("PGHAUL_SRC_A_SUPER", db_a));
+    auto rep = nlohmann::json::parse(read_file(report.path));
+    REQUIRE(rep["links"].size() == 1);
+    auto& link = rep["links"][0];
+    CHECK(link["server"] == host_port("PGHAUL_SRC_A"));
+    // Everything read from the source came through the link, compressed.
+    CHECK(link["received_bytes"].get<std::uint64_t>() > link["received_wire_bytes"].get<std::uint64_t>());
+    CHECK(link["connections"].get<int>() >= 3);  // the snapshot, pg_dump, a reader (and the check)
+    CHECK(agent.text().find("session ended: client migration-host") != std::string::npos);
+
+    // Two sources, one per server, both through the agent, from a manifest.
+    auto via = "via = { address = " + toml(agent.address()) + ", ca = " + toml(p("ca.crt")) +
+               ", cert = " + toml(p("host.crt")) + ", key = " + toml(p("host.key")) + " }\n";
+    temp_file manifest(
+        "m.toml",
+        "[target]\nconninfo = " + toml(server("PGHAUL_TGT").to_string()) +
+            "\n[run]\nmissing_roles = \"owner\"\n[[source]]\nname = \"a\"\nconninfo = " +
+            toml(server("PGHAUL_SRC_A", db_a).to_string()) + "\ntarget_db = " + toml(tgt_b + "_a") + "\n" +
+            via + "[[source]]\nname = \"b\"\nconninfo = " + toml(server("PGHAUL_SRC_B", db_b).to_string()) +
+            "\ntarget_db = " + toml(tgt_b) + "\n" + via);
+    auto run = run_pghaul({"run", manifest.path});
+    REQUIRE(run.exit_status == 0);
+    {
+        auto s = connect("PGHAUL_SRC_B_SUPER", db_b);
+        auto t = connect("PGHAUL_TGT_SUPER", tgt_b);
+        CHECK(table_fingerprints(t) == table_fingerprints(s));
+        CHECK(sequence_states(t) == sequence_states(s));
+        auto sa = connect("PGHAUL_SRC_A_SUPER", db_a);
+        auto ta = connect("PGHAUL_TGT_SUPER", tgt_b + "_a");
+        CHECK(table_fingerprints(ta) == table_fingerprints(sa));
+    }
+    CHECK(run.err.find("link to " + host_port("PGHAUL_SRC_B")) != std::string::npos);
+    for (auto& db : {tgt_a, tgt_b, tgt_b + "_a"}) drop_database("PGHAUL_TGT_SUPER", db);
+    drop_database("PGHAUL_SRC_A_SUPER", db_a);
+    drop_database("PGHAUL_SRC_B_SUPER", db_b);
+}
+
+TEST_CASE(
+    "the agent is no open proxy: a stranger's certificate and a server it does not --allow are refused") {
+    pki p;
+    agent_process agent(p, {host_port("PGHAUL_SRC_B")});  // source A's server is not allowed
+    const auto db = unique_name("via_refused");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    const auto target_db = unique_name("via_refused_tgt");
+    auto copy = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = {"copy", "--source", src(db), "--target", tgt(target_db)};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_pghaul(args);
+    };
+
+    auto not_allowed = copy(via_flags(p, agent));
+    CHECK(not_allowed.exit_status == 3);
+    CHECK(not_allowed.err.find("does not connect to " + host_port("PGHAUL_SRC_A")) != std::string::npos);
+    CHECK(agent.text().find("is not --allow'ed") != std::string::npos);
+
+    auto stranger = copy(via_flags(p, agent, "stranger"));
+    CHECK(stranger.exit_status == 3);
+    CHECK(stranger.err.find("through the agent at " + agent.address()) != std::string::npos);
+    CHECK(agent.text().find("refused a client at 127.0.0.1: TLS handshake failed") != std::string::npos);
+
+    // This host does not trust the agent's certificate (another CA).
+    auto untrusted = copy({"--via", agent.address(), "--via-ca", p("other_ca.crt"), "--via-cert",
+                           p("host.crt"), "--via-key", p("host.key")});
+    CHECK(untrusted.exit_status == 3);
+    CHECK(untrusted.err.find("certificate verify failed") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+
+    // Bad TLS files: usage errors naming the option and the file, nothing contacted.
+    auto missing = copy({"--via", agent.address(), "--via-ca", p("ca.crt"), "--via-cert", p("nope.crt"),
+                         "--via-key", p("host.key")});
+    CHECK(missing.exit_status == 2);
+    CHECK(missing.err.find("--via-cert " + p("nope.crt") + ": no such file") != std::string::npos);
+    auto wrong_key = copy({"--via", agent.address(), "--via-ca", p("ca.crt"), "--via-cert", p("host.crt"),
+                           "--via-key", p("agent.key")});
+    CHECK(wrong_key.exit_status == 2);
+    CHECK(wrong_key.err.find("is not the key of --via-cert") != std::string::npos);
+    auto not_pem = copy({"--via", agent.address(), "--via-ca", p("host.csr"), "--via-cert", p("host.crt"),
+                         "--via-key", p("host.key")});
+    CHECK(not_pem.exit_status == 2);
+    CHECK(not_pem.err.find("--via-ca " + p("host.csr") + " cannot be used") != std::string::npos);
+    auto bad_agent =
+        run_pghaul({"agent", "--listen", "127.0.0.1:0", "--tls-cert", p("agent.crt"), "--tls-key",
+                    p("host.key"), "--client-ca", p("ca.crt"), "--allow", "127.0.0.1:1"});
+    CHECK(bad_agent.exit_status == 2);
+    CHECK(bad_agent.err.find("is not the key of --tls-cert") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}
