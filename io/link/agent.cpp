@@ -6,6 +6,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+// clang-format off: <utility> first, Boost 1.74's awaitable.hpp uses std::exchange without it
+#include <utility>
+// clang-format on
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -15,7 +18,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <memory>
-#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange without it
 
 #include "io/link/detail/pump.hpp"
 #include "protocol/error.hpp"

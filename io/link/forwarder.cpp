@@ -3,6 +3,9 @@
 
 #include <openssl/ssl.h>
 
+// clang-format off: <utility> first, Boost 1.74's awaitable.hpp uses std::exchange without it
+#include <utility>
+// clang-format on
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,7 +14,6 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_future.hpp>
 #include <memory>
-#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange without it
 
 #include "io/link/detail/pump.hpp"
 #include "protocol/error.hpp"

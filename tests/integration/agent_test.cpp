@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -68,9 +69,10 @@ int free_port() {
 // `pghaul agent` in the background, its log in a file, stopped with SIGTERM.
 struct agent_process {
     pid_t pid = -1;
-    int port = free_port();
+    int port;
     temp_file log{"agent.log", ""};
-    agent_process(const pki& p, const std::vector<std::string>& allow) {
+    agent_process(const pki& p, const std::vector<std::string>& allow, int listen_port = free_port())
+        : port(listen_port) {
         std::vector<std::string> args = {
             PGHAUL_BIN,    "agent",        "--listen",  "127.0.0.1:" + std::to_string(port),
             "--tls-cert",  p("agent.crt"), "--tls-key", p("agent.key"),
@@ -233,4 +235,40 @@ TEST_CASE(
     CHECK(bad_agent.err.find("is not the key of --tls-cert") != std::string::npos);
     CHECK_FALSE(target_has_database(target_db));
     drop_database("PGHAUL_SRC_A_SUPER", db);
+}
+
+// The link drops mid-COPY (the agent killed, as a VM restart would): the copy
+// fails as a lost source, with the unfinished database marked INCOMPLETE,
+// and once the agent is back --resume finishes it equal to the source.
+TEST_CASE("the agent killed mid-COPY: nothing passes as complete, and --resume through the restarted agent finishes") {
+    pki p;
+    const auto source_db = make_big_source();
+    const auto target_db = unique_name("via_killed_tgt");
+    auto agent = std::make_unique<agent_process>(p, std::vector<std::string>{host_port("PGHAUL_SRC_A")});
+    const int port = agent->port;
+    std::vector<std::string> args = {"copy", "--source", src(source_db), "--target", tgt(target_db),
+                                     "--no-owner", "--retry-window", "3s"};
+    for (auto& f : via_flags(p, *agent)) args.push_back(f);
+    auto copy = std::async(std::launch::async, [&] { return run_pghaul(args); });
+    REQUIRE(wait_for_statement("PGHAUL_SRC_A_SUPER", "pghaul/reader", "COPY%"));
+    kill(agent->pid, SIGKILL);
+    agent.reset();
+    auto r = copy.get();
+    CHECK(r.exit_status == 4);
+    CHECK(r.err.find("--resume") != std::string::npos);
+    if (target_has_database(target_db))
+        CHECK(connect("PGHAUL_TGT_SUPER", target_db)
+                  .exec("SELECT coalesce(shobj_description(oid, 'pg_database') LIKE 'pghaul: INCOMPLETE%', false) "
+                        "FROM pg_database WHERE datname = current_database()")
+                  .boolean(0, 0));
+
+    agent_process again(p, {host_port("PGHAUL_SRC_A")}, port);
+    args.push_back("--resume");
+    auto resumed = run_pghaul(args);
+    CHECK(resumed.exit_status == 0);
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
