@@ -420,12 +420,16 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
             fmt::format("; {} warning{} (see the log or the report)", warned, warned == 1 ? "" : "s");
     // Of several sources, each failure says whose it is: the recap at the end
     // and run_finished are read long after the per-source lines scrolled by.
+    // A source behind an agent: libpq only saw its connection close, the
+    // link knows why (the agent gone, its refusal).
     for (auto& j : jobs)
-        if (const auto& f = j->failure; f)
-            res.failures.push_back(cfg.sources.size() == 1
-                                       ? *f
-                                       : error(f->code(), "[" + j->name() + "] " + f->what(), f->hint(),
-                                               f->sqlstate(), f->disposition()));
+        if (const auto& f = j->failure; f) {
+            std::string hint = f->hint();
+            if (const auto& route = j->config().endpoint.route; route && !route->last_error().empty())
+                hint = "the link said: " + route->last_error() + (hint.empty() ? "" : "; ") + hint;
+            res.failures.push_back(error(f->code(), (cfg.sources.size() == 1 ? "" : "[" + j->name() + "] ") + f->what(),
+                                         hint, f->sqlstate(), f->disposition()));
+        }
     if (res.failures.empty() && !dry_run && !cfg.partial_selection)
         for (auto& j : jobs) j->forget_state();
     if (!res.failures.empty())

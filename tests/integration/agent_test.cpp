@@ -256,6 +256,8 @@ TEST_CASE("the agent killed mid-COPY: nothing passes as complete, and --resume t
     auto r = copy.get();
     CHECK(r.exit_status == 4);
     CHECK(r.err.find("--resume") != std::string::npos);
+    CHECK(r.err.find("HINT: the link said: the agent link to localhost:" + std::to_string(port) +
+                     " failed: Connection refused") != std::string::npos);
     if (target_has_database(target_db))
         CHECK(connect("PGHAUL_TGT_SUPER", target_db)
                   .exec("SELECT coalesce(shobj_description(oid, 'pg_database') LIKE 'pghaul: INCOMPLETE%', false) "
