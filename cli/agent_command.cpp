@@ -38,10 +38,17 @@ CLI::App* add_agent_command(CLI::App& app, command_handler& handler) {
         ->delimiter(',')
         ->envname("PGHAUL_ALLOW")
         ->group("Connection");
-    sub->add_option("--compression-level", a->level, "zstd level of what the agent sends (1 is fast)")
+    sub->add_option("--compression-level", a->level, "zstd level the agent starts sending at (1 is fast)")
         ->capture_default_str()
         ->check(CLI::Range(-7, 19))
         ->envname("PGHAUL_AGENT_COMPRESSION_LEVEL")
+        ->group("Connection");
+    sub->add_option("--max-compression-level", a->max_level,
+                    "raise the level up to this while the link, not the CPU, is what the agent waits for "
+                    "(0: keep --compression-level)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 19))
+        ->envname("PGHAUL_AGENT_MAX_COMPRESSION_LEVEL")
         ->group("Connection");
     sub->footer(
         "Runs in the foreground until SIGINT or SIGTERM; logs one line per session (client certificate, "

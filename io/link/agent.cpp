@@ -48,8 +48,8 @@ std::string peer_name(SSL* ssl) {
 }
 
 struct session {
-    session(tcp::socket s, asio::ssl::context& ctx, int level, const log_fn& log)
-        : link(std::move(s), ctx), db(link.get_executor()), deflate(level), log(log) {
+    session(tcp::socket s, asio::ssl::context& ctx, int level, int max_level, const log_fn& log)
+        : link(std::move(s), ctx), db(link.get_executor()), deflate(level), max_level(max_level), log(log) {
         boost::system::error_code ec;
         auto ep = link.next_layer().remote_endpoint(ec);
         from = ec ? "?" : ep.address().to_string();
@@ -60,7 +60,8 @@ struct session {
                            std::to_string(link_in) + " B in on the link (" + std::to_string(db_out) +
                            " B to the server, " + ratio(db_out, link_in) + "), " + std::to_string(db_in) +
                            " B from the server (" + std::to_string(link_out) + " B out on the link, " +
-                           ratio(db_in, link_out) + ")");
+                           ratio(db_in, link_out) + ", zstd level " + std::to_string(deflate.level()) +
+                           " at the end)");
     }
     void close() {
         boost::system::error_code ec;
@@ -70,6 +71,7 @@ struct session {
     asio::ssl::stream<tcp::socket> link;
     tcp::socket db;
     deflater deflate;
+    int max_level;
     inflater inflate;
     std::string from, client = "?", server;
     std::uint64_t link_in = 0, db_out = 0, db_in = 0, link_out = 0;
@@ -86,7 +88,8 @@ awaitable<void> to_server(std::shared_ptr<session> s) {
 
 awaitable<void> to_client(std::shared_ptr<session> s) {
     try {
-        co_await detail::deflate_pump(s->db, s->link, s->deflate, s->db_in, s->link_out);
+        co_await detail::deflate_pump(s->db, s->link, s->deflate, s->db_in, s->link_out,
+                                      detail::adapt{.max_level = s->max_level});
     } catch (const std::exception&) {
     }
     s->close();
@@ -153,9 +156,10 @@ awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const a
         boost::system::error_code ec;
         sock.set_option(tcp::no_delay(true), ec);
         sock.set_option(asio::socket_base::keep_alive(true), ec);
-        asio::co_spawn(acc.get_executor(),
-                       serve(std::make_shared<session>(std::move(sock), ctx, opt.level, log), opt),
-                       asio::detached);
+        asio::co_spawn(
+            acc.get_executor(),
+            serve(std::make_shared<session>(std::move(sock), ctx, opt.level, opt.max_level, log), opt),
+            asio::detached);
     }
 }
 
@@ -190,7 +194,10 @@ void run_agent(const agent_options& opt, const log_fn& log) {
     for (auto& a : opt.allow) allowed += (allowed.empty() ? "" : ", ") + a;
     log(false, "listening on " + acc.local_endpoint().address().to_string() + ":" +
                    std::to_string(acc.local_endpoint().port()) + " for " + allowed + " (zstd level " +
-                   std::to_string(opt.level) + ")");
+                   std::to_string(opt.level) +
+                   (opt.max_level > opt.level ? ", adapting up to " + std::to_string(opt.max_level)
+                                              : std::string()) +
+                   ")");
     asio::co_spawn(io, accept_loop(acc, ctx, opt, log), asio::detached);
     io.run();
 }

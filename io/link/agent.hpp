@@ -21,7 +21,8 @@ struct agent_options {
     std::string listen;              // host:port
     tls_files tls;                   // ca: the CA of the clients' certificates
     std::vector<std::string> allow;  // host:port of each server clients may reach
-    int level = 1;                   // zstd level towards the client
+    int level = 1;                   // zstd level towards the client (where it starts)
+    int max_level = 9;               // adapt the level to the link up to this; 0: keep `level`
 };
 
 // Serves until SIGINT or SIGTERM. Throws pghaul::error for bad options, TLS

@@ -11,8 +11,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <future>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -240,14 +240,16 @@ TEST_CASE(
 // The link drops mid-COPY (the agent killed, as a VM restart would): the copy
 // fails as a lost source, with the unfinished database marked INCOMPLETE,
 // and once the agent is back --resume finishes it equal to the source.
-TEST_CASE("the agent killed mid-COPY: nothing passes as complete, and --resume through the restarted agent finishes") {
+TEST_CASE(
+    "the agent killed mid-COPY: nothing passes as complete, and --resume through the restarted agent "
+    "finishes") {
     pki p;
     const auto source_db = make_big_source();
     const auto target_db = unique_name("via_killed_tgt");
     auto agent = std::make_unique<agent_process>(p, std::vector<std::string>{host_port("PGHAUL_SRC_A")});
     const int port = agent->port;
-    std::vector<std::string> args = {"copy", "--source", src(source_db), "--target", tgt(target_db),
-                                     "--no-owner", "--retry-window", "3s"};
+    std::vector<std::string> args = {"copy",         "--source",   src(source_db),   "--target",
+                                     tgt(target_db), "--no-owner", "--retry-window", "3s"};
     for (auto& f : via_flags(p, *agent)) args.push_back(f);
     auto copy = std::async(std::launch::async, [&] { return run_pghaul(args); });
     REQUIRE(wait_for_statement("PGHAUL_SRC_A_SUPER", "pghaul/reader", "COPY%"));
@@ -260,7 +262,8 @@ TEST_CASE("the agent killed mid-COPY: nothing passes as complete, and --resume t
                      " failed: Connection refused") != std::string::npos);
     if (target_has_database(target_db))
         CHECK(connect("PGHAUL_TGT_SUPER", target_db)
-                  .exec("SELECT coalesce(shobj_description(oid, 'pg_database') LIKE 'pghaul: INCOMPLETE%', false) "
+                  .exec("SELECT coalesce(shobj_description(oid, 'pg_database') LIKE 'pghaul: INCOMPLETE%', "
+                        "false) "
                         "FROM pg_database WHERE datname = current_database()")
                   .boolean(0, 0));
 

@@ -3,16 +3,19 @@
 // decompressing from it. Coroutines on one io_context thread per end.
 #pragma once
 
+// clang-format off: <utility> first, Boost 1.74's awaitable.hpp uses std::exchange without it
+#include <utility>
+// clang-format on
 #include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <cstdint>
 #include <istream>
 #include <string>
-#include <utility>  // before Asio: 1.74's awaitable.hpp uses std::exchange unincluded
 
 #include "io/link/zstd_pipe.hpp"
 
@@ -38,18 +41,43 @@ boost::asio::awaitable<void> write_line(Stream& s, std::string line) {
     co_await boost::asio::async_write(s, boost::asio::buffer(line), boost::asio::use_awaitable);
 }
 
+// The level follows the link, as `zstd --adapt` does: every 4 MB, if the
+// pump waited on the link longer than it compressed, the link is the
+// bottleneck and a higher level costs nothing (up to `max_level`); if it
+// compressed longer than it waited, the CPU is, and the level goes down
+// (to 1). A fast link thus keeps level 1, a slow one climbs.
+struct adapt {
+    int max_level = 0;  // 0: a fixed level
+    std::chrono::steady_clock::duration compressing{}, waiting{};
+    std::uint64_t since = 0;
+    void after(deflater& z, std::uint64_t raw) {
+        if (max_level == 0 || raw - since < (4u << 20)) return;
+        if (waiting > 2 * compressing && z.level() < max_level)
+            z.set_level(z.level() + 1);
+        else if (compressing > waiting && z.level() > 1)
+            z.set_level(z.level() - 1);
+        since = raw;
+        compressing = waiting = {};
+    }
+};
+
 // Reads `from` until it ends, compressing each read into `to`.
 template <class From, class To>
 boost::asio::awaitable<void> deflate_pump(From& from, To& to, deflater& z, std::uint64_t& raw,
-                                          std::uint64_t& wire) {
+                                          std::uint64_t& wire, adapt a = {}) {
     std::array<char, 128 * 1024> buf;
     for (;;) {
         const auto n = co_await from.async_read_some(boost::asio::buffer(buf), boost::asio::use_awaitable);
         raw += n;
+        const auto t0 = std::chrono::steady_clock::now();
         auto out = z.push({buf.data(), n});
+        const auto t1 = std::chrono::steady_clock::now();
         co_await boost::asio::async_write(to, boost::asio::buffer(out.data(), out.size()),
                                           boost::asio::use_awaitable);
+        a.compressing += t1 - t0;
+        a.waiting += std::chrono::steady_clock::now() - t1;
         wire += out.size();
+        a.after(z, raw);
     }
 }
 

@@ -1,5 +1,7 @@
 #include "io/link/zstd_pipe.hpp"
 
+#include "io/link/detail/pump.hpp"
+
 #include <doctest/doctest.h>
 
 #include <random>
@@ -36,4 +38,32 @@ TEST_CASE("the link's zstd stream: bytes that are not one are an error, not garb
     inflater u;
     const std::string junk = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
     CHECK_THROWS_AS(u.push({junk.data(), junk.size()}), pghaul::error);
+}
+
+TEST_CASE("the agent's level follows the link: up while it waits on the link, down while it waits on the CPU") {
+    using namespace std::chrono_literals;
+    deflater z(1);
+    pghaul::link::detail::adapt a{.max_level = 3};
+    std::uint64_t raw = 0;
+    auto step = [&](auto compressing, auto waiting) {
+        a.compressing += compressing;
+        a.waiting += waiting;
+        raw += 4u << 20;
+        a.after(z, raw);
+        return z.level();
+    };
+    CHECK(step(1ms, 10ms) == 2);  // the link is the bottleneck: compress harder
+    CHECK(step(1ms, 10ms) == 3);
+    CHECK(step(1ms, 10ms) == 3);  // not past max_level
+    CHECK(step(10ms, 1ms) == 2);  // the CPU is: back down
+    CHECK(step(10ms, 1ms) == 1);
+    CHECK(step(10ms, 1ms) == 1);  // not below 1
+    a.compressing += 1ms;
+    a.waiting += 50ms;
+    a.after(z, raw + 1000);  // less than 4 MB since the last decision: nothing yet
+    CHECK(z.level() == 1);
+    pghaul::link::detail::adapt fixed;  // max_level 0: the level stays
+    fixed.waiting += 50ms;
+    fixed.after(z, raw + (8u << 20));
+    CHECK(z.level() == 1);
 }

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The agent over a slow link (issue 14): in one run, on the same data and the
+# same shaped link, pghaul through `pghaul agent` against pghaul direct and
+# `pg_dump -Fc | pg_restore` on the target side, at each rate.
+#
+#   sudo bench/link.sh [--rates "100mbit 1gbit none"] [--size-mb 300] [--pghaul PATH] [--jobs 2]
+#
+# The "source site" is a network namespace joined by a veth pair shaped with
+# tbf on both ends (addresses 198.18.7.1/.2, the benchmarking range; nothing
+# leaves this machine). A throwaway PostgreSQL 15 cluster runs inside it with
+# bench/gen-appdb.sh's wide shape (long text, jsonb, numerics, timestamps: not
+# synthetic repeats), and the agent next to it. The target is the fleet
+# bench's sandbox target (started by bench/fleet.sh --keep-sandbox), as its
+# non-superuser login. Everything made here is removed at the end (trap).
+# Prints wall time, the ratio to the agent's wall, and the link's bytes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RATES="100mbit 1gbit none" SIZE_MB=300 PGHAUL=${PGHAUL_BIN:-build/release/cli/pghaul} JOBS=2
+while [ $# -gt 0 ]; do
+    case $1 in
+    --rates) RATES=$2; shift 2 ;;
+    --size-mb) SIZE_MB=$2; shift 2 ;;
+    --pghaul) PGHAUL=$2; shift 2 ;;
+    --jobs) JOBS=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+[ "$(id -u)" = 0 ] || { echo "bench/link.sh: needs root (ip netns, tc)" >&2; exit 2; }
+ip netns add pghaul-probe$$ 2>/dev/null && ip netns del pghaul-probe$$ ||
+    { echo "bench/link.sh: SKIPPED: ip netns is refused here" >&2; exit 0; }
+
+BIN=/usr/lib/postgresql/15/bin
+TGT_DIR=/tmp/pghaul-bench-fleet TGT_PORT=55493
+export PGPASSFILE=$TGT_DIR/pgpass
+TGT="host=127.0.0.1 port=$TGT_PORT user=haul_admin"
+psql "$TGT dbname=postgres" -qAtc "SELECT 1" >/dev/null ||
+    { echo "bench/link.sh: start the fleet sandbox first: bench/fleet.sh --keep-sandbox" >&2; exit 2; }
+
+W=$(mktemp -d /tmp/pghaul-link.XXXXXX)
+chmod 755 "$W"
+chown postgres: "$W"  # the source cluster and its socket live here
+NS=pghaul-link$$ VA=phl$$a VB=phl$$b SRC_PORT=55481
+cp "$PGHAUL" "$W/pghaul"
+PGHAUL=$W/pghaul
+AGENT_PID=
+cleanup() {
+    [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null || true
+    su postgres -c "$BIN/pg_ctl -D $W/src -m immediate stop" >/dev/null 2>&1 || true
+    psql "$TGT dbname=postgres" -qAtc "DROP DATABASE IF EXISTS link_tgt WITH (FORCE)" >/dev/null 2>&1 || true
+    ip netns del "$NS" 2>/dev/null || true
+    ip link del "$VA" 2>/dev/null || true
+    rm -rf "$W"
+}
+trap cleanup EXIT
+log() { echo "[$(date +%T)] $*" >&2; }
+
+ip netns add "$NS"
+ip link add "$VA" type veth peer name "$VB"
+ip link set "$VB" netns "$NS"
+ip addr add 198.18.7.1/24 dev "$VA" && ip link set "$VA" up
+ip netns exec "$NS" ip addr add 198.18.7.2/24 dev "$VB"
+ip netns exec "$NS" ip link set "$VB" up
+ip netns exec "$NS" ip link set lo up
+shape() {
+    for side in "" "ip netns exec $NS"; do
+        dev=$VA; [ -n "$side" ] && dev=$VB
+        $side tc qdisc del dev "$dev" root 2>/dev/null || true
+        [ "$1" = none ] || $side tc qdisc add dev "$dev" root tbf rate "$1" burst 256kb latency 50ms
+    done
+}
+
+log "source cluster in the namespace"
+su postgres -c "$BIN/initdb -D $W/src -A trust -U postgres" >/dev/null
+cat >>"$W/src/pg_hba.conf" <<HBA
+host all all 198.18.7.0/24 trust
+HBA
+ip netns exec "$NS" su postgres -c "$BIN/pg_ctl -D $W/src -l $W/src.log -w -o \
+    '-p $SRC_PORT -k $W -c listen_addresses=127.0.0.1,198.18.7.2 -c shared_buffers=256MB' start" >/dev/null
+SRC_LOCAL="host=$W port=$SRC_PORT user=postgres"
+bench/gen-appdb.sh linkdb --shape wide --size-mb "$SIZE_MB" --conninfo "$SRC_LOCAL dbname=postgres" \
+    --super "$SRC_LOCAL dbname=postgres" >&2
+SIZE=$(psql "$SRC_LOCAL dbname=linkdb" -qAtc "SELECT pg_size_pretty(pg_database_size('linkdb'))")
+COUNTS_SQL="SELECT string_agg(format('%s=%s', c.oid::regclass, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass), false, true, '')))[1]), ' ' ORDER BY c.oid::regclass::text) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+WANT=$(psql "$SRC_LOCAL dbname=linkdb" -qAtc "$COUNTS_SQL")
+
+log "certificates and the agent"
+(
+    cd "$W"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=link-ca
+    openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr -subj /CN=agent
+    echo "subjectAltName=IP:198.18.7.2" >agent.ext
+    openssl x509 -req -in agent.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out agent.crt -days 1 -extfile agent.ext
+    openssl req -newkey rsa:2048 -nodes -keyout host.key -out host.csr -subj /CN=migration-host
+    openssl x509 -req -in host.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out host.crt -days 1
+) >/dev/null 2>&1
+ip netns exec "$NS" "$PGHAUL" agent --listen 198.18.7.2:7433 --tls-cert "$W/agent.crt" --tls-key "$W/agent.key" \
+    --client-ca "$W/ca.crt" --allow "127.0.0.1:$SRC_PORT" 2>"$W/agent.log" &
+AGENT_PID=$!
+sleep 0.5
+
+run_one() {  # approach -> "wall wire_bytes"
+    psql "$TGT dbname=postgres" -qAtc "DROP DATABASE IF EXISTS link_tgt WITH (FORCE)" >/dev/null
+    local s e wire=-
+    s=$(date +%s.%N)
+    case $1 in
+    agent)
+        "$PGHAUL" copy --source "host=127.0.0.1 port=$SRC_PORT user=postgres dbname=linkdb" \
+            --via 198.18.7.2:7433 --via-ca "$W/ca.crt" --via-cert "$W/host.crt" --via-key "$W/host.key" \
+            --target "$TGT dbname=link_tgt" --no-owner --jobs "$JOBS" --progress none \
+            --report "$W/report.json" >"$W/run.log" 2>&1
+        wire=$(python3 -c "import json; print(json.load(open('$W/report.json'))['links'][0]['received_wire_bytes'])") ;;
+    direct)
+        "$PGHAUL" copy --source "host=198.18.7.2 port=$SRC_PORT user=postgres dbname=linkdb" \
+            --target "$TGT dbname=link_tgt" --no-owner --jobs "$JOBS" --progress none >"$W/run.log" 2>&1 ;;
+    dump)
+        createdb -h 127.0.0.1 -p $TGT_PORT -U haul_admin -T template0 link_tgt &&
+            pg_dump -Fc -h 198.18.7.2 -p $SRC_PORT -U postgres linkdb |
+            pg_restore --no-owner --no-privileges -d "$TGT dbname=link_tgt" >"$W/run.log" 2>&1 ;;
+    esac
+    e=$(date +%s.%N)
+    local got
+    got=$(psql "$TGT dbname=link_tgt" -qAtc "$COUNTS_SQL")
+    [ "$got" = "$WANT" ] || {
+        log "$1: row counts differ from the source"
+        diff <(tr ' ' '\n' <<<"$WANT") <(tr ' ' '\n' <<<"$got") >&2 || true
+        exit 1
+    }
+    echo "$(echo "$e - $s" | bc) $wire"
+}
+
+echo
+echo "linkdb: bench/gen-appdb.sh --shape wide --size-mb $SIZE_MB ($SIZE database), jobs $JOBS, fsync as the target's"
+printf '%-9s %-8s %8s %7s %14s\n' rate approach "wall s" ratio "wire bytes"
+for rate in $RATES; do
+    shape "$rate"
+    declare -A wall=()
+    for a in agent direct dump; do
+        log "$rate: $a"
+        read -r w wire < <(run_one "$a")
+        wall[$a]=$w
+        printf '%-9s %-8s %8.2f %7s %14s\n' "$rate" "$a" "$w" \
+            "$(echo "scale=2; $w / ${wall[agent]}" | bc)x" "$wire"
+    done
+done
+shape none
+echo "ratio = wall / the agent's wall (>1: the agent is faster); wire bytes = the agent link's, received"
+grep -c "session ended" "$W/agent.log" | sed "s/^/agent sessions logged: /"
+grep "session ended" "$W/agent.log" | sort -t, -k2 | tail -2 | sed "s/^.*session ended: //"
