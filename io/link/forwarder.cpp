@@ -30,7 +30,7 @@ struct forward_session {
         : fw(f), local(std::move(local)), link(this->local.get_executor(), f.ctx_), deflate(f.level_) {}
     ~forward_session() {
         t.connections = 1;
-        fw.add(t);
+        state->add(t);
     }
     void close() {
         boost::system::error_code ec;
@@ -51,7 +51,8 @@ struct forward_session {
         asio::streambuf buf(detail::max_line);
         co_return co_await detail::read_line(link, buf);
     }
-    forwarder& fw;
+    forwarder& fw;  // only while opening: a pending session may outlive it
+    std::shared_ptr<forwarder::shared_state> state = fw.state_;
     tcp::socket local;
     asio::ssl::stream<tcp::socket> link;
     deflater deflate;
@@ -87,12 +88,12 @@ awaitable<void> forward(std::shared_ptr<forward_session> s) {
     try {
         auto answer = co_await s->open("CONNECT");
         if (answer != "OK") {
-            s->fw.note_error(answer.starts_with("ERR ") ? answer.substr(4) : "the agent said: " + answer);
+            s->state->note_error(answer.starts_with("ERR ") ? answer.substr(4) : "the agent said: " + answer);
             s->close();
             co_return;
         }
     } catch (const std::exception& e) {
-        s->fw.note_error(describe(s->fw.agent(), e));
+        s->state->note_error(describe(s->fw.agent(), e));
         s->close();
         co_return;
     }
@@ -158,27 +159,27 @@ void forwarder::check() {
 }
 
 std::string forwarder::last_error() const {
-    std::lock_guard lk(mu_);
-    return last_error_;
+    std::lock_guard lk(state_->mu);
+    return state_->last_error;
 }
 
 link_totals forwarder::totals() const {
-    std::lock_guard lk(mu_);
-    return totals_;
+    std::lock_guard lk(state_->mu);
+    return state_->totals;
 }
 
-void forwarder::note_error(std::string e) {
-    std::lock_guard lk(mu_);
-    last_error_ = std::move(e);
+void forwarder::shared_state::note_error(std::string e) {
+    std::lock_guard lk(mu);
+    last_error = std::move(e);
 }
 
-void forwarder::add(const link_totals& t) {
-    std::lock_guard lk(mu_);
-    totals_.raw_sent += t.raw_sent;
-    totals_.wire_sent += t.wire_sent;
-    totals_.wire_received += t.wire_received;
-    totals_.raw_received += t.raw_received;
-    totals_.connections += t.connections;
+void forwarder::shared_state::add(const link_totals& t) {
+    std::lock_guard lk(mu);
+    totals.raw_sent += t.raw_sent;
+    totals.wire_sent += t.wire_sent;
+    totals.wire_received += t.wire_received;
+    totals.raw_received += t.raw_received;
+    totals.connections += t.connections;
 }
 
 }  // namespace pghaul::link

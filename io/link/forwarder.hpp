@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -45,9 +46,16 @@ public:
     std::string last_error() const;
     link_totals totals() const;
 
-    // For the link's sessions: a failure to remember, a closed connection's counts.
-    void note_error(std::string e);
-    void add(const link_totals& t);
+    // What the sessions report, shared with them: a session still pending
+    // when the io_context is destroyed (after every member declared below it)
+    // reports into this, not into a half-destroyed forwarder.
+    struct shared_state {
+        std::mutex mu;
+        std::string last_error;
+        link_totals totals;
+        void note_error(std::string e);
+        void add(const link_totals& t);
+    };
 
 private:
     friend struct forward_session;
@@ -58,9 +66,7 @@ private:
     boost::asio::ssl::context ctx_;
     boost::asio::ip::tcp::acceptor acceptor_;
     int port_ = 0;
-    mutable std::mutex mu_;
-    std::string last_error_;
-    link_totals totals_;
+    std::shared_ptr<shared_state> state_ = std::make_shared<shared_state>();
     std::jthread thread_;
 };
 
