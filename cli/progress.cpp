@@ -111,6 +111,11 @@ std::vector<std::string> progress_display::lines() const {
             // Its rate since the run began (its tables' sizes, as the headline's).
             const double elapsed = last_.value("elapsed_s", 0.0);
             const auto done = s.value("bytes_done", std::int64_t{0});
+            if (const auto wire = s.value("link_wire_bytes", std::int64_t{0}); wire > 0)
+                phases += fmt::format("  link {} on the wire ({:.1f}x, {:.1f} MB/s)", format_size(wire),
+                                      static_cast<double>(s.value("link_bytes", std::int64_t{0})) /
+                                          static_cast<double>(wire),
+                                      elapsed > 0 ? static_cast<double>(wire) / elapsed / 1048576.0 : 0.0);
             out.push_back(
                 fmt::format("  {:<20} {:<8} {}/{} tables  {} of {}  {:.1f} MB/s{}", s.value("source", ""),
                             s.value("status", ""), s.value("tables_done", std::size_t{0}),

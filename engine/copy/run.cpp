@@ -132,6 +132,13 @@ nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jo
                            {"tables", j->catalog().tables.size()},
                            {"bytes_planned", bytes},
                            {"bytes_done", finished}});
+        // Behind an agent: the link's bytes as they move (the whole link's,
+        // shared by the databases of one source entry).
+        if (const auto& route = j->config().endpoint.route) {
+            const auto t = route->totals();
+            sources.back()["link_bytes"] = t.raw_received + t.raw_sent;
+            sources.back()["link_wire_bytes"] = t.wire_received + t.wire_sent;
+        }
     }
     return {{"event", "progress"},
             {"elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
@@ -375,7 +382,11 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     res.report = std::move(report.json);
     res.report["target_transport"] = maint.transport();
     // Bytes on each agent link against the bytes they carried (a link is
-    // shared by the databases of one source entry).
+    // shared by the databases of one source entry, which each name it).
+    for (auto& j : jobs)
+        if (const auto& route = j->config().endpoint.route)
+            for (auto& s : res.report["sources"])
+                if (s.value("name", "") == j->name()) s["via"] = {{"agent", route->agent()}, {"server", route->server()}};
     std::set<const link::forwarder*> seen;
     for (auto& s : cfg.sources) {
         const auto* f = s.endpoint.route.get();

@@ -267,6 +267,28 @@ std::string render_sources(const json& report) {
     return out + "</tbody></table></section>";
 }
 
+// Sources reached through a pghaul agent: what crossed each link, and how
+// much smaller it was on the wire.
+std::string render_links(const json& report) {
+    const auto links = json_arr(report, "links");
+    if (links.empty()) return "";
+    std::string out =
+        R"(<section id="links"><h2>Agent links</h2><table class="sortable"><thead><tr><th>agent</th>)"
+        R"(<th>server</th><th>connections</th><th>received</th><th>on the wire</th><th>ratio</th>)"
+        R"(<th>wire MB/s</th></tr></thead><tbody>)";
+    const double secs = json_num(report, "seconds");
+    for (auto& l : links) {
+        const double raw = json_num(l, "received_bytes"), wire = json_num(l, "received_wire_bytes");
+        out += fmt::format("<tr><td>{}</td><td>{}</td>", html_escape(json_str(l, "agent")),
+                           html_escape(json_str(l, "server")));
+        out += num_td(json_num(l, "connections"), fmt_int(json_num(l, "connections")));
+        out += num_td(raw, fmt_bytes(raw)) + num_td(wire, fmt_bytes(wire));
+        out += num_td(json_num(l, "ratio"), fmt::format("{:.1f}x", json_num(l, "ratio")));
+        out += num_td(secs > 0 ? wire / 1048576.0 / secs : 0, fmt_mbs(wire, secs)) + "</tr>";
+    }
+    return out + "</tbody></table></section>";
+}
+
 std::string render_plan(const json& report) {
     std::string out =
         R"(<section id="plan"><h2>Plan vs actual</h2><table class="sortable"><thead><tr><th>source</th>)"
@@ -408,6 +430,7 @@ std::string render_html_report(const json& report, const std::optional<std::stri
     out += render_timeline(report);
     out += render_throughput(report);
     out += render_sources(report);
+    out += render_links(report);
     out += render_issues(report);
     out += render_plan(report);
     out += render_tables(report);

@@ -28,10 +28,6 @@ using asio::ip::tcp;
 struct forward_session {
     forward_session(forwarder& f, tcp::socket local)
         : fw(f), local(std::move(local)), link(this->local.get_executor(), f.ctx_), deflate(f.level_) {}
-    ~forward_session() {
-        t.connections = 1;
-        state->add(t);
-    }
     void close() {
         boost::system::error_code ec;
         local.close(ec);
@@ -57,7 +53,6 @@ struct forward_session {
     asio::ssl::stream<tcp::socket> link;
     deflater deflate;
     inflater inflate;
-    link_totals t;
 };
 
 namespace {
@@ -70,7 +65,7 @@ std::string describe(const std::string& agent, const std::exception& e) {
 
 awaitable<void> upstream(std::shared_ptr<forward_session> s) {
     try {
-        co_await detail::deflate_pump(s->local, s->link, s->deflate, s->t.raw_sent, s->t.wire_sent);
+        co_await detail::deflate_pump(s->local, s->link, s->deflate, s->state->raw_sent, s->state->wire_sent);
     } catch (const std::exception&) {
     }
     s->close();
@@ -78,7 +73,8 @@ awaitable<void> upstream(std::shared_ptr<forward_session> s) {
 
 awaitable<void> downstream(std::shared_ptr<forward_session> s) {
     try {
-        co_await detail::inflate_pump(s->link, s->local, s->inflate, s->t.wire_received, s->t.raw_received);
+        co_await detail::inflate_pump(s->link, s->local, s->inflate, s->state->wire_received,
+                                      s->state->raw_received);
     } catch (const std::exception&) {
     }
     s->close();
@@ -97,6 +93,7 @@ awaitable<void> forward(std::shared_ptr<forward_session> s) {
         s->close();
         co_return;
     }
+    ++s->state->connections;
     auto ex = s->local.get_executor();
     asio::co_spawn(ex, upstream(s), asio::detached);
     asio::co_spawn(ex, downstream(s), asio::detached);
@@ -164,22 +161,13 @@ std::string forwarder::last_error() const {
 }
 
 link_totals forwarder::totals() const {
-    std::lock_guard lk(state_->mu);
-    return state_->totals;
+    return {state_->raw_sent.load(), state_->wire_sent.load(), state_->wire_received.load(),
+            state_->raw_received.load(), state_->connections.load()};
 }
 
 void forwarder::shared_state::note_error(std::string e) {
     std::lock_guard lk(mu);
     last_error = std::move(e);
-}
-
-void forwarder::shared_state::add(const link_totals& t) {
-    std::lock_guard lk(mu);
-    totals.raw_sent += t.raw_sent;
-    totals.wire_sent += t.wire_sent;
-    totals.wire_received += t.wire_received;
-    totals.raw_received += t.raw_received;
-    totals.connections += t.connections;
 }
 
 }  // namespace pghaul::link

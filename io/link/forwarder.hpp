@@ -49,12 +49,12 @@ public:
     // What the sessions report, shared with them: a session still pending
     // when the io_context is destroyed (after every member declared below it)
     // reports into this, not into a half-destroyed forwarder.
+    // The counters move as the bytes do (the progress reads them each second).
     struct shared_state {
         std::mutex mu;
         std::string last_error;
-        link_totals totals;
+        std::atomic<std::uint64_t> raw_sent{0}, wire_sent{0}, wire_received{0}, raw_received{0}, connections{0};
         void note_error(std::string e);
-        void add(const link_totals& t);
     };
 
 private:

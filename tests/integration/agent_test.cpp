@@ -133,9 +133,10 @@ TEST_CASE("a copy and a two-source run through an agent equal their sources; the
             "FROM generate_series(1, 20000) g");
     ensure_target_roles();
 
-    temp_file report("report.json", "");
-    std::vector<std::string> args = {"copy",     "--source", src(db_a),  "--target",
-                                     tgt(tgt_a), "--report", report.path};
+    temp_file report("report.json", ""), html("report.html", "");
+    std::vector<std::string> args = {"copy",        "--source", src(db_a), "--target",   tgt(tgt_a),
+                                     "--report",    report.path, "--report-html", html.path,
+                                     "--progress",  "json"};
     for (auto& f : via_flags(p, agent)) args.push_back(f);
     auto r = run_pghaul(args);
     REQUIRE(r.exit_status == 0);
@@ -157,6 +158,12 @@ TEST_CASE("a copy and a two-source run through an agent equal their sources; the
     CHECK(link["received_bytes"].get<std::uint64_t>() > link["received_wire_bytes"].get<std::uint64_t>());
     CHECK(link["connections"].get<int>() >= 3);  // the snapshot, pg_dump, a reader (and the check)
     CHECK(agent.text().find("session ended: client migration-host") != std::string::npos);
+    // The link in the progress events, the source's report entry and the HTML report.
+    CHECK(r.out.find("\"link_wire_bytes\":") != std::string::npos);
+    CHECK(rep["sources"][0]["via"]["agent"] == agent.address());
+    const auto page = read_file(html.path);
+    CHECK(page.find("<h2>Agent links</h2>") != std::string::npos);
+    CHECK(page.find(host_port("PGHAUL_SRC_A")) != std::string::npos);
 
     // Two sources, one per server, both through the agent, from a manifest.
     auto via = "via = { address = " + toml(agent.address()) + ", ca = " + toml(p("ca.crt")) +

@@ -62,9 +62,10 @@ struct adapt {
 };
 
 // Reads `from` until it ends, compressing each read into `to`.
-template <class From, class To>
-boost::asio::awaitable<void> deflate_pump(From& from, To& to, deflater& z, std::uint64_t& raw,
-                                          std::uint64_t& wire, adapt a = {}) {
+// The counters are plain or atomic (read by another thread while they move).
+template <class From, class To, class Counter>
+boost::asio::awaitable<void> deflate_pump(From& from, To& to, deflater& z, Counter& raw, Counter& wire,
+                                          adapt a = {}) {
     std::array<char, 128 * 1024> buf;
     for (;;) {
         const auto n = co_await from.async_read_some(boost::asio::buffer(buf), boost::asio::use_awaitable);
@@ -77,14 +78,13 @@ boost::asio::awaitable<void> deflate_pump(From& from, To& to, deflater& z, std::
         a.compressing += t1 - t0;
         a.waiting += std::chrono::steady_clock::now() - t1;
         wire += out.size();
-        a.after(z, raw);
+        a.after(z, static_cast<std::uint64_t>(raw));
     }
 }
 
 // Reads the link `from` until it ends, decompressing into `to`.
-template <class From, class To>
-boost::asio::awaitable<void> inflate_pump(From& from, To& to, inflater& z, std::uint64_t& wire,
-                                          std::uint64_t& raw) {
+template <class From, class To, class Counter>
+boost::asio::awaitable<void> inflate_pump(From& from, To& to, inflater& z, Counter& wire, Counter& raw) {
     std::array<char, 128 * 1024> buf;
     for (;;) {
         const auto n = co_await from.async_read_some(boost::asio::buffer(buf), boost::asio::use_awaitable);
