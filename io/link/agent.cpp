@@ -96,6 +96,9 @@ awaitable<void> to_client(std::shared_ptr<session> s) {
 }
 
 awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt) {
+    // A client that connects and then says nothing holds no session for long:
+    // the handshake, the request and the server's connect get this long.
+    auto deadline = detail::deadline(s->link.get_executor(), s, detail::setup_timeout);
     try {
         co_await s->link.async_handshake(asio::ssl::stream_base::server, use_awaitable);
     } catch (const boost::system::system_error& e) {

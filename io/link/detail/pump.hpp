@@ -9,13 +9,16 @@
 #include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdint>
 #include <istream>
+#include <memory>
 #include <string>
+#include <type_traits>
 
 #include "io/link/zstd_pipe.hpp"
 
@@ -25,6 +28,27 @@ namespace pghaul::link::detail {
 // agent answers "OK" or "ERR <why>", each line ending in '\n'.
 inline constexpr const char* hello = "PGHAUL-LINK 1";
 inline constexpr std::size_t max_line = 1024;
+
+// How long connecting, the TLS handshake and the request line may take.
+inline constexpr std::chrono::seconds setup_timeout{15};
+
+// A timer that closes `session`'s sockets unless it is destroyed first (it
+// lives in the setting-up coroutine's frame, so it goes once setup is done).
+// `session` is a shared_ptr (held weakly) or a raw pointer the frame owns.
+template <class Executor, class Session>
+boost::asio::steady_timer deadline(const Executor& ex, const Session& session, std::chrono::seconds after) {
+    boost::asio::steady_timer t(ex, after);
+    if constexpr (std::is_pointer_v<Session>) {
+        t.async_wait([session](const boost::system::error_code& ec) {
+            if (!ec) session->close();
+        });
+    } else {
+        t.async_wait([w = std::weak_ptr(session)](const boost::system::error_code& ec) {
+            if (auto s = w.lock(); s && !ec) s->close();
+        });
+    }
+    return t;
+}
 
 template <class Stream>
 boost::asio::awaitable<std::string> read_line(Stream& s, boost::asio::streambuf& buf) {
