@@ -32,7 +32,8 @@ CLI::App* add_agent_command(CLI::App& app, command_handler& handler) {
         ->envname("PGHAUL_CLIENT_CA")
         ->group("Connection");
     sub->add_option("--allow", a->allow,
-                    "host:port of a PostgreSQL server clients may reach through this agent (repeatable); "
+                    "host:port of a PostgreSQL server clients may reach through this agent (repeatable; "
+                    "a socket directory as host, /var/run/postgresql:5432, for a server on this host); "
                     "nothing else is reachable")
         ->required()
         ->delimiter(',')

@@ -23,9 +23,10 @@ std::string env_or(const char* name, std::string fallback) {
 
 std::string server_of(const conninfo& ci, const std::string& what) {
     const auto host = ci.get("host").value_or(env_or("PGHOST", ""));
-    if (host.empty() || host.front() == '/' || host.find(',') != std::string::npos)
+    // A socket directory is fine: it is the agent's (on the database host).
+    if (host.empty() || host.find(',') != std::string::npos)
         throw error(exit_code::usage, what + " is reached through an agent but names no single host",
-                    "give host= (the name or address the agent's --allow uses) and port=");
+                    "give host= (the name, address or socket directory the agent's --allow uses) and port=");
     return host + ":" + ci.get("port").value_or(env_or("PGPORT", "5432"));
 }
 
@@ -66,8 +67,10 @@ conninfo reroute(const endpoint_config& ep, conninfo ci) {
         if (user.empty())
             if (auto* pw = getpwuid(geteuid())) user = pw->pw_name;
         const auto db = ci.get("dbname").value_or(env_or("PGDATABASE", user));
-        if (auto p =
-                pgpass_lookup(password_file(), server.substr(0, colon), server.substr(colon + 1), db, user))
+        // libpq looks a socket directory up as "localhost".
+        auto host = server.substr(0, colon);
+        if (host.front() == '/') host = "localhost";
+        if (auto p = pgpass_lookup(password_file(), host, server.substr(colon + 1), db, user))
             ci.set("password", *p);
     }
     ci.set("hostaddr", "127.0.0.1");

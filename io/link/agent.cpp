@@ -13,8 +13,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <memory>
@@ -69,7 +71,8 @@ struct session {
         db.close(ec);
     }
     asio::ssl::stream<tcp::socket> link;
-    tcp::socket db;
+    // TCP, or a Unix socket when the agent runs on the database host itself.
+    asio::generic::stream_protocol::socket db;
     deflater deflate;
     int max_level;
     inflater inflate;
@@ -129,9 +132,25 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt) {
         auto [host, port] = detail::split_address(server, "server");
         std::string failed;
         try {
-            tcp::resolver resolver(s->link.get_executor());
-            auto eps = co_await resolver.async_resolve(host, port, use_awaitable);
-            co_await asio::async_connect(s->db, eps, use_awaitable);
+            if (host.front() == '/') {
+                // "host" is the socket directory, as in a conninfo.
+                co_await s->db.async_connect(
+                    asio::local::stream_protocol::endpoint(host + "/.s.PGSQL." + port), use_awaitable);
+            } else {
+                tcp::resolver resolver(s->link.get_executor());
+                auto eps = co_await resolver.async_resolve(host, port, use_awaitable);
+                for (auto it = eps.begin();; ++it) {
+                    try {
+                        co_await s->db.async_connect(it->endpoint(), use_awaitable);
+                        break;
+                    } catch (const boost::system::system_error&) {
+                        boost::system::error_code ec;
+                        s->db.close(ec);
+                        if (std::next(it) == eps.end()) throw;
+                    }
+                }
+                s->db.set_option(tcp::no_delay(true));
+            }
         } catch (const boost::system::system_error& e) {
             failed = e.code().message();
         }
@@ -140,7 +159,6 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt) {
             co_await detail::write_line(s->link, "ERR the agent cannot connect to " + server + ": " + failed);
             co_return;
         }
-        s->db.set_option(tcp::no_delay(true));
         co_await detail::write_line(s->link, "OK");
         if (only_check) co_return;
         s->server = server;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -43,7 +44,7 @@ struct pki {
                ".ext && openssl x509 -req -in " + name + ".csr -CA " + ca + ".crt -CAkey " + ca +
                ".key -CAcreateserial -out " + name + ".crt -days 2 -extfile " + name + ".ext");
         };
-        issue("agent", "localhost", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1");
+        issue("agent", "localhost", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:198.18.201.2");
         issue("host", "migration-host", "ca", "basicConstraints=CA:FALSE");
         issue("stranger", "stranger-host", "other_ca", "basicConstraints=CA:FALSE");
     }
@@ -71,12 +72,17 @@ struct agent_process {
     pid_t pid = -1;
     int port;
     temp_file log{"agent.log", ""};
-    agent_process(const pki& p, const std::vector<std::string>& allow, int listen_port = free_port())
-        : port(listen_port) {
-        std::vector<std::string> args = {
-            PGHAUL_BIN,    "agent",        "--listen",  "127.0.0.1:" + std::to_string(port),
-            "--tls-cert",  p("agent.crt"), "--tls-key", p("agent.key"),
-            "--client-ca", p("ca.crt")};
+    std::string host = "localhost";
+    // `prefix`: e.g. {"ip", "netns", "exec", NS} to run it in another network namespace.
+    agent_process(const pki& p, const std::vector<std::string>& allow, int listen_port = free_port(),
+                  const std::string& listen_host = "127.0.0.1", std::vector<std::string> prefix = {})
+        : port(listen_port), host(listen_host == "127.0.0.1" ? "localhost" : listen_host) {
+        std::vector<std::string> args = std::move(prefix);
+        for (std::string a : {std::string(PGHAUL_BIN), std::string("agent"), std::string("--listen"),
+                              listen_host + ":" + std::to_string(port), std::string("--tls-cert"),
+                              p("agent.crt"), std::string("--tls-key"), p("agent.key"),
+                              std::string("--client-ca"), p("ca.crt")})
+            args.push_back(a);
         for (auto& a : allow) args.insert(args.end(), {"--allow", a});
         pid = fork();
         if (pid == 0) {
@@ -85,7 +91,7 @@ struct agent_process {
             std::vector<char*> argv;
             for (auto& a : args) argv.push_back(a.data());
             argv.push_back(nullptr);
-            execv(argv[0], argv.data());
+            execvp(argv[0], argv.data());
             _exit(127);
         }
         for (int i = 0; i < 500 && text().find("listening on") == std::string::npos; ++i)
@@ -98,7 +104,7 @@ struct agent_process {
         waitpid(pid, &status, 0);
     }
     std::string text() const { return read_file(log.path); }
-    std::string address() const { return "localhost:" + std::to_string(port); }
+    std::string address() const { return host + ":" + std::to_string(port); }
 };
 
 std::string host_port(const std::string& var) {
@@ -283,4 +289,63 @@ TEST_CASE(
     CHECK(table_fingerprints(t) == table_fingerprints(s));
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+// The link as it is meant to be used, on one machine: the agent in a
+// "source site" network namespace behind a veth pair shaped to 20 Mbit/s
+// (198.18.201.0/24, the benchmarking range; removed at the end), reaching the
+// source server through its Unix socket as an agent on the database host
+// would. The copy crosses the shaped link compressed and equals its source.
+TEST_CASE("a shaped link: the agent in a namespace behind 20 Mbit/s, the copy compressed and equal") {
+    const std::string ns = "pghaul-a" + std::to_string(getpid()), veth = "pha" + std::to_string(getpid());
+    auto sh = [](const std::string& cmd) { return pghaul::run_process({"sh", "-c", cmd + " 2>&1"}); };
+    if (sh("ip netns add " + ns).exit_status != 0) {
+        MESSAGE("SKIPPED: ip netns is refused here (needs root)");
+        return;
+    }
+    struct teardown {
+        std::function<void()> f;
+        ~teardown() { f(); }
+    } down{[&] {
+        sh("ip netns del " + ns);
+        sh("ip link del " + veth + "a");
+    }};
+    for (auto cmd : {"ip link add " + veth + "a type veth peer name " + veth + "b",
+                     "ip link set " + veth + "b netns " + ns,
+                     "ip addr add 198.18.201.1/24 dev " + veth + "a", "ip link set " + veth + "a up",
+                     "ip netns exec " + ns + " ip addr add 198.18.201.2/24 dev " + veth + "b",
+                     "ip netns exec " + ns + " ip link set " + veth + "b up",
+                     "tc qdisc add dev " + veth + "a root tbf rate 20mbit burst 64kb latency 50ms",
+                     "ip netns exec " + ns + " tc qdisc add dev " + veth +
+                         "b root tbf rate 20mbit burst 64kb latency 50ms"}) {
+        auto r = sh(cmd);
+        INFO(cmd, ": ", r.out);
+        REQUIRE(r.exit_status == 0);
+    }
+    pki p;
+    auto socket = server("PGHAUL_SRC_A_SUPER");
+    const auto site = socket.get("host").value_or("") + ":" + socket.get("port").value_or("");
+    agent_process agent(p, {site}, 7433, "198.18.201.2", {"ip", "netns", "exec", ns});
+    const auto db = unique_name("via_shaped"), target_db = unique_name("via_shaped_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db)
+        .exec("CREATE TABLE orders (id int PRIMARY KEY, status text, note text, at timestamptz);"
+              "INSERT INTO orders SELECT g, (ARRAY['new','paid','shipped'])[1 + g % 3], "
+              "'order ' || g || ' for customer ' || g % 977, '2026-01-01'::timestamptz + g * interval '1 min' "
+              "FROM generate_series(1, 60000) g");
+    temp_file report("report.json", "");
+    std::vector<std::string> args = {"copy", "--source", server("PGHAUL_SRC_A_SUPER", db).to_string(),
+                                     "--target", tgt(target_db), "--no-owner", "--report", report.path};
+    for (auto& f : via_flags(p, agent)) args.push_back(f);
+    auto r = run_pghaul(args);
+    REQUIRE(r.exit_status == 0);
+    auto s = connect("PGHAUL_SRC_A_SUPER", db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    auto link = nlohmann::json::parse(read_file(report.path))["links"][0];
+    CHECK(link["server"] == site);
+    CHECK(link["ratio"].get<double>() > 2.0);
+    CHECK(agent.text().find("session ended: client migration-host (198.18.201.1)") != std::string::npos);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", db);
 }
