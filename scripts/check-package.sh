@@ -32,7 +32,7 @@ for lib in liburing:liburing2 libzstd:libzstd1; do
         [[ $depends == *"${lib#*:}"* ]] || fail "links ${lib%%:*} but Depends lacks ${lib#*:}: $depends"
     fi
 done
-for page in pghaul pghaul-copy pghaul-run; do
+for page in pghaul pghaul-copy pghaul-run pghaul-agent; do
     [ -s "$root/usr/share/man/man1/$page.1" ] || [ -s "$root/usr/share/man/man1/$page.1.gz" ] || fail "no man page $page.1"
 done
 [ -s "$root/usr/share/bash-completion/completions/pghaul" ] || fail "no bash completion"

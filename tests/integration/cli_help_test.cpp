@@ -11,7 +11,7 @@
 using namespace harness;
 
 TEST_CASE("every command's long options show their PGHAUL_* environment variable") {
-    for (const char* cmd : {"copy", "run", "audit", "verify", "clients", "report"}) {
+    for (const char* cmd : {"copy", "run", "audit", "verify", "clients", "report", "agent"}) {
         CAPTURE(cmd);
         auto r = run_pghaul({cmd, "--help"});
         REQUIRE(r.exit_status == 0);
