@@ -365,10 +365,27 @@ void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::
 // also clears the INCOMPLETE comment: after a crash it either all happened
 // (and the comment says so) or none of it did, so a resume never runs a step twice.
 void source_job::finish_post_data(pg::connection& ddl) {
-    std::vector<const dump_entry*> entries;
-    for (auto& e : schema_.post_data) entries.push_back(&e);
+    std::vector<const dump_entry*> entries, publications;
+    for (auto& e : schema_.post_data)
+        (e.type.starts_with("PUBLICATION") ? publications : entries).push_back(&e);
     ddl.exec("BEGIN", "starting the post-data transaction");
     run_entries_in_transaction(ddl, entries, "running post-data");
+    // A publication FOR ALL TABLES or TABLES IN SCHEMA needs a superuser on
+    // the target. It is the source's replication set-up, not its data (the
+    // audit lists it): refused, it is left out with a warning rather than
+    // losing the copy at its last step.
+    for (auto* e : publications) {
+        ddl.exec("SAVEPOINT pghaul_publication", "setting a savepoint");
+        try {
+            for (auto& stmt : steps::split_statements(e->sql)) ddl.exec(stmt, "creating PUBLICATION " + e->name);
+            ddl.exec("RELEASE SAVEPOINT pghaul_publication", "releasing the savepoint");
+        } catch (const error& err) {
+            if (!sqlstate::insufficient_privilege(err)) throw;
+            ddl.exec("ROLLBACK TO SAVEPOINT pghaul_publication", "rolling back to the savepoint");
+            warn("left out " + e->type + " " + e->name + ": " + first_line(err.what()) +
+                 "; a superuser can create it on the target if the new database is to publish");
+        }
+    }
     // Post-data's REFRESH filled the materialized views: analyzed like the
     // tables, while the login still owns the database (it may give it to the
     // source's owner below), so the planner is not blind on them either.

@@ -197,3 +197,28 @@ TEST_CASE("event triggers the target login may not create: an audit blocker, a p
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }
+
+// A publication FOR ALL TABLES (or TABLES IN SCHEMA) needs a superuser on the
+// target. pg_dump creates it at the very end: refused there, it used to fail
+// the whole copy after all its data. It is the source's replication set-up,
+// not its data, so it is left out with a warning; a plain publication of the
+// login's own tables comes along.
+TEST_CASE("a publication only a superuser may create is left out with a warning, the copy done") {
+    const auto db = unique_name("pub_src"), target_db = unique_name("pub_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db)
+        .exec(
+            "CREATE TABLE t AS SELECT i FROM generate_series(1, 100) i;"
+            "CREATE PUBLICATION everything FOR ALL TABLES; CREATE PUBLICATION just_t FOR TABLE t");
+    auto r = run_pghaul({"copy", "--source", src(db), "--target", tgt(target_db), "--no-owner"});
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("left out PUBLICATION everything") != std::string::npos);
+    CHECK(r.err.find("1 warning") != std::string::npos);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(t.exec("SELECT string_agg(pubname, ',' ORDER BY pubname) FROM pg_publication").str(0, 0) == "just_t");
+    CHECK(t.exec("SELECT count(*) FROM pg_publication_tables WHERE pubname = 'just_t'").i64(0, 0) == 1);
+    CHECK(table_fingerprints(t) == table_fingerprints(*std::make_unique<pghaul::pg::connection>(
+                                       connect("PGHAUL_SRC_A_SUPER", db))));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}
