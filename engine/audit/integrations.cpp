@@ -64,7 +64,8 @@ void check_replication(audit_context& ctx) {
     if (p.rows() > 0)
         ctx.add(severity::warning, owner_group::application, "integrations",
                 "publications: other databases may subscribe to this one", column(p),
-                "subscribers keep reading the old server; the copy starts with no replication slots",
+                "subscribers keep reading the old server; the copy starts with no replication slots; one for "
+                "all tables is left out (with a warning) where the target login is not a superuser",
                 "list the subscribers (pg_stat_replication on the old server), recreate their subscriptions "
                 "against the new database and resynchronize");
     // subconninfo is readable by superusers only; the other columns by everyone.
