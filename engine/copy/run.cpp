@@ -329,6 +329,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     check_extensions(jobs, maint);
     fault_point("roles");  // a test pauses here: every schema dump is converted before roles settle
     auto roles = settle_roles(jobs, maint, cfg, dry_run);
+    int workers = cfg.jobs;  // fewer if the target's connection limits say so
 
     if (dry_run) {
         res.plan = dry_run_plan(jobs, roles, maint.endpoint(), cfg, matched);
@@ -361,7 +362,8 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
                 if (!st.stop_requested()) events(progress_event(jobs, path, t0));
             }
         });
-        auto stats = run_pool(ready, workers_within_limits(maint, cfg.jobs), cfg.retry_window, many, events);
+        workers = workers_within_limits(maint, cfg.jobs);
+        auto stats = run_pool(ready, workers, cfg.retry_window, many, events);
         ticker.request_stop();
         if (events) events(progress_event(jobs, path, t0));  // the final numbers
         while (auto notice = path.take_notice()) spdlog::info("{}", *notice);
@@ -421,7 +423,8 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
                                    seconds > 0 ? static_cast<double>(bytes) / 1048576.0 / seconds : 0.0);
     // Warnings (a setting the target lacks, an extension or collation version
     // that changed) scroll past in a long log: the last line counts them.
-    std::size_t warned = 0;
+    // The run's own count too: a role shared by sources, fewer workers than asked.
+    std::size_t warned = roles.value("shared", nlohmann::json::array()).size() + (workers < cfg.jobs ? 1 : 0);
     for (auto& j : jobs) {
         std::lock_guard lk(j->mu());
         warned += j->warnings.size();

@@ -120,6 +120,10 @@ TEST_CASE("run consolidates two sources with password_command secrets, renames a
     CHECK(reporting_shared);
     CHECK(r.err.find("role \"reporting\" owns or is granted objects from several sources") !=
           std::string::npos);
+    // The final line counts every warning: the sources' and the run's own.
+    std::size_t warnings = rep["roles"]["shared"].size();
+    for (auto& s : rep["sources"]) warnings += s["warnings"].size();
+    CHECK(r.err.find("; " + std::to_string(warnings) + " warning") != std::string::npos);
     for (auto& pw : {src_pw, tgt_pw}) {
         CHECK(text.find(pw) == std::string::npos);
         CHECK((r.out + r.err).find(pw) == std::string::npos);
