@@ -51,6 +51,11 @@ CLI::App* add_agent_command(CLI::App& app, command_handler& handler) {
         ->check(CLI::Range(0, 19))
         ->envname("PGHAUL_AGENT_MAX_COMPRESSION_LEVEL")
         ->group("Connection");
+    sub->add_option("--password-file", a->password_file,
+                    "passwords the agent signs in to its servers with (libpq's password file format, host:port "
+                    "as --allow names them): pghaul's host then never needs them; mode 0600")
+        ->envname("PGHAUL_AGENT_PASSWORD_FILE")
+        ->group("Connection");
     sub->footer(
         "Runs in the foreground until SIGINT or SIGTERM; logs one line per session (client certificate, "
         "server, bytes both ways and the compression ratio) and per refusal.\n"

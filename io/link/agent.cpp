@@ -4,6 +4,7 @@
 #include "io/link/agent.hpp"
 
 #include <openssl/ssl.h>
+#include <sys/stat.h>
 #include <openssl/x509.h>
 
 // clang-format off: <utility> first, Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -19,9 +20,15 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <array>
+#include <fstream>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 #include "io/link/detail/pump.hpp"
+#include "io/link/scram.hpp"
+#include "protocol/pgpass.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::link {
@@ -98,7 +105,139 @@ awaitable<void> to_client(std::shared_ptr<session> s) {
     s->close();
 }
 
-awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt) {
+std::uint32_t be32(const std::string& b, std::size_t at) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(b[at])) << 24 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + 1])) << 16 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + 2])) << 8 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + 3]));
+}
+
+std::string with_be32(std::uint32_t v) {
+    return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+            static_cast<char>(v)};
+}
+
+// The sign-in's reads and writes, through the link's zstd streams and counted.
+awaitable<void> from_client(session& s, std::string& buf, std::size_t need) {
+    std::array<char, 16 * 1024> raw;
+    while (buf.size() < need) {
+        const auto n = co_await s.link.async_read_some(asio::buffer(raw), use_awaitable);
+        s.link_in += n;
+        auto out = s.inflate.push({raw.data(), n});
+        buf.append(out.data(), out.size());
+        s.db_out += out.size();
+    }
+}
+
+awaitable<void> to_client_bytes(session& s, const std::string& bytes) {
+    auto z = s.deflate.push({bytes.data(), bytes.size()});
+    co_await asio::async_write(s.link, asio::buffer(z.data(), z.size()), use_awaitable);
+    s.db_in += bytes.size();
+    s.link_out += z.size();
+}
+
+awaitable<void> from_server(session& s, std::string& buf, std::size_t need) {
+    std::array<char, 16 * 1024> raw;
+    while (buf.size() < need) {
+        const auto n = co_await s.db.async_read_some(asio::buffer(raw), use_awaitable);
+        buf.append(raw.data(), n);
+    }
+}
+
+awaitable<void> to_server_message(session& s, char type, const std::string& payload) {
+    const std::string m =
+        std::string(1, type) + with_be32(static_cast<std::uint32_t>(payload.size() + 4)) + payload;
+    co_await asio::async_write(s.db, asio::buffer(m), use_awaitable);
+}
+
+// Signs in to the server with the password the agent holds for the user and
+// database the client's startup packet names: the client then sees only the
+// server's AuthenticationOk (or its error). Without a password for them, the
+// startup goes through and the client signs in itself. Returns false when the
+// session is over (the sign-in failed: the client has the server's error).
+awaitable<bool> sign_in(std::shared_ptr<session> s, const std::string& passwords, const std::string& server) {
+    std::string c;
+    std::uint32_t len = 0;
+    for (;;) {
+        co_await from_client(*s, c, 8);
+        len = be32(c, 0);
+        const auto code = be32(c, 4);
+        if (len < 8 || len > 10000) throw error(exit_code::source, "not a PostgreSQL startup packet");
+        co_await from_client(*s, c, len);
+        if (code == 80877103 || code == 80877104) {  // SSLRequest, GSSENCRequest: the link is TLS already
+            c.erase(0, len);
+            co_await to_client_bytes(*s, "N");
+            continue;
+        }
+        break;
+    }
+    std::string user, database;
+    for (std::size_t at = 8; at < len;) {
+        const auto key_end = c.find('\0', at);
+        if (key_end == std::string::npos || key_end >= len || key_end == at) break;
+        const auto value_end = c.find('\0', key_end + 1);
+        if (value_end == std::string::npos) break;
+        const auto key = c.substr(at, key_end - at), value = c.substr(key_end + 1, value_end - key_end - 1);
+        if (key == "user") user = value;
+        if (key == "database") database = value;
+        at = value_end + 1;
+    }
+    if (database.empty()) database = user;
+    const auto colon = server.rfind(':');
+    auto host = server.substr(0, colon);
+    if (host.front() == '/') host = "localhost";  // as libpq looks a socket directory up
+    const auto password = pgpass_lookup(passwords, host, server.substr(colon + 1), database, user);
+    co_await asio::async_write(s->db, asio::buffer(c), use_awaitable);  // the startup (or a cancel request)
+    if (!password || be32(c, 4) == 80877102) co_return true;
+    s->log(false,
+           "signing in to " + server + " as " + user + " for client " + s->client + " with the agent's password");
+    std::string b;
+    std::optional<scram_client> scram;
+    for (;;) {
+        co_await from_server(*s, b, 5);
+        const auto size = 1 + be32(b, 1);
+        co_await from_server(*s, b, size);
+        const auto m = b.substr(0, size);
+        b.erase(0, size);
+        if (m[0] == 'E') {  // the server refused: the client gets its error
+            co_await to_client_bytes(*s, m);
+            co_return false;
+        }
+        if (m[0] != 'R') {  // a notice, say: the client may as well see it
+            co_await to_client_bytes(*s, m);
+            continue;
+        }
+        const auto kind = be32(m, 5);
+        const auto data = m.substr(9);
+        if (kind == 0) {  // AuthenticationOk, and whatever the server sent after it
+            co_await to_client_bytes(*s, m + b);
+            co_return true;
+        }
+        if (kind == 3) {
+            co_await to_server_message(*s, 'p', *password + '\0');
+        } else if (kind == 5) {
+            co_await to_server_message(*s, 'p', md5_password(user, *password, data.substr(0, 4)) + '\0');
+        } else if (kind == 10) {
+            if (data.find("SCRAM-SHA-256") == std::string::npos)
+                throw error(exit_code::source, server + " offers no SASL mechanism the agent speaks");
+            scram.emplace(*password);
+            const auto first = scram->first_message();
+            co_await to_server_message(*s, 'p',
+                                       std::string("SCRAM-SHA-256") + '\0' +
+                                           with_be32(static_cast<std::uint32_t>(first.size())) + first);
+        } else if (kind == 11 && scram) {
+            co_await to_server_message(*s, 'p', scram->final_message(data));
+        } else if (kind == 12 && scram) {
+            if (!scram->verify(data))
+                throw error(exit_code::source, server + " did not prove it knows the password (SCRAM)");
+        } else {
+            throw error(exit_code::source,
+                        server + " asks for a sign-in the agent does not speak (" + std::to_string(kind) + ")");
+        }
+    }
+}
+
+awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, const std::string& passwords) {
     // A client that connects and then says nothing holds no session for long:
     // the handshake, the request and the server's connect get this long.
     auto deadline = detail::deadline(s->link.get_executor(), s, detail::setup_timeout);
@@ -161,6 +300,7 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt) {
         }
         co_await detail::write_line(s->link, "OK");
         if (only_check) co_return;
+        if (!opt.password_file.empty() && !co_await sign_in(s, passwords, server)) co_return;
         s->server = server;
         auto ex = s->link.get_executor();
         asio::co_spawn(ex, to_server(s), asio::detached);
@@ -171,7 +311,7 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt) {
 }
 
 awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const agent_options& opt,
-                            const log_fn& log) {
+                            const std::string& passwords, const log_fn& log) {
     for (;;) {
         auto sock = co_await acc.async_accept(use_awaitable);
         boost::system::error_code ec;
@@ -179,7 +319,7 @@ awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const a
         sock.set_option(asio::socket_base::keep_alive(true), ec);
         asio::co_spawn(
             acc.get_executor(),
-            serve(std::make_shared<session>(std::move(sock), ctx, opt.level, opt.max_level, log), opt),
+            serve(std::make_shared<session>(std::move(sock), ctx, opt.level, opt.max_level, log), opt, passwords),
             asio::detached);
     }
 }
@@ -192,6 +332,22 @@ void run_agent(const agent_options& opt, const log_fn& log) {
                     "e.g. --allow db-a.internal:5432 (repeat it for more)");
     for (auto& a : opt.allow) detail::split_address(a, "--allow");
     auto ctx = server_context(opt.tls, {"--client-ca", "--tls-cert", "--tls-key"});
+    // Read once: the agent's own secrets, never sent anywhere but to the server.
+    std::string passwords;
+    if (!opt.password_file.empty()) {
+        struct stat st {};
+        if (stat(opt.password_file.c_str(), &st) != 0)
+            throw error(exit_code::usage, "--password-file " + opt.password_file + ": no such file",
+                        "check the path");
+        if (st.st_mode & (S_IRWXG | S_IRWXO))
+            throw error(exit_code::usage,
+                        "--password-file " + opt.password_file + " may be read by others than its owner",
+                        "chmod 0600 " + opt.password_file);
+        std::ifstream in(opt.password_file);
+        std::stringstream text;
+        text << in.rdbuf();
+        passwords = text.str();
+    }
     auto [host, port] = detail::split_address(opt.listen, "--listen");
     asio::io_context io(1);
     tcp::acceptor acc(io);
@@ -219,7 +375,7 @@ void run_agent(const agent_options& opt, const log_fn& log) {
                    (opt.max_level > opt.level ? ", adapting up to " + std::to_string(opt.max_level)
                                               : std::string()) +
                    ")");
-    asio::co_spawn(io, accept_loop(acc, ctx, opt, log), asio::detached);
+    asio::co_spawn(io, accept_loop(acc, ctx, opt, passwords, log), asio::detached);
     io.run();
 }
 

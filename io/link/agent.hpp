@@ -23,6 +23,10 @@ struct agent_options {
     std::vector<std::string> allow;  // host:port of each server clients may reach
     int level = 1;                   // zstd level towards the client (where it starts)
     int max_level = 9;               // adapt the level to the link up to this; 0: keep `level`
+    // A password file (libpq's format, host:port as --allow names the server)
+    // for sources whose password the agent holds: it signs in itself, so the
+    // client never needs (or sees) it. Empty: clients sign in themselves.
+    std::string password_file;
 };
 
 // Serves until SIGINT or SIGTERM. Throws pghaul::error for bad options, TLS

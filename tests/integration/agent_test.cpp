@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,7 +76,8 @@ struct agent_process {
     std::string host = "localhost";
     // `prefix`: e.g. {"ip", "netns", "exec", NS} to run it in another network namespace.
     agent_process(const pki& p, const std::vector<std::string>& allow, int listen_port = free_port(),
-                  const std::string& listen_host = "127.0.0.1", std::vector<std::string> prefix = {})
+                  const std::string& listen_host = "127.0.0.1", std::vector<std::string> prefix = {},
+                  std::vector<std::string> extra = {})
         : port(listen_port), host(listen_host == "127.0.0.1" ? "localhost" : listen_host) {
         std::vector<std::string> args = std::move(prefix);
         for (std::string a : {std::string(PGHAUL_BIN), std::string("agent"), std::string("--listen"),
@@ -84,6 +86,7 @@ struct agent_process {
                               std::string("--client-ca"), p("ca.crt")})
             args.push_back(a);
         for (auto& a : allow) args.insert(args.end(), {"--allow", a});
+        args.insert(args.end(), extra.begin(), extra.end());
         pid = fork();
         if (pid == 0) {
             FILE* f = std::fopen(log.path.c_str(), "w");
@@ -346,6 +349,55 @@ TEST_CASE("a shaped link: the agent in a namespace behind 20 Mbit/s, the copy co
     CHECK(link["server"] == site);
     CHECK(link["ratio"].get<double>() > 2.0);
     CHECK(agent.text().find("session ended: client migration-host (198.18.201.1)") != std::string::npos);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}
+
+// The source's password stays in the source's account: the agent holds it
+// (--password-file) and signs in itself (SCRAM here), and pghaul runs with a
+// password file that has the target's entry only. Without the agent's file
+// the same copy cannot sign in.
+TEST_CASE("the agent signs in with a password it holds: the migration host never has the source's") {
+    pki p;
+    const auto site = host_port("PGHAUL_SRC_A");
+    temp_file agent_passwords("agent.pgpass", site + ":*:haul:" + sandbox_password("PGHAUL_SRC_A") + "\n");
+    chmod(agent_passwords.path.c_str(), 0600);
+    const auto tgt_port = server("PGHAUL_TGT").get("port").value();
+    temp_file host_passwords("host.pgpass", "127.0.0.1:" + tgt_port + ":*:haul_admin:" +
+                                                sandbox_password("PGHAUL_TGT") + "\n");
+    chmod(host_passwords.path.c_str(), 0600);
+    const std::vector<std::string> host_env = {"PGPASSFILE=" + host_passwords.path};
+    const auto db = unique_name("via_creds"), target_db = unique_name("via_creds_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db).exec("CREATE TABLE t AS SELECT i, md5(i::text) m FROM generate_series(1, 5000) i");
+
+    {  // the agent holds no password: pghaul cannot sign in to the source
+        agent_process agent(p, {site});
+        std::vector<std::string> args = {"copy", "--source", src(db), "--target", tgt(target_db), "--no-owner"};
+        for (auto& f : via_flags(p, agent)) args.push_back(f);
+        auto r = run_pghaul(args, host_env);
+        CHECK(r.exit_status == 3);
+        CHECK(r.err.find("password") != std::string::npos);
+        CHECK_FALSE(target_has_database(target_db));
+    }
+    agent_process agent(p, {site}, free_port(), "127.0.0.1", {}, {"--password-file", agent_passwords.path});
+    std::vector<std::string> args = {"copy", "--source", src(db), "--target", tgt(target_db), "--no-owner"};
+    for (auto& f : via_flags(p, agent)) args.push_back(f);
+    auto r = run_pghaul(args, host_env);
+    CHECK(r.exit_status == 0);
+    CHECK(agent.text().find("signing in to " + site + " as haul for client migration-host") != std::string::npos);
+    CHECK_FALSE(contains_any(r.out + r.err + agent.text(), sandbox_passwords()));
+    auto s = connect("PGHAUL_SRC_A_SUPER", db);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+
+    // A password file others may read is refused, as libpq would ignore it.
+    chmod(agent_passwords.path.c_str(), 0644);
+    auto loose = run_pghaul({"agent", "--listen", "127.0.0.1:0", "--tls-cert", p("agent.crt"), "--tls-key",
+                             p("agent.key"), "--client-ca", p("ca.crt"), "--allow", site, "--password-file",
+                             agent_passwords.path});
+    CHECK(loose.exit_status == 2);
+    CHECK(loose.err.find("may be read by others") != std::string::npos);
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }
