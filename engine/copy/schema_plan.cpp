@@ -89,10 +89,21 @@ pg::connection open_ddl_connection(const conninfo& target, const std::string& pr
     return conn;
 }
 
+std::string entry_display(const dump_entry& e) {
+    static const std::set<std::string> on_table = {"CONSTRAINT", "FK CONSTRAINT", "CHECK CONSTRAINT", "TRIGGER",
+                                                   "POLICY", "RULE"};
+    if (auto space = e.name.find(' '); space != std::string::npos && on_table.count(e.type)) {
+        const auto table = e.name.substr(0, space), object = e.name.substr(space + 1);
+        return e.type + " " + sql::readable(object) + " on " +
+               (e.schema == "-" ? sql::readable(table) : sql::readable_qualified(e.schema, table));
+    }
+    return e.type + " " + (e.schema == "-" ? sql::readable(e.name) : sql::readable_qualified(e.schema, e.name));
+}
+
 void run_entry(pg::connection& conn, const dump_entry& e) {
-    std::string name = e.schema == "-" ? sql::readable(e.name) : sql::readable_qualified(e.schema, e.name);
-    spdlog::trace("{} {}: {}", e.type, name, e.sql);
-    conn.exec(e.sql, "creating " + e.type + " " + name);
+    const auto name = entry_display(e);
+    spdlog::trace("{}: {}", name, e.sql);
+    conn.exec(e.sql, "creating " + name);
 }
 
 void run_entries(pg::connection& conn, const std::vector<const dump_entry*>& entries, std::string_view what) {

@@ -60,6 +60,11 @@ pg::connection open_ddl_connection(const conninfo& target, const std::string& pr
                                    std::string_view role);
 
 // Runs one pg_dump entry, naming it in any error.
+// An entry as the log names it: "TABLE public.t", and for what pg_dump tags
+// "table object" (constraints, triggers, policies, rules) "FK CONSTRAINT
+// t_parent_fkey on public.t" rather than the tag quoted as one name.
+std::string entry_display(const dump_entry& e);
+
 void run_entry(pg::connection& conn, const dump_entry& e);
 
 // Runs entries in one transaction and one round trip (each separate commit
