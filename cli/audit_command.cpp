@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/via_flags.hpp"
 #include "engine/audit/audit.hpp"
 #include "protocol/error.hpp"
 
@@ -11,12 +12,14 @@ namespace {
 
 struct audit_args {
     std::string source, target, format = "text";
+    engine::endpoint_config::via_config via;
     engine::audit_options opt;
     std::string target_db;
 };
 
 int run(const audit_args& a) {
-    auto source = conninfo::parse(a.source, "source connection string");
+    std::shared_ptr<link::forwarder> route;  // the agent link, open while the audit reads
+    auto source = through_agent(conninfo::parse(a.source, "source connection string"), a.via, route);
     std::optional<conninfo> target;
     if (!a.target.empty()) target = conninfo::parse(a.target, "target connection string");
     auto opt = a.opt;
@@ -43,6 +46,7 @@ CLI::App* add_audit_command(CLI::App& app, command_handler& handler) {
         ->required()
         ->envname("PGHAUL_SOURCE")
         ->group("Connection");
+    add_via_flags(*sub, a->via);
     sub->add_option("-t,--target", a->target,
                     "target connection string (optional); its dbname is the NEW database's name")
         ->envname("PGHAUL_TARGET")

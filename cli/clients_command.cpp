@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/via_flags.hpp"
 #include "engine/clients/clients.hpp"
 #include "protocol/duration.hpp"
 
@@ -11,11 +12,13 @@ namespace {
 
 struct clients_args {
     std::string source, watch = "0", fence, format = "text";
+    engine::endpoint_config::via_config via;
     engine::clients_options opt;
 };
 
 int run(const clients_args& a) {
-    auto source = conninfo::parse(a.source, "source connection string");
+    std::shared_ptr<link::forwarder> route;  // the agent link, open while the watch lasts
+    auto source = through_agent(conninfo::parse(a.source, "source connection string"), a.via, route);
     auto opt = a.opt;
     opt.watch = parse_duration(a.watch);
     if (a.fence == "read-only") opt.fence = engine::fence_mode::read_only;
@@ -39,6 +42,7 @@ CLI::App* add_clients_command(CLI::App& app, command_handler& handler) {
         ->required()
         ->envname("PGHAUL_SOURCE")
         ->group("Connection");
+    add_via_flags(*sub, a->via);
     sub->add_option("--maintenance-db", a->opt.maintenance_db,
                     "database the no-connect fence is applied from")
         ->capture_default_str()

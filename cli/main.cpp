@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "cli/via_flags.hpp"
 #include "cli/logging.hpp"
 #include "cli/manifest.hpp"
 #include "cli/progress.hpp"
@@ -494,19 +495,7 @@ int main(int argc, char** argv) {
         ->group("Output");
 
     pghaul::engine::endpoint_config::via_config via;
-    copy->add_option("--via", via.address,
-                     "reach the source through the pghaul agent at host:port (zstd-compressed, mutual TLS)")
-        ->envname("PGHAUL_VIA")
-        ->group("Connection");
-    copy->add_option("--via-ca", via.tls.ca, "the CA that signed the agent's certificate (PEM)")
-        ->envname("PGHAUL_VIA_CA")
-        ->group("Connection");
-    copy->add_option("--via-cert", via.tls.cert, "this host's certificate for the agent (PEM)")
-        ->envname("PGHAUL_VIA_CERT")
-        ->group("Connection");
-    copy->add_option("--via-key", via.tls.key, "the private key of --via-cert (PEM)")
-        ->envname("PGHAUL_VIA_KEY")
-        ->group("Connection");
+    pghaul::cli::add_via_flags(*copy, via);
 
     std::string snapshot;
     copy->add_option("--snapshot", snapshot,
@@ -663,10 +652,8 @@ int main(int argc, char** argv) {
         pghaul::engine::source_config src;
         src.name = source.dbname().value_or("source");
         src.endpoint.ci = source;
+        pghaul::cli::check_via_flags(via);
         src.endpoint.via = via;
-        if (via.address.empty() && (!via.tls.ca.empty() || !via.tls.cert.empty() || !via.tls.key.empty()))
-            throw pghaul::error(pghaul::exit_code::usage, "--via-ca, --via-cert and --via-key need --via",
-                                "give the agent's host:port with --via");
         src.target_db = *db;
         for (auto& m : role_map_args) {
             auto eq = m.find('=');

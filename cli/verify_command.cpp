@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/via_flags.hpp"
 #include "cli/selection_flags.hpp"
 #include "engine/verify/verify.hpp"
 #include "protocol/error.hpp"
@@ -12,6 +13,7 @@ namespace {
 
 struct verify_args {
     std::string source, target, format = "text";
+    engine::endpoint_config::via_config via;
     std::vector<std::string> role_map;
     selection_flags selection;
     engine::verify_options opt;
@@ -26,7 +28,8 @@ conninfo with_database(const std::string& text, const char* what) {
 }
 
 int run(const verify_args& a) {
-    auto source = with_database(a.source, "source");
+    std::shared_ptr<link::forwarder> route;  // the agent link, open while verify reads
+    auto source = through_agent(with_database(a.source, "source"), a.via, route);
     auto target = with_database(a.target, "target");
     auto opt = a.opt;
     for (auto& m : a.role_map) {
@@ -57,6 +60,7 @@ CLI::App* add_verify_command(CLI::App& app, command_handler& handler) {
         ->required()
         ->envname("PGHAUL_SOURCE")
         ->group("Connection");
+    add_via_flags(*sub, a->via);
     sub->add_option("-t,--target", a->target, "target connection string (its dbname is the copy)")
         ->required()
         ->envname("PGHAUL_TARGET")

@@ -173,6 +173,26 @@ TEST_CASE("a copy and a two-source run through an agent equal their sources; the
     const auto page = read_file(html.path);
     CHECK(page.find("<h2>Agent links</h2>") != std::string::npos);
     CHECK(page.find(host_port("PGHAUL_SRC_A")) != std::string::npos);
+    // audit, verify and clients read the source through the agent too.
+    auto through = [&](std::vector<std::string> args) {
+        for (auto& f : via_flags(p, agent)) args.push_back(f);
+        return run_pghaul(args);
+    };
+    const auto sessions_before = agent.text().size();
+    auto v = through({"verify", "--source", src(db_a), "--target", server("PGHAUL_TGT_SUPER", tgt_a).to_string(),
+                      "--checksums", "--role-map", "postgres=haul_admin"});
+    INFO(v.out.substr(0, 2000));
+    // Every table and object equal; the one difference is real: the
+    // non-superuser target login could not copy a role's database setting
+    // (the copy warned of it).
+    CHECK(v.exit_status == 7);
+    CHECK(v.out.find(": 1 mismatch(es)") != std::string::npos);
+    CHECK(v.out.find("MISMATCH [setting] setting work_mem for role fx_reader") != std::string::npos);
+    auto audit = through({"audit", "--source", src(db_a), "--format", "json"});
+    CHECK(nlohmann::json::parse(audit.out)["source"]["database"] == db_a);
+    auto clients = through({"clients", "--source", src(db_a), "--format", "json"});
+    CHECK(clients.exit_status == 0);
+    CHECK(agent.text().find("session ended", sessions_before) != std::string::npos);
 
     // Two sources, one per server, both through the agent, from a manifest.
     auto via = "via = { address = " + toml(agent.address()) + ", ca = " + toml(p("ca.crt")) +

@@ -69,17 +69,19 @@ boost::asio::awaitable<void> write_line(Stream& s, std::string line) {
 // pump waited on the link longer than it compressed, the link is the
 // bottleneck and a higher level costs nothing (up to `max_level`); if it
 // compressed longer than it waited, the CPU is, and the level goes down
-// (to 1). A fast link thus keeps level 1, a slow one climbs.
+// (into zstd's fast levels, to `min_level`). A slow link climbs.
 struct adapt {
-    int max_level = 0;  // 0: a fixed level
+    int max_level = 0;   // 0: a fixed level
+    int min_level = -3;  // zstd's fast levels: less CPU, less ratio, for a link faster than the CPU
     std::chrono::steady_clock::duration compressing{}, waiting{};
     std::uint64_t since = 0;
     void after(deflater& z, std::uint64_t raw) {
         if (max_level == 0 || raw - since < (4u << 20)) return;
+        // Level 0 is zstd's default (3), not "none": the steps skip it.
         if (waiting > 2 * compressing && z.level() < max_level)
-            z.set_level(z.level() + 1);
-        else if (compressing > waiting && z.level() > 1)
-            z.set_level(z.level() - 1);
+            z.set_level(z.level() == -1 ? 1 : z.level() + 1);
+        else if (compressing > waiting && z.level() > min_level)
+            z.set_level(z.level() == 1 ? -1 : z.level() - 1);
         since = raw;
         compressing = waiting = {};
     }

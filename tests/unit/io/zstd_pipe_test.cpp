@@ -57,7 +57,13 @@ TEST_CASE("the agent's level follows the link: up while it waits on the link, do
     CHECK(step(1ms, 10ms) == 3);  // not past max_level
     CHECK(step(10ms, 1ms) == 2);  // the CPU is: back down
     CHECK(step(10ms, 1ms) == 1);
-    CHECK(step(10ms, 1ms) == 1);  // not below 1
+    CHECK(step(10ms, 1ms) == -1);  // into the fast levels, past 0 (zstd's default, 3)
+    CHECK(step(10ms, 1ms) == -2);
+    CHECK(step(10ms, 1ms) == -3);
+    CHECK(step(10ms, 1ms) == -3);  // not below min_level
+    CHECK(step(1ms, 10ms) == -2);
+    CHECK(step(1ms, 10ms) == -1);
+    CHECK(step(1ms, 10ms) == 1);
     a.compressing += 1ms;
     a.waiting += 50ms;
     a.after(z, raw + 1000);  // less than 4 MB since the last decision: nothing yet
