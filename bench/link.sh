@@ -94,7 +94,7 @@ log "certificates and the agent"
     openssl req -newkey rsa:2048 -nodes -keyout host.key -out host.csr -subj /CN=migration-host
     openssl x509 -req -in host.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out host.crt -days 1
 ) >/dev/null 2>&1
-ip netns exec "$NS" "$PGHAUL" agent --listen 198.18.7.2:7433 --tls-cert "$W/agent.crt" --tls-key "$W/agent.key" \
+ip netns exec "$NS" /usr/bin/time -f "%M" -o "$W/agent.rss" "$PGHAUL" agent --listen 198.18.7.2:7433 --tls-cert "$W/agent.crt" --tls-key "$W/agent.key" \
     --client-ca "$W/ca.crt" --allow "127.0.0.1:$SRC_PORT" 2>"$W/agent.log" &
 AGENT_PID=$!
 sleep 0.5
@@ -145,5 +145,8 @@ for rate in $RATES; do
 done
 shape none
 echo "ratio = wall / the agent's wall (>1: the agent is faster); wire bytes = the agent link's, received"
+pkill -TERM -f "^$PGHAUL agent --listen" || true  # the agent, not the time(1) around it
+for _ in $(seq 50); do [ -s "$W/agent.rss" ] && break; sleep 0.1; done
+echo "agent peak RSS: $(cat "$W/agent.rss" 2>/dev/null || echo '?') kB"
 grep -c "session ended" "$W/agent.log" | sed "s/^/agent sessions logged: /"
 grep "session ended" "$W/agent.log" | sort -t, -k2 | tail -2 | sed "s/^.*session ended: //"
