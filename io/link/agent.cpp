@@ -14,6 +14,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -312,9 +314,18 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, cons
 
 awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const agent_options& opt,
                             const std::string& passwords, const log_fn& log) {
+    // A failed accept (too many open files) is logged and the agent goes on
+    // after a pause: out of a detached coroutine it would end the agent.
     for (;;) {
-        auto sock = co_await acc.async_accept(use_awaitable);
         boost::system::error_code ec;
+        auto sock = co_await acc.async_accept(asio::redirect_error(use_awaitable, ec));
+        if (ec == asio::error::operation_aborted) co_return;
+        if (ec) {
+            log(true, "could not accept a connection: " + ec.message());
+            asio::steady_timer pause(acc.get_executor(), std::chrono::milliseconds(100));
+            co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+            continue;
+        }
         sock.set_option(tcp::no_delay(true), ec);
         sock.set_option(asio::socket_base::keep_alive(true), ec);
         asio::co_spawn(

@@ -10,6 +10,8 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_future.hpp>
@@ -102,10 +104,21 @@ awaitable<void> forward(std::shared_ptr<forward_session> s) {
     asio::co_spawn(ex, downstream(s), asio::detached);
 }
 
+// An exception out of a detached coroutine would leave io_context::run() and
+// end the process: a failed accept (too many open files) is noted and the
+// loop goes on after a pause; only the forwarder's own stop ends it.
 awaitable<void> accept_loop(forwarder& f, tcp::acceptor& acc) {
     for (;;) {
-        auto sock = co_await acc.async_accept(use_awaitable);
-        sock.set_option(tcp::no_delay(true));
+        boost::system::error_code ec;
+        auto sock = co_await acc.async_accept(asio::redirect_error(use_awaitable, ec));
+        if (ec == asio::error::operation_aborted || !acc.is_open()) co_return;
+        if (ec) {
+            f.state_for_sessions()->note_error("the link could not accept pghaul's connection: " + ec.message());
+            asio::steady_timer pause(acc.get_executor(), std::chrono::milliseconds(100));
+            co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+            continue;
+        }
+        sock.set_option(tcp::no_delay(true), ec);
         asio::co_spawn(acc.get_executor(), forward(std::make_shared<forward_session>(f, std::move(sock))),
                        asio::detached);
     }

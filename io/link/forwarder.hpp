@@ -57,6 +57,8 @@ public:
         void note_error(std::string e);
     };
 
+    std::shared_ptr<shared_state> state_for_sessions() const { return state_; }
+
 private:
     friend struct forward_session;
 
