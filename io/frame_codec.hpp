@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "io/detail/zstd_free.hpp"
+
 namespace pghaul {
 
 // Frame layout (little-endian):
@@ -20,15 +22,6 @@ namespace pghaul {
 // The sequence number makes a frame read from the wrong place (reordered,
 // stale, or half-overwritten) fail instead of passing as valid data.
 inline constexpr std::size_t frame_header_size = 32;
-
-namespace detail {
-struct zstd_cctx_free {
-    void operator()(void* p) const noexcept;
-};
-struct zstd_dctx_free {
-    void operator()(void* p) const noexcept;
-};
-}  // namespace detail
 
 class frame_encoder {
 public:

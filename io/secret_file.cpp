@@ -8,18 +8,23 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "protocol/error.hpp"
 
 namespace pghaul {
 
-std::string pgpass_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        if (c == ':' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out;
+std::optional<std::string> read_password_file(const std::string& path, bool& others_may_read) {
+    others_may_read = false;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    others_may_read = (st.st_mode & (S_IRWXG | S_IRWXO)) != 0;
+    if (others_may_read) return std::nullopt;
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 secret_file::secret_file(std::string_view password) {

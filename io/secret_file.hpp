@@ -3,8 +3,11 @@
 // fixed descriptor and named by PGPASSFILE=/proc/self/fd/N.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "protocol/pgpass.hpp"  // pgpass_escape, for the file it writes
 
 namespace pghaul {
 
@@ -25,7 +28,9 @@ private:
     int fd_ = -1;
 };
 
-// pgpass escaping: ':' and '\' are backslash-escaped.
-std::string pgpass_escape(std::string_view s);
+// A password file's text, read as libpq reads one: none when the file is
+// missing, not a regular file, or readable by others than its owner (then
+// `others_may_read` says so, for those who refuse rather than ignore it).
+std::optional<std::string> read_password_file(const std::string& path, bool& others_may_read);
 
 }  // namespace pghaul

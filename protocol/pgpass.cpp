@@ -24,6 +24,15 @@ std::vector<std::string> fields(std::string_view line) {
 
 }  // namespace
 
+std::string pgpass_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (c == ':' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
 std::optional<std::string> pgpass_lookup(std::string_view text, std::string_view host, std::string_view port,
                                          std::string_view database, std::string_view user) {
     while (!text.empty()) {

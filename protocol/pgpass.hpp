@@ -9,6 +9,9 @@
 
 namespace pghaul {
 
+// pgpass escaping: ':' and '\' are backslash-escaped (pgpass_lookup undoes it).
+std::string pgpass_escape(std::string_view s);
+
 // The password of the first line of `text` (hostname:port:database:username:
 // password; * matches anything, \: and \\ are escapes, # starts a comment)
 // that matches, as libpq chooses it.

@@ -2,14 +2,12 @@
 #include "engine/common/via.hpp"
 
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "io/link/forwarder.hpp"
+#include "io/secret_file.hpp"
 #include "protocol/error.hpp"
 #include "protocol/pgpass.hpp"
 
@@ -30,8 +28,7 @@ std::string server_of(const conninfo& ci, const std::string& what) {
     return host + ":" + ci.get("port").value_or(env_or("PGPORT", "5432"));
 }
 
-// The password file as libpq finds it; ignored, as libpq ignores it, when
-// others may read it.
+// The password file as libpq finds it (and ignores it when others may read it).
 std::string password_file() {
     std::string path = env_or("PGPASSFILE", "");
     if (path.empty()) {
@@ -42,12 +39,8 @@ std::string password_file() {
         if (!home) return {};
         path = std::string(home) + "/.pgpass";
     }
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO))) return {};
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    bool loose = false;
+    return read_password_file(path, loose).value_or("");
 }
 
 }  // namespace

@@ -89,15 +89,19 @@ pg::connection open_ddl_connection(const conninfo& target, const std::string& pr
     return conn;
 }
 
-std::string entry_display(const dump_entry& e) {
+std::string entry_object(const dump_entry& e) {
     static const std::set<std::string> on_table = {"CONSTRAINT", "FK CONSTRAINT", "CHECK CONSTRAINT", "TRIGGER",
                                                    "POLICY", "RULE"};
-    if (auto space = e.name.find(' '); space != std::string::npos && on_table.count(e.type)) {
-        const auto table = e.name.substr(0, space), object = e.name.substr(space + 1);
-        return e.type + " " + sql::readable(object) + " on " +
-               (e.schema == "-" ? sql::readable(table) : sql::readable_qualified(e.schema, table));
-    }
-    return e.type + " " + (e.schema == "-" ? sql::readable(e.name) : sql::readable_qualified(e.schema, e.name));
+    auto named = [&](const std::string& name) {
+        return e.schema == "-" ? sql::readable(name) : sql::readable_qualified(e.schema, name);
+    };
+    if (auto space = e.name.find(' '); space != std::string::npos && on_table.count(e.type))
+        return sql::readable(e.name.substr(space + 1)) + " on " + named(e.name.substr(0, space));
+    return named(e.name);
+}
+
+std::string entry_display(const dump_entry& e) {
+    return e.type + " " + entry_object(e);
 }
 
 void run_entry(pg::connection& conn, const dump_entry& e) {

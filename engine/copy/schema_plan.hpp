@@ -64,6 +64,8 @@ pg::connection open_ddl_connection(const conninfo& target, const std::string& pr
 // "table object" (constraints, triggers, policies, rules) "FK CONSTRAINT
 // t_parent_fkey on public.t" rather than the tag quoted as one name.
 std::string entry_display(const dump_entry& e);
+// The same without the type: "t_parent_fkey on public.t", "public.orders_pkey".
+std::string entry_object(const dump_entry& e);
 
 void run_entry(pg::connection& conn, const dump_entry& e);
 

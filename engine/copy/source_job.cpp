@@ -502,7 +502,7 @@ std::string source_job::object_of(const step& s) const {
     if (auto* f = std::get_if<foreign_key_step>(&s)) {
         if (f->foreign_keys.size() != 1) return std::to_string(f->foreign_keys.size()) + " foreign keys";
         const auto& add = schema_.foreign_keys.at(f->foreign_keys[0]).add;
-        return entry_display(add).substr(add.type.size() + 1);  // "t_parent_fkey on public.t"
+        return entry_object(add);  // "t_parent_fkey on public.t"
     }
     return {};
 }

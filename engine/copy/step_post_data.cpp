@@ -377,12 +377,12 @@ void source_job::finish_post_data(pg::connection& ddl) {
     for (auto* e : publications) {
         ddl.exec("SAVEPOINT pghaul_publication", "setting a savepoint");
         try {
-            for (auto& stmt : steps::split_statements(e->sql)) ddl.exec(stmt, "creating PUBLICATION " + e->name);
+            for (auto& stmt : steps::split_statements(e->sql)) ddl.exec(stmt, "creating " + entry_display(*e));
             ddl.exec("RELEASE SAVEPOINT pghaul_publication", "releasing the savepoint");
         } catch (const error& err) {
             if (!sqlstate::insufficient_privilege(err)) throw;
             ddl.exec("ROLLBACK TO SAVEPOINT pghaul_publication", "rolling back to the savepoint");
-            warn("left out " + e->type + " " + e->name + ": " + first_line(err.what()) +
+            warn("left out " + entry_display(*e) + ": " + first_line(err.what()) +
                  "; a superuser can create it on the target if the new database is to publish");
         }
     }

@@ -4,7 +4,6 @@
 #include "io/link/agent.hpp"
 
 #include <openssl/ssl.h>
-#include <sys/stat.h>
 #include <openssl/x509.h>
 
 // clang-format off: <utility> first, Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -23,13 +22,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <array>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 
 #include "io/link/detail/pump.hpp"
 #include "io/link/scram.hpp"
+#include "io/secret_file.hpp"
 #include "protocol/pgpass.hpp"
 #include "protocol/error.hpp"
 
@@ -242,7 +240,9 @@ awaitable<bool> sign_in(std::shared_ptr<session> s, const std::string& passwords
 awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, const std::string& passwords) {
     // A client that connects and then says nothing holds no session for long:
     // the handshake, the request and the server's connect get this long.
-    auto deadline = detail::deadline(s->link.get_executor(), s, detail::setup_timeout);
+    auto deadline = detail::deadline(s->link.get_executor(), detail::setup_timeout, [w = std::weak_ptr(s)] {
+        if (auto alive = w.lock()) alive->close();
+    });
     try {
         co_await s->link.async_handshake(asio::ssl::stream_base::server, use_awaitable);
     } catch (const boost::system::system_error& e) {
@@ -346,18 +346,16 @@ void run_agent(const agent_options& opt, const log_fn& log) {
     // Read once: the agent's own secrets, never sent anywhere but to the server.
     std::string passwords;
     if (!opt.password_file.empty()) {
-        struct stat st {};
-        if (stat(opt.password_file.c_str(), &st) != 0)
-            throw error(exit_code::usage, "--password-file " + opt.password_file + ": no such file",
-                        "check the path");
-        if (st.st_mode & (S_IRWXG | S_IRWXO))
+        bool loose = false;
+        auto text = read_password_file(opt.password_file, loose);
+        if (loose)
             throw error(exit_code::usage,
                         "--password-file " + opt.password_file + " may be read by others than its owner",
                         "chmod 0600 " + opt.password_file);
-        std::ifstream in(opt.password_file);
-        std::stringstream text;
-        text << in.rdbuf();
-        passwords = text.str();
+        if (!text)
+            throw error(exit_code::usage, "--password-file " + opt.password_file + ": no such file",
+                        "check the path");
+        passwords = std::move(*text);
     }
     auto [host, port] = detail::split_address(opt.listen, "--listen");
     asio::io_context io(1);

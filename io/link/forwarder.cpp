@@ -39,7 +39,7 @@ struct forward_session {
     awaitable<std::string> open(const std::string& verb) {
         // An agent that does not answer (a black-holed address) fails the
         // connection in this long, not after the kernel's two minutes.
-        auto deadline = detail::deadline(link.get_executor(), this, detail::setup_timeout);
+        auto deadline = detail::deadline(link.get_executor(), detail::setup_timeout, [this] { close(); });
         tcp::resolver resolver(link.get_executor());
         auto eps = co_await resolver.async_resolve(fw.agent_host_, fw.agent_port_, use_awaitable);
         co_await asio::async_connect(link.next_layer(), eps, use_awaitable);

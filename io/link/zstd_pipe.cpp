@@ -9,13 +9,6 @@
 
 namespace pghaul::link {
 
-void detail::cctx_free::operator()(void* p) const noexcept {
-    ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(p));
-}
-void detail::dctx_free::operator()(void* p) const noexcept {
-    ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(p));
-}
-
 deflater::deflater(int level) : ctx_(ZSTD_createCCtx()), level_(level) {
     if (!ctx_) throw error(exit_code::local, "out of memory for a zstd compressor");
     set_level(level);
@@ -28,7 +21,8 @@ void deflater::set_level(int level) {
 
 std::span<const char> deflater::push(std::span<const char> in) {
     auto* cctx = static_cast<ZSTD_CCtx*>(ctx_.get());
-    out_.resize(ZSTD_compressBound(in.size()) + 64);
+    // Grown, never shrunk: a resize up zero-fills, and this runs per read.
+    if (const auto bound = ZSTD_compressBound(in.size()) + 64; out_.size() < bound) out_.resize(bound);
     ZSTD_inBuffer src{in.data(), in.size(), 0};
     std::size_t written = 0;
     for (;;) {
@@ -50,28 +44,19 @@ inflater::inflater() : ctx_(ZSTD_createDCtx()) {
 
 std::span<const char> inflater::push(std::span<const char> in) {
     auto* dctx = static_cast<ZSTD_DCtx*>(ctx_.get());
-    if (out_.size() < ZSTD_DStreamOutSize()) out_.resize(ZSTD_DStreamOutSize());
     ZSTD_inBuffer src{in.data(), in.size(), 0};
     std::size_t written = 0;
-    while (src.pos < src.size) {
-        if (out_.size() - written < ZSTD_DStreamOutSize()) out_.resize(out_.size() * 2);
-        ZSTD_outBuffer dst{out_.data() + written, out_.size() - written, 0};
-        const auto r = ZSTD_decompressStream(dctx, &dst, &src);
-        if (ZSTD_isError(r))
-            throw error(exit_code::source,
-                        std::string("the link's data is not a pghaul zstd stream: ") + ZSTD_getErrorName(r));
-        written += dst.pos;
-    }
-    // Output left inside zstd once the input is used up: drain it.
+    // Until the input is used up and zstd leaves room in the output (else it
+    // may hold more decoded bytes back).
     for (;;) {
-        if (out_.size() - written < ZSTD_DStreamOutSize()) out_.resize(out_.size() * 2);
+        if (out_.size() - written < ZSTD_DStreamOutSize()) out_.resize(written + 2 * ZSTD_DStreamOutSize());
         ZSTD_outBuffer dst{out_.data() + written, out_.size() - written, 0};
         const auto r = ZSTD_decompressStream(dctx, &dst, &src);
         if (ZSTD_isError(r))
             throw error(exit_code::source,
                         std::string("the link's data is not a pghaul zstd stream: ") + ZSTD_getErrorName(r));
         written += dst.pos;
-        if (dst.pos < dst.size) break;
+        if (src.pos == src.size && dst.pos < dst.size) break;
     }
     return {out_.data(), written};
 }

@@ -9,16 +9,9 @@
 #include <span>
 #include <vector>
 
-namespace pghaul::link {
+#include "io/detail/zstd_free.hpp"
 
-namespace detail {
-struct cctx_free {
-    void operator()(void* p) const noexcept;
-};
-struct dctx_free {
-    void operator()(void* p) const noexcept;
-};
-}  // namespace detail
+namespace pghaul::link {
 
 class deflater {
 public:
@@ -30,7 +23,7 @@ public:
     void set_level(int level);  // takes effect at the next push
 
 private:
-    std::unique_ptr<void, detail::cctx_free> ctx_;
+    std::unique_ptr<void, pghaul::detail::zstd_cctx_free> ctx_;
     std::vector<char> out_;
     int level_;
 };
@@ -43,7 +36,7 @@ public:
     std::span<const char> push(std::span<const char> in);
 
 private:
-    std::unique_ptr<void, detail::dctx_free> ctx_;
+    std::unique_ptr<void, pghaul::detail::zstd_dctx_free> ctx_;
     std::vector<char> out_;
 };
 

@@ -192,8 +192,7 @@ TEST_CASE("event triggers the target login may not create: an audit blocker, a p
     CHECK(super.exit_status == 0);
     auto t = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(t.exec("SELECT evtname, evtevent FROM pg_event_trigger").str(0, 0) == "note_ddl_trigger");
-    CHECK(table_fingerprints(t) == table_fingerprints(*std::make_unique<pghaul::pg::connection>(
-                                       connect("PGHAUL_SRC_A_SUPER", db))));
+    CHECK(table_fingerprints(t) == table_fingerprints("PGHAUL_SRC_A_SUPER", db));
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }
@@ -217,8 +216,7 @@ TEST_CASE("a publication only a superuser may create is left out with a warning,
     auto t = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(t.exec("SELECT string_agg(pubname, ',' ORDER BY pubname) FROM pg_publication").str(0, 0) == "just_t");
     CHECK(t.exec("SELECT count(*) FROM pg_publication_tables WHERE pubname = 'just_t'").i64(0, 0) == 1);
-    CHECK(table_fingerprints(t) == table_fingerprints(*std::make_unique<pghaul::pg::connection>(
-                                       connect("PGHAUL_SRC_A_SUPER", db))));
+    CHECK(table_fingerprints(t) == table_fingerprints("PGHAUL_SRC_A_SUPER", db));
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }

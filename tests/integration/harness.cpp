@@ -172,6 +172,11 @@ void ensure_target_roles(const std::string& super_var) {
         END$$; GRANT fx_owner TO haul_admin)");
 }
 
+std::map<std::string, fingerprint> table_fingerprints(const std::string& var, const std::string& dbname) {
+    auto conn = connect(var, dbname);
+    return table_fingerprints(conn);
+}
+
 std::map<std::string, fingerprint> table_fingerprints(pghaul::pg::connection& conn) {
     auto tables = conn.exec(R"(
         SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -86,6 +86,8 @@ struct fingerprint {
     bool operator==(const fingerprint&) const = default;
 };
 std::map<std::string, fingerprint> table_fingerprints(pghaul::pg::connection& conn);
+// The same for database `dbname` on the server behind `var`, on a connection of its own.
+std::map<std::string, fingerprint> table_fingerprints(const std::string& var, const std::string& dbname);
 
 // A database on srca with one table big enough that its COPY runs for a while
 // (1.5M rows, ~300 MB) and a small one; returns its name.

@@ -156,7 +156,7 @@ TEST_CASE("one unreachable source does not stop the other; exit 8 and a report t
     REQUIRE(target_has_database(tgt_good));
     auto t = connect("PGHAUL_TGT_SUPER", tgt_good);
     CHECK(table_fingerprints(t) ==
-          table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_SRC_B_SUPER", db_b))));
+          table_fingerprints("PGHAUL_SRC_B_SUPER", db_b));
     CHECK(t.exec("SELECT tableowner FROM pg_tables WHERE tablename = 'orders'").str(0, 0) == "haul_admin");
     auto rep = nlohmann::json::parse(read_file(report.path));
     CHECK(rep["exit_code"] == 8);
@@ -278,8 +278,8 @@ TEST_CASE("a failing table fails only its source, whose new database is dropped"
     auto only_a = run_pghaul({"run", manifest.path, "--only", "a"});
     CHECK(only_a.exit_status == 0);
     CHECK(target_has_database(tgt_a));
-    CHECK(table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_TGT_SUPER", tgt_a))) ==
-          table_fingerprints(*std::make_unique<pghaul::pg::connection>(connect("PGHAUL_SRC_A_SUPER", db_a))));
+    CHECK(table_fingerprints("PGHAUL_TGT_SUPER", tgt_a) ==
+          table_fingerprints("PGHAUL_SRC_A_SUPER", db_a));
     auto whole = run_pghaul({"run", manifest.path});
     CHECK(whole.exit_status == 0);
     CHECK(whole.err.find(left_as_is) != std::string::npos);

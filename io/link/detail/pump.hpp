@@ -18,7 +18,6 @@
 #include <istream>
 #include <memory>
 #include <string>
-#include <type_traits>
 
 #include "io/link/zstd_pipe.hpp"
 
@@ -32,21 +31,15 @@ inline constexpr std::size_t max_line = 1024;
 // How long connecting, the TLS handshake and the request line may take.
 inline constexpr std::chrono::seconds setup_timeout{15};
 
-// A timer that closes `session`'s sockets unless it is destroyed first (it
-// lives in the setting-up coroutine's frame, so it goes once setup is done).
-// `session` is a shared_ptr (held weakly) or a raw pointer the frame owns.
-template <class Executor, class Session>
-boost::asio::steady_timer deadline(const Executor& ex, const Session& session, std::chrono::seconds after) {
+// A timer that runs `expire` (closing the connection's sockets) unless it is
+// destroyed first: it lives in the setting-up coroutine's frame, so it goes
+// once setup is done.
+template <class Executor, class Expire>
+boost::asio::steady_timer deadline(const Executor& ex, std::chrono::seconds after, Expire expire) {
     boost::asio::steady_timer t(ex, after);
-    if constexpr (std::is_pointer_v<Session>) {
-        t.async_wait([session](const boost::system::error_code& ec) {
-            if (!ec) session->close();
-        });
-    } else {
-        t.async_wait([w = std::weak_ptr(session)](const boost::system::error_code& ec) {
-            if (auto s = w.lock(); s && !ec) s->close();
-        });
-    }
+    t.async_wait([expire](const boost::system::error_code& ec) {
+        if (!ec) expire();
+    });
     return t;
 }
 

@@ -19,4 +19,7 @@ TEST_CASE(
           "pass:with\\colon:and more");
     CHECK_FALSE(pgpass_lookup("h:1:d:u:p\n", "h", "2", "d", "u"));
     CHECK_FALSE(pgpass_lookup("malformed line\n", "h", "1", "d", "u"));
+    // What pgpass_escape writes (the memfd password file handed to pg_dump), the lookup reads back.
+    CHECK(pghaul::pgpass_lookup("*:*:*:*:" + pghaul::pgpass_escape("a:b\\c") + "\n", "h", "1", "d", "u") ==
+          "a:b\\c");
 }
