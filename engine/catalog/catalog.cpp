@@ -169,7 +169,8 @@ std::vector<std::string> rewritten_since_snapshot(pg::connection& conn, const so
     return rewritten;
 }
 
-void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* lock,
+// Returns whether a kept column's type needs decide_formats' walk.
+bool read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* lock,
                  const relation_filter& exclude) {
     auto r = conn.exec(std::string(R"(
         SELECT c.oid, n.nspname, c.relname, greatest(c.reltuples, 0)::bigint,
@@ -200,7 +201,7 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
     if (lock) {
         lock_tables(conn, cat, lock->timeout, lock->waiting);
         cat.rewritten_after_snapshot = rewritten_since_snapshot(conn, cat);
-        if (!cat.rewritten_after_snapshot.empty()) return;
+        if (!cat.rewritten_after_snapshot.empty()) return false;
     }
     auto sizes = conn.exec(std::string(R"(
         SELECT c.oid, pg_table_size(c.oid), pg_relation_size(c.oid) / current_setting('block_size')::int
@@ -217,18 +218,36 @@ void read_tables(pg::connection& conn, source_catalog& cat, const lock_wait* loc
         return a.bytes != b.bytes ? a.bytes > b.bytes : a.oid < b.oid;
     });
     // Column names come back separately so names with commas, quotes or braces
-    // need no array-literal parsing.
-    auto cols = conn.exec(std::string(R"(
-        SELECT a.attrelid, a.attname FROM pg_attribute a
+    // need no array-literal parsing. Each column also says whether its type
+    // could fail binary COPY (see decide_formats), judged on the type and an
+    // array's element alone: a built-in scalar, an array of one or an enum
+    // cannot, and most application schemas have nothing else, so the type
+    // walk (a recursive query, 5-20 ms a database) runs only when needed.
+    const auto suspect = [](const char* t) {
+        return std::string(t) + ".typtype IN ('c', 'd', 'r', 'm') OR " + t + ".typsend = 0 OR " + t +
+               ".typreceive = 0 OR (" + t + ".typnamespace = 11 AND " + t +
+               ".typname IN ('regclass', 'regtype', 'regproc', 'regprocedure', 'regoper', 'regoperator', "
+               "'regconfig', 'regdictionary', 'regnamespace', 'regrole', 'regcollation'))";
+    };
+    auto cols =
+        conn.exec(std::string(R"(
+        SELECT a.attrelid, a.attname, )") +
+                      suspect("t") + " OR (t.typelem <> 0 AND t.typlen = -1 AND (t.typelem >= 16384 OR " +
+                      suspect("e") + R"())
+        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type e ON e.oid = t.typelem
         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND )") +
-                              detail::user_relation + " ORDER BY a.attrelid, a.attnum",
-                          "listing the source's columns");
+        WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND )" +
+                      detail::user_relation + " ORDER BY a.attrelid, a.attnum",
+                  "listing the source's columns");
     std::map<std::uint32_t, table_info*> by_oid;
     for (auto& t : cat.tables) by_oid[t.oid] = &t;
+    bool walk = false;
     for (int i = 0; i < cols.rows(); ++i)
-        if (auto it = by_oid.find(static_cast<std::uint32_t>(cols.i64(i, 0))); it != by_oid.end())
+        if (auto it = by_oid.find(static_cast<std::uint32_t>(cols.i64(i, 0))); it != by_oid.end()) {
             it->second->columns.push_back(cols.str(i, 1));
+            walk = walk || cols.boolean(i, 2);
+        }
+    return walk;
 }
 
 // Marks tables whose binary COPY would not load faithfully: reg* types (sent
@@ -509,9 +528,9 @@ source_catalog read_catalog(pg::connection& conn, int target_version, const lock
     source_catalog cat;
     cat.server_version = conn.server_version();
     read_database(conn, cat);
-    read_tables(conn, cat, lock, exclude);
+    const bool walk_types = read_tables(conn, cat, lock, exclude);
     if (!cat.rewritten_after_snapshot.empty()) return cat;
-    decide_formats(conn, cat, target_version);
+    if (walk_types) decide_formats(conn, cat, target_version);
     left_out_set left_out;
     if (!exclude.empty()) left_out = left_out_relations(conn, exclude);
     std::set<relation_name> left_out_names;

@@ -140,6 +140,7 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
         }
         check_versions(holder_->connection(), target_version, schema_opt_.pg_dump);
         snapshot_id_ = holder_->id();
+        source_security_labels_ = holder_->security_labels();
         // pg_dump needs nothing but the snapshot: it reads the catalog while we do.
         // (Unless it must be told what the catalog leaves out: dump_selection.)
         if (dump_gate && !cfg_.exclude.chooses()) start_schema_dump(dump_gate);

@@ -271,6 +271,7 @@ private:
     schema_options schema_opt_;
     std::unique_ptr<snapshot_holder> holder_;  // guarded by snapshot_mu_ once tables are copied
     std::string snapshot_id_;
+    bool source_security_labels_ = true;  // snapshot_holder::security_labels
     mutable std::mutex snapshot_mu_;
     std::size_t reads_expected_ = 0;
     std::set<std::pair<std::uint32_t, std::int64_t>> units_read_;  // (table, first page or -1)

@@ -149,6 +149,7 @@ void source_job::start_schema_dump(std::counting_semaphore<>* gate) {
     // settle_roles decides to skip are dropped from the plan by read_schema.
     auto opt = schema_opt_;
     auto selection = dump_selection();
+    if (!source_security_labels_) selection.push_back("--no-security-labels");
     archive_ = std::async(std::launch::async, [this, gate, opt, selection] {
         std::string archive;
         {
