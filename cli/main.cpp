@@ -456,7 +456,7 @@ int main(int argc, char** argv) {
     // variable shared by both commands let the environment override a flag.
     struct session_flags {
         bool dry_run = false, resume = false, restart = false, profile = false;
-        std::string progress_text = "auto", html_path, state_dir, report_path;
+        std::string progress_text = "auto", html_path, state_dir;
         int progress_interval = 10;
         pghaul::cli::logging_options log;
     };
@@ -490,9 +490,6 @@ int main(int argc, char** argv) {
                      "rename a role on the way in: SOURCE_ROLE=TARGET_ROLE (repeatable)")
         ->envname("PGHAUL_ROLE_MAP")
         ->group("Selection");
-    copy->add_option("--report", copy_flags.report_path, "write the JSON run report to this file")
-        ->envname("PGHAUL_REPORT")
-        ->group("Output");
 
     pghaul::engine::endpoint_config::via_config via;
     pghaul::cli::add_via_flags(*copy, via);
@@ -507,10 +504,6 @@ int main(int argc, char** argv) {
     auto* run =
         app.add_subcommand("run", "consolidate many source databases into one target, from a TOML manifest");
     run->add_option("manifest", manifest, "the manifest file ([target], [run], [[source]] ...)")->required();
-    run->add_option("--report", run_flags.report_path,
-                    "write the JSON report here (overrides the manifest's report)")
-        ->envname("PGHAUL_REPORT")
-        ->group("Output");
     // The [run] settings as flags over the manifest (flag over PGHAUL_* over
     // manifest), and a way to redo some sources without editing it.
     pghaul::cli::add_run_setting_flags(*run, run_settings);
@@ -629,7 +622,6 @@ int main(int argc, char** argv) {
         if (handler) return handler();
         if (*run) {
             auto loaded = pghaul::cli::load_manifest(manifest);
-            if (!f.report_path.empty()) loaded.report_path = f.report_path;
             pghaul::cli::apply_run_setting_flags(run_settings, loaded);
             select_sources(loaded, run_over.only, run_over.exclude);
             apply_recovery(loaded, f.resume, f.restart, f.state_dir);
@@ -664,7 +656,6 @@ int main(int argc, char** argv) {
         }
         cfg.target.ci = target;
         if (no_owner) cfg.missing_roles = pghaul::engine::missing_roles_mode::owner;
-        cfg.report_path = f.report_path;
         src.snapshot = snapshot;
         src.exclude_table_data = pghaul::cli::table_data_patterns(selection);
         src.exclude = pghaul::cli::relation_filter_of(selection);

@@ -1,6 +1,7 @@
 // Reads the manifest of `pghaul run` into an engine::run_config. Every key is
 // checked, and all problems are reported together so one edit fixes them all.
 #include "cli/manifest.hpp"
+#include "cli/run_settings.hpp"
 #include "protocol/suggest.hpp"
 
 #include <toml++/toml.h>
@@ -27,7 +28,6 @@
 namespace pghaul::cli {
 namespace {
 
-constexpr std::int64_t max_jobs = 256;
 // PostgreSQL silently truncates longer names (NAMEDATALEN - 1), so two long
 // target_db values could end up as one database.
 constexpr std::size_t max_name_bytes = 63;
@@ -98,7 +98,7 @@ public:
     }
 
     void check_keys(const toml::table& t, std::string_view prefix,
-                    std::initializer_list<std::string_view> known) {
+                    const std::vector<std::string_view>& known) {
         for (const auto& [key, value] : t) {
             if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
             std::string text = "unknown key " + in_quotes(join(prefix, key.str()));
@@ -157,22 +157,26 @@ public:
 
     // A duration as a string ("30s", "10m") or a plain number of seconds.
     std::optional<std::chrono::seconds> duration(const toml::table& t, std::string_view key,
-                                                 std::string_view prefix) {
+                                                 std::string_view prefix, bool zero_allowed) {
         auto* node = t.get(key);
         if (!node) return std::nullopt;
+        std::optional<std::chrono::seconds> d;
         if (auto* n = node->as_integer()) {
-            if (n->get() > 0) return std::chrono::seconds(n->get());
-            add(n->source(), in_quotes(join(prefix, key)) + " must be more than 0 seconds");
-            return std::nullopt;
+            if (n->get() >= 0) d = std::chrono::seconds(n->get());
+        } else {
+            auto* v = typed<std::string>(t, key, prefix, false, "a duration such as \"30s\" or \"10m\"");
+            if (!v) return std::nullopt;
+            try {
+                d = parse_duration(v->get());
+            } catch (const error& e) {
+                add(v->source(), in_quotes(join(prefix, key)) + ": " + e.what());
+                return std::nullopt;
+            }
         }
-        auto* v = typed<std::string>(t, key, prefix, false, "a duration such as \"30s\" or \"10m\"");
-        if (!v) return std::nullopt;
-        try {
-            return parse_duration(v->get());
-        } catch (const error& e) {
-            add(v->source(), in_quotes(join(prefix, key)) + ": " + e.what());
-            return std::nullopt;
-        }
+        if (d && (d->count() > 0 || zero_allowed)) return d;
+        add(node->source(), in_quotes(join(prefix, key)) + " must be " +
+                                (zero_allowed ? "0 or more" : "more than 0") + " seconds");
+        return std::nullopt;
     }
 
     // An integer setting within [lo, hi], as its flag's range check has it.
@@ -188,13 +192,9 @@ public:
         return static_cast<int>(v->get());
     }
 
-    std::optional<int> jobs(const toml::table& t, std::string_view prefix) {
-        return integer(t, "jobs", prefix, 1, max_jobs);
-    }
-
     template <typename E>
     std::optional<E> choice(const toml::table& t, std::string_view key, std::string_view prefix,
-                            std::initializer_list<std::pair<std::string_view, E>> options) {
+                            const std::vector<std::pair<std::string_view, E>>& options) {
         auto s = string(t, key, prefix, false);
         if (!s) return std::nullopt;
         std::string names;
@@ -326,62 +326,72 @@ private:
     std::vector<problem> problems_;
 };
 
+// A [run] (or [target]) setting, checked as its row in cli/run_settings.cpp
+// says and set through it: the manifest cannot drift from the flags.
+void read_setting(checker& c, const toml::table& t, const run_setting& s, engine::run_config& cfg) {
+    const std::string_view key = s.key, prefix = s.section;
+    std::optional<setting_value> v;
+    switch (s.kind) {
+        case setting_kind::integer:
+            if (auto i = c.integer(t, key, prefix, s.lo, s.hi)) v = std::int64_t{*i};
+            break;
+        case setting_kind::size:
+            if (auto i = c.size(t, key, prefix)) v = *i;
+            break;
+        case setting_kind::duration:
+            if (auto d = c.duration(t, key, prefix, s.zero_allowed)) v = *d;
+            break;
+        case setting_kind::choice: {
+            std::vector<std::pair<std::string_view, std::string_view>> options;
+            for (auto name : s.choices) options.emplace_back(name, name);
+            if (auto name = c.choice<std::string_view>(t, key, prefix, options)) v = std::string(*name);
+            break;
+        }
+        case setting_kind::text:
+            if (auto text = c.string(t, key, prefix, false)) v = *text;
+            break;
+        case setting_kind::path:
+            if (auto text = c.string(t, key, prefix, false)) v = beside_manifest(c.path(), *text);
+            break;
+        case setting_kind::flag:
+            if (auto b = c.boolean(t, key, prefix)) v = *b;
+            break;
+    }
+    if (v) s.apply(cfg, *v);
+}
+
+// The keys of [section] that are settings, for check_keys.
+std::vector<std::string_view> setting_keys(std::string_view section) {
+    std::vector<std::string_view> keys;
+    for (const auto& s : run_settings())
+        if (s.section == section) keys.push_back(s.key);
+    return keys;
+}
+
 void read_target(checker& c, const toml::table& root, engine::run_config& cfg) {
     if (!root.contains("target"))
         return c.add({}, "missing table [target] (the server the databases are copied to)");
     auto* t = c.typed<toml::table>(root, "target", "", true, "a table");
     if (!t) return;
-    c.check_keys(*t, "target", {"conninfo", "password_command", "maintenance_db"});
+    auto keys = setting_keys("target");
+    keys.insert(keys.end(), {"conninfo", "password_command"});
+    c.check_keys(*t, "target", keys);
     if (auto ci = c.conninfo_at(*t, "target")) {
         // Kept as written: the engine swaps in each target_db itself.
         if (auto db = ci->dbname(); db && !db->empty()) cfg.maintenance_db = *db;
         cfg.target.ci = std::move(*ci);
     }
     cfg.target.password_command = c.argv(*t, "target");
-    if (auto db = c.string(*t, "maintenance_db", "target", false)) cfg.maintenance_db = *db;
+    for (const auto& s : run_settings())
+        if (s.section == "target") read_setting(c, *t, s, cfg);
 }
 
 void read_run(checker& c, const toml::table& root, engine::run_config& cfg) {
     auto* t = c.typed<toml::table>(root, "run", "", false, "a table");
     if (!t) return;
-    c.check_keys(*t, "run",
-                 {"jobs", "on_existing", "missing_roles", "report", "no_privileges", "pg_dump",
-                  "split_tables_larger_than", "split_part_size", "analyze", "analyze_all", "memory_limit",
-                  "spool_dir", "spool_limit", "compression_level", "verify", "password_command_timeout",
-                  "password_max_age", "retry_window", "lock_wait_timeout"});
-    if (auto j = c.jobs(*t, "run")) cfg.jobs = *j;
-    using engine::missing_roles_mode;
-    using engine::on_existing;
-    if (auto e = c.choice<on_existing>(
-            *t, "on_existing", "run",
-            {{"fail", on_existing::fail}, {"replace", on_existing::replace}, {"skip", on_existing::skip}}))
-        cfg.existing = *e;
-    if (auto m = c.choice<missing_roles_mode>(*t, "missing_roles", "run",
-                                              {{"fail", missing_roles_mode::fail},
-                                               {"create", missing_roles_mode::create},
-                                               {"owner", missing_roles_mode::owner}}))
-        cfg.missing_roles = *m;
-    if (auto r = c.string(*t, "report", "run", false)) cfg.report_path = beside_manifest(c.path(), *r);
-    if (auto b = c.boolean(*t, "no_privileges", "run")) cfg.no_privileges = *b;
-    if (auto p = c.string(*t, "pg_dump", "run", false)) cfg.pg_dump = *p;
-    if (auto v = c.size(*t, "split_tables_larger_than", "run")) cfg.split_tables_larger_than = *v;
-    if (auto v = c.size(*t, "split_part_size", "run")) cfg.split_part_size = *v;
-    if (auto b = c.boolean(*t, "analyze", "run")) cfg.analyze = *b;
-    if (auto b = c.boolean(*t, "analyze_all", "run")) cfg.analyze_all = *b;
-    if (auto v = c.size(*t, "memory_limit", "run")) cfg.memory_limit = *v;
-    using level = engine::run_config::verify_level;
-    if (auto v = c.choice<level>(
-            *t, "verify", "run",
-            {{"none", level::none}, {"counts", level::counts}, {"checksums", level::checksums}}))
-        cfg.verify = *v;
-    if (auto v = c.size(*t, "spool_limit", "run")) cfg.spool_limit = *v;
-    if (auto d = c.string(*t, "spool_dir", "run", false)) cfg.spool_dir = beside_manifest(c.path(), *d);
-    // The range --compression-level checks: out of it, the first spill of the night failed.
-    if (auto v = c.integer(*t, "compression_level", "run", 0, 19)) cfg.compression_level = *v;
-    if (auto d = c.duration(*t, "password_command_timeout", "run")) cfg.password_command_timeout = *d;
-    if (auto d = c.duration(*t, "password_max_age", "run")) cfg.password_max_age = *d;
-    if (auto d = c.duration(*t, "retry_window", "run")) cfg.retry_window = *d;
-    if (auto d = c.duration(*t, "lock_wait_timeout", "run")) cfg.lock_wait_timeout = *d;
+    c.check_keys(*t, "run", setting_keys("run"));
+    for (const auto& s : run_settings())
+        if (s.section == "run") read_setting(c, *t, s, cfg);
 }
 
 void check_target_db(checker& c, const toml::node& at, const std::string& full, const std::string& db,
@@ -447,7 +457,9 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
         check_target_db(c, *t.get("target_db"), prefix + ".target_db", *db, maintenance_db);
         s.target_db = *db;
     }
-    if (auto j = c.jobs(t, prefix)) s.jobs = *j;
+    // A source's own cap on its connections, in the range of the run's jobs.
+    const auto* jobs = find_run_setting("run", "jobs");
+    if (auto j = c.integer(t, "jobs", prefix, jobs->lo, jobs->hi)) s.jobs = *j;
     s.role_map = c.role_map(t, prefix);
     if (auto snap = c.string(t, "snapshot", prefix, false)) s.snapshot = *snap;
     return s;

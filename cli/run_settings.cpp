@@ -1,5 +1,8 @@
 #include "cli/run_settings.hpp"
 
+#include <algorithm>
+#include <type_traits>
+
 #include "protocol/duration.hpp"
 #include "protocol/error.hpp"
 #include "protocol/size.hpp"
@@ -7,107 +10,323 @@
 namespace pghaul::cli {
 namespace {
 
-// An optional setting's flag, its default text (what run_config holds; the
-// unit test checks they agree) shown in the help.
-template <typename T>
-CLI::Option* setting(CLI::App& sub, const std::string& flag, std::optional<T>& into, const std::string& help,
-                     const std::string& default_text, const std::string& group) {
-    auto* o = sub.add_option(flag, into, help)->group(group);
-    if (!default_text.empty()) o->default_str(default_text);
-    return o;
+using engine::run_config;
+
+// How each kind of value lands in run_config: the member it sets.
+template <auto member>
+void set_number(run_config& c, const setting_value& v) {
+    using T = std::remove_reference_t<decltype(c.*member)>;
+    c.*member = static_cast<T>(std::get<std::int64_t>(v));
+}
+template <auto member>
+void set_seconds(run_config& c, const setting_value& v) {
+    c.*member = std::get<std::chrono::seconds>(v);
+}
+template <auto member>
+void set_text(run_config& c, const setting_value& v) {
+    c.*member = std::get<std::string>(v);
+}
+template <auto member>
+void set_flag(run_config& c, const setting_value& v) {
+    c.*member = std::get<bool>(v);
+}
+
+void set_maintenance_db(run_config& c, const setting_value& v) {
+    c.maintenance_db = std::get<std::string>(v);
+    // The manifest checks its own maintenance_db against each target_db as
+    // it reads them; a flag comes after the sources.
+    for (auto& s : c.sources)
+        if (s.target_db == c.maintenance_db)
+            throw error(exit_code::usage,
+                        "--maintenance-db \"" + c.maintenance_db + "\" is source \"" + s.name +
+                            "\"'s target_db: pghaul connects to it in order to create the others",
+                        "give another --maintenance-db (postgres is the usual one)");
+}
+
+void set_analyze_all(run_config& c, const setting_value& v) {
+    c.analyze_all = std::get<bool>(v);
+    if (c.analyze_all) c.analyze = true;  // over analyze = false, as its help says
+}
+
+void set_verify(run_config& c, const setting_value& v) {
+    using level = run_config::verify_level;
+    const auto& s = std::get<std::string>(v);
+    c.verify = s == "checksums" ? level::checksums : s == "counts" ? level::counts : level::none;
+}
+
+const std::string_view conn = "Connection", perf = "Performance", sel = "Selection", out = "Output",
+                       rec = "Recovery";
+
+const std::vector<run_setting> table = {
+    {.key = "maintenance_db",
+     .section = "target",
+     .kind = setting_kind::text,
+     .help = "database on the target to connect to for CREATE DATABASE",
+     .default_text = "postgres",
+     .group = conn,
+     .apply = set_maintenance_db},
+    {.key = "pg_dump",
+     .section = "run",
+     .kind = setting_kind::text,
+     .help = "pg_dump program used for schema DDL",
+     .default_text = "pg_dump",
+     .group = conn,
+     .apply = set_text<&run_config::pg_dump>},
+    {.key = "jobs",
+     .section = "run",
+     .names = "-j,--jobs",
+     .kind = setting_kind::integer,
+     .help = "tables copied at once (each uses one source and one target connection)",
+     .default_text = "4",
+     .group = perf,
+     .lo = 1,
+     .hi = 256,
+     .apply = set_number<&run_config::jobs>},
+    {.key = "analyze",
+     .section = "run",
+     .names = "--no-analyze",
+     .kind = setting_kind::flag,
+     .help = "skip ANALYZE of each table after its load",
+     .group = perf,
+     .flag_sets = false,
+     .apply = set_flag<&run_config::analyze>},
+    {.key = "analyze_all",
+     .section = "run",
+     .kind = setting_kind::flag,
+     .help = "also ANALYZE the tables under 1 MB that autovacuum will analyze on its own soon after (more "
+             "rows than its autovacuum_analyze_threshold); over --no-analyze",
+     .group = perf,
+     .apply = set_analyze_all},
+    {.key = "memory_limit",
+     .section = "run",
+     .kind = setting_kind::size,
+     .help = "in-flight COPY data of all tables together; beyond it data spools",
+     .default_text = "64MB",
+     .group = perf,
+     .apply = set_number<&run_config::memory_limit>},
+    {.key = "spool_dir",
+     .section = "run",
+     .kind = setting_kind::path,
+     .help = "where data spools when the target is slower (default: $TMPDIR or /tmp)",
+     .group = perf,
+     .apply = set_text<&run_config::spool_dir>},
+    {.key = "spool_limit",
+     .section = "run",
+     .kind = setting_kind::size,
+     .help = "disk the spool may use (0: never spool; the reader waits instead)",
+     .default_text = "8GB",
+     .group = perf,
+     .apply = set_number<&run_config::spool_limit>},
+    // Out of range, the first spill of the night failed: checked on the way in.
+    {.key = "compression_level",
+     .section = "run",
+     .kind = setting_kind::integer,
+     .help = "zstd level for spooled data (0: store)",
+     .default_text = "1",
+     .group = perf,
+     .lo = 0,
+     .hi = 19,
+     .apply = set_number<&run_config::compression_level>},
+    {.key = "split_tables_larger_than",
+     .section = "run",
+     .kind = setting_kind::size,
+     .help = "copy tables bigger than this in ctid ranges on several connections (0: never)",
+     .default_text = "4GB",
+     .group = perf,
+     .apply = set_number<&run_config::split_tables_larger_than>},
+    {.key = "split_part_size",
+     .section = "run",
+     .kind = setting_kind::size,
+     .help = "size of each part of a split table",
+     .default_text = "256MB",
+     .group = perf,
+     .apply = set_number<&run_config::split_part_size>},
+    {.key = "on_existing",
+     .section = "run",
+     .kind = setting_kind::choice,
+     .help = "when a target database exists: fail, replace (drop it) or skip",
+     .default_text = "fail",
+     .group = sel,
+     .choices = {"fail", "replace", "skip"},
+     .apply = [](run_config& c,
+                 const setting_value& v) { c.existing = parse_on_existing(std::get<std::string>(v)); }},
+    {.key = "missing_roles",
+     .section = "run",
+     .kind = setting_kind::choice,
+     .help = "roles the target lacks: fail, create (NOLOGIN) or owner",
+     .default_text = "fail",
+     .group = sel,
+     .choices = {"fail", "create", "owner"},
+     .apply =
+         [](run_config& c, const setting_value& v) {
+             c.missing_roles = parse_missing_roles(std::get<std::string>(v));
+         }},
+    {.key = "no_privileges",
+     .section = "run",
+     .names = "-x,--no-privileges",
+     .kind = setting_kind::flag,
+     .help = "do not copy grants (GRANT/REVOKE)",
+     .group = sel,
+     .apply = set_flag<&run_config::no_privileges>},
+    {.key = "verify",
+     .section = "run",
+     .kind = setting_kind::choice,
+     .help = "at the end, against the copy's snapshot: none (row counts per table only), counts (also "
+             "sequences, schema, owners, privileges, settings) or checksums (and content)",
+     .default_text = "none",
+     .group = out,
+     .choices = {"none", "counts", "checksums"},
+     .apply = set_verify},
+    {.key = "report",
+     .section = "run",
+     .kind = setting_kind::path,
+     .help = "write the JSON run report to this file (over the manifest's report)",
+     .group = out,
+     .apply = set_text<&run_config::report_path>},
+    {.key = "retry_window",
+     .section = "run",
+     .kind = setting_kind::duration,
+     .help = "retry a unit whose server went away or refused until this long after its first failure (0: "
+             "never)",
+     .default_text = "5m",
+     .group = rec,
+     .zero_allowed = true,
+     .apply = set_seconds<&run_config::retry_window>},
+    {.key = "lock_wait_timeout",
+     .section = "run",
+     .kind = setting_kind::duration,
+     .help = "fail a source whose tables another session keeps locked longer than this (0: wait, saying who "
+             "holds the lock)",
+     .default_text = "0",
+     .group = rec,
+     .zero_allowed = true,
+     .apply = set_seconds<&run_config::lock_wait_timeout>},
+    {.key = "password_command_timeout",
+     .section = "run",
+     .kind = setting_kind::duration,
+     .help = "give up on a password_command that has not answered by then",
+     .default_text = "30s",
+     .group = conn,
+     .apply = set_seconds<&run_config::password_command_timeout>},
+    {.key = "password_max_age",
+     .section = "run",
+     .kind = setting_kind::duration,
+     .help = "run password_command again for connections opened after its password is this old "
+             "(short-lived cloud tokens)",
+     .default_text = "10m",
+     .group = conn,
+     .apply = set_seconds<&run_config::password_max_age>},
+};
+
+std::string key_as_flag(std::string_view key) {
+    std::string flag = "--" + std::string(key);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return flag;
+}
+
+std::string value_name(const run_setting& s) {
+    switch (s.kind) {
+        case setting_kind::integer:
+            return "INT";
+        case setting_kind::size:
+            return "SIZE";
+        case setting_kind::duration:
+            return "DURATION";
+        case setting_kind::path:
+            return "PATH";
+        case setting_kind::choice:
+        case setting_kind::text:
+        case setting_kind::flag:
+            break;
+    }
+    return "TEXT";
 }
 
 }  // namespace
 
-void add_run_setting_flags(CLI::App& sub, run_setting_flags& f) {
-    const std::string conn = "Connection", perf = "Performance", sel = "Selection", out = "Output",
-                      rec = "Recovery";
-    setting(sub, "--maintenance-db", f.maintenance_db,
-            "database on the target to connect to for CREATE DATABASE", "postgres", conn);
-    setting(sub, "--pg-dump", f.pg_dump, "pg_dump program used for schema DDL", "pg_dump", conn);
-    setting(sub, "-j,--jobs", f.jobs,
-            "tables copied at once (each uses one source and one target connection)", "4", perf)
-        ->check(CLI::Range(1, 256));
-    sub.add_flag("--no-analyze", f.no_analyze, "skip ANALYZE of each table after its load")->group(perf);
-    sub.add_flag("--analyze-all", f.analyze_all,
-                 "also ANALYZE the tables under 1 MB that autovacuum will analyze on its own soon after "
-                 "(more rows than its autovacuum_analyze_threshold); over --no-analyze")
-        ->group(perf);
-    setting(sub, "--memory-limit", f.memory_limit,
-            "in-flight COPY data of all tables together; beyond it data spools", "64MB", perf);
-    setting(sub, "--spool-dir", f.spool_dir,
-            "where data spools when the target is slower (default: $TMPDIR or /tmp)", "", perf);
-    setting(sub, "--spool-limit", f.spool_limit,
-            "disk the spool may use (0: never spool; the reader waits instead)", "8GB", perf);
-    setting(sub, "--compression-level", f.compression_level, "zstd level for spooled data (0: store)", "1",
-            perf)
-        ->check(CLI::Range(0, 19));
-    setting(sub, "--split-tables-larger-than", f.split_tables_larger_than,
-            "copy tables bigger than this in ctid ranges on several connections (0: never)", "4GB", perf);
-    setting(sub, "--split-part-size", f.split_part_size, "size of each part of a split table", "256MB", perf);
-    setting(sub, "--on-existing", f.on_existing,
-            "when a target database exists: fail, replace (drop it) or skip", "fail", sel)
-        ->check(CLI::IsMember({"fail", "replace", "skip"}));
-    setting(sub, "--missing-roles", f.missing_roles,
-            "roles the target lacks: fail, create (NOLOGIN) or owner", "fail", sel)
-        ->check(CLI::IsMember({"fail", "create", "owner"}));
-    sub.add_flag("-x,--no-privileges", f.no_privileges, "do not copy grants (GRANT/REVOKE)")->group(sel);
-    setting(
-        sub, "--verify", f.verify,
-        "at the end, against the copy's snapshot: none (row counts per table only), counts (also sequences, "
-        "schema, owners, privileges, settings) or checksums (and content)",
-        "none", out)
-        ->check(CLI::IsMember({"none", "counts", "checksums"}));
-    setting(sub, "--retry-window", f.retry_window,
-            "retry a unit whose server went away or refused until this long after its first failure", "5m",
-            rec);
-    setting(sub, "--lock-wait-timeout", f.lock_wait_timeout,
-            "fail a source whose tables another session keeps locked longer than this (0: wait, saying who "
-            "holds the lock)",
-            "0", rec);
-    setting(sub, "--password-command-timeout", f.password_command_timeout,
-            "give up on a password_command that has not answered by then", "30s", conn);
-    setting(sub, "--password-max-age", f.password_max_age,
-            "run password_command again for connections opened after its password is this old (short-lived "
-            "cloud tokens)",
-            "10m", conn);
+std::string run_setting::flag_names() const {
+    return names.empty() ? key_as_flag(key) : std::string(names);
 }
 
-void apply_run_setting_flags(const run_setting_flags& f, engine::run_config& cfg) {
-    if (f.maintenance_db) {
-        cfg.maintenance_db = *f.maintenance_db;
-        // The manifest checks its own maintenance_db against each target_db.
-        for (auto& s : cfg.sources)
-            if (s.target_db == cfg.maintenance_db)
-                throw error(exit_code::usage,
-                            "--maintenance-db \"" + cfg.maintenance_db + "\" is source \"" + s.name +
-                                "\"'s target_db: pghaul connects to it in order to create the others",
-                            "give another --maintenance-db (postgres is the usual one)");
+const std::vector<run_setting>& run_settings() {
+    return table;
+}
+
+const run_setting* find_run_setting(std::string_view section, std::string_view key) {
+    for (const auto& s : table)
+        if (s.section == section && s.key == key) return &s;
+    return nullptr;
+}
+
+setting_value parse_setting_text(const run_setting& s, const std::string& text) {
+    const std::string flag = key_as_flag(s.key);
+    switch (s.kind) {
+        case setting_kind::integer: {
+            std::size_t end = 0;
+            long long v = 0;
+            try {
+                v = std::stoll(text, &end);
+            } catch (const std::exception&) {
+                end = 0;
+            }
+            if (end == 0 || end != text.size() || v < s.lo || v > s.hi)
+                throw error(exit_code::usage, flag + " must be a whole number from " + std::to_string(s.lo) +
+                                                  " to " + std::to_string(s.hi) + ", not \"" + text + "\"");
+            return static_cast<std::int64_t>(v);
+        }
+        case setting_kind::size:
+            return parse_size(text);
+        case setting_kind::duration: {
+            auto d = parse_duration(text);
+            if (d.count() == 0 && !s.zero_allowed)
+                throw error(exit_code::usage, flag + " must be more than 0 seconds");
+            return d;
+        }
+        case setting_kind::choice:
+            if (std::find(s.choices.begin(), s.choices.end(), text) == s.choices.end()) {
+                std::string names;
+                for (auto c : s.choices) names += (names.empty() ? "" : ", ") + std::string(c);
+                throw error(exit_code::usage, flag + " must be one of " + names + ", not \"" + text + "\"");
+            }
+            return text;
+        case setting_kind::text:
+        case setting_kind::path:
+            if (text.empty()) throw error(exit_code::usage, flag + " must not be empty");
+            return text;
+        case setting_kind::flag:
+            break;
     }
-    if (f.pg_dump) cfg.pg_dump = *f.pg_dump;
-    if (f.jobs) cfg.jobs = *f.jobs;
-    if (f.no_analyze) cfg.analyze = false;
-    if (f.analyze_all) cfg.analyze = cfg.analyze_all = true;
-    if (f.memory_limit) cfg.memory_limit = parse_size(*f.memory_limit);
-    if (f.spool_dir) cfg.spool_dir = *f.spool_dir;
-    if (f.spool_limit) cfg.spool_limit = parse_size(*f.spool_limit);
-    if (f.compression_level) cfg.compression_level = *f.compression_level;
-    if (f.split_tables_larger_than) cfg.split_tables_larger_than = parse_size(*f.split_tables_larger_than);
-    if (f.split_part_size) cfg.split_part_size = parse_size(*f.split_part_size);
-    if (f.on_existing) cfg.existing = parse_on_existing(*f.on_existing);
-    if (f.missing_roles) cfg.missing_roles = parse_missing_roles(*f.missing_roles);
-    if (f.no_privileges) cfg.no_privileges = true;
-    if (f.verify) {
-        using level = engine::run_config::verify_level;
-        cfg.verify = *f.verify == "checksums" ? level::checksums
-                     : *f.verify == "counts"  ? level::counts
-                                              : level::none;
+    return s.flag_sets;
+}
+
+void add_run_setting_flags(CLI::App& sub, run_setting_flags& f) {
+    for (const auto& s : table) {
+        const std::string key(s.key);
+        if (s.kind == setting_kind::flag) {
+            sub.add_flag(s.flag_names(), f.flags[key], std::string(s.help))->group(std::string(s.group));
+            continue;
+        }
+        auto* o = sub.add_option(s.flag_names(), f.values[key], std::string(s.help))
+                      ->group(std::string(s.group))
+                      ->type_name(value_name(s));
+        if (!s.default_text.empty()) o->default_str(std::string(s.default_text));
+        if (s.kind == setting_kind::integer) o->check(CLI::Range(s.lo, s.hi));
+        if (s.kind == setting_kind::choice)
+            o->check(CLI::IsMember(std::vector<std::string>(s.choices.begin(), s.choices.end())));
     }
-    if (f.retry_window) cfg.retry_window = parse_duration(*f.retry_window);
-    if (f.lock_wait_timeout) cfg.lock_wait_timeout = parse_duration(*f.lock_wait_timeout);
-    if (f.password_command_timeout)
-        cfg.password_command_timeout = parse_duration(*f.password_command_timeout);
-    if (f.password_max_age) cfg.password_max_age = parse_duration(*f.password_max_age);
+}
+
+void apply_run_setting_flags(const run_setting_flags& f, run_config& cfg) {
+    // In the table's order, so --analyze-all comes after --no-analyze whatever
+    // the order on the command line (PGHAUL_NO_ANALYZE set, --analyze-all given).
+    for (const auto& s : table) {
+        const std::string key(s.key);
+        if (s.kind == setting_kind::flag) {
+            if (auto it = f.flags.find(key); it != f.flags.end() && it->second) s.apply(cfg, s.flag_sets);
+        } else if (auto it = f.values.find(key); it != f.values.end() && it->second) {
+            s.apply(cfg, parse_setting_text(s, *it->second));
+        }
+    }
 }
 
 engine::on_existing parse_on_existing(const std::string& s) {

@@ -51,6 +51,10 @@ offers() { # word, then the words to complete: whether the completion offers tha
 }
 offers counts pghaul copy --verify "" || fail "completion: no values for --verify"
 offers plain pghaul copy --progress "" || fail "completion: no values for --progress"
+# Values come from each command's --help (the settings' table): verify has no markdown.
+offers owner pghaul run --missing-roles "" || fail "completion: no values for run --missing-roles"
+offers markdown pghaul audit --format "" || fail "completion: audit --format lacks markdown"
+offers markdown pghaul verify --format "" && fail "completion: verify --format offers audit's markdown"
 offers --exclude-table pghaul copy --ex || fail "completion: copy lacks --exclude-table"
 offers --only pghaul copy --on && fail "completion: copy offers run's --only"
 offers --only pghaul run --on || fail "completion: run lacks --only"
