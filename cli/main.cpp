@@ -46,7 +46,8 @@ constexpr const char* version = PGHAUL_VERSION;
 // First SIGINT/SIGTERM: ask the engine to stop (it cancels running statements
 // and keeps what is unfinished for --resume). A second one: exit at once.
 extern "C" void on_signal(int sig) {
-    if (pghaul::engine::interrupt_signal().exchange(sig) != 0) _exit(128 + sig);
+    if (pghaul::engine::interrupt_signal().load() != 0) _exit(128 + sig);
+    pghaul::engine::note_interrupt(sig);
 }
 
 void install_signal_handlers() {
@@ -611,6 +612,7 @@ int main(int argc, char** argv) {
                     : pghaul::cli::progress_mode::none;
     pghaul::cli::progress_display progress(mode, std::chrono::seconds(f.progress_interval));
     bar = &progress;
+    pghaul::engine::interrupt_watch stop_on_signal;
     install_signal_handlers();
 
     try {

@@ -10,8 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <optional>
 
 #include "protocol/error.hpp"
 
@@ -57,8 +60,8 @@ std::string first_line(std::string_view text) {
 }
 
 process_result run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-                           const std::vector<std::pair<int, int>>& fd_map,
-                           std::chrono::milliseconds timeout) {
+                           const std::vector<std::pair<int, int>>& fd_map, std::chrono::milliseconds timeout,
+                           std::stop_token stop) {
     auto [out_r, out_w] = make_pipe();
     auto [err_r, err_w] = make_pipe();
 
@@ -113,8 +116,25 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
     int open_fds = 2;
     char buf[65536];
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    // Asked to stop, the child gets SIGTERM (pg_dump's handler then cancels
+    // its query: a backend waiting for a lock would not notice its client
+    // gone), and SIGKILL if it has not ended two seconds later. The callback
+    // is gone before the child is reaped, so the pid cannot be someone else's.
+    const bool stoppable = stop.stop_possible();
+    std::optional<std::stop_callback<std::function<void()>>> term_on_stop;
+    term_on_stop.emplace(stop, std::function<void()>([pid] { ::kill(pid, SIGTERM); }));
+    std::optional<std::chrono::steady_clock::time_point> kill_at;
     while (open_fds > 0) {
         int wait_ms = -1;
+        if (stoppable && stop.stop_requested()) {
+            const auto now = std::chrono::steady_clock::now();
+            if (!kill_at) kill_at = now + std::chrono::seconds(2);
+            if (now >= *kill_at) {
+                ::kill(pid, SIGKILL);
+                break;
+            }
+            wait_ms = 100;
+        }
         if (timeout.count() > 0) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now());
@@ -124,7 +144,8 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
                 res.timed_out = true;
                 break;
             }
-            wait_ms = static_cast<int>(left.count());
+            wait_ms = wait_ms < 0 ? static_cast<int>(left.count())
+                                  : std::min(wait_ms, static_cast<int>(left.count()));
         }
         int ready = ::poll(fds, 2, wait_ms);
         if (ready < 0) {
@@ -143,6 +164,7 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
             }
         }
     }
+    term_on_stop.reset();
     int status = 0;
     rusage usage{};
     while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {

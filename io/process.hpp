@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,11 +23,14 @@ struct process_result {
 // the child's environment only: a password passed this way never appears on
 // any process's command line.
 // `fd_map` pairs (parent descriptor, child descriptor) are duplicated into the child.
-// A `timeout` above zero kills the child (SIGKILL) when it runs longer.
+// A `timeout` above zero kills the child (SIGKILL) when it runs longer, and
+// so does a stop request on `stop` (the run's SIGINT: a pg_dump waiting for
+// another session's lock would otherwise keep pghaul waiting with it).
 process_result run_process(const std::vector<std::string>& argv,
                            const std::vector<std::string>& extra_env = {},
                            const std::vector<std::pair<int, int>>& fd_map = {},
-                           std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+                           std::chrono::milliseconds timeout = std::chrono::milliseconds(0),
+                           std::stop_token stop = {});
 
 // The first line of a child's output: what an error message quotes.
 std::string first_line(std::string_view text);

@@ -13,6 +13,7 @@
 #include <optional>
 #include <regex>
 
+#include "engine/common/interrupt.hpp"
 #include "io/memory_file.hpp"
 #include "io/secret_file.hpp"
 #include "protocol/error.hpp"
@@ -140,7 +141,7 @@ std::string dump_schema_archive(const std::string& pg_dump, const conninfo& sour
     if (lock_wait_timeout.count() > 0)
         argv.push_back("--lock-wait-timeout=" + std::to_string(lock_wait_timeout.count()) + "s");
     argv.insert(argv.end(), selection.begin(), selection.end());
-    auto r = run_process(argv, env, fds);
+    auto r = run_process(argv, env, fds, {}, run_stop_token());
     if (r.exit_status != 0)
         throw error(exit_code::source,
                     "pg_dump of the schema failed on " + source.endpoint() + ": " + error_lines(r.err),

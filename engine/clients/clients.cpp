@@ -123,9 +123,8 @@ clients_result watch_clients(const conninfo& source, const clients_options& opt)
         tracker.observe(std::chrono::system_clock::now(), poll(conn, res.details_hidden));
         const auto next = start + k * opt.interval;
         if (next > end) break;
-        while (std::chrono::steady_clock::now() < next && interrupt_signal() == 0)
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        if (interrupt_signal() != 0) break;  // Ctrl-C ends the watch; what was seen is still printed
+        // Ctrl-C ends the watch; what was seen is still printed.
+        if (!pause_until(next, run_stop_token())) break;
     }
     res.groups = tracker.groups();
     res.polls = tracker.polls();

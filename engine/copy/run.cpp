@@ -230,7 +230,7 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
         std::atomic<std::size_t> next{0};
         const int target_version = maint.server_version();
         auto work = [&] {
-            for (std::size_t i; (i = next++) < todo.size() && interrupt_signal() == 0;)
+            for (std::size_t i; (i = next++) < todo.size() && !run_stop_token().stop_requested();)
                 each(
                     *todo[i],
                     [&] {

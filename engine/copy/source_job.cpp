@@ -12,9 +12,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stop_token>
 
 #include "engine/catalog/pg_dump.hpp"
 #include "engine/common/credentials.hpp"
+#include "engine/common/interrupt.hpp"
 #include "engine/copy/detail/steps.hpp"
 #include "engine/copy/target_database.hpp"
 #include "protocol/size.hpp"
@@ -111,8 +113,13 @@ bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
 void source_job::preflight_source(int target_version, std::counting_semaphore<>* dump_gate) {
     const auto source = source_conninfo();
     source_endpoint_ = source.endpoint();
-    const lock_wait lock{run_.lock_wait_timeout,
-                         [&](const std::string& what) { spdlog::warn("[{}] {}", cfg_.name, what); }};
+    // Between two steps of a lock wait the stop is looked at too: a cancel
+    // sent before the statement was would have missed it.
+    const lock_wait lock{run_.lock_wait_timeout, [&](const std::string& what) {
+                             if (run_stop_token().stop_requested())
+                                 throw error(exit_code::interrupted, "stopped while " + what);
+                             spdlog::warn("[{}] {}", cfg_.name, what);
+                         }};
     // A table rewritten between the snapshot and its lock would copy as empty
     // (see source_catalog::rewritten_after_snapshot): once the locks are held
     // nothing can rewrite it again, so a fresh snapshot taken now is whole.
@@ -144,7 +151,18 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
         // pg_dump needs nothing but the snapshot: it reads the catalog while we do.
         // (Unless it must be told what the catalog leaves out: dump_selection.)
         if (dump_gate && !cfg_.exclude.chooses()) start_schema_dump(dump_gate);
-        cat_ = read_catalog(holder_->connection(), target_version, &lock, cfg_.exclude);
+        try {
+            // Ctrl-C here (a lock wait may last as long as another session
+            // holds its lock): cancel the read and stop before anything is written.
+            std::stop_callback cancel(run_stop_token(), [this] { holder_->connection().request_cancel(); });
+            if (run_stop_token().stop_requested()) throw error(exit_code::interrupted, "stopped");
+            cat_ = read_catalog(holder_->connection(), target_version, &lock, cfg_.exclude);
+        } catch (const error& e) {
+            if (!run_stop_token().stop_requested()) throw;
+            throw error(static_cast<exit_code>(128 + interrupt_signal()),
+                        interrupted_by() + " while reading the catalog of " + source.endpoint(),
+                        "nothing was written; run the same command again", e.sqlstate());
+        }
         if (cat_.rewritten_after_snapshot.empty()) break;
         std::string tables;
         for (auto& t : cat_.rewritten_after_snapshot) tables += (tables.empty() ? "" : ", ") + t;

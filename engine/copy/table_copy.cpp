@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "engine/common/fault.hpp"
+#include "engine/common/interrupt.hpp"
 #include "io/chunk_stream.hpp"
 #include "protocol/sql_quote.hpp"
 #include "protocol/sqlstate.hpp"
@@ -70,8 +71,8 @@ std::string tid(std::int64_t page) {
 table_copy_result relay(pg::connection& source, pg::connection& target, data_path& path,
                         const std::string& what, const std::function<void()>& open_target,
                         const std::function<void()>& read_done) {
-    std::stop_source stop;
-    chunk_stream stream(path.memory(), path.spool(), {.name = what}, stop.get_token());
+    // The run's stop wakes a reader waiting for memory or spool room (SIGINT).
+    chunk_stream stream(path.memory(), path.spool(), {.name = what}, run_stop_token());
     auto& progress = path.bytes_read();
     table_copy_result res;
     std::exception_ptr read_error;

@@ -304,21 +304,20 @@ private:
             ended(w, again, [&] { graph_.retry(again); });
             return false;
         }
+        const auto stop = run_stop_token();
         if (retryable(e, t, *jobs_[t.source]) && now - again.first_failure < retry_window_ &&
-            interrupt_signal() == 0) {
+            !stop.stop_requested()) {
             const auto delay = std::min<std::chrono::seconds>(
                 std::chrono::seconds(1LL << std::min(t.attempt, 5)), max_backoff);
             spdlog::warn("[{}] {} (attempt {}); retrying in {} s, for up to {} s after the first failure",
                          jobs_[t.source]->name(), e.what(), t.attempt + 1, delay.count(),
                          retry_window_.count());
-            for (auto until = now + delay;
-                 std::chrono::steady_clock::now() < until && interrupt_signal() == 0;)
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            pause_until(now + delay, stop);
             // Its source failed meanwhile (or the run was interrupted): nothing to redo.
             ended(w, again, [&] { graph_.retry(again); });
             return true;
         }
-        if (retryable(e, t, *jobs_[t.source]) && interrupt_signal() == 0) {
+        if (retryable(e, t, *jobs_[t.source]) && !stop.stop_requested()) {
             // The window ran out: say so, and what gets past it.
             fail(t.source, error(e.code(),
                                  std::string(e.what()) + " (still failing " +
@@ -368,37 +367,41 @@ private:
 
     // Stops everything on SIGINT/SIGTERM: each source fails as interrupted
     // (so its new database is dropped), running statements are cancelled.
-    void watch_interrupts(std::stop_token stop) {
-        while (!stop.stop_requested()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            int sig = interrupt_signal();
-            if (sig == 0) continue;
-            error interrupted(static_cast<exit_code>(128 + sig),
-                              std::string("interrupted by ") + (sig == 2    ? "SIGINT"
-                                                                : sig == 15 ? "SIGTERM"
-                                                                            : "a signal"),
-                              "run the same command with --resume to continue (or --restart to start over)");
-            for (source_id s = 0; s < jobs_.size(); ++s) {
-                {
-                    std::lock_guard lk(m_);
-                    if (graph_.failed(s) || graph_.done(s)) continue;
-                }
-                {
-                    std::lock_guard lk(
-                        jobs_[s]->mu());  // done sources stay done: their databases are complete
-                    if (jobs_[s]->status == source_status::done) continue;
-                }
-                fail(s, interrupted);
-                // A source with nothing running has nobody to clean up after it.
-                bool clean = false;
-                {
-                    std::lock_guard lk(m_);
-                    clean = graph_.running(s) == 0 && !std::exchange(cleaned_[s], 1);
-                    cv_.notify_all();
-                }
-                if (clean) jobs_[s]->clean_up();
+    // Waits for the run's stop request, or for `done` (the pool's end).
+    void watch_interrupts(std::stop_token done) {
+        const auto run = run_stop_token();
+        std::mutex m;
+        std::condition_variable_any woken;
+        std::stop_callback wake(run, [&] {
+            std::lock_guard lk(m);
+            woken.notify_all();
+        });
+        {
+            std::unique_lock lk(m);
+            if (!woken.wait(lk, done, [&] { return run.stop_requested(); })) return;
+        }
+        fault_point("stopping");  // a test's second signal lands here
+        const int sig = interrupt_signal();
+        error interrupted(static_cast<exit_code>(128 + sig), interrupted_by(),
+                          "run the same command with --resume to continue (or --restart to start over)");
+        for (source_id s = 0; s < jobs_.size(); ++s) {
+            {
+                std::lock_guard lk(m_);
+                if (graph_.failed(s) || graph_.done(s)) continue;
             }
-            return;
+            {
+                std::lock_guard lk(jobs_[s]->mu());  // done sources stay done: their databases are complete
+                if (jobs_[s]->status == source_status::done) continue;
+            }
+            fail(s, interrupted);
+            // A source with nothing running has nobody to clean up after it.
+            bool clean = false;
+            {
+                std::lock_guard lk(m_);
+                clean = graph_.running(s) == 0 && !std::exchange(cleaned_[s], 1);
+                cv_.notify_all();
+            }
+            if (clean) jobs_[s]->clean_up();
         }
     }
 
@@ -408,7 +411,7 @@ private:
         // A failed source's cancelled statements echo its failure: not news.
         if (graph_.failed(s)) return;
         // After an interrupt the cancelled statements' errors are its echo, too.
-        if (log_failures_ && interrupt_signal() == 0)
+        if (log_failures_ && !run_stop_token().stop_requested())
             spdlog::error("[{}] {}{}", j.name(), e.what(), e.hint().empty() ? "" : "\nHINT: " + e.hint());
         j.fail(e);
         graph_.fail_source(s);

@@ -5,7 +5,8 @@
 //
 //   main ─ preflight (source by source) ─ run_pool() blocks until the graph drains
 //    ├ ticker: a progress event every second (run.cpp)
-//    ├ watcher: turns SIGINT/SIGTERM into every live source failing as interrupted
+//    ├ watcher: waits on the run's stop token (engine/common/interrupt.hpp) and
+//    │   fails every live source as interrupted, cancelling their statements
 //    ├ worker 1..jobs: take a task, run it, report back; each holds at most one
 //    │   target connection and one reader connection at a time
 //    │   └ per load: one reader thread (table_copy.cpp); the worker writes

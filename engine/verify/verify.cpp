@@ -264,7 +264,6 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
     // The catalog is compared on the holders while the workers count.
     std::optional<std::thread> data;
     std::exception_ptr data_error;
-    std::atomic<bool> data_done{false};
     verify_result data_res;
     if (!workers.empty())
         data.emplace([&] {
@@ -273,7 +272,6 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
             } catch (...) {
                 data_error = std::current_exception();
             }
-            data_done = true;
         });
     std::exception_ptr catalog_error;
     try {
@@ -301,19 +299,17 @@ verify_result verify_databases(const conninfo& source, const conninfo& target, c
     }
     if (data) {
         // Ctrl-C: cancel what the servers run, so the workers stop at once.
-        while (!data_done) {
-            if (interrupt_signal() != 0) {
+        {
+            std::stop_callback cancel(run_stop_token(), [&] {
                 for (auto& w : workers) {
                     w.source.request_cancel();
                     w.target.request_cancel();
                 }
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            });
+            data->join();
         }
-        data->join();
     }
-    if (interrupt_signal() != 0) throw error(exit_code::interrupted, "verify was interrupted");
+    if (run_stop_token().stop_requested()) throw error(exit_code::interrupted, "verify was interrupted");
     if (catalog_error) std::rethrow_exception(catalog_error);
     if (data_error) std::rethrow_exception(data_error);
     // Data mismatches first, in table order, then the catalog's.

@@ -123,6 +123,50 @@ TEST_CASE("SIGINT while a reader connection opens: the copy it was opened for ne
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
+// Every wait takes the run's stop token (engine/common/interrupt.hpp): a
+// lock wait with no --lock-wait-timeout, which the old 10 s polling only
+// noticed between its steps, ends at once.
+TEST_CASE(
+    "SIGINT while preflight waits for another session's table lock: exit 130 at once, nothing written") {
+    const auto source_db = unique_name("siglock_src");
+    const auto target_db = unique_name("siglock_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec("CREATE TABLE busy AS SELECT i, md5(i::text) AS m FROM generate_series(1, 1000) i");
+    auto holder = connect("PGHAUL_SRC_A_SUPER", source_db);
+    holder.exec("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE");
+    auto interrupter = std::async(std::launch::async, [&] {
+        if (!wait_for_statement("PGHAUL_SRC_A_SUPER", "pghaul/snapshot", "%LOCK TABLE%"))
+            return std::chrono::steady_clock::time_point{};
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));  // inside the wait, not at its start
+        auto sent = std::chrono::steady_clock::now();
+        std::system(("pkill -INT -f 'dbname=" + target_db + "'").c_str());
+        return sent;
+    });
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner"});
+    auto ended = std::chrono::steady_clock::now();
+    auto sent = interrupter.get();
+    REQUIRE(sent.time_since_epoch().count() != 0);
+    CHECK(r.exit_status == 130);
+    CHECK(r.err.find("interrupted by SIGINT while reading the catalog") != std::string::npos);
+    CHECK(std::chrono::duration<double>(ended - sent).count() < 3.0);
+    CHECK_FALSE(target_has_database(target_db));
+    auto admin = connect("PGHAUL_SRC_A_SUPER");
+    int left = 0;
+    for (int i = 0; i < 100; ++i) {
+        left = admin.exec("SELECT FROM pg_stat_activity WHERE application_name LIKE 'pghaul/%'").rows();
+        if (left == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CHECK(left == 0);
+    holder.exec("COMMIT");
+    auto again = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner"});
+    CHECK(again.exit_status == 0);
+    CHECK(table_fingerprints("PGHAUL_TGT_SUPER", target_db) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
 // F8: SIGTERM, as systemd or a container runtime stops a service.
 TEST_CASE("SIGTERM during a run keeps the sources already done; --resume finishes only the others") {
     const auto big_src = make_big_source();
@@ -222,7 +266,9 @@ TEST_CASE("a second SIGINT exits at once: no table half-loaded, --resume finishe
     const auto target_db = unique_name("sigsig_tgt");
     auto interrupter = std::async(std::launch::async, [&] {
         // The second 10 ms after the first (two at once merge into one
-        // pending signal), while the engine is still stopping. "[p]" keeps
+        // pending signal), while the engine is still stopping: the stop
+        // token makes the orderly stop take a few ms, so it is held at
+        // the "stopping" fault point for the second to land in. "[p]" keeps
         // the shell itself out of pgrep's matches.
         return wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%big%FROM STDIN%") &&
                std::system(("p=$(pgrep -f '[p]ghaul copy .*" + target_db +
@@ -231,7 +277,7 @@ TEST_CASE("a second SIGINT exits at once: no table half-loaded, --resume finishe
     });
     const std::vector<std::string> copy = {"copy",   "--source", src(source_db), "--target", tgt(target_db),
                                            "--jobs", "1",        "--no-owner"};
-    auto r = run_pghaul(copy);
+    auto r = run_pghaul(copy, {"PGHAUL_FAULT=pause:stopping"});
     REQUIRE(interrupter.get());
     CHECK(r.exit_status == 130);
     CHECK(r.err.find("kept the unfinished database") == std::string::npos);  // no orderly stop ran
