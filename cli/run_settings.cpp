@@ -212,9 +212,10 @@ const std::vector<run_setting> table = {
      .section = "run",
      .kind = setting_kind::duration,
      .help = "run password_command again for connections opened after its password is this old "
-             "(short-lived cloud tokens)",
+             "(short-lived cloud tokens; 0: for every connection)",
      .default_text = "10m",
      .group = conn,
+     .zero_allowed = true,
      .apply = set_seconds<&run_config::password_max_age>},
 };
 

@@ -375,6 +375,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
         profile["connections"] = {{"opened", stats.target_opened + stats.reader_opened},
                                   {"target_opened", stats.target_opened},
                                   {"reader_opened", stats.reader_opened},
+                                  {"snapshot_sessions_lent", stats.snapshot_sessions_lent},
                                   {"source_switches", stats.switches}};
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

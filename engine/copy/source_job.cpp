@@ -407,9 +407,68 @@ std::vector<std::string> source_job::needed_grant_roles() const {
 void source_job::release_snapshot() {
     std::lock_guard lk(snapshot_mu_);
     if (!holder_) return;
+    if (holder_reading_) {  // a read on the lent session: end_read releases it
+        release_deferred_ = true;
+        return;
+    }
+    release_holder_locked();
+}
+
+void source_job::release_holder_locked() {
+    release_deferred_ = false;
     holder_->connection().exec("COMMIT", "releasing the source snapshot");
-    holder_.reset();
+    retire_holder_locked();
     snapshot_released = std::chrono::steady_clock::now();
+}
+
+void source_job::lose_holder_locked() {
+    holder_lost_ = true;
+    retire_holder_locked();
+}
+
+void source_job::retire_holder_locked() {
+    if (holder_lent_)
+        released_holder_ = std::move(holder_);  // the worker still points at its connection
+    else
+        holder_.reset();
+}
+
+pg::connection* source_job::lend_snapshot_session() {
+    std::lock_guard lk(snapshot_mu_);
+    if (!holder_ || holder_lent_) return nullptr;
+    holder_lent_ = true;
+    return &holder_->connection();
+}
+
+void source_job::return_snapshot_session() noexcept {
+    std::lock_guard lk(snapshot_mu_);
+    holder_lent_ = false;
+    released_holder_.reset();
+    if (!holder_) return;
+    if (holder_reading_) {  // the read failed, or its load did before it ended
+        holder_reading_ = false;
+        try {
+            holder_->connection().exec("ROLLBACK TO SAVEPOINT pghaul_read; RELEASE SAVEPOINT pghaul_read",
+                                       "rolling back a failed read on the snapshot session");
+            if (release_deferred_) release_holder_locked();
+        } catch (const std::exception&) {
+            lose_holder_locked();  // its transaction, and so the snapshot, is gone: later reads say so
+        }
+    }
+    if (drop_deferred_) holder_.reset();
+}
+
+void source_job::end_read(pg::connection& reader, const std::string& what) {
+    {
+        std::lock_guard lk(snapshot_mu_);
+        if (holder_reading_ && holder_ && &holder_->connection() == &reader) {
+            reader.exec("RELEASE SAVEPOINT pghaul_read", what);
+            holder_reading_ = false;
+            if (release_deferred_) release_holder_locked();
+            return;
+        }
+    }
+    reader.exec("COMMIT", what);
 }
 
 bool source_job::can_read_again() const {
@@ -423,6 +482,7 @@ void source_job::begin_read(pg::connection& reader, std::size_t table) {
         std::lock_guard lk(snapshot_mu_);
         // Released once every unit was read (unit_read): a unit read again
         // now is one whose load on the target failed, so the target is to blame.
+        if (!holder_ && holder_lost_) throw snapshot_gone(t, "");
         if (!holder_)
             throw error(exit_code::target,
                         "cannot load " + t.display() +
@@ -430,6 +490,18 @@ void source_job::begin_read(pg::connection& reader, std::size_t table) {
                             "once every table had been read",
                         "run the same command with --resume: it loads again what did not commit", {},
                         disposition::resume_later);
+        if (holder_lent_ && &holder_->connection() == &reader) {
+            // Already in the snapshot: a savepoint, so a failed read leaves its transaction usable.
+            try {
+                reader.exec("SAVEPOINT pghaul_read; SELECT pg_catalog.set_config('search_path', '', true)",
+                            "starting the read of " + t.display() + " on the snapshot session");
+            } catch (const error& e) {
+                lose_holder_locked();  // its connection or transaction is gone, and the snapshot with it
+                throw snapshot_gone(t, e.sqlstate());
+            }
+            holder_reading_ = true;
+            return;
+        }
     }
     try {
         import_snapshot(reader, snapshot_id_);
@@ -444,16 +516,20 @@ void source_job::begin_read(pg::connection& reader, std::size_t table) {
             e.sqlstate() == "22023" ||
             (e.sqlstate() == "55000" && std::string_view(e.what()).find(ending) != std::string_view::npos);
         if (!gone) throw;
-        throw error(exit_code::source,
-                    "cannot read " + t.display() + ": the source snapshot " + snapshot_id_ +
-                        " is gone (the session holding it on " + source_endpoint_ +
-                        " ended, or the server restarted)",
-                    cfg_.snapshot.empty()
-                        ? "run the same command with --resume: it keeps what was loaded and reads the rest "
-                          "from a new snapshot"
-                        : "take a new snapshot, then run the same command with --resume --snapshot <new id>",
-                    e.sqlstate(), disposition::resume_later);
+        throw snapshot_gone(t, e.sqlstate());
     }
+}
+
+error source_job::snapshot_gone(const table_info& t, const std::string& sqlstate) const {
+    return error(
+        exit_code::source,
+        "cannot read " + t.display() + ": the source snapshot " + snapshot_id_ +
+            " is gone (the session holding it on " + source_endpoint_ + " ended, or the server restarted)",
+        cfg_.snapshot.empty()
+            ? "run the same command with --resume: it keeps what was loaded and reads the rest from a new "
+              "snapshot"
+            : "take a new snapshot, then run the same command with --resume --snapshot <new id>",
+        sqlstate, disposition::resume_later);
 }
 
 void source_job::expect_reads(std::size_t units) {
@@ -553,7 +629,10 @@ void source_job::cancel_running() noexcept {
 void source_job::clean_up() noexcept {
     {
         std::lock_guard lk(snapshot_mu_);
-        holder_.reset();
+        if (holder_lent_)
+            drop_deferred_ = true;  // a worker may be in libpq on it: closed when it comes back
+        else
+            holder_.reset();
     }
     std::optional<error> why;
     bool created, mismatch;

@@ -29,7 +29,7 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
         // Its definition is in; its rows stay behind, as asked. The read
         // transaction begin_read opened ends here, as a read's would: left
         // open, the reader's next table could not import the snapshot.
-        reader.exec("COMMIT", "ending the read of " + t.display());
+        end_read(reader, "ending the read of " + t.display());
         unit_read(t.oid, -1);
         note("table", {{"table", t.display()}, {"rows", 0}, {"snapshot", snapshot_id_}});
         spdlog::info("[{}] {}: rows left out (--exclude-table-data)", cfg_.name, t.display());
@@ -40,8 +40,10 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
     const table_info::page_range* part = part_index ? &t.parts.at(*part_index) : nullptr;
     auto start = std::chrono::steady_clock::now();
     const bool truncate = t.bytes >= freeze_from_bytes || resuming_ || attempt > 0;
-    auto r = copy_table(reader, writer, t, part, truncate, *data_path_,
-                        [&] { unit_read(t.oid, part ? part->first : -1); });
+    auto r = copy_table(reader, writer, t, part, truncate, *data_path_, [&] {
+        end_read(reader, "ending the read of " + t.display());
+        unit_read(t.oid, part ? part->first : -1);
+    });
     if (r.disk_full > 0)
         warn(fmt::format(
             "{}: the spool could not grow: disk full or a file size limit ({} writes refused); the "

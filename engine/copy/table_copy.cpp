@@ -103,8 +103,7 @@ table_copy_result relay(pg::connection& source, pg::connection& target, data_pat
                 return;
             }
             res.rows = source.end_copy_out().command_rows();
-            source.exec("COMMIT", what + " (ending the read)");
-            if (read_done) read_done();
+            read_done();
         } catch (...) {
             read_error = std::current_exception();
             stream.cancel();

@@ -26,11 +26,11 @@ struct table_copy_result {
 // FREEZE in one transaction, without it (an empty table, just created) only
 // loaded; a part loads its page range in a transaction of its own (other
 // parts write the same table concurrently, so no TRUNCATE or FREEZE).
-// Once the source has sent everything, its transaction ends (so it no longer
-// pins the snapshot) and `read_done` runs, while the rest may still drain
-// from the spool into the target.
+// Once the source has sent everything `read_done` runs, while the rest may
+// still drain from the spool into the target: it ends the source's read
+// (so it no longer pins the snapshot; source_job::end_read).
 table_copy_result copy_table(pg::connection& source, pg::connection& target, const table_info& table,
                              const table_info::page_range* part, bool truncate, data_path& path,
-                             const std::function<void()>& read_done = {});
+                             const std::function<void()>& read_done);
 
 }  // namespace pghaul::engine

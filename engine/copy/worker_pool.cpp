@@ -23,7 +23,9 @@ struct worker {
     std::optional<pg::connection> target;  // open on target_source's new database
     source_id target_source = 0;
     std::optional<pg::connection> reader;  // open on reader_source
+    pg::connection* lent = nullptr;        // or reader_source's snapshot session, lent
     source_id reader_source = 0;
+    pg::connection* reading() { return lent ? lent : reader ? &*reader : nullptr; }
     std::optional<source_id> current;  // the source of the task running now
 };
 
@@ -37,6 +39,14 @@ struct worker {
 // up to max_backoff, until the run's retry window has passed since the
 // unit first failed: a managed server's failover or reboot takes minutes.
 constexpr std::chrono::seconds max_backoff{30};
+
+// Tables read on the source's snapshot session (lent, see
+// source_job::lend_snapshot_session) are the small ones: a read lost on
+// it loses the snapshot (the source waits for --resume) where a reader of
+// its own is simply retried, and a long COPY is what a watchdog that ends
+// long queries ends. A small source saves a connection; a big table's few
+// seconds of connection set-up are nothing beside its read.
+constexpr std::int64_t lend_below_bytes = 64LL << 20;
 
 // Data damaged in pghaul's hands (redo_once) is read again once, and only
 // while the source's snapshot is held: a second failure says the disk is bad.
@@ -89,7 +99,7 @@ private:
     task_graph::worker_view view_of(const worker& w) const {
         task_graph::worker_view v;
         if (w.target) v.target = w.target_source;
-        if (w.reader) v.reader = w.reader_source;
+        if (w.lent || w.reader) v.reader = w.reader_source;
         return v;
     }
 
@@ -106,14 +116,16 @@ private:
             if (graph_.drained()) return std::nullopt;
             // Waiting: a reader counted against its source's cap goes back,
             // so another worker may use the slot.
-            if (w.reader && jobs_[w.reader_source]->config().jobs > 0) drop_reader(w);
+            if (w.reading() && jobs_[w.reader_source]->config().jobs > 0) drop_reader(w);
             cv_.wait(lk);
         }
     }
 
     void drop_reader(worker& w) {  // under m_
-        if (!w.reader) return;
+        if (!w.reading()) return;
         graph_.reader_closed(w.reader_source);
+        if (w.lent) jobs_[w.reader_source]->return_snapshot_session();
+        w.lent = nullptr;
         w.reader.reset();
     }
 
@@ -153,12 +165,22 @@ private:
         return *w.target;
     }
 
-    pg::connection& reader_for(worker& w, source_id s) {
+    pg::connection& reader_for(worker& w, source_id s, std::int64_t unit_bytes) {
+        const bool small = unit_bytes < lend_below_bytes;
         {
-            std::lock_guard lk(m_);
-            if (w.reader && w.reader_source == s) return *w.reader;
+            std::unique_lock lk(m_);
+            if (w.reading() && w.reader_source == s && (small || !w.lent)) return *w.reading();
             drop_reader(w);
             graph_.reader_opened(s);  // counted before it opens, so the cap holds
+            // Its snapshot session, if no other worker has it: nothing to open.
+            if (auto* lent = small ? jobs_[s]->lend_snapshot_session() : nullptr) {
+                w.lent = lent;
+                w.reader_source = s;
+                ++stats_.snapshot_sessions_lent;
+                lk.unlock();
+                fault_point("reader-opened");
+                return *lent;
+            }
             ++stats_.reader_opened;
         }
         pg::connection c = [&] {
@@ -203,7 +225,7 @@ private:
                     w.target_source = s;
                     graph_.prepared(s, std::move(plan));
                 } else if constexpr (std::is_same_v<step_type, load_step>) {
-                    auto& reader = reader_for(w, s);
+                    auto& reader = reader_for(w, s, j.catalog().tables.at(step.table).bytes);
                     // Each unit reads in a transaction of its own, ended as soon
                     // as its read is (so the snapshot is not pinned by idle readers).
                     j.begin_read(reader, step.table);
@@ -357,7 +379,7 @@ private:
             report();
             w.current.reset();
             if (graph_.failed(t.source)) {
-                if (w.reader && w.reader_source == t.source) drop_reader(w);
+                if (w.reading() && w.reader_source == t.source) drop_reader(w);
                 clean = graph_.running(t.source) == 0 && !std::exchange(cleaned_[t.source], 1);
             }
             cv_.notify_all();
@@ -418,7 +440,7 @@ private:
         // Its queued steps went with it; its running ones are cancelled.
         for (auto& w : workers_) {
             if (w.current != s) continue;
-            if (w.reader) w.reader->request_cancel();
+            if (auto* r = w.reading()) r->request_cancel();
             if (w.target) w.target->request_cancel();
         }
         j.cancel_running();  // prepare runs on the job's own connections

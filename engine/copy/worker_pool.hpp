@@ -32,6 +32,7 @@ namespace pghaul::engine {
 struct pool_stats {
     std::uint64_t target_opened = 0;  // target connections (new databases and maintenance)
     std::uint64_t reader_opened = 0;  // source reader connections
+    std::uint64_t snapshot_sessions_lent = 0;  // readers that were their source's snapshot session
     std::uint64_t switches = 0;       // tasks that moved a worker to another source
 };
 

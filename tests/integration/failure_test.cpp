@@ -15,6 +15,8 @@
 #include <regex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "harness.hpp"
 
 using namespace harness;
@@ -37,6 +39,42 @@ bool terminate_when_seen(const std::string& var, const std::string& app, const s
 }
 
 }  // namespace
+
+// A small table is read on the source's snapshot session, lent to the
+// worker, inside a savepoint. Its load failing on the target cancels that
+// read: rolled back to the savepoint, the snapshot lives on and the retry
+// reads the table again in it.
+TEST_CASE(
+    "a load that fails while its table is read on the lent snapshot session is retried in the same "
+    "snapshot") {
+    const auto source_db = unique_name("lent_src");
+    const auto target_db = unique_name("lent_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
+    auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
+    s.exec(
+        "CREATE TABLE mid (id bigint PRIMARY KEY, payload text);"
+        "INSERT INTO mid SELECT i, repeat(md5(i::text), 3) FROM generate_series(1, 250000) i;"
+        "CREATE TABLE small AS SELECT generate_series(1, 100) AS i");
+    temp_file report("report.json", "");
+    auto killer = std::async(std::launch::async, [&] {
+        return terminate_when_seen("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%mid%FROM STDIN%");
+    });
+    auto r = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--jobs", "1",
+                         "--no-owner", "--report", report.path});
+    REQUIRE(killer.get());
+    CHECK(r.exit_status == 0);
+    CHECK(r.err.find("retrying in") != std::string::npos);
+    auto rep = nlohmann::json::parse(std::ifstream(report.path));
+    const auto& conns = rep["profile"]["connections"];
+    CHECK(conns["snapshot_sessions_lent"].get<int>() >= 1);
+    CHECK(conns["reader_opened"].get<int>() == 0);  // every read was on the snapshot session
+    // One snapshot for every table, the first attempt's included.
+    CHECK(rep["sources"][0]["snapshots"].size() == 1);
+    auto t = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(table_fingerprints(t) == table_fingerprints(s));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
 
 TEST_CASE("a target COPY and a source reader terminated mid-table are retried; the copy matches") {
     const auto source_db = make_big_source();
@@ -168,10 +206,14 @@ TEST_CASE("a file size limit on pghaul refuses spool writes past it; the read wa
             return true;
         });
     });
-    auto r = pghaul::run_process({"prlimit", "--fsize=1000000", "--", PGHAUL_BIN, "copy", "--source",
-                                  src(source_db), "--target", tgt(target_db), "--jobs", "1", "--no-owner",
-                                  "--memory-limit", "2MB", "--spool-dir", spool_dir.string()},
-                                 {"PGHAUL_STATE_DIR=" + test_state_dir()});
+    auto r =
+        pghaul::run_process({"prlimit", "--fsize=1000000", "--", PGHAUL_BIN, "copy", "--source",
+                             src(source_db), "--target", tgt(target_db), "--jobs", "1", "--no-owner",
+                             "--memory-limit", "2MB", "--spool-dir", spool_dir.string()},
+                            // The first load waits 3 s once it has its reader, so the
+                            // staller has the table before the load's TRUNCATE does (the
+                            // lent snapshot session left no connection time to win the race).
+                            {"PGHAUL_STATE_DIR=" + test_state_dir(), "PGHAUL_FAULT=pause:reader-opened"});
     MESSAGE("pghaul exit " << r.exit_status << "\n" << r.err.substr(0, 4000));
     REQUIRE(staller.get());
     CHECK(r.exit_status == 0);
@@ -199,9 +241,10 @@ TEST_CASE("the snapshot holder lost mid-copy: the database and its state stay, a
     auto terminator = std::async(std::launch::async, [&] {
         auto admin = connect("PGHAUL_SRC_A_SUPER");
         for (int i = 0; i < 6000; ++i) {
+            // Small tables are read on the snapshot session itself, lent (and others on readers).
             auto reading = admin.exec(
-                "SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/reader' AND query LIKE "
-                "'COPY%'");
+                "SELECT FROM pg_stat_activity WHERE application_name IN ('pghaul/reader', 'pghaul/snapshot') "
+                "AND query LIKE 'COPY%'");
             if (reading.rows() > 0) {
                 return admin
                            .exec(

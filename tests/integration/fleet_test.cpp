@@ -109,6 +109,8 @@ target_db = ")" + on_b + R"(_copy"
     const int sources = 4, jobs = 2;
     CHECK(conns["opened"].get<int>() <= 2 * sources * jobs);
     CHECK(conns["source_switches"].get<int>() <= sources * jobs);
+    // Each source's first reader was its snapshot session, lent: no connection opened for it.
+    CHECK(conns["snapshot_sessions_lent"].get<int>() >= sources);
 
     // One database of the pattern, named as the report names it, redone
     // alone from the command line; another left out of a dry run.

@@ -83,7 +83,9 @@ TEST_CASE(
 // finds no statement on it, so before the fix the table's whole COPY ran on
 // it afterwards (5 s of a 1.5M-row table under ASan) and committed. The
 // pause point holds the worker there for 3 s so the signal lands in it.
-TEST_CASE("SIGINT while a reader connection opens: the copy it was opened for never starts") {
+// The worker's reader is its source's snapshot session, lent, or a new
+// connection: either way the fault point holds it there for 3 s.
+TEST_CASE("SIGINT while a worker takes its reader: the copy it was for never starts") {
     const auto source_db = unique_name("sigopen_src");
     create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
     connect("PGHAUL_SRC_A_SUPER", source_db)
@@ -92,13 +94,12 @@ TEST_CASE("SIGINT while a reader connection opens: the copy it was opened for ne
             "INSERT INTO big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 300000) i");
     const auto target_db = unique_name("sigopen_tgt");
     auto interrupter = std::async(std::launch::async, [&] {
-        auto admin = connect("PGHAUL_SRC_A_SUPER");
+        // The table exists on the target once its schema is in: the next
+        // step is its load, which first takes a reader.
         for (int i = 0; i < 3000; ++i) {
-            if (admin
-                    .exec_params("SELECT FROM pg_stat_activity WHERE application_name = 'pghaul/reader' "
-                                 "AND datname = $1",
-                                 {source_db})
-                    .rows() > 0) {
+            if (target_has_database(target_db) && connect("PGHAUL_TGT_SUPER", target_db)
+                                                      .exec("SELECT to_regclass('public.big') IS NOT NULL")
+                                                      .boolean(0, 0)) {
                 auto sent = std::chrono::steady_clock::now();
                 std::system(("pkill -INT -f 'dbname=" + target_db + "'").c_str());
                 return sent;
