@@ -39,7 +39,10 @@ struct forward_session {
     awaitable<std::string> open(const std::string& verb) {
         // An agent that does not answer (a black-holed address) fails the
         // connection in this long, not after the kernel's two minutes.
-        auto deadline = detail::deadline(link.get_executor(), detail::setup_timeout, [this] { close(); });
+        auto deadline = detail::deadline(link.get_executor(), detail::setup_timeout, [this] {
+            timed_out = true;
+            close();
+        });
         tcp::resolver resolver(link.get_executor());
         auto eps = co_await resolver.async_resolve(fw.agent_host_, fw.agent_port_, use_awaitable);
         co_await asio::async_connect(link.next_layer(), eps, use_awaitable);
@@ -52,7 +55,11 @@ struct forward_session {
         asio::streambuf buf(detail::max_line);
         co_return co_await detail::read_line(link, buf);
     }
-    forwarder& fw;  // only while opening: a pending session may outlive it
+    // Why opening failed: the deadline says so itself (the socket it closed
+    // only says "Operation canceled").
+    std::string failure(const std::exception& e) const;
+    bool timed_out = false;  // the setup deadline closed it
+    forwarder& fw;           // only while opening: a pending session may outlive it
     std::shared_ptr<forwarder::shared_state> state = fw.state_;
     tcp::socket local;
     asio::ssl::stream<tcp::socket> link;
@@ -67,6 +74,17 @@ std::string describe(const std::string& agent, const std::exception& e) {
         return "the agent link to " + agent + " failed: " + se->code().message();
     return "the agent link to " + agent + " failed: " + e.what();
 }
+
+}  // namespace
+
+std::string forward_session::failure(const std::exception& e) const {
+    if (timed_out)
+        return "the agent at " + fw.agent() + " did not answer within " +
+               std::to_string(detail::setup_timeout.count()) + " s";
+    return describe(fw.agent(), e);
+}
+
+namespace {
 
 awaitable<void> upstream(std::shared_ptr<forward_session> s) {
     try {
@@ -94,7 +112,7 @@ awaitable<void> forward(std::shared_ptr<forward_session> s) {
             co_return;
         }
     } catch (const std::exception& e) {
-        s->state->note_error(describe(s->fw.agent(), e));
+        s->state->note_error(s->failure(e));
         s->close();
         co_return;
     }
@@ -158,7 +176,7 @@ void forwarder::check() {
             co_return answer;
         } catch (const std::exception& e) {
             s->close();
-            co_return "ERR " + describe(agent_, e);
+            co_return "ERR " + s->failure(e);
         }
     };
     auto answer = asio::co_spawn(io_, probe(), asio::use_future).get();

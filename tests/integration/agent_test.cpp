@@ -273,6 +273,38 @@ TEST_CASE(
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }
 
+// An address that takes the connection and never answers (a stopped agent
+// behind a load balancer, a black-holed port): the forwarder gives up on
+// the TLS handshake after its setup deadline, and pghaul says which agent.
+TEST_CASE("an agent address that never answers fails the copy after the link's 15 s deadline, named") {
+    pki p;
+    // Listening, never accepting: the kernel completes TCP, nothing speaks TLS.
+    int silent = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(silent >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(silent, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(listen(silent, 16) == 0);
+    socklen_t len = sizeof a;
+    getsockname(silent, reinterpret_cast<sockaddr*>(&a), &len);
+    const std::string address = "localhost:" + std::to_string(ntohs(a.sin_port));
+    const auto db = unique_name("via_silent");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    const auto target_db = unique_name("via_silent_tgt");
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run_pghaul({"copy", "--source", src(db), "--target", tgt(target_db), "--via", address,
+                         "--via-ca", p("ca.crt"), "--via-cert", p("host.crt"), "--via-key", p("host.key")});
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    close(silent);
+    CHECK(r.exit_status == 3);
+    CHECK(r.err.find("the agent at " + address + " did not answer within 15 s") != std::string::npos);
+    CHECK(took >= 14.0);
+    CHECK(took < 45.0);
+    CHECK_FALSE(target_has_database(target_db));
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}
+
 // The link drops mid-COPY (the agent killed, as a VM restart would): the copy
 // fails as a lost source, with the unfinished database marked INCOMPLETE,
 // and once the agent is back --resume finishes it equal to the source.
