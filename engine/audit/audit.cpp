@@ -242,34 +242,19 @@ void check_extensions(audit_context& ctx) {
                 "each must be available on the target; give --target to check");
         return;
     }
-    struct offer {
-        std::string default_version;
-        std::map<std::string, bool> versions;  // version -> needs a superuser (not trusted)
-    };
-    std::map<std::string, offer> offered;
-    auto r = ctx.tgt->exec(R"(SELECT v.name, v.version, v.superuser AND NOT v.trusted, a.default_version
-                              FROM pg_available_extension_versions v JOIN pg_available_extensions a USING (name))",
-                           "listing the target's extensions");
-    for (int i = 0; i < r.rows(); ++i) {
-        auto& o = offered[r.str(i, 0)];
-        o.default_version = r.str(i, 3);
-        o.versions[r.str(i, 1)] = r.boolean(i, 2);
-    }
-    std::vector<std::string> missing, other_version, superuser_only;
+    // The same facts and judgement as the copy's preflight (engine/catalog/target_facts.hpp).
+    const auto offers = read_extension_offers(*ctx.tgt);
     for (auto& [name, version] : exts) {
-        auto it = offered.find(name);
-        if (it == offered.end()) {
-            missing.push_back(name + " " + version);
-            listed.push_back(name + " " + version + " (target: not available)");
-            continue;
-        }
-        const auto& o = it->second;
-        listed.push_back(name + " " + version + " (target: " + o.default_version + ")");
-        if (o.default_version != version)
-            other_version.push_back(name + " " + version + " -> " + o.default_version);
-        if (!ctx.target_superuser && o.versions.count(o.default_version) && o.versions.at(o.default_version))
-            superuser_only.push_back(name);
+        auto it = offers.find(name);
+        listed.push_back(name + " " + version + " (target: " +
+                         (it == offers.end() ? "not available" : it->second.default_version) + ")");
     }
+    const auto verdict = judge_extensions(exts, offers, ctx.target_superuser);
+    const auto& missing = verdict.missing;
+    std::vector<std::string> other_version;
+    for (auto& c : verdict.other_version)
+        other_version.push_back(c.name + " " + c.source + " -> " + c.target);
+    const auto& superuser_only = verdict.superuser_only;
     ctx.add(severity::info, owner_group::platform, "extensions", "extensions used by the source", listed,
             "pg_dump recreates each with CREATE EXTENSION, which installs the target's default version");
     if (!missing.empty())

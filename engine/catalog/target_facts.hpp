@@ -2,9 +2,42 @@
 // copy's preflight and `pghaul audit` alike (one answer, judged by each).
 #pragma once
 
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "io/pg/connection.hpp"
 
 namespace pghaul::engine {
+
+// One extension as the target offers it: the version CREATE EXTENSION
+// installs, and whether creating that version needs a superuser (not
+// marked trusted).
+struct extension_offer {
+    std::string default_version;
+    bool superuser_only = false;
+};
+
+// Every extension the target server offers, by name.
+std::map<std::string, extension_offer> read_extension_offers(pg::connection& conn);
+
+// The source's extensions (name, version) judged against the offers: what
+// the target lacks, what it would install at another version, and what
+// only a superuser may create when the login is not one. A managed
+// service's admin role may be let through for some of the last (as it is
+// for event triggers): the audit calls them blockers, the copy warns.
+struct extension_verdict {
+    std::vector<std::string> missing;  // "name version"
+    struct version_change {
+        std::string name, source, target;
+    };
+    std::vector<version_change> other_version;
+    std::vector<std::string> superuser_only;  // names
+};
+extension_verdict judge_extensions(const std::vector<std::pair<std::string, std::string>>& used,
+                                   const std::map<std::string, extension_offer>& offers,
+                                   bool login_superuser);
 
 // Whether the login may create event triggers: one is created and rolled
 // back on `conn` (which must be outside a transaction), on a function in

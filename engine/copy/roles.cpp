@@ -207,10 +207,11 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
 }
 
 void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint) {
-    auto r = maint.exec("SELECT name, coalesce(default_version, '') FROM pg_available_extensions",
-                        "listing the target's extensions");
-    std::map<std::string, std::string> available;  // name -> default version
-    for (int i = 0; i < r.rows(); ++i) available[r.str(i, 0)] = r.str(i, 1);
+    // The same facts and judgement as pghaul audit (engine/catalog/target_facts.hpp).
+    const auto offers = read_extension_offers(maint);
+    const bool login_superuser =
+        maint.exec("SELECT rolsuper FROM pg_roles WHERE rolname = current_user", "reading the target login")
+            .boolean(0, 0);
     auto icu = maint.exec(
         "SELECT coalesce((SELECT pg_collation_actual_version(oid) FROM pg_collation WHERE collname = "
         "'und-x-icu' LIMIT 1), '')",
@@ -235,21 +236,25 @@ void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::
                 continue;
             }
         }
-        std::set<std::string> missing;
-        for (auto& [name, version] : jp->catalog().extensions) {
-            auto it = available.find(name);
-            if (it == available.end())
-                missing.insert(name + " " + version);
-            else if (it->second != version)
-                // pg_dump's CREATE EXTENSION names no version.
-                jp->warn("extension " + name + " will be version " + it->second + " on the target (" +
-                         version +
-                         " on the source): the target installs its default version; check that "
-                         "extension's release notes for what changed between them");
-        }
-        if (!missing.empty())
+        const auto verdict = judge_extensions(jp->catalog().extensions, offers, login_superuser);
+        for (auto& c : verdict.other_version)
+            jp->warn(
+                "extension " + c.name + " will be version " + c.target + " on the target (" + c.source +
+                " on the source): the target installs its default version; check that extension's release "
+                "notes for what changed between them");
+        // The audit calls these blockers; the copy warns (before, it failed at its schema step
+        // without a word): a managed service may let its admin role create some of them.
+        if (!verdict.superuser_only.empty())
+            jp->warn(
+                "extensions only a superuser may create (not marked trusted on the target), and the target "
+                "login is not one: " +
+                join(std::set<std::string>(verdict.superuser_only.begin(), verdict.superuser_only.end())) +
+                ". CREATE EXTENSION in the schema step fails for them unless the provider lets its admin "
+                "role create them, as managed services do for some; a superuser target login avoids it");
+        if (!verdict.missing.empty())
             jp->fail(error(exit_code::preflight,
-                           "extensions used by the source are not available on the target: " + join(missing),
+                           "extensions used by the source are not available on the target: " +
+                               join(std::set<std::string>(verdict.missing.begin(), verdict.missing.end())),
                            "install them on the target server (or ask its provider), then rerun"));
         const auto& cat = jp->catalog();
         if (!cat.icu_indexes.empty() && cat.icu_version != target_icu) {

@@ -197,6 +197,36 @@ TEST_CASE("event triggers the target login may not create: an audit blocker, a p
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }
 
+// The copy's preflight and the audit judge extensions with one function
+// (engine/catalog/target_facts.hpp). One only a superuser may create: the
+// audit's blocker, the copy's warning before its schema step fails (a
+// managed service may let its admin role through), and nothing left behind.
+TEST_CASE(
+    "an extension only a superuser may create: an audit blocker, a copy warning before anything fails") {
+    const auto db = unique_name("ext_src"), target_db = unique_name("ext_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db).exec("CREATE EXTENSION postgres_fdw; CREATE TABLE t AS SELECT 1 AS i");
+    auto audit = run_pghaul(
+        {"audit", "--source", src(db), "--target", server("PGHAUL_TGT").to_string(), "--format", "json"});
+    CHECK(audit.exit_status == 9);
+    auto j = nlohmann::json::parse(audit.out);
+    auto* ext = find(j, "extensions only a superuser may create");
+    REQUIRE(ext);
+    CHECK((*ext)["severity"] == "blocker");
+    CHECK(lists(ext, "postgres_fdw"));
+
+    auto r = run_pghaul({"copy", "--source", src(db), "--target", tgt(target_db), "--no-owner"});
+    CHECK(r.exit_status != 0);
+    const auto warned =
+        r.err.find("extensions only a superuser may create (not marked trusted on the target)");
+    const auto created = r.err.find("schema:");
+    CHECK(warned != std::string::npos);
+    CHECK(r.err.find("postgres_fdw. CREATE EXTENSION in the schema step fails") != std::string::npos);
+    CHECK(created == std::string::npos);  // the schema step failed on it
+    CHECK_FALSE(target_has_database(target_db));
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}
+
 // A publication FOR ALL TABLES (or TABLES IN SCHEMA) needs a superuser on the
 // target. pg_dump creates it at the very end: refused there, it used to fail
 // the whole copy after all its data. It is the source's replication set-up,
