@@ -402,7 +402,6 @@ private:
             std::unique_lock lk(m);
             if (!woken.wait(lk, done, [&] { return run.stop_requested(); })) return;
         }
-        fault_point("stopping");  // a test's second signal lands here
         const int sig = interrupt_signal();
         error interrupted(static_cast<exit_code>(128 + sig), interrupted_by(),
                           "run the same command with --resume to continue (or --restart to start over)");

@@ -268,9 +268,9 @@ TEST_CASE("a second SIGINT exits at once: no table half-loaded, --resume finishe
     auto interrupter = std::async(std::launch::async, [&] {
         // The second 10 ms after the first (two at once merge into one
         // pending signal), while the engine is still stopping: the stop
-        // token makes the orderly stop take a few ms, so it is held at
-        // the "stopping" fault point for the second to land in. "[p]" keeps
-        // the shell itself out of pgrep's matches.
+        // token makes the orderly stop take a few ms, so the stop request
+        // is held at the "stopping" fault point for the second to land
+        // before it. "[p]" keeps the shell itself out of pgrep's matches.
         return wait_for_statement("PGHAUL_TGT_SUPER", "pghaul/worker", "COPY%big%FROM STDIN%") &&
                std::system(("p=$(pgrep -f '[p]ghaul copy .*" + target_db +
                             "') && kill -INT $p && sleep 0.01 && kill -INT $p")
