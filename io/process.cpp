@@ -120,13 +120,12 @@ process_result run_process(const std::vector<std::string>& argv, const std::vect
     // its query: a backend waiting for a lock would not notice its client
     // gone), and SIGKILL if it has not ended two seconds later. The callback
     // is gone before the child is reaped, so the pid cannot be someone else's.
-    const bool stoppable = stop.stop_possible();
     std::optional<std::stop_callback<std::function<void()>>> term_on_stop;
     term_on_stop.emplace(stop, std::function<void()>([pid] { ::kill(pid, SIGTERM); }));
     std::optional<std::chrono::steady_clock::time_point> kill_at;
     while (open_fds > 0) {
         int wait_ms = -1;
-        if (stoppable && stop.stop_requested()) {
+        if (stop.stop_requested()) {
             const auto now = std::chrono::steady_clock::now();
             if (!kill_at) kill_at = now + std::chrono::seconds(2);
             if (now >= *kill_at) {

@@ -19,6 +19,23 @@
 
 using namespace harness;
 
+namespace {
+
+// pghaul's sessions still on the server behind `var`, after waiting up to
+// 2 s (a backend leaves pg_stat_activity a moment after its client closed).
+int pghaul_sessions_left(const char* var) {
+    auto admin = connect(var);
+    int left = 0;
+    for (int i = 0; i < 100; ++i) {
+        left = admin.exec("SELECT FROM pg_stat_activity WHERE application_name LIKE 'pghaul/%'").rows();
+        if (left == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return left;
+}
+
+}  // namespace
+
 // F8: SIGINT mid-COPY stops the copy, cleans its spool and sessions, and
 // --resume finishes. (SIGTERM, as a service manager sends it, is the run
 // test's signal below.)
@@ -50,17 +67,7 @@ TEST_CASE(
         CHECK_MESSAGE(entry.path() == spool_parent.path, "left in the spool directory: " << entry.path());
     // No pghaul session left on either server, no open transaction; the
     // unfinished database stays, marked, for the resume.
-    // (A backend leaves pg_stat_activity a moment after its client closed.)
-    for (auto var : {"PGHAUL_TGT_SUPER", "PGHAUL_SRC_A_SUPER"}) {
-        auto admin = connect(var);
-        int left = 0;
-        for (int i = 0; i < 100; ++i) {
-            left = admin.exec("SELECT FROM pg_stat_activity WHERE application_name LIKE 'pghaul/%'").rows();
-            if (left == 0) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        CHECK(left == 0);
-    }
+    for (auto var : {"PGHAUL_TGT_SUPER", "PGHAUL_SRC_A_SUPER"}) CHECK(pghaul_sessions_left(var) == 0);
     auto comment = connect("PGHAUL_TGT_SUPER")
                        .exec_params(
                            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
@@ -152,14 +159,7 @@ TEST_CASE(
     CHECK(r.err.find("interrupted by SIGINT while reading the catalog") != std::string::npos);
     CHECK(std::chrono::duration<double>(ended - sent).count() < 3.0);
     CHECK_FALSE(target_has_database(target_db));
-    auto admin = connect("PGHAUL_SRC_A_SUPER");
-    int left = 0;
-    for (int i = 0; i < 100; ++i) {
-        left = admin.exec("SELECT FROM pg_stat_activity WHERE application_name LIKE 'pghaul/%'").rows();
-        if (left == 0) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    CHECK(left == 0);
+    CHECK(pghaul_sessions_left("PGHAUL_SRC_A_SUPER") == 0);
     holder.exec("COMMIT");
     auto again = run_pghaul({"copy", "--source", src(source_db), "--target", tgt(target_db), "--no-owner"});
     CHECK(again.exit_status == 0);
