@@ -21,7 +21,7 @@ std::string join(const std::set<std::string>& v) {
 }
 
 bool live(const source_job& j) {
-    return j.status == source_status::pending;
+    return j.status() == source_status::pending;
 }
 
 struct target_roles {
@@ -150,8 +150,8 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
                 if (!missing_grants.empty()) {
                     // Only those roles' grants: the others' come as usual.
                     j.skip_grants_to(missing_grants);
-                    j.warnings.push_back("grants to roles missing on the target skipped: " +
-                                         join(missing_grants));
+                    j.outcome().add_warning("grants to roles missing on the target skipped: " +
+                                            join(missing_grants));
                     spdlog::warn("[{}] grants to roles missing on the target are skipped: {}", j.name(),
                                  join(missing_grants));
                 }

@@ -48,20 +48,21 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
     for (auto& jp : jobs) {
         auto& j = *jp;
         const auto& cat = j.catalog();
+        const auto o = j.outcome().copy();
         out += fmt::format("\n[{}] {} -> new database \"{}\"\n", j.name(), j.config().endpoint.ci.endpoint(),
                            j.target_db());
-        if (j.status == source_status::skipped) {
-            out += "  skipped: " + j.skipped_because + "\n";
+        if (o.status == source_status::skipped) {
+            out += "  skipped: " + o.skipped_because + "\n";
             continue;
         }
         if (auto existing = j.existing_target(); !existing.empty()) out += "  " + existing + "\n";
-        if (j.failure) out += "  WILL FAIL: " + std::string(j.failure->what()) + "\n";
-        if (j.failure && j.failure->hint().size()) out += "  HINT: " + j.failure->hint() + "\n";
-        for (auto& also : j.more_failures) {
+        if (o.failure) out += "  WILL FAIL: " + std::string(o.failure->what()) + "\n";
+        if (o.failure && o.failure->hint().size()) out += "  HINT: " + o.failure->hint() + "\n";
+        for (auto& also : o.more_failures) {
             out += "  ALSO: " + std::string(also.what()) + "\n";
             if (also.hint().size()) out += "  HINT: " + also.hint() + "\n";
         }
-        if (cat.tables.empty() && j.failure) continue;
+        if (cat.tables.empty() && o.failure) continue;
         // The tables' sizes, as the table list, the progress and the report
         // count them; the database's size on disk (catalog, free space) apart.
         std::int64_t bytes = 0;
@@ -84,7 +85,7 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
         for (auto& [from, to] : j.config().role_map) out += "  role map: " + from + " -> " + to + "\n";
         if (roles["missing"].contains(j.name()))
             out += "  roles missing on the target: " + roles["missing"][j.name()].dump() + "\n";
-        for (auto& w : j.warnings) out += "  warning: " + w + "\n";
+        for (auto& w : o.warnings) out += "  warning: " + w + "\n";
     }
     if (!roles["to_create"].empty())
         out += "\nroles to create (NOLOGIN): " + roles["to_create"].dump() + "\n";
@@ -104,34 +105,33 @@ nlohmann::json progress_event(const std::vector<std::unique_ptr<source_job>>& jo
     nlohmann::json sources = nlohmann::json::array();
     std::int64_t index_planned = 0, index_done = 0;
     for (auto& j : jobs) {
-        std::lock_guard lk(j->mu());
         std::int64_t bytes = 0, finished = 0, indexing = 0;
-        for (auto& t : j->catalog().tables) {
-            if (t.data_excluded) continue;  // nothing of it is read
-            bytes += t.bytes;
-            indexing += t.bytes * t.index_count;
-            auto r = j->results.find(t.oid);
-            if (r == j->results.end()) continue;
-            finished += t.bytes;
-            if (!r->second.earlier) tally.finished_read += r->second.bytes;
-        }
-        if (j->status != source_status::skipped) {
-            tally.planned += bytes;
-            tally.finished += finished;
-            // Counted whole once the source is done, however its indexes were counted on the way.
-            index_planned += indexing;
-            index_done +=
-                j->status == source_status::done ? indexing : std::min(indexing, j->index_work_done);
-        }
-        sources.push_back({{"source", j->name()},
-                           {"status", j->status == source_status::done      ? "done"
-                                      : j->status == source_status::failed  ? "failed"
-                                      : j->status == source_status::skipped ? "skipped"
-                                                                            : "running"},
-                           {"tables_done", j->results.size()},
-                           {"tables", j->catalog().tables.size()},
-                           {"bytes_planned", bytes},
-                           {"bytes_done", finished}});
+        j->outcome().read([&](const outcome_fields& o) {
+            for (auto& t : j->catalog().tables) {
+                if (t.data_excluded) continue;  // nothing of it is read
+                bytes += t.bytes;
+                indexing += t.bytes * t.index_count;
+                auto r = o.results.find(t.oid);
+                if (r == o.results.end()) continue;
+                finished += t.bytes;
+                if (!r->second.earlier) tally.finished_read += r->second.bytes;
+            }
+            if (o.status != source_status::skipped) {
+                tally.planned += bytes;
+                tally.finished += finished;
+                // Counted whole once the source is done, however its indexes were counted on the way.
+                index_planned += indexing;
+                index_done +=
+                    o.status == source_status::done ? indexing : std::min(indexing, o.index_work_done);
+            }
+            sources.push_back({{"source", j->name()},
+                               {"status", o.status == source_status::pending ? std::string_view("running")
+                                                                             : status_name(o.status)},
+                               {"tables_done", o.results.size()},
+                               {"tables", j->catalog().tables.size()},
+                               {"bytes_planned", bytes},
+                               {"bytes_done", finished}});
+        });
         // Behind an agent: the link's bytes as they move (the whole link's,
         // shared by the databases of one source entry).
         if (const auto& route = j->config().endpoint.route) {
@@ -205,14 +205,14 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
     auto pending = [&] {
         std::vector<source_job*> out;
         for (auto& j : jobs)
-            if (j->status == source_status::pending) out.push_back(j.get());
+            if (j->status() == source_status::pending) out.push_back(j.get());
         return out;
     };
     // `go_on`: the step checks the target side only, so a dry run notes its
     // problem and goes on to check the source too (a run stops at the first).
     auto each = [&](source_job& j, auto step, bool go_on) {
         try {
-            if (!step()) j.status = source_status::skipped;
+            if (!step()) j.outcome().set_status(source_status::skipped);
         } catch (const error& e) {
             if (dry_run && go_on)
                 j.note_problem(e);
@@ -245,7 +245,7 @@ void preflight_all(std::vector<std::unique_ptr<source_job>>& jobs, pg::connectio
     }
     for (auto* j : pending()) {
         check_interrupt();
-        if (!j->failure)  // a dry run's earlier-state problem already says what is there
+        if (!j->outcome().failure())  // a dry run's earlier-state problem already says what is there
             each(
                 *j, [&] { return j->preflight_target(maint, dry_run); }, true);
     }
@@ -337,11 +337,10 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
         const bool many = cfg.sources.size() > 1;
         std::vector<source_job*> ready;
         for (auto& j : jobs) {
-            if (j->status == source_status::pending)
+            if (j->status() == source_status::pending)
                 ready.push_back(j.get());
-            else if (j->failure && many)
-                spdlog::error("[{}] {}{}", j->name(), j->failure->what(),
-                              j->failure->hint().empty() ? "" : "\nHINT: " + j->failure->hint());
+            else if (auto f = j->outcome().failure(); f && many)
+                spdlog::error("[{}] {}{}", j->name(), f->what(), f->hint().empty() ? "" : "\nHINT: " + f->hint());
         }
         data_path path(cfg);
         shared_maintenance shared{maint, {}};
@@ -426,10 +425,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     // that changed) scroll past in a long log: the last line counts them.
     // The run's own count too: a role shared by sources, fewer workers than asked.
     std::size_t warned = roles.value("shared", nlohmann::json::array()).size() + (workers < cfg.jobs ? 1 : 0);
-    for (auto& j : jobs) {
-        std::lock_guard lk(j->mu());
-        warned += j->warnings.size();
-    }
+    for (auto& j : jobs) warned += j->outcome().read([](const outcome_fields& o) { return o.warnings.size(); });
     if (warned > 0)
         res.summary_line +=
             fmt::format("; {} warning{} (see the log or the report)", warned, warned == 1 ? "" : "s");
@@ -438,7 +434,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     // A source behind an agent: libpq only saw its connection close, the
     // link knows why (the agent gone, its refusal).
     for (auto& j : jobs)
-        if (const auto& f = j->failure; f) {
+        if (const auto f = j->outcome().failure(); f) {
             std::string hint = f->hint();
             if (const auto& route = j->config().endpoint.route; route && !route->last_error().empty())
                 hint = "the link said: " + route->last_error() + (hint.empty() ? "" : "; ") + hint;

@@ -68,28 +68,21 @@ source_job::source_job(source_config cfg, const run_config& run, fresh_credentia
 }
 
 void source_job::fail(const error& e) {
-    note_problem(e);
-    std::lock_guard lk(mu_);
-    status = source_status::failed;
+    outcome_.add_failure(e);  // a dry run's second problem is listed after the first
+    outcome_.set_status(source_status::failed);
 }
 
 void source_job::note_problem(const error& e) {
-    constexpr std::size_t most = 20;  // a dry run's listing, not a log
-    std::lock_guard lk(mu_);
-    if (!failure)
-        failure = e;
-    else if (more_failures.size() < most)
-        more_failures.push_back(e);
+    outcome_.add_failure(e);
 }
 
 void source_job::warn(std::string message) {
     spdlog::warn("[{}] {}", cfg_.name, message);
-    std::lock_guard lk(mu_);
-    warnings.push_back(std::move(message));
+    outcome_.add_warning(std::move(message));
 }
 
 bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
-    started = std::chrono::steady_clock::now();
+    outcome_.update([](outcome_fields& o) { o.started = std::chrono::steady_clock::now(); });
     // Before anything looks at the database: a second pghaul into it (another
     // state directory, another machine) is refused, never raced.
     if (!try_claim_database(maint, cfg_.target_db))
@@ -104,7 +97,7 @@ bool source_job::preflight_earlier(pg::connection& maint, bool dry_run) {
         database_exists(maint, cfg_.target_db) && !marked_incomplete(maint, cfg_.target_db)) {
         spdlog::info("[{}] target database \"{}\" exists: skipped (on_existing skip)", cfg_.name,
                      cfg_.target_db);
-        skipped_because = "the target database exists (on_existing skip)";
+        outcome_.skip_because("the target database exists (on_existing skip)");
         return false;
     }
     return true;
@@ -314,7 +307,7 @@ bool source_job::preflight_target(pg::connection& maint, bool dry_run) {
     if (target_existed_ && run_.existing == on_existing::skip) {
         spdlog::info("[{}] target database \"{}\" exists: skipped (on_existing skip)", cfg_.name,
                      cfg_.target_db);
-        skipped_because = "the target database exists (on_existing skip)";
+        outcome_.skip_because("the target database exists (on_existing skip)");
         holder_.reset();
         return false;
     }
@@ -418,7 +411,7 @@ void source_job::release_holder_locked() {
     release_deferred_ = false;
     holder_->connection().exec("COMMIT", "releasing the source snapshot");
     retire_holder_locked();
-    snapshot_released = std::chrono::steady_clock::now();
+    outcome_.update([](outcome_fields& o) { o.snapshot_released = std::chrono::steady_clock::now(); });
 }
 
 void source_job::lose_holder_locked() {
@@ -549,7 +542,8 @@ void source_job::unit_read(std::uint32_t table, std::int64_t first_page) {
         if (run_.verify != run_config::verify_level::none || !cat_.large_objects.empty()) return;
     }
     release_snapshot();
-    spdlog::info("[{}] every table read: source snapshot released after {:.1f} s", cfg_.name, since(started));
+    spdlog::info("[{}] every table read: source snapshot released after {:.1f} s", cfg_.name,
+                 since(outcome_.started()));
 }
 
 source_plan source_job::plan() const {
@@ -638,11 +632,13 @@ void source_job::clean_up() noexcept {
     bool created, mismatch;
     {
         std::lock_guard lk(mu_);
-        ended = std::chrono::steady_clock::now();
-        why = failure;
         created = created_;
-        mismatch = verified == "MISMATCH";
     }
+    outcome_.update([&](outcome_fields& o) {
+        o.ended = std::chrono::steady_clock::now();
+        why = o.failure;
+        mismatch = o.verified == verification::mismatch;
+    });
     if (replaced_) {  // someone else's database now: not ours to keep state for, or to drop
         if (journal_) journal_->remove();
         return;

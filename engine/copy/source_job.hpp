@@ -22,33 +22,13 @@
 #include "engine/common/credentials.hpp"
 #include "engine/copy/data_path.hpp"
 #include "engine/copy/journal.hpp"
+#include "engine/copy/outcome.hpp"
 #include "engine/copy/run_config.hpp"
 #include "engine/copy/schema_plan.hpp"
 #include "engine/copy/task_graph.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::engine {
-
-enum class source_status { pending, skipped, failed, done };
-
-// One bar of the run's timeline: a task a worker ran (for the report's Gantt chart).
-struct timeline_entry {
-    std::string phase;   // schema, copy, part, index, constraints, finish
-    std::string object;  // table or index name; empty for whole-source steps
-    int worker = 0;
-    std::chrono::steady_clock::time_point start, end;
-    bool ok = true;
-};
-
-struct table_result {
-    std::uint64_t rows = 0;
-    std::uint64_t bytes = 0;
-    double seconds = 0;
-    std::uint64_t spooled_bytes = 0;  // of bytes, how many went through the spool
-    std::uint64_t spool_file_bytes = 0;
-    std::string snapshot;  // the source snapshot the rows were read in
-    bool earlier = false;  // loaded by an earlier attempt, kept on --resume
-};
 
 // The run's connection to the target's maintenance database, shared by the
 // workers for CREATE DATABASE: each new connection costs the server a backend
@@ -195,31 +175,13 @@ public:
     // it stays, marked INCOMPLETE, with its journal.
     void clean_up() noexcept;
 
-    // Outcome, filled as the job runs (guarded by mu()).
-    std::mutex& mu() { return mu_; }
-    source_status status = source_status::pending;
-    std::string skipped_because;  // with status skipped: why, as the dry run says it
-    std::optional<error> failure;
-    // What a dry run found wrong besides the first failure: it goes on
-    // checking a source whose target side failed (a run stops at the first).
-    std::vector<error> more_failures;
-    std::vector<std::string> warnings;
-    std::map<std::uint32_t, table_result> results;
-    std::size_t indexes_built = 0;
-    // Index builds done, in their tables' bytes (one scan and sort each): the
-    // progress ETA counts them as work, as it counts the bytes copied.
-    std::int64_t index_work_done = 0;
-    // Planner statistics: tables given the source's (18+ targets), analyzed,
-    // and left to the target's autovacuum (run_config::analyze_all).
-    std::size_t statistics_restored = 0, statistics_analyzed = 0, statistics_left_to_autovacuum = 0;
-    std::uint64_t large_object_bytes = 0;
-    std::chrono::steady_clock::time_point started, ended;
-    std::chrono::steady_clock::time_point snapshot_released;
-    std::vector<timeline_entry> timeline;
-    std::string verified = "rows match";  // what the end-of-copy check found
-    void fail(const error& e);            // records the first failure (locks mu())
-    void note_problem(const error& e);    // the dry run's: recorded, the source still checked
-    void warn(std::string message);       // logs and records a warning (locks mu())
+    // What the copy came to so far, under its own lock (outcome.hpp).
+    source_outcome& outcome() { return outcome_; }
+    const source_outcome& outcome() const { return outcome_; }
+    source_status status() const { return outcome_.status(); }
+    void fail(const error& e);          // records the failure; the source has failed
+    void note_problem(const error& e);  // the dry run's: recorded, the source still checked
+    void warn(std::string message);     // logs and records a warning
 
 private:
     void release_snapshot();
@@ -326,7 +288,8 @@ private:
     std::future<schema_sections> archive_;  // pg_dump's schema, from start_schema_dump
     std::vector<int> orphans_;              // lost target connections' server processes (mu_)
     pg::connection* active_ = nullptr;      // prepare()/finish()'s connection, for cancel_running()
-    std::mutex mu_;
+    std::mutex mu_;                         // active_, orphans_, replaced_, created_
+    source_outcome outcome_;
 };
 
 }  // namespace pghaul::engine

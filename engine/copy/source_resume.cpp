@@ -63,7 +63,7 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
                 "[{}] \"{}\" was finished by an earlier run: left as it is (--on-existing replace "
                 "copies it again)",
                 cfg_.name, cfg_.target_db);
-            skipped_because = "finished by an earlier run: left as it is";
+            outcome_.skip_because("finished by an earlier run: left as it is");
             return false;  // its state stays until the whole run succeeds
         }
         spdlog::info("[{}] \"{}\" was finished by an earlier run", cfg_.name, cfg_.target_db);
@@ -84,7 +84,7 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
             !marked_incomplete(maint, cfg_.target_db)) {
             spdlog::info("[{}] \"{}\" was finished by an earlier run: left as it is", cfg_.name,
                          cfg_.target_db);
-            skipped_because = "finished by an earlier run: left as it is";
+            outcome_.skip_because("finished by an earlier run: left as it is");
             return false;
         }
         if (exists && same && marked_incomplete(maint, cfg_.target_db)) {
@@ -100,7 +100,7 @@ bool source_job::settle_earlier_attempt(pg::connection& maint, bool dry_run) {
     if (earlier_->done && exists) {
         spdlog::info("[{}] \"{}\" was finished by an earlier attempt: nothing to resume", cfg_.name,
                      cfg_.target_db);
-        skipped_because = "finished by an earlier attempt: nothing to resume";
+        outcome_.skip_because("finished by an earlier attempt: nothing to resume");
         return false;
     }
     if (!earlier_->created || !exists) {
@@ -208,8 +208,7 @@ void source_job::resume_prepared(pg::connection& ddl) {
             r.rows = load->rows;
             r.snapshot = load->snapshot;
             r.earlier = true;
-            std::lock_guard lk(mu_);
-            results[t.oid] = r;
+            outcome_.update([&](outcome_fields& o) { o.results[t.oid] = r; });
             continue;
         }
         ++reloads;
@@ -229,12 +228,11 @@ void source_job::resume_prepared(pg::connection& ddl) {
     // The snapshots the kept tables were read in: after several attempts not
     // only the first's.
     std::set<std::string> kept_in;
-    {
-        std::lock_guard lk(mu_);
+    outcome_.read([&](const outcome_fields& o) {
         for (auto oid : kept_)
-            if (auto it = results.find(oid); it != results.end() && !it->second.snapshot.empty())
+            if (auto it = o.results.find(oid); it != o.results.end() && !it->second.snapshot.empty())
                 kept_in.insert(it->second.snapshot);
-    }
+    });
     kept_in.erase(snapshot_id_);
     std::string others;
     for (auto& id : kept_in) others += (others.empty() ? "" : ", ") + id;

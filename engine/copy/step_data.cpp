@@ -33,8 +33,7 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
         unit_read(t.oid, -1);
         note("table", {{"table", t.display()}, {"rows", 0}, {"snapshot", snapshot_id_}});
         spdlog::info("[{}] {}: rows left out (--exclude-table-data)", cfg_.name, t.display());
-        std::lock_guard lk(mu_);
-        results[t.oid] = table_result{.snapshot = snapshot_id_};
+        outcome_.update([&](outcome_fields& o) { o.results[t.oid] = table_result{.snapshot = snapshot_id_}; });
         return;
     }
     const table_info::page_range* part = part_index ? &t.parts.at(*part_index) : nullptr;
@@ -56,14 +55,15 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
              {{"table", t.display()}, {"first", part->first}, {"rows", r.rows}, {"snapshot", snapshot_id_}});
         spdlog::debug("[{}] {} pages {}-{}: {} rows, {} in {:.2f} s", cfg_.name, t.display(), part->first,
                       part->end, r.rows, format_size(static_cast<std::int64_t>(r.bytes)), res.seconds);
-        std::lock_guard lk(mu_);
-        auto& total = results[t.oid];
-        total.rows += res.rows;
-        total.bytes += res.bytes;
-        total.seconds += res.seconds;
-        total.spooled_bytes += res.spooled_bytes;
-        total.spool_file_bytes += res.spool_file_bytes;
-        total.snapshot = res.snapshot;
+        outcome_.update([&](outcome_fields& o) {
+            auto& total = o.results[t.oid];
+            total.rows += res.rows;
+            total.bytes += res.bytes;
+            total.seconds += res.seconds;
+            total.spooled_bytes += res.spooled_bytes;
+            total.spool_file_bytes += res.spool_file_bytes;
+            total.snapshot = res.snapshot;
+        });
         return;
     }
     // copy_table has checked that the target loaded as many rows as the source
@@ -73,19 +73,14 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
     note("table", {{"table", t.display()}, {"rows", r.rows}, {"snapshot", snapshot_id_}});
     fault_point("data");
     log_table(t, res);
-    std::lock_guard lk(mu_);
-    results[t.oid] = res;
+    outcome_.update([&](outcome_fields& o) { o.results[t.oid] = res; });
 }
 
 // A split table's parts each committed on their own: the count checks that
 // no part went in twice (a retried part whose first commit went through).
 void source_job::verify_split(pg::connection& writer, std::size_t table) {
     const auto& t = cat_.tables.at(table);
-    table_result total;
-    {
-        std::lock_guard lk(mu_);
-        total = results[t.oid];
-    }
+    const table_result total = outcome_.update([&](outcome_fields& o) { return o.results[t.oid]; });
     verify_count(writer, t, total.rows);
     log_table(t, total);
 }

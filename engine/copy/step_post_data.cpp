@@ -67,9 +67,10 @@ void source_job::build_index(pg::connection& writer, std::size_t table, std::siz
     fault_point("index-unrecorded");
     note("step", {{"name", step_key(e)}});
     fault_point("index");
-    std::lock_guard lk(mu_);
-    ++indexes_built;
-    index_work_done += cat_.tables.at(table).bytes;
+    outcome_.update([&](outcome_fields& o) {
+        ++o.indexes_built;
+        o.index_work_done += cat_.tables.at(table).bytes;
+    });
 }
 
 // One transaction, so a crash leaves all of a table's constraints or none.
@@ -93,8 +94,7 @@ void source_job::attach(pg::connection& writer, std::size_t table, bool redo) {
                          redo ? "connection was lost" : "interruption");
         }
         fault_point("constraints-unrecorded");
-        std::lock_guard lk(mu_);
-        indexes_built += post->after.size();
+        outcome_.update([&](outcome_fields& o) { o.indexes_built += post->after.size(); });
     }
     // Statistics after the load, so the planner is not blind on the new
     // database until autovacuum gets to it.
@@ -151,9 +151,10 @@ void source_job::post_small(pg::connection& writer, const std::vector<std::size_
     }
     note_all(std::move(records));
     fault_point("index");
-    std::lock_guard lk(mu_);
-    indexes_built += steps;
-    index_work_done += work;
+    outcome_.update([&](outcome_fields& o) {
+        o.indexes_built += steps;
+        o.index_work_done += work;
+    });
 }
 
 // Each statement under a savepoint: one that finds its object already there
@@ -208,8 +209,7 @@ void source_job::add_foreign_keys(pg::connection& writer, const std::vector<std:
     std::vector<std::pair<std::string, nlohmann::json>> records;
     for (auto f : fks) records.push_back({"step", {{"name", "fk " + step_key(schema_.foreign_keys[f].add)}}});
     note_all(std::move(records));
-    std::lock_guard lk(mu_);
-    indexes_built += fks.size();
+    outcome_.update([&](outcome_fields& o) { o.indexes_built += fks.size(); });
 }
 
 // Planner statistics for tables whose rows are in. On a PostgreSQL 18+
@@ -235,8 +235,7 @@ void source_job::update_statistics(pg::connection& conn, const std::vector<std::
         conn.exec("BEGIN; SET LOCAL synchronous_commit = off; ANALYZE " + list + "; COMMIT",
                   left.size() == 1 ? "analyzing " + cat_.tables.at(left[0]).display()
                                    : fmt::format("analyzing {} small tables", left.size()));
-        std::lock_guard lk(mu_);
-        statistics_analyzed += left.size();
+        outcome_.update([&](outcome_fields& o) { o.statistics_analyzed += left.size(); });
     }
 }
 
@@ -269,16 +268,17 @@ std::vector<std::size_t> source_job::not_left_to_autovacuum(pg::connection& conn
     std::set<std::size_t> keep;
     for (int k = 0; k < own.rows(); ++k) keep.insert(static_cast<std::size_t>(own.i64(k, 0)));
     std::vector<std::size_t> now;
-    std::lock_guard lk(mu_);
-    for (auto i : tables) {
-        const auto& t = cat_.tables.at(i);
-        const auto it = results.find(t.oid);
-        const double n = it == results.end() ? 0 : static_cast<double>(it->second.rows);
-        if (keep.contains(i) || t.via_root || n <= threshold + scale * n)
-            now.push_back(i);
-        else
-            ++statistics_left_to_autovacuum;
-    }
+    outcome_.update([&](outcome_fields& o) {
+        for (auto i : tables) {
+            const auto& t = cat_.tables.at(i);
+            const auto it = o.results.find(t.oid);
+            const double n = it == o.results.end() ? 0 : static_cast<double>(it->second.rows);
+            if (keep.contains(i) || t.via_root || n <= threshold + scale * n)
+                now.push_back(i);
+            else
+                ++o.statistics_left_to_autovacuum;
+        }
+    });
     return now;
 }
 
@@ -315,8 +315,7 @@ std::vector<std::size_t> source_job::restore_statistics(pg::connection& conn,
         left = tables;
         restored = 0;
     }
-    std::lock_guard lk(mu_);
-    statistics_restored += restored;
+    outcome_.update([&](outcome_fields& o) { o.statistics_restored += restored; });
     return left;
 }
 
@@ -331,23 +330,25 @@ void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::
         // (Without large objects the snapshot may be gone already: see unit_read.)
         if (!cat_.large_objects.empty()) {
             auto bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
-            std::lock_guard lk(mu_);
-            large_object_bytes = bytes;
+            outcome_.update([&](outcome_fields& o) { o.large_object_bytes = bytes; });
         }
         // Every reader is done: the source's snapshot can go, unless the end-of-copy
         // verification is to compare against it.
         if (!verifying) release_snapshot();
-        spdlog::info("[{}] data: {} and {} indexes/constraints done ({:.1f} s)", cfg_.name,
-                     counted(static_cast<std::int64_t>(cat_.tables.size()), "table"), indexes_built,
-                     since(started));
+        outcome_.read([&](const outcome_fields& o) {
+            spdlog::info("[{}] data: {} and {} indexes/constraints done ({:.1f} s)", cfg_.name,
+                         counted(static_cast<std::int64_t>(cat_.tables.size()), "table"), o.indexes_built,
+                         since(o.started));
+        });
         if (run_.analyze) {
             update_statistics(ddl, analyze, true);
-            std::lock_guard lk(mu_);
-            spdlog::info(
-                "[{}] planner statistics: {} tables given the source's, {} analyzed, {} left to "
-                "autovacuum{}",
-                cfg_.name, statistics_restored, statistics_analyzed, statistics_left_to_autovacuum,
-                statistics_left_to_autovacuum > 0 ? " (--analyze-all does them now)" : "");
+            outcome_.read([&](const outcome_fields& o) {
+                spdlog::info(
+                    "[{}] planner statistics: {} tables given the source's, {} analyzed, {} left to "
+                    "autovacuum{}",
+                    cfg_.name, o.statistics_restored, o.statistics_analyzed, o.statistics_left_to_autovacuum,
+                    o.statistics_left_to_autovacuum > 0 ? " (--analyze-all does them now)" : "");
+            });
         }
         finish_post_data(ddl);
         record("finished");
@@ -356,9 +357,10 @@ void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::
     }
     if (verifying) verify_against_snapshot(ddl, worker);
     record("done");  // kept until the whole run is done: a --resume skips this source
-    std::lock_guard lk(mu_);
-    ended = std::chrono::steady_clock::now();
-    status = source_status::done;
+    outcome_.update([](outcome_fields& o) {
+        o.ended = std::chrono::steady_clock::now();
+        o.status = source_status::done;
+    });
 }
 
 // Post-data, sequences, grants and database settings in one transaction that
@@ -453,7 +455,7 @@ void source_job::finish_post_data(pg::connection& ddl) {
     fault_point("post-data");
     ddl.exec("COMMIT", "committing post-data");
     spdlog::info("[{}] post-data: {} steps, {} sequences, grants and database settings done ({:.1f} s)",
-                 cfg_.name, schema_.post_data.size(), cat_.sequences.size(), since(started));
+                 cfg_.name, schema_.post_data.size(), cat_.sequences.size(), since(outcome_.started()));
 }
 
 }  // namespace pghaul::engine

@@ -242,7 +242,7 @@ pg::connection source_job::prepare() {
         "{:.3f} s",
         cfg_.name, created_s, schema_read_s, since(t0));
     spdlog::info("[{}] schema: {} objects created in \"{}\" ({:.1f} s)", cfg_.name, schema_.pre_data.size(),
-                 cfg_.target_db, since(started));
+                 cfg_.target_db, since(outcome_.started()));
     return ddl;
 }
 

@@ -41,23 +41,20 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
             auto mapped = opt.role_map.find(g);
             opt.grantees_not_compared.insert(mapped == opt.role_map.end() ? g : mapped->second);
         }
-    {
-        std::lock_guard lk(mu_);
-        for (auto& w : warnings)
+    outcome_.read([&](const outcome_fields& o) {
+        for (auto& w : o.warnings)
             if (w.find("ALTER ROLE") != std::string::npos) opt.role_settings = false;
-    }
+    });
     auto r = verify_databases(source_conninfo(), target_conninfo(), opt);
     release_snapshot();
     bar.end = std::chrono::steady_clock::now();
     bar.ok = r.equal();
-    {
-        std::lock_guard lk(mu_);
-        timeline.push_back(bar);
-    }
-    {
-        std::lock_guard lk(mu_);
-        verified = r.equal() ? (opt.checksums ? "checksums match" : "counts match") : "MISMATCH";
-    }
+    outcome_.update([&](outcome_fields& o) {
+        o.timeline.push_back(bar);
+        o.verified = !r.equal()     ? verification::mismatch
+                     : opt.checksums ? verification::checksums_match
+                                     : verification::counts_match;
+    });
     // What verify could not compare is a warning (the run's count says so);
     // other notes (an extension's newer default version) are information.
     for (auto& n : r.notes) {

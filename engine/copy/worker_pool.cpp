@@ -289,10 +289,7 @@ private:
                          {"worker", w.id},
                          {"ok", bar.ok},
                          {"seconds", std::chrono::duration<double>(bar.end - bar.start).count()}});
-            {
-                std::lock_guard lk(j.mu());
-                j.timeline.push_back(std::move(bar));
-            }
+            j.outcome().add_bar(std::move(bar));
             if (!failure)
                 ended(w, *t, [&] { graph_.completed(*t); });
             else if (!failed(w, *t, *failure))
@@ -410,10 +407,8 @@ private:
                 std::lock_guard lk(m_);
                 if (graph_.failed(s) || graph_.done(s)) continue;
             }
-            {
-                std::lock_guard lk(jobs_[s]->mu());  // done sources stay done: their databases are complete
-                if (jobs_[s]->status == source_status::done) continue;
-            }
+            // Done sources stay done: their databases are complete.
+            if (jobs_[s]->status() == source_status::done) continue;
             fail(s, interrupted);
             // A source with nothing running has nobody to clean up after it.
             bool clean = false;
