@@ -132,7 +132,6 @@ void check_versions(audit_context& ctx) {
     auto sv = ctx.src.exec("SHOW server_version", "reading the source's version").str(0, 0);
     std::string tv = ctx.tgt ? ctx.tgt->exec("SHOW server_version", "reading the target's version").str(0, 0)
                              : std::string("(no target given)");
-    const int source_major = ctx.src.server_version() / 10000;
     std::string dump = "(not found)";
     int dump_major = 0;
     try {
@@ -146,23 +145,12 @@ void check_versions(audit_context& ctx) {
     ctx.add(severity::info, owner_group::platform, "versions",
             "PostgreSQL " + sv + " on the source, " + tv + " on the target; pg_dump " + dump, {},
             "the schema DDL comes from pg_dump, which must be at least the source's major version");
-    if (source_major < 12)
-        ctx.add(severity::blocker, owner_group::platform, "versions",
-                fmt::format("the source is PostgreSQL {}, older than the oldest pghaul supports (12)",
-                            source_major),
-                {}, "pghaul's catalog queries and COPY paths are tested on 12-18 only",
-                "upgrade the source first, or move it with pg_dump -Fc and pg_restore");
-    if (dump_major > 0 && dump_major < source_major)
-        ctx.add(severity::blocker, owner_group::platform, "versions",
-                fmt::format("pg_dump {} is older than the source (PostgreSQL {})", dump_major, source_major),
-                {ctx.opt.pg_dump}, "pg_dump refuses to dump a server newer than itself",
-                fmt::format("install postgresql-client-{} (or newer) and pass --pg-dump", source_major));
-    if (ctx.tgt && ctx.target_version / 10000 < source_major)
-        ctx.add(severity::blocker, owner_group::platform, "versions",
-                fmt::format("the target (PostgreSQL {}) is older than the source ({})",
-                            ctx.target_version / 10000, source_major),
-                {}, "DDL and data of a newer server may not load into an older one; pghaul refuses",
-                "move to a target of the same or a newer major version");
+    // The same judgement as the copy's preflight (engine/catalog/target_facts.hpp).
+    for (auto& p : judge_versions(ctx.src.server_version(), ctx.target_version, dump_major)) {
+        std::vector<std::string> objects;
+        if (p.broken == version_problem::rule::pg_dump_older) objects.push_back(ctx.opt.pg_dump);
+        ctx.add(severity::blocker, owner_group::platform, "versions", p.message, objects, p.why, p.hint);
+    }
 }
 
 // "C.UTF-8" and "C.utf8" name one locale; compare them so.

@@ -1,9 +1,40 @@
-// What the target login may do, asked of the target (see the header).
+// What the target is and what its login may do, asked of the target (see
+// the header).
 #include "engine/catalog/target_facts.hpp"
+
+#include <fmt/format.h>
 
 #include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
+
+std::vector<version_problem> judge_versions(int source_version, int target_version, int pg_dump_major) {
+    using rule = version_problem::rule;
+    const int source = source_version / 10000, target = target_version / 10000;
+    std::vector<version_problem> problems;
+    // 11 and older: out of community support since 2023.
+    if (source < 12)
+        problems.push_back(
+            {rule::source_unsupported,
+             fmt::format("the source server is PostgreSQL {}, older than the oldest pghaul supports (12)",
+                         source),
+             "pghaul's catalog queries and COPY paths are tested on 12-18 only",
+             "upgrade it first, or move it with pg_dump -Fc and pg_restore of PostgreSQL 15 (they read "
+             "servers back to 9.2)"});
+    if (pg_dump_major > 0 && pg_dump_major < source)
+        problems.push_back(
+            {rule::pg_dump_older,
+             fmt::format("pg_dump {} is older than the source server ({})", pg_dump_major, source),
+             "pghaul takes the schema from pg_dump, which refuses to dump a server newer than itself",
+             fmt::format("install postgresql-client-{} or newer, or pass --pg-dump PATH", source)});
+    if (target_version > 0 && target < source)
+        problems.push_back(
+            {rule::target_older,
+             fmt::format("the target server ({}) is older than the source ({})", target, source),
+             "DDL and data of a newer server may not load into an older one; pghaul refuses",
+             "copy into a server of the same or a newer major version"});
+    return problems;
+}
 
 std::map<std::string, extension_offer> read_extension_offers(pg::connection& conn) {
     // Trusted extensions (which the database's owner may create) are 13+.

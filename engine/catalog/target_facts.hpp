@@ -1,5 +1,6 @@
-// What the target login may do, asked of the target server itself, for the
-// copy's preflight and `pghaul audit` alike (one answer, judged by each).
+// What the target is and what its login may do, asked of the target server
+// itself, for the copy's preflight and `pghaul audit` alike (one answer,
+// judged by each).
 #pragma once
 
 #include <map>
@@ -10,6 +11,17 @@
 #include "io/pg/connection.hpp"
 
 namespace pghaul::engine {
+
+// What stands in the way of the copy among the server and pg_dump
+// versions, in the order the copy finds them (it stops at the first; the
+// audit lists them all). Each says what is wrong, why, and what to do.
+struct version_problem {
+    enum class rule { source_unsupported, pg_dump_older, target_older } broken;
+    std::string message, why, hint;
+};
+// Versions as server_version_num (150004); target_version 0 without a
+// target, pg_dump_major 0 when it is not known (pg_dump could not be run).
+std::vector<version_problem> judge_versions(int source_version, int target_version, int pg_dump_major);
 
 // One extension as the target offers it: the version CREATE EXTENSION
 // installs, and whether creating that version needs a superuser (not

@@ -15,6 +15,7 @@
 #include <stop_token>
 
 #include "engine/catalog/pg_dump.hpp"
+#include "engine/catalog/target_facts.hpp"
 #include "engine/common/credentials.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/detail/steps.hpp"
@@ -28,30 +29,11 @@ using steps::since;
 
 namespace {
 
+// The same judgement as pghaul audit (engine/catalog/target_facts.hpp); the
+// first problem stops this source.
 void check_versions(pg::connection& source, int target_version, const std::string& pg_dump) {
-    int src_major = source.server_version() / 10000;
-    int tgt_major = target_version / 10000;
-    // 11 and older: out of community support since 2023, and the catalog
-    // queries and COPY paths are tested on 12-18 only.
-    if (src_major < 12)
-        throw error(
-            exit_code::preflight,
-            "the source server is PostgreSQL " + std::to_string(src_major) +
-                ", older than the oldest pghaul supports (12)",
-            "upgrade it first, or move it with pg_dump -Fc and pg_restore of PostgreSQL 15 (they read "
-            "servers back to 9.2)");
-    int dump_major = pg_dump_major(pg_dump);
-    if (dump_major < src_major)
-        throw error(
-            exit_code::preflight,
-            "pg_dump " + std::to_string(dump_major) + " is older than the source server (" +
-                std::to_string(src_major) + ")",
-            "install postgresql-client-" + std::to_string(src_major) + " or newer, or pass --pg-dump PATH");
-    if (tgt_major < src_major)
-        throw error(exit_code::preflight,
-                    "the target server (" + std::to_string(tgt_major) + ") is older than the source (" +
-                        std::to_string(src_major) + ")",
-                    "copy into a server of the same or a newer major version");
+    const auto problems = judge_versions(source.server_version(), target_version, pg_dump_major(pg_dump));
+    if (!problems.empty()) throw error(exit_code::preflight, problems.front().message, problems.front().hint);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The one judgement of the source's extensions against the target's offer,
-// which the copy's preflight and pghaul audit both report.
+// The one judgement of the versions and of the source's extensions against
+// the target's offer, which the copy's preflight and pghaul audit both report.
 #include <doctest/doctest.h>
 
 #include "engine/catalog/target_facts.hpp"
@@ -30,4 +30,59 @@ TEST_CASE("extensions: missing, at another version, superuser-only unless the lo
     CHECK(none.missing.empty());
     CHECK(none.other_version.empty());
     CHECK(none.superuser_only.empty());
+}
+
+namespace {
+
+using rule = version_problem::rule;
+
+std::vector<rule> broken(const std::vector<version_problem>& problems) {
+    std::vector<rule> out;
+    for (auto& p : problems) out.push_back(p.broken);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("judge_versions: a supported source, pg_dump and target at least as new: nothing to say") {
+    CHECK(judge_versions(150004, 150004, 15).empty());
+    CHECK(judge_versions(120000, 180001, 18).empty());  // newer target and pg_dump
+    CHECK(judge_versions(150004, 0, 15).empty());       // no target given
+    CHECK(judge_versions(150004, 150004, 0).empty());   // pg_dump's version unknown
+}
+
+TEST_CASE("judge_versions: a source older than 12 is refused, with what to do instead") {
+    auto p = judge_versions(110022, 150004, 15);
+    REQUIRE(broken(p) == std::vector{rule::source_unsupported});
+    CHECK(p[0].message == "the source server is PostgreSQL 11, older than the oldest pghaul supports (12)");
+    CHECK(p[0].why.find("tested on 12-18") != std::string::npos);
+    CHECK(p[0].hint.find("pg_restore") != std::string::npos);
+    CHECK(judge_versions(120000, 150004, 15).empty());  // 12 is the oldest supported
+}
+
+TEST_CASE("judge_versions: pg_dump older than the source names the client to install") {
+    auto p = judge_versions(160002, 160002, 15);
+    REQUIRE(broken(p) == std::vector{rule::pg_dump_older});
+    CHECK(p[0].message == "pg_dump 15 is older than the source server (16)");
+    CHECK_FALSE(p[0].why.empty());
+    CHECK(p[0].hint.find("install postgresql-client-16") != std::string::npos);
+}
+
+TEST_CASE("judge_versions: a target older than the source is refused") {
+    auto p = judge_versions(150004, 140011, 15);
+    REQUIRE(broken(p) == std::vector{rule::target_older});
+    CHECK(p[0].message == "the target server (14) is older than the source (15)");
+    CHECK_FALSE(p[0].why.empty());
+    CHECK(p[0].hint == "copy into a server of the same or a newer major version");
+}
+
+TEST_CASE("judge_versions: every problem at once, in the order the copy meets them") {
+    // The copy stops at the first; the audit lists them all.
+    auto p = judge_versions(110000, 100000, 10);
+    CHECK(broken(p) == std::vector{rule::source_unsupported, rule::pg_dump_older, rule::target_older});
+    for (auto& one : p) {
+        CHECK_FALSE(one.message.empty());
+        CHECK_FALSE(one.why.empty());
+        CHECK_FALSE(one.hint.empty());
+    }
 }
