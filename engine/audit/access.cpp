@@ -86,9 +86,9 @@ void check_role_attributes(audit_context& ctx, const std::vector<std::string>& r
 void check_missing_roles(audit_context& ctx) {
     std::vector<std::string> missing, not_member;
     for (auto& r : sorted_union(ctx.cat.owner_roles, ctx.cat.grant_roles))
-        if (!ctx.target_roles.count(r)) missing.push_back(r);
+        if (!ctx.login.existing.count(r)) missing.push_back(r);
     for (auto& r : ctx.cat.owner_roles)
-        if (ctx.target_roles.count(r) && !ctx.target_superuser && !ctx.target_member_of.count(r))
+        if (ctx.login.existing.count(r) && !ctx.login.superuser && !ctx.login.member_of.count(r))
             not_member.push_back(r);
     if (!missing.empty())
         ctx.add(

@@ -237,7 +237,7 @@ void check_extensions(audit_context& ctx) {
         listed.push_back(name + " " + version + " (target: " +
                          (it == offers.end() ? "not available" : it->second.default_version) + ")");
     }
-    const auto verdict = judge_extensions(exts, offers, ctx.target_superuser);
+    const auto verdict = judge_extensions(exts, offers, ctx.login.superuser);
     const auto& missing = verdict.missing;
     std::vector<std::string> other_version;
     for (auto& c : verdict.other_version)
@@ -304,21 +304,14 @@ audit_report run_audit(const conninfo& source, const std::optional<conninfo>& ta
             "pg_read_all_data",
             e.sqlstate());
     }
-    detail::audit_context ctx{src, tgt ? &*tgt : nullptr, opt, cat, report, 0, false, {}, {}};
+    detail::audit_context ctx{src, tgt ? &*tgt : nullptr, opt, cat, report, 0, {}};
     if (tgt) {
         // Asked the way the copy's preflight asks, before the read-only
         // transaction: a probe, rolled back.
         if (!cat.event_triggers.empty()) ctx.target_may_create_event_triggers = may_create_event_triggers(*tgt);
         tgt->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", "starting a read-only transaction");
         ctx.target_version = tgt->server_version();
-        auto r = tgt->exec(R"(SELECT rolname, pg_has_role(current_user, oid, 'MEMBER'),
-                                     rolname = current_user AND rolsuper FROM pg_roles)",
-                           "listing the target's roles");
-        for (int i = 0; i < r.rows(); ++i) {
-            ctx.target_roles.insert(r.str(i, 0));
-            if (r.boolean(i, 1)) ctx.target_member_of.insert(r.str(i, 0));
-            if (r.boolean(i, 2)) ctx.target_superuser = true;
-        }
+        ctx.login = read_target_login(*tgt);
     }
     detail::check_size(ctx);
     detail::check_platform(ctx);

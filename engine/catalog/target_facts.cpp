@@ -36,6 +36,23 @@ std::vector<version_problem> judge_versions(int source_version, int target_versi
     return problems;
 }
 
+target_login read_target_login(pg::connection& conn) {
+    target_login t;
+    auto r = conn.exec(
+        "SELECT rolname, pg_has_role(current_user, oid, 'MEMBER'), rolname = current_user AND rolsuper, "
+        "rolname = current_user AND (rolsuper OR rolcreaterole), rolsuper, current_user FROM pg_roles",
+        "listing the target's roles");
+    for (int i = 0; i < r.rows(); ++i) {
+        t.name = r.str(i, 5);
+        t.existing.insert(r.str(i, 0));
+        if (r.boolean(i, 1)) t.member_of.insert(r.str(i, 0));
+        if (r.boolean(i, 2)) t.superuser = true;
+        if (r.boolean(i, 3)) t.create_role = true;
+        if (r.boolean(i, 4)) t.superusers.insert(r.str(i, 0));
+    }
+    return t;
+}
+
 std::map<std::string, extension_offer> read_extension_offers(pg::connection& conn) {
     // Trusted extensions (which the database's owner may create) are 13+.
     const std::string superuser_only =

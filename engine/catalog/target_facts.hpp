@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,17 @@ struct version_problem {
 // Versions as server_version_num (150004); target_version 0 without a
 // target, pg_dump_major 0 when it is not known (pg_dump could not be run).
 std::vector<version_problem> judge_versions(int source_version, int target_version, int pg_dump_major);
+
+// The target login and the roles around it.
+struct target_login {
+    std::string name;                  // current_user
+    std::set<std::string> existing;    // every role on the target
+    std::set<std::string> member_of;   // roles the login can act as
+    std::set<std::string> superusers;  // postgres and the like: never to be granted to the login
+    bool superuser = false;
+    bool create_role = false;  // CREATEROLE, or a superuser
+};
+target_login read_target_login(pg::connection& conn);
 
 // One extension as the target offers it: the version CREATE EXTENSION
 // installs, and whether creating that version needs a superuser (not

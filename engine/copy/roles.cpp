@@ -24,57 +24,31 @@ bool live(const source_job& j) {
     return j.status() == source_status::pending;
 }
 
-struct target_roles {
-    std::string login;  // current_user
-    std::set<std::string> existing;
-    std::set<std::string> member_of;   // roles the login can act as
-    std::set<std::string> superusers;  // postgres and the like: never to be granted to the login
-    bool superuser = false;
-    bool create_role = false;  // the login has CREATEROLE (or is a superuser)
-};
-
 // What to do when the login cannot act as the source's owners. The usual
 // non-prod case is objects owned by postgres: granting a superuser role to
 // the login is impossible on a managed server and unwise anywhere, so the
 // hint maps the owner to the login (or lets the login own everything), and
 // offers the GRANT only for ordinary roles.
-std::string owner_hint(const std::set<std::string>& not_member, const target_roles& t) {
+std::string owner_hint(const std::set<std::string>& not_member, const target_login& t) {
     // The example maps the superuser owner where there is one: the usual case.
     auto example = std::find_if(not_member.begin(), not_member.end(),
                                 [&](const std::string& r) { return t.superusers.count(r) > 0; });
     const auto& first = example != not_member.end() ? *example : *not_member.begin();
     std::string hint = "give their objects to a role the login can act as, e.g. --role-map " + first + "=" +
-                       t.login + " (in a manifest: role_map = { " + sql::ident(first) + " = \"" + t.login +
+                       t.name + " (in a manifest: role_map = { " + sql::ident(first) + " = \"" + t.name +
                        "\" }), or let the login own everything: --no-owner (missing_roles = \"owner\")";
     std::string grantable;
     for (auto& r : not_member)
         if (!t.superusers.count(r)) grantable += (grantable.empty() ? "" : ", ") + sql::readable(r);
-    if (!grantable.empty()) hint += "; or GRANT " + grantable + " TO " + sql::readable(t.login);
+    if (!grantable.empty()) hint += "; or GRANT " + grantable + " TO " + sql::readable(t.name);
     return hint;
-}
-
-target_roles read_target_roles(pg::connection& maint) {
-    target_roles t;
-    auto r = maint.exec(
-        "SELECT rolname, pg_has_role(current_user, oid, 'MEMBER'), rolname = current_user AND rolsuper, "
-        "rolname = current_user AND (rolsuper OR rolcreaterole), rolsuper, current_user FROM pg_roles",
-        "listing the target's roles");
-    for (int i = 0; i < r.rows(); ++i) {
-        t.login = r.str(i, 5);
-        t.existing.insert(r.str(i, 0));
-        if (r.boolean(i, 4)) t.superusers.insert(r.str(i, 0));
-        if (r.boolean(i, 1)) t.member_of.insert(r.str(i, 0));
-        if (r.boolean(i, 2)) t.superuser = true;
-        if (r.boolean(i, 3)) t.create_role = true;
-    }
-    return t;
 }
 
 // CREATE ROLE ... NOLOGIN for each, memberships among them as on the sources,
 // and membership for the login in owner roles so it can give objects to them.
 void create_roles(pg::connection& maint, const std::set<std::string>& to_create,
                   const std::set<std::string>& login_needs,
-                  const std::vector<std::unique_ptr<source_job>>& jobs, const target_roles& t) {
+                  const std::vector<std::unique_ptr<source_job>>& jobs, const target_login& t) {
     for (auto& r : to_create) {
         maint.exec("CREATE ROLE " + sql::ident(r) + " NOLOGIN", "creating role \"" + r + "\"");
         spdlog::info("created role \"{}\" (NOLOGIN) on the target", r);
@@ -103,7 +77,8 @@ void create_roles(pg::connection& maint, const std::set<std::string>& to_create,
 
 nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint,
                             const run_config& cfg, bool dry_run) {
-    auto t = read_target_roles(maint);
+    // The same facts as pghaul audit (engine/catalog/target_facts.hpp).
+    const auto t = read_target_login(maint);
     std::map<std::string, std::set<std::string>> users;  // target role -> sources that need it
     std::set<std::string> to_create, login_needs;
     std::map<std::string, std::set<std::string>> needed_by;  // role to create -> sources
@@ -142,7 +117,7 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
                         "to them are left out with --no-privileges"));
                 else if (!not_member.empty())
                     j.fail(error(exit_code::preflight,
-                                 "the target login " + sql::readable(t.login) +
+                                 "the target login " + sql::readable(t.name) +
                                      " is not a member of roles that own objects: " + join(not_member),
                                  owner_hint(not_member, t)));
                 break;
@@ -209,9 +184,7 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
 void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::connection& maint) {
     // The same facts and judgement as pghaul audit (engine/catalog/target_facts.hpp).
     const auto offers = read_extension_offers(maint);
-    const bool login_superuser =
-        maint.exec("SELECT rolsuper FROM pg_roles WHERE rolname = current_user", "reading the target login")
-            .boolean(0, 0);
+    const bool login_superuser = read_target_login(maint).superuser;
     auto icu = maint.exec(
         "SELECT coalesce((SELECT pg_collation_actual_version(oid) FROM pg_collation WHERE collname = "
         "'und-x-icu' LIMIT 1), '')",

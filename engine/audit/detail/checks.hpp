@@ -9,6 +9,7 @@
 
 #include "engine/audit/audit.hpp"
 #include "engine/catalog/catalog.hpp"
+#include "engine/catalog/target_facts.hpp"
 #include "io/pg/connection.hpp"
 
 namespace pghaul::engine::detail {
@@ -21,9 +22,7 @@ struct audit_context {
     audit_report& report;
     // What the target is, when there is one.
     int target_version = 0;
-    bool target_superuser = false;
-    std::set<std::string> target_roles;
-    std::set<std::string> target_member_of;  // roles the target login can act as
+    target_login login;
     bool target_may_create_event_triggers = true;  // asked only when the source has some
 
     void add(severity s, owner_group g, std::string category, std::string what,
