@@ -204,15 +204,12 @@ void check_locales(audit_context& ctx) {
                 "the new database cannot be created with the ICU locale provider",
                 "use a target built with ICU (most packages and managed services are)");
     if (ctx.cat.icu_indexes.empty()) return;
-    auto icu = ctx.tgt->exec(
-        "SELECT coalesce((SELECT pg_collation_actual_version(oid) FROM pg_collation WHERE collname = "
-        "'und-x-icu' LIMIT 1), '')",
-        "reading the target's ICU version");
-    if (icu.str(0, 0) != ctx.cat.icu_version)
+    const auto icu = read_icu_version(*ctx.tgt);
+    if (icu != ctx.cat.icu_version)
         ctx.add(
             severity::warning, owner_group::platform, "locales",
             "the ICU collator version differs: " + ctx.cat.icu_version + " on the source, " +
-                (icu.str(0, 0).empty() ? std::string("no ICU") : icu.str(0, 0)) + " on the target",
+                (icu.empty() ? std::string("no ICU") : icu) + " on the target",
             ctx.cat.icu_indexes,
             "text sorted by ICU collations (these indexes, ORDER BY, matviews that rank by them) may come "
             "back in another order on the target",

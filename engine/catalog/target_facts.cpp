@@ -53,6 +53,15 @@ target_login read_target_login(pg::connection& conn) {
     return t;
 }
 
+std::string read_icu_version(pg::connection& conn) {
+    return conn
+        .exec(
+            "SELECT coalesce((SELECT pg_collation_actual_version(oid) FROM pg_collation WHERE collname = "
+            "'und-x-icu' LIMIT 1), '')",
+            "reading the target's ICU version")
+        .str(0, 0);
+}
+
 std::map<std::string, extension_offer> read_extension_offers(pg::connection& conn) {
     // Trusted extensions (which the database's owner may create) are 13+.
     const std::string superuser_only =

@@ -35,6 +35,10 @@ struct target_login {
 };
 target_login read_target_login(pg::connection& conn);
 
+// The target's ICU collator version ("" when it has no ICU): ICU-collated
+// indexes built under another version may sort differently.
+std::string read_icu_version(pg::connection& conn);
+
 // One extension as the target offers it: the version CREATE EXTENSION
 // installs, and whether creating that version needs a superuser (not
 // marked trusted).

@@ -185,11 +185,7 @@ void check_extensions(const std::vector<std::unique_ptr<source_job>>& jobs, pg::
     // The same facts and judgement as pghaul audit (engine/catalog/target_facts.hpp).
     const auto offers = read_extension_offers(maint);
     const bool login_superuser = read_target_login(maint).superuser;
-    auto icu = maint.exec(
-        "SELECT coalesce((SELECT pg_collation_actual_version(oid) FROM pg_collation WHERE collname = "
-        "'und-x-icu' LIMIT 1), '')",
-        "reading the target's ICU version");
-    const std::string target_icu = icu.str(0, 0);
+    const std::string target_icu = read_icu_version(maint);
     std::optional<bool> event_triggers_allowed;  // asked once, of the first source that has some
     for (auto& jp : jobs) {
         if (!live(*jp)) continue;
