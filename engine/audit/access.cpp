@@ -102,7 +102,7 @@ void check_missing_roles(audit_context& ctx) {
         ctx.add(severity::blocker, owner_group::security, "roles",
                 "the target login is not a member of roles that own objects", not_member,
                 "a non-superuser can only give objects to roles it is a member of",
-                "GRANT " + not_member.front() + " TO <target login>, or copy with --no-owner");
+                owner_hint(std::set<std::string>(not_member.begin(), not_member.end()), ctx.login));
 }
 
 void check_default_privileges(audit_context& ctx) {

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "protocol/sql_quote.hpp"
 #include "protocol/sqlstate.hpp"
 
 namespace pghaul::engine {
@@ -51,6 +54,26 @@ target_login read_target_login(pg::connection& conn) {
         if (r.boolean(i, 4)) t.superusers.insert(r.str(i, 0));
     }
     return t;
+}
+
+// What to do when the login cannot act as the source's owners. The usual
+// non-prod case is objects owned by postgres: granting a superuser role to
+// the login is impossible on a managed server and unwise anywhere, so the
+// hint maps the owner to the login (or lets the login own everything), and
+// offers the GRANT only for ordinary roles.
+std::string owner_hint(const std::set<std::string>& not_member, const target_login& t) {
+    // The example maps the superuser owner where there is one: the usual case.
+    auto example = std::find_if(not_member.begin(), not_member.end(),
+                                [&](const std::string& r) { return t.superusers.count(r) > 0; });
+    const auto& first = example != not_member.end() ? *example : *not_member.begin();
+    std::string hint = "give their objects to a role the login can act as, e.g. --role-map " + first + "=" +
+                       t.name + " (in a manifest: role_map = { " + sql::ident(first) + " = \"" + t.name +
+                       "\" }), or let the login own everything: --no-owner (missing_roles = \"owner\")";
+    std::string grantable;
+    for (auto& r : not_member)
+        if (!t.superusers.count(r)) grantable += (grantable.empty() ? "" : ", ") + sql::readable(r);
+    if (!grantable.empty()) hint += "; or GRANT " + grantable + " TO " + sql::readable(t.name);
+    return hint;
 }
 
 std::string read_icu_version(pg::connection& conn) {

@@ -34,6 +34,12 @@ struct target_login {
     bool create_role = false;  // CREATEROLE, or a superuser
 };
 target_login read_target_login(pg::connection& conn);
+// What to do when the login is not a member of roles that own the source's
+// objects (`not_member`, not empty): the copy's error and the audit's
+// blocker give the same advice. The usual non-prod owner is postgres, which
+// a managed server never grants: map it to the login, or let the login own
+// everything; a GRANT is offered for ordinary roles only.
+std::string owner_hint(const std::set<std::string>& not_member, const target_login& t);
 
 // The target's ICU collator version ("" when it has no ICU): ICU-collated
 // indexes built under another version may sort differently.

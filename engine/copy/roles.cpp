@@ -24,26 +24,6 @@ bool live(const source_job& j) {
     return j.status() == source_status::pending;
 }
 
-// What to do when the login cannot act as the source's owners. The usual
-// non-prod case is objects owned by postgres: granting a superuser role to
-// the login is impossible on a managed server and unwise anywhere, so the
-// hint maps the owner to the login (or lets the login own everything), and
-// offers the GRANT only for ordinary roles.
-std::string owner_hint(const std::set<std::string>& not_member, const target_login& t) {
-    // The example maps the superuser owner where there is one: the usual case.
-    auto example = std::find_if(not_member.begin(), not_member.end(),
-                                [&](const std::string& r) { return t.superusers.count(r) > 0; });
-    const auto& first = example != not_member.end() ? *example : *not_member.begin();
-    std::string hint = "give their objects to a role the login can act as, e.g. --role-map " + first + "=" +
-                       t.name + " (in a manifest: role_map = { " + sql::ident(first) + " = \"" + t.name +
-                       "\" }), or let the login own everything: --no-owner (missing_roles = \"owner\")";
-    std::string grantable;
-    for (auto& r : not_member)
-        if (!t.superusers.count(r)) grantable += (grantable.empty() ? "" : ", ") + sql::readable(r);
-    if (!grantable.empty()) hint += "; or GRANT " + grantable + " TO " + sql::readable(t.name);
-    return hint;
-}
-
 // CREATE ROLE ... NOLOGIN for each, memberships among them as on the sources,
 // and membership for the login in owner roles so it can give objects to them.
 void create_roles(pg::connection& maint, const std::set<std::string>& to_create,
@@ -137,7 +117,8 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
                     j.fail(error(exit_code::preflight,
                                  "missing_roles = \"create\" needs roles the target login on " +
                                      maint.endpoint() + " may not create (no CREATEROLE): " + join(missing),
-                                 "ALTER ROLE <target login> CREATEROLE, create the roles first, or use "
+                                 "ALTER ROLE " + sql::readable(t.name) +
+                                     " CREATEROLE, create the roles first, or use "
                                  "missing_roles = \"owner\" (--no-owner --no-privileges with pghaul copy)"));
                     break;
                 }

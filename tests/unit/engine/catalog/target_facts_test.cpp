@@ -86,3 +86,17 @@ TEST_CASE("judge_versions: every problem at once, in the order the copy meets th
         CHECK_FALSE(one.hint.empty());
     }
 }
+
+TEST_CASE("owner_hint: a superuser owner is mapped to the login, never granted; an ordinary role may be") {
+    target_login login;
+    login.name = "admin";
+    login.superusers = {"postgres"};
+    const auto only_postgres = owner_hint({"postgres"}, login);
+    CHECK(only_postgres.find("--role-map postgres=admin") != std::string::npos);
+    CHECK(only_postgres.find("--no-owner") != std::string::npos);
+    CHECK(only_postgres.find("GRANT") == std::string::npos);  // a managed server never grants it
+    const auto both = owner_hint({"app", "postgres"}, login);
+    CHECK(both.find("--role-map postgres=admin") != std::string::npos);  // the usual case is the example
+    CHECK(both.find("GRANT app TO admin") != std::string::npos);
+    CHECK(both.find("GRANT postgres") == std::string::npos);
+}
