@@ -4,20 +4,28 @@ namespace pghaul::engine {
 
 std::string_view status_name(source_status s) {
     switch (s) {
-        case source_status::pending: return "pending";
-        case source_status::skipped: return "skipped";
-        case source_status::failed: return "failed";
-        case source_status::done: return "done";
+        case source_status::pending:
+            return "pending";
+        case source_status::skipped:
+            return "skipped";
+        case source_status::failed:
+            return "failed";
+        case source_status::done:
+            return "done";
     }
     return "?";
 }
 
 std::string_view verification_name(verification v) {
     switch (v) {
-        case verification::rows_match: return "rows match";
-        case verification::counts_match: return "counts match";
-        case verification::checksums_match: return "checksums match";
-        case verification::mismatch: return "MISMATCH";
+        case verification::rows_match:
+            return "rows match";
+        case verification::counts_match:
+            return "counts match";
+        case verification::checksums_match:
+            return "checksums match";
+        case verification::mismatch:
+            return "MISMATCH";
     }
     return "?";
 }

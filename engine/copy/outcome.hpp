@@ -84,7 +84,9 @@ public:
         return std::forward<F>(f)(fields_);
     }
     // A consistent copy of the whole record (the report's).
-    outcome_fields copy() const { return read([](const outcome_fields& o) { return o; }); }
+    outcome_fields copy() const {
+        return read([](const outcome_fields& o) { return o; });
+    }
 
     source_status status() const {
         return read([](const outcome_fields& o) { return o.status; });

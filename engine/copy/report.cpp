@@ -55,35 +55,36 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
         double took = secs(o.started, o.ended);
         double mbs = took > 0 ? static_cast<double>(bytes) / (1024.0 * 1024.0) / took : 0;
         bool verified = o.status == source_status::done;
-        nlohmann::json src = {{"name", j.name()},
-                              {"source", j.config().endpoint.ci.endpoint()},
-                              {"source_transport", j.source_transport()},
-                              {"target_db", j.target_db()},
-                              {"status", status_name(o.status)},
-                              {"tables", o.results.size()},
-                              {"tables_planned", j.catalog().tables.size()},
-                              {"rows", rows},
-                              {"bytes", bytes},
-                              {"indexes", o.indexes_built},
-                              {"statistics",
-                               {{"given_the_sources", o.statistics_restored},
-                                {"analyzed", o.statistics_analyzed},
-                                {"left_to_autovacuum", o.statistics_left_to_autovacuum}}},
-                              {"sequences", j.catalog().sequences.size()},
-                              {"large_objects", j.catalog().large_objects.size()},
-                              {"left_out", j.catalog().excluded},
-                              {"seconds", took},
-                              {"mb_per_s", mbs},
-                              {"verified", verified},
-                              // What the end-of-copy check found: only a done source was checked.
-                              {"verification", verified ? nlohmann::json(verification_name(o.verified)) : nlohmann::json()},
-                              {"snapshot_released_after_s", secs(o.started, o.snapshot_released)},
-                              {"resumed", j.resuming()},
-                              {"snapshots", snapshots},
-                              {"warnings", o.warnings},
-                              {"started_s", secs(origin, o.started)},
-                              {"ended_s", secs(origin, o.ended)},
-                              {"table_details", tables}};
+        nlohmann::json src = {
+            {"name", j.name()},
+            {"source", j.config().endpoint.ci.endpoint()},
+            {"source_transport", j.source_transport()},
+            {"target_db", j.target_db()},
+            {"status", status_name(o.status)},
+            {"tables", o.results.size()},
+            {"tables_planned", j.catalog().tables.size()},
+            {"rows", rows},
+            {"bytes", bytes},
+            {"indexes", o.indexes_built},
+            {"statistics",
+             {{"given_the_sources", o.statistics_restored},
+              {"analyzed", o.statistics_analyzed},
+              {"left_to_autovacuum", o.statistics_left_to_autovacuum}}},
+            {"sequences", j.catalog().sequences.size()},
+            {"large_objects", j.catalog().large_objects.size()},
+            {"left_out", j.catalog().excluded},
+            {"seconds", took},
+            {"mb_per_s", mbs},
+            {"verified", verified},
+            // What the end-of-copy check found: only a done source was checked.
+            {"verification", verified ? nlohmann::json(verification_name(o.verified)) : nlohmann::json()},
+            {"snapshot_released_after_s", secs(o.started, o.snapshot_released)},
+            {"resumed", j.resuming()},
+            {"snapshots", snapshots},
+            {"warnings", o.warnings},
+            {"started_s", secs(origin, o.started)},
+            {"ended_s", secs(origin, o.ended)},
+            {"table_details", tables}};
         nlohmann::json timeline = nlohmann::json::array();
         for (auto& e : o.timeline)
             timeline.push_back({{"phase", e.phase},
@@ -99,10 +100,10 @@ run_report make_report(const std::vector<std::unique_ptr<source_job>>& jobs,
                             {"hint", o.failure->hint()},
                             {"sqlstate", o.failure->sqlstate()}};
         out.json["sources"].push_back(src);
-        out.table +=
-            fmt::format("{:<20} {:<20} {:>7} {:>12} {:>10} {:>8.1f} {:>8.1f}  {:<8} {}\n", j.name(),
-                        j.target_db(), o.results.size(), rows, format_size(static_cast<std::int64_t>(bytes)),
-                        took, mbs, status_name(o.status), verified ? verification_name(o.verified) : std::string_view("-"));
+        out.table += fmt::format(
+            "{:<20} {:<20} {:>7} {:>12} {:>10} {:>8.1f} {:>8.1f}  {:<8} {}\n", j.name(), j.target_db(),
+            o.results.size(), rows, format_size(static_cast<std::int64_t>(bytes)), took, mbs,
+            status_name(o.status), verified ? verification_name(o.verified) : std::string_view("-"));
     }
     return out;
 }

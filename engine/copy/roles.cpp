@@ -114,12 +114,13 @@ nlohmann::json settle_roles(const std::vector<std::unique_ptr<source_job>>& jobs
             case missing_roles_mode::create:
                 // Found now, not at the first CREATE ROLE after other sources began.
                 if (!missing.empty() && !t.create_role) {
-                    j.fail(error(exit_code::preflight,
-                                 "missing_roles = \"create\" needs roles the target login on " +
-                                     maint.endpoint() + " may not create (no CREATEROLE): " + join(missing),
-                                 "ALTER ROLE " + sql::readable(t.name) +
-                                     " CREATEROLE, create the roles first, or use "
-                                 "missing_roles = \"owner\" (--no-owner --no-privileges with pghaul copy)"));
+                    j.fail(
+                        error(exit_code::preflight,
+                              "missing_roles = \"create\" needs roles the target login on " +
+                                  maint.endpoint() + " may not create (no CREATEROLE): " + join(missing),
+                              "ALTER ROLE " + sql::readable(t.name) +
+                                  " CREATEROLE, create the roles first, or use "
+                                  "missing_roles = \"owner\" (--no-owner --no-privileges with pghaul copy)"));
                     break;
                 }
                 for (auto& r : missing) {

@@ -340,7 +340,8 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
             if (j->status() == source_status::pending)
                 ready.push_back(j.get());
             else if (auto f = j->outcome().failure(); f && many)
-                spdlog::error("[{}] {}{}", j->name(), f->what(), f->hint().empty() ? "" : "\nHINT: " + f->hint());
+                spdlog::error("[{}] {}{}", j->name(), f->what(),
+                              f->hint().empty() ? "" : "\nHINT: " + f->hint());
         }
         data_path path(cfg);
         shared_maintenance shared{maint, {}};
@@ -425,7 +426,8 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     // that changed) scroll past in a long log: the last line counts them.
     // The run's own count too: a role shared by sources, fewer workers than asked.
     std::size_t warned = roles.value("shared", nlohmann::json::array()).size() + (workers < cfg.jobs ? 1 : 0);
-    for (auto& j : jobs) warned += j->outcome().read([](const outcome_fields& o) { return o.warnings.size(); });
+    for (auto& j : jobs)
+        warned += j->outcome().read([](const outcome_fields& o) { return o.warnings.size(); });
     if (warned > 0)
         res.summary_line +=
             fmt::format("; {} warning{} (see the log or the report)", warned, warned == 1 ? "" : "s");

@@ -33,7 +33,8 @@ void source_job::copy(pg::connection& reader, pg::connection& writer, std::size_
         unit_read(t.oid, -1);
         note("table", {{"table", t.display()}, {"rows", 0}, {"snapshot", snapshot_id_}});
         spdlog::info("[{}] {}: rows left out (--exclude-table-data)", cfg_.name, t.display());
-        outcome_.update([&](outcome_fields& o) { o.results[t.oid] = table_result{.snapshot = snapshot_id_}; });
+        outcome_.update(
+            [&](outcome_fields& o) { o.results[t.oid] = table_result{.snapshot = snapshot_id_}; });
         return;
     }
     const table_info::page_range* part = part_index ? &t.parts.at(*part_index) : nullptr;

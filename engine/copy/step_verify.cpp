@@ -51,7 +51,7 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
     bar.ok = r.equal();
     outcome_.update([&](outcome_fields& o) {
         o.timeline.push_back(bar);
-        o.verified = !r.equal()     ? verification::mismatch
+        o.verified = !r.equal()      ? verification::mismatch
                      : opt.checksums ? verification::checksums_match
                                      : verification::counts_match;
     });
