@@ -33,9 +33,8 @@ namespace {
 // first problem stops this source.
 void check_versions(pg::connection& source, int target_version, const std::string& pg_dump) {
     // An unsupported source is said before pg_dump is run: its version is no matter then.
-    auto problems = judge_versions(source.server_version(), target_version, 0);
-    if (problems.empty() || problems.front().broken != version_problem::rule::source_unsupported)
-        problems = judge_versions(source.server_version(), target_version, pg_dump_major(pg_dump));
+    const int version = source.server_version();
+    const auto problems = judge_versions(version, target_version, version < 120000 ? 0 : pg_dump_major(pg_dump));
     if (!problems.empty()) throw error(exit_code::preflight, problems.front().message, problems.front().hint);
 }
 
