@@ -56,6 +56,14 @@ CLI::App* add_agent_command(CLI::App& app, command_handler& handler) {
                     "as --allow names them): pghaul's host then never needs them; mode 0600")
         ->envname("PGHAUL_AGENT_PASSWORD_FILE")
         ->group("Connection");
+    sub->add_option("--max-hold", a->max_hold_s,
+                    "seconds, at most, that a session's server connection outlives its dropped link when "
+                    "pghaul asked for it (the one holding a source snapshot, so a reconnecting copy can still "
+                    "read in it); 0: never")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 86400))
+        ->envname("PGHAUL_AGENT_MAX_HOLD")
+        ->group("Connection");
     sub->footer(
         "Runs in the foreground until SIGINT or SIGTERM; logs one line per session (client certificate, "
         "server, bytes both ways and the compression ratio) and per refusal.\n"

@@ -1,8 +1,14 @@
 // Sources through an agent (see the header).
 #include "engine/common/via.hpp"
 
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 
@@ -73,6 +79,33 @@ conninfo reroute(const endpoint_config& ep, conninfo ci) {
     ci.set_default("sslmode", "disable");
     ci.set_default("gssencmode", "disable");
     return ci;
+}
+
+std::string hold_through_link(const endpoint_config& ep, const pg::connection& conn, std::chrono::seconds seconds,
+                              std::string& why) {
+    // The forwarder knows its sessions by the port libpq connected from.
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    const int fd = PQsocket(conn.raw());
+    const auto session = fd >= 0 && getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0
+                             ? ep.route->session_of(ntohs(local.sin_port))
+                             : std::string();
+    if (session.empty()) {
+        why = "the link does not know the connection";
+        return {};
+    }
+    if (ep.route->hold(session, seconds) > 0) return session;
+    why = ep.route->last_error();
+    return {};
+}
+
+void release_hold(const endpoint_config& ep, const std::string& session) noexcept {
+    if (session.empty() || !ep.route) return;
+    try {
+        ep.route->release(session);
+    } catch (const std::exception& e) {
+        spdlog::debug("releasing the agent's hold on session {}: {}", session, e.what());
+    }
 }
 
 }  // namespace pghaul::engine

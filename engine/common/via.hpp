@@ -4,7 +4,11 @@
 // to the link's local port.
 #pragma once
 
+#include <chrono>
+#include <string>
+
 #include "engine/common/endpoint.hpp"
+#include "io/pg/connection.hpp"
 
 namespace pghaul::engine {
 
@@ -19,5 +23,14 @@ void open_route(endpoint_config& ep, const std::string& what, int level);
 // password file under the source's own host and port, where libpq would not.
 // Without a route, `ci` as it is.
 conninfo reroute(const endpoint_config& ep, conninfo ci);
+
+// Behind an agent: asks it to keep `conn`'s server session open for up to
+// `seconds` after the link drops (the transaction holding a snapshot). The
+// link session's id, for release_hold; "" with `why` set when the agent
+// would not (its --max-hold is 0, or it is older than this pghaul).
+std::string hold_through_link(const endpoint_config& ep, const pg::connection& conn, std::chrono::seconds seconds,
+                              std::string& why);
+// Ends that hold (and the session, if its link dropped meanwhile); errors are only logged.
+void release_hold(const endpoint_config& ep, const std::string& session) noexcept;
 
 }  // namespace pghaul::engine

@@ -18,6 +18,7 @@
 #include "engine/catalog/target_facts.hpp"
 #include "engine/common/credentials.hpp"
 #include "engine/common/interrupt.hpp"
+#include "engine/common/via.hpp"
 #include "engine/copy/detail/steps.hpp"
 #include "engine/copy/target_database.hpp"
 #include "protocol/size.hpp"
@@ -220,6 +221,8 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
                         std::to_string(target_version / 10000) + ") does not have",
                     "copy into a PostgreSQL 17 or newer server");
     source_transport_ = holder_->connection().transport();
+    // Not in a dry run (no dump gate there): it only looks.
+    if (dump_gate && cfg_.endpoint.route && cfg_.snapshot.empty()) ask_agent_to_hold();
     std::int64_t table_bytes = 0;  // as the plan, the progress and the report count them
     for (auto& t : cat_.tables)
         if (!t.data_excluded) table_bytes += t.bytes;
@@ -381,25 +384,61 @@ std::vector<std::string> source_job::needed_grant_roles() const {
     return out;
 }
 
+// The holder's connection reaches the source through the agent's link: a
+// link that drops would end its transaction, and the snapshot every other
+// reader imports, with it. The agent keeps that session's server end open
+// for as long as this run retries lost connections (its --max-hold caps it).
+void source_job::ask_agent_to_hold() {
+    std::string why;
+    auto session = hold_through_link(cfg_.endpoint, holder_->connection(), run_.retry_window, why);
+    if (session.empty()) {
+        warn("the agent at " + cfg_.endpoint.via.address + " does not hold the snapshot's session for a dropped link (" +
+             why + "): if the link drops, the copy stops and --resume finishes it");
+        return;
+    }
+    std::lock_guard lk(snapshot_mu_);
+    agent_hold_ = std::move(session);
+}
+
 void source_job::release_snapshot() {
+    // The agent is told first (outside the lock: a round trip over the
+    // link), so that the holder's close below is not taken for a dropped link.
+    std::string held;
+    {
+        std::lock_guard lk(snapshot_mu_);
+        if (holder_reading_) {  // a read on the lent session: end_read releases it
+            release_deferred_ = true;
+            return;
+        }
+        held = std::exchange(agent_hold_, {});
+        holder_detached_ = false;
+    }
+    release_hold(cfg_.endpoint, held);
     std::lock_guard lk(snapshot_mu_);
     if (!holder_) return;
-    if (holder_reading_) {  // a read on the lent session: end_read releases it
+    if (holder_reading_) {
         release_deferred_ = true;
         return;
     }
-    release_holder_locked();
+    release_holder_locked(!held.empty());
 }
 
-void source_job::release_holder_locked() {
+void source_job::release_holder_locked(bool held_by_agent) {
     release_deferred_ = false;
-    holder_->connection().exec("COMMIT", "releasing the source snapshot");
+    try {
+        holder_->connection().exec("COMMIT", "releasing the source snapshot");
+    } catch (const error& e) {
+        // Its link dropped while it sat idle and the agent, just told to let
+        // go, has ended its transaction: every read is done, nothing is lost.
+        if (!held_by_agent) throw;
+        spdlog::debug("[{}] the snapshot's session, held by the agent: {}", cfg_.name, first_line(e.what()));
+    }
     retire_holder_locked();
     outcome_.update([](outcome_fields& o) { o.snapshot_released = std::chrono::steady_clock::now(); });
 }
 
 void source_job::lose_holder_locked() {
-    holder_lost_ = true;
+    (agent_hold_.empty() ? holder_lost_ : holder_detached_) = true;
     retire_holder_locked();
 }
 
@@ -450,7 +489,7 @@ void source_job::end_read(pg::connection& reader, const std::string& what) {
 
 bool source_job::can_read_again() const {
     std::lock_guard lk(snapshot_mu_);
-    return holder_ != nullptr;
+    return holder_ != nullptr || holder_detached_;
 }
 
 void source_job::begin_read(pg::connection& reader, std::size_t table) {
@@ -460,20 +499,21 @@ void source_job::begin_read(pg::connection& reader, std::size_t table) {
         // Released once every unit was read (unit_read): a unit read again
         // now is one whose load on the target failed, so the target is to blame.
         if (!holder_ && holder_lost_) throw snapshot_gone(t, "");
-        if (!holder_)
+        if (!holder_ && !holder_detached_)
             throw error(exit_code::target,
                         "cannot load " + t.display() +
                             " again after its write to the target failed: the source snapshot was released "
                             "once every table had been read",
                         "run the same command with --resume: it loads again what did not commit", {},
                         disposition::resume_later);
-        if (holder_lent_ && &holder_->connection() == &reader) {
+        if (holder_ && holder_lent_ && &holder_->connection() == &reader) {
             // Already in the snapshot: a savepoint, so a failed read leaves its transaction usable.
             try {
                 reader.exec("SAVEPOINT pghaul_read; SELECT pg_catalog.set_config('search_path', '', true)",
                             "starting the read of " + t.display() + " on the snapshot session");
             } catch (const error& e) {
                 lose_holder_locked();  // its connection or transaction is gone, and the snapshot with it
+                if (holder_detached_) throw;  // held by the agent: a retry imports it on a new reader
                 throw snapshot_gone(t, e.sqlstate());
             }
             holder_reading_ = true;
@@ -522,7 +562,7 @@ void source_job::unit_read(std::uint32_t table, std::int64_t first_page) {
     {
         std::lock_guard lk(snapshot_mu_);
         units_read_.emplace(table, first_page);
-        if (units_read_.size() < reads_expected_ || !holder_) return;
+        if (units_read_.size() < reads_expected_ || (!holder_ && !holder_detached_)) return;
         if (run_.verify != run_config::verify_level::none || !cat_.large_objects.empty()) return;
     }
     release_snapshot();
@@ -605,6 +645,12 @@ void source_job::cancel_running() noexcept {
 }
 
 void source_job::clean_up() noexcept {
+    std::string held;
+    {
+        std::lock_guard lk(snapshot_mu_);
+        held = std::exchange(agent_hold_, {});
+    }
+    release_hold(cfg_.endpoint, held);  // first: the close below is not a dropped link
     {
         std::lock_guard lk(snapshot_mu_);
         if (holder_lent_)

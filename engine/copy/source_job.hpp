@@ -252,10 +252,17 @@ private:
     bool release_deferred_ = false;  // released mid-read: end_read or the return releases it
     bool drop_deferred_ = false;     // cleaned up while lent: closed when it comes back
     bool holder_lost_ = false;       // its connection failed under a read: the snapshot is gone
+    // Behind an agent: the link session of the holder's connection, which the
+    // agent was asked to keep open if the link drops (empty: not asked, or
+    // refused). Then a failed holder connection is detached, not lost: its
+    // transaction lives on at the agent, and readers still import the snapshot.
+    std::string agent_hold_;
+    bool holder_detached_ = false;
+    void ask_agent_to_hold();
     std::unique_ptr<snapshot_holder> released_holder_;  // released while lent: closed when it comes back
-    void release_holder_locked();                       // COMMIT and close (or keep, while lent)
+    void release_holder_locked(bool held_by_agent = false);  // COMMIT and close (or keep, while lent)
     error snapshot_gone(const table_info& t, const std::string& sqlstate) const;
-    void lose_holder_locked();    // its connection failed: the snapshot is gone
+    void lose_holder_locked();    // its connection failed: the snapshot is gone (or detached, held by the agent)
     void retire_holder_locked();  // no longer the holder; kept (while lent) until it comes back
     std::string snapshot_id_;
     bool source_security_labels_ = true;  // snapshot_holder::security_labels

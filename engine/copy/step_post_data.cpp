@@ -329,8 +329,23 @@ void source_job::finish(pg::connection& ddl, int worker, const std::vector<std::
         // Written with lo_put at fixed offsets: a resumed attempt rewrites them harmlessly.
         // (Without large objects the snapshot may be gone already: see unit_read.)
         if (!cat_.large_objects.empty()) {
-            auto bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
-            outcome_.update([&](outcome_fields& o) { o.large_object_bytes = bytes; });
+            std::optional<std::uint64_t> bytes;
+            try {
+                if (holder_) bytes = copy_large_objects(holder_->connection(), ddl, cat_.large_objects);
+            } catch (const error&) {
+                if (PQstatus(holder_->connection().raw()) != CONNECTION_BAD) throw;
+                std::lock_guard lk(snapshot_mu_);
+                lose_holder_locked();
+                if (!holder_detached_) throw;
+                ddl.rollback();  // the large object transaction it began: begun again below
+            }
+            if (!bytes) {
+                // The holder's link dropped and the agent holds its transaction: a new session imports the snapshot.
+                auto importer = pg::connection::open(source_conninfo(), "pghaul/reader", exit_code::source);
+                import_snapshot(importer, snapshot_id_);
+                bytes = copy_large_objects(importer, ddl, cat_.large_objects);
+            }
+            outcome_.update([&](outcome_fields& o) { o.large_object_bytes = *bytes; });
         }
         // Every reader is done: the source's snapshot can go, unless the end-of-copy
         // verification is to compare against it.

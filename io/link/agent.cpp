@@ -22,8 +22,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <array>
+#include <cerrno>
+#include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
+
+#include <sys/socket.h>
 
 #include "io/link/detail/pump.hpp"
 #include "io/link/scram.hpp"
@@ -76,6 +81,13 @@ struct session {
         boost::system::error_code ec;
         link.next_layer().close(ec);
         db.close(ec);
+        if (hold_timer) hold_timer->cancel();
+    }
+    // The server's end is open: no EOF or error waiting on it (data may be).
+    bool server_alive() {
+        char c;
+        const auto n = ::recv(db.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
     }
     asio::ssl::stream<tcp::socket> link;
     // TCP, or a Unix socket when the agent runs on the database host itself.
@@ -86,14 +98,50 @@ struct session {
     std::string from, client = "?", server;
     std::uint64_t link_in = 0, db_out = 0, db_in = 0, link_out = 0;
     const log_fn& log;
+    // The forwarder's name for this session (CONNECT ... SESSION <id>), for HOLD and RELEASE.
+    std::string id;
+    // HOLD: when the link drops, the server connection stays open this long
+    // (its transaction, and a snapshot it exported, with it) instead of
+    // closing with the link; RELEASE or the time up closes it.
+    std::chrono::seconds hold_for{0};
+    bool holding = false;
+    std::optional<asio::steady_timer> hold_timer;
 };
+
+// Sessions by id, for HOLD and RELEASE (one io_context thread: no lock).
+using session_registry = std::map<std::string, std::weak_ptr<session>>;
+
+// A pump is over: its side or the other closed, or failed. A held session
+// whose server is still there loses only its link; anything else ends.
+void pump_ended(const std::shared_ptr<session>& s) {
+    if (s->holding) {
+        if (!s->server_alive()) s->close();
+        return;
+    }
+    if (s->hold_for.count() == 0 || !s->server_alive()) {
+        s->close();
+        return;
+    }
+    s->holding = true;
+    boost::system::error_code ec;
+    s->link.next_layer().close(ec);
+    s->log(true, "the link of client " + s->client + " to " + s->server + " dropped: its server session is held " +
+                     std::to_string(s->hold_for.count()) + " s (it holds a snapshot) unless released");
+    s->hold_timer.emplace(s->db.get_executor(), s->hold_for);
+    s->hold_timer->async_wait([s](const boost::system::error_code& e) {
+        if (e || !s->holding) return;
+        s->log(false, "the held session of client " + s->client + " to " + s->server + " closed: its " +
+                          std::to_string(s->hold_for.count()) + " s are up");
+        s->close();
+    });
+}
 
 awaitable<void> to_server(std::shared_ptr<session> s) {
     try {
         co_await detail::inflate_pump(s->link, s->db, s->inflate, s->link_in, s->db_out);
     } catch (const std::exception&) {
     }
-    s->close();
+    pump_ended(s);
 }
 
 awaitable<void> to_client(std::shared_ptr<session> s) {
@@ -102,7 +150,7 @@ awaitable<void> to_client(std::shared_ptr<session> s) {
                                       detail::adapt{.max_level = s->max_level});
     } catch (const std::exception&) {
     }
-    s->close();
+    pump_ended(s);
 }
 
 std::uint32_t be32(const std::string& b, std::size_t at) {
@@ -237,7 +285,31 @@ awaitable<bool> sign_in(std::shared_ptr<session> s, const std::string& passwords
     }
 }
 
-awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, const std::string& passwords) {
+// HOLD <id> <seconds> and RELEASE <id>: only the client whose session it is
+// (the same certificate name) may keep or end it.
+std::string hold_or_release(session& from, session_registry& sessions, const std::string& request, int max_hold_s) {
+    std::istringstream words(request);
+    std::string verb, id;
+    long seconds = 0;
+    words >> verb >> id;
+    if (verb == "HOLD" && !(words >> seconds && seconds > 0)) return "ERR HOLD needs a number of seconds";
+    auto it = sessions.find(id);
+    auto s = it == sessions.end() ? nullptr : it->second.lock();
+    if (!s || s->client != from.client) return "ERR no session " + id + " of this client";
+    if (verb == "HOLD") {
+        s->hold_for = std::chrono::seconds(std::min<long>(seconds, max_hold_s));
+        return "OK " + std::to_string(s->hold_for.count());
+    }
+    s->hold_for = std::chrono::seconds(0);
+    if (s->holding) {
+        s->log(false, "the held session of client " + s->client + " to " + s->server + " released");
+        s->close();
+    }
+    return "OK";
+}
+
+awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, const std::string& passwords,
+                      session_registry& sessions) {
     // A client that connects and then says nothing holds no session for long:
     // the handshake, the request and the server's connect get this long.
     auto deadline = detail::deadline(s->link.get_executor(), detail::setup_timeout, [w = std::weak_ptr(s)] {
@@ -254,15 +326,24 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, cons
     try {
         asio::streambuf buf(detail::max_line);
         const auto line = co_await detail::read_line(s->link, buf);
-        const std::string connect = std::string(detail::hello) + " CONNECT ",
-                          check = std::string(detail::hello) + " CHECK ";
+        const std::string hello = std::string(detail::hello) + " ", connect = hello + "CONNECT ",
+                          check = hello + "CHECK ";
+        if (line.starts_with(hello + "HOLD ") || line.starts_with(hello + "RELEASE ")) {
+            co_await detail::write_line(s->link,
+                                        hold_or_release(*s, sessions, line.substr(hello.size()), opt.max_hold_s));
+            co_return;
+        }
         const bool only_check = line.starts_with(check);
         if (!only_check && !line.starts_with(connect)) {
             s->log(true, "refused client " + s->client + " at " + s->from + ": not a pghaul link request");
             co_await detail::write_line(s->link, "ERR not a pghaul link request (this is a pghaul agent)");
             co_return;
         }
-        const auto server = line.substr(only_check ? check.size() : connect.size());
+        auto server = line.substr(only_check ? check.size() : connect.size());
+        if (const auto named = server.find(" SESSION "); named != std::string::npos) {
+            s->id = server.substr(named + 9);
+            server.erase(named);
+        }
         if (std::find(opt.allow.begin(), opt.allow.end(), server) == opt.allow.end()) {
             s->log(true,
                    "refused client " + s->client + " at " + s->from + ": " + server + " is not --allow'ed");
@@ -304,6 +385,10 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, cons
         if (only_check) co_return;
         if (!opt.password_file.empty() && !co_await sign_in(s, passwords, server)) co_return;
         s->server = server;
+        if (!s->id.empty()) {
+            std::erase_if(sessions, [](const auto& e) { return e.second.expired(); });
+            sessions[s->id] = s;
+        }
         auto ex = s->link.get_executor();
         asio::co_spawn(ex, to_server(s), asio::detached);
         asio::co_spawn(ex, to_client(s), asio::detached);
@@ -313,7 +398,7 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, cons
 }
 
 awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const agent_options& opt,
-                            const std::string& passwords, const log_fn& log) {
+                            const std::string& passwords, session_registry& sessions, const log_fn& log) {
     // A failed accept (too many open files) is logged and the agent goes on
     // after a pause: out of a detached coroutine it would end the agent.
     for (;;) {
@@ -330,7 +415,8 @@ awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const a
         sock.set_option(asio::socket_base::keep_alive(true), ec);
         asio::co_spawn(
             acc.get_executor(),
-            serve(std::make_shared<session>(std::move(sock), ctx, opt.level, opt.max_level, log), opt, passwords),
+            serve(std::make_shared<session>(std::move(sock), ctx, opt.level, opt.max_level, log), opt, passwords,
+                  sessions),
             asio::detached);
     }
 }
@@ -358,6 +444,7 @@ void run_agent(const agent_options& opt, const log_fn& log) {
         passwords = std::move(*text);
     }
     auto [host, port] = detail::split_address(opt.listen, "--listen");
+    session_registry sessions;  // outlives the io_context, which may destroy sessions last
     asio::io_context io(1);
     tcp::acceptor acc(io);
     try {
@@ -384,7 +471,7 @@ void run_agent(const agent_options& opt, const log_fn& log) {
                    (opt.max_level > opt.level ? ", adapting up to " + std::to_string(opt.max_level)
                                               : std::string()) +
                    ")");
-    asio::co_spawn(io, accept_loop(acc, ctx, opt, passwords, log), asio::detached);
+    asio::co_spawn(io, accept_loop(acc, ctx, opt, passwords, sessions, log), asio::detached);
     io.run();
 }
 

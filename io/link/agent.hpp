@@ -27,6 +27,11 @@ struct agent_options {
     // for sources whose password the agent holds: it signs in itself, so the
     // client never needs (or sees) it. Empty: clients sign in themselves.
     std::string password_file;
+    // The longest a session's server connection is kept after its link
+    // drops, when the client asked (HOLD): pghaul asks for the session that
+    // holds its source snapshot, so readers it reconnects can still import
+    // it. 0: never held.
+    int max_hold_s = 600;
 };
 
 // Serves until SIGINT or SIGTERM. Throws pghaul::error for bad options, TLS

@@ -15,7 +15,10 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_future.hpp>
+#include <cstdlib>
 #include <memory>
+#include <cstdio>
+#include <random>
 
 #include "io/link/detail/pump.hpp"
 #include "protocol/error.hpp"
@@ -27,16 +30,37 @@ using asio::awaitable;
 using asio::use_awaitable;
 using asio::ip::tcp;
 
+namespace {
+
+std::string random_id() {
+    std::random_device rd;
+    std::string id;
+    char word[9];
+    for (int i = 0; i < 4; ++i) {
+        std::snprintf(word, sizeof word, "%08x", static_cast<unsigned>(rd()));
+        id += word;
+    }
+    return id;
+}
+
+}  // namespace
+
 struct forward_session {
     forward_session(forwarder& f, tcp::socket local)
-        : fw(f), local(std::move(local)), link(this->local.get_executor(), f.ctx_), deflate(f.level_) {}
+        : fw(f), local(std::move(local)), link(this->local.get_executor(), f.ctx_), deflate(f.level_) {
+        boost::system::error_code ec;
+        client_port = this->local.remote_endpoint(ec).port();
+    }
     void close() {
         boost::system::error_code ec;
         local.close(ec);
         link.next_layer().close(ec);
+        std::lock_guard lk(state->mu);
+        if (auto it = state->session_by_port.find(client_port); it != state->session_by_port.end() && it->second == id)
+            state->session_by_port.erase(it);
     }
     // TLS to the agent and the request line; returns the agent's answer.
-    awaitable<std::string> open(const std::string& verb) {
+    awaitable<std::string> open(const std::string& request) {
         // An agent that does not answer (a black-holed address) fails the
         // connection in this long, not after the kernel's two minutes.
         auto deadline = detail::deadline(link.get_executor(), detail::setup_timeout, [this] {
@@ -51,7 +75,7 @@ struct forward_session {
         SSL_set_tlsext_host_name(link.native_handle(), fw.agent_host_.c_str());
         link.set_verify_callback(asio::ssl::host_name_verification(fw.agent_host_));
         co_await link.async_handshake(asio::ssl::stream_base::client, use_awaitable);
-        co_await detail::write_line(link, std::string(detail::hello) + " " + verb + " " + fw.server_);
+        co_await detail::write_line(link, std::string(detail::hello) + " " + request);
         asio::streambuf buf(detail::max_line);
         co_return co_await detail::read_line(link, buf);
     }
@@ -61,6 +85,10 @@ struct forward_session {
     bool timed_out = false;  // the setup deadline closed it
     forwarder& fw;           // only while opening: a pending session may outlive it
     std::shared_ptr<forwarder::shared_state> state = fw.state_;
+    // The agent's name for the session (HOLD, RELEASE): random, so one
+    // client cannot guess another's; the agent checks the certificate too.
+    std::string id = random_id();
+    int client_port = 0;
     tcp::socket local;
     asio::ssl::stream<tcp::socket> link;
     deflater deflate;
@@ -105,7 +133,7 @@ awaitable<void> downstream(std::shared_ptr<forward_session> s) {
 
 awaitable<void> forward(std::shared_ptr<forward_session> s) {
     try {
-        auto answer = co_await s->open("CONNECT");
+        auto answer = co_await s->open("CONNECT " + s->fw.server() + " SESSION " + s->id);
         if (answer != "OK") {
             s->state->note_error(answer.starts_with("ERR ") ? answer.substr(4) : "the agent said: " + answer);
             s->close();
@@ -117,6 +145,10 @@ awaitable<void> forward(std::shared_ptr<forward_session> s) {
         co_return;
     }
     ++s->state->connections;
+    {
+        std::lock_guard lk(s->state->mu);
+        s->state->session_by_port[s->client_port] = s->id;
+    }
     auto ex = s->local.get_executor();
     asio::co_spawn(ex, upstream(s), asio::detached);
     asio::co_spawn(ex, downstream(s), asio::detached);
@@ -167,11 +199,11 @@ forwarder::~forwarder() {
     if (thread_.joinable()) thread_.join();
 }
 
-void forwarder::check() {
-    auto probe = [this]() -> awaitable<std::string> {
+std::string forwarder::ask(const std::string& request) {
+    auto probe = [this, request]() -> awaitable<std::string> {
         auto s = std::make_shared<forward_session>(*this, tcp::socket(io_));
         try {
-            auto answer = co_await s->open("CHECK");
+            auto answer = co_await s->open(request);
             s->close();
             co_return answer;
         } catch (const std::exception& e) {
@@ -179,7 +211,11 @@ void forwarder::check() {
             co_return "ERR " + s->failure(e);
         }
     };
-    auto answer = asio::co_spawn(io_, probe(), asio::use_future).get();
+    return asio::co_spawn(io_, probe(), asio::use_future).get();
+}
+
+void forwarder::check() {
+    auto answer = ask("CHECK " + server_);
     if (answer == "OK") return;
     throw error(exit_code::preflight,
                 "through the agent at " + agent_ + " to " + server_ + ": " +
@@ -187,6 +223,24 @@ void forwarder::check() {
                 "check that the agent runs, that --via-ca signed its certificate and its --client-ca this "
                 "host's (--via-cert), and that its --allow names " +
                     server_);
+}
+
+std::string forwarder::session_of(int client_port) const {
+    std::lock_guard lk(state_->mu);
+    auto it = state_->session_by_port.find(client_port);
+    return it == state_->session_by_port.end() ? "" : it->second;
+}
+
+int forwarder::hold(const std::string& session, std::chrono::seconds seconds) {
+    auto answer = ask("HOLD " + session + " " + std::to_string(seconds.count()));
+    if (answer.starts_with("OK ")) return std::atoi(answer.c_str() + 3);
+    state_->note_error("the agent would not hold the snapshot's session: " +
+                       (answer.starts_with("ERR ") ? answer.substr(4) : answer));
+    return 0;
+}
+
+void forwarder::release(const std::string& session) {
+    ask("RELEASE " + session);
 }
 
 std::string forwarder::last_error() const {

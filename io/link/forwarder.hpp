@@ -9,7 +9,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,6 +48,18 @@ public:
     std::string last_error() const;
     link_totals totals() const;
 
+    // The link session carrying the local connection whose client end is
+    // at `client_port` on 127.0.0.1 (getsockname of libpq's socket): its
+    // id, or "" if there is none (yet).
+    std::string session_of(int client_port) const;
+    // Asks the agent to keep that session's server connection open for up
+    // to `seconds` after its link drops (HOLD; the agent caps it with its
+    // --max-hold): a transaction holding a snapshot outlives a dropped link.
+    // Returns the seconds granted; 0 when refused (the agent's answer goes
+    // to last_error). RELEASE ends the hold, and a held session with it.
+    int hold(const std::string& session, std::chrono::seconds seconds);
+    void release(const std::string& session);
+
     // What the sessions report, shared with them: a session still pending
     // when the io_context is destroyed (after every member declared below it)
     // reports into this, not into a half-destroyed forwarder.
@@ -54,6 +68,7 @@ public:
         std::mutex mu;
         std::string last_error;
         std::atomic<std::uint64_t> raw_sent{0}, wire_sent{0}, wire_received{0}, raw_received{0}, connections{0};
+        std::map<int, std::string> session_by_port;  // open sessions, by their local client's port
         void note_error(std::string e);
     };
 
@@ -61,6 +76,8 @@ public:
 
 private:
     friend struct forward_session;
+    // One request line on a connection of its own (CHECK, HOLD, RELEASE): the agent's answer.
+    std::string ask(const std::string& request);
 
     std::string agent_, server_, agent_host_, agent_port_;
     int level_;

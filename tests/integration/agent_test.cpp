@@ -4,12 +4,14 @@
 // bad TLS file must be a clear usage error.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -120,6 +122,99 @@ std::vector<std::string> via_flags(const pki& p, const agent_process& a, const s
             "--via-cert", p(cert + ".crt"), "--via-key", p(cert + ".key")};
 }
 
+// A TCP relay between pghaul and the agent on loopback, whose connections
+// can all be cut at once: a link that drops while the agent stays up (a
+// VPN or NAT that forgets its flows), which killing the agent cannot show.
+class link_cutter {
+public:
+    explicit link_cutter(int agent_port) : agent_port_(agent_port) {
+        listener_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(listen(listener_, 64) == 0);
+        socklen_t len = sizeof a;
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+        REQUIRE(pipe(wake_) == 0);
+        thread_ = std::thread([this] { relay(); });
+    }
+    ~link_cutter() {
+        stop_ = true;
+        poke();
+        thread_.join();
+        for (int fd : {listener_, wake_[0], wake_[1]}) close(fd);
+    }
+    // Resets every connection through it; new ones go through as before.
+    void cut() {
+        cut_ = true;
+        poke();
+        while (cut_) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::string address() const { return "localhost:" + std::to_string(port); }
+    int port = 0;
+
+private:
+    void poke() { (void)!write(wake_[1], "x", 1); }
+    void relay() {
+        std::vector<std::pair<int, int>> pairs;  // client, agent
+        std::vector<char> buf(64 * 1024);
+        while (!stop_) {
+            std::vector<pollfd> fds = {{listener_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+            for (auto [c, a] : pairs) fds.insert(fds.end(), {{c, POLLIN, 0}, {a, POLLIN, 0}});
+            poll(fds.data(), fds.size(), 1000);
+            if (fds[1].revents) {
+                char x[16];
+                (void)!read(wake_[0], x, sizeof x);
+            }
+            if (cut_) {
+                for (auto [c, a] : pairs)
+                    for (int fd : {c, a}) {
+                        linger l{1, 0};  // a reset, as a middlebox that forgot the flow sends
+                        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                        close(fd);
+                    }
+                pairs.clear();
+                cut_ = false;
+                continue;
+            }
+            if (fds[0].revents & POLLIN) {
+                int c = accept(listener_, nullptr, nullptr);
+                int a = socket(AF_INET, SOCK_STREAM, 0);
+                sockaddr_in to{};
+                to.sin_family = AF_INET;
+                to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                to.sin_port = htons(static_cast<std::uint16_t>(agent_port_));
+                if (c >= 0 && connect(a, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0)
+                    pairs.emplace_back(c, a);
+                else
+                    for (int fd : {c, a}) close(fd);
+            }
+            std::vector<std::pair<int, int>> open;
+            for (std::size_t i = 0; i < pairs.size(); ++i) {
+                auto [c, a] = pairs[i];
+                bool ok = true;
+                for (auto [from, to, ev] : {std::tuple{c, a, fds[2 + 2 * i].revents}, std::tuple{a, c, fds[3 + 2 * i].revents}})
+                    if (ok && ev) {
+                        const auto n = read(from, buf.data(), buf.size());
+                        ok = n > 0 && write(to, buf.data(), static_cast<std::size_t>(n)) == n;
+                    }
+                if (ok)
+                    open.emplace_back(c, a);
+                else
+                    for (int fd : {c, a}) close(fd);
+            }
+            pairs = std::move(open);
+        }
+        for (auto [c, a] : pairs)
+            for (int fd : {c, a}) close(fd);
+    }
+    int agent_port_, listener_ = -1, wake_[2] = {-1, -1};
+    std::atomic<bool> stop_{false}, cut_{false};
+    std::thread thread_;
+};
+
 std::string toml(const std::string& s) {
     std::string out = "\"";
     for (char c : s) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
@@ -167,6 +262,8 @@ TEST_CASE("a copy and a two-source run through an agent equal their sources; the
     CHECK(link["received_bytes"].get<std::uint64_t>() > link["received_wire_bytes"].get<std::uint64_t>());
     CHECK(link["connections"].get<int>() >= 3);  // the snapshot, pg_dump, a reader (and the check)
     CHECK(agent.text().find("session ended: client migration-host") != std::string::npos);
+    // The snapshot's session was held against a dropped link, and let go before its clean close.
+    CHECK(agent.text().find("dropped") == std::string::npos);
     // The link in the progress events, the source's report entry and the HTML report.
     CHECK(r.out.find("\"link_wire_bytes\":") != std::string::npos);
     CHECK(rep["sources"][0]["via"]["agent"] == agent.address());
@@ -340,6 +437,43 @@ TEST_CASE(
     auto resumed = run_pghaul(args);
     CHECK(resumed.exit_status == 0);
     CHECK(table_fingerprints("PGHAUL_TGT_SUPER", target_db) == table_fingerprints("PGHAUL_SRC_A_SUPER", source_db));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", source_db);
+}
+
+// The link drops while the agent stays up: the agent keeps the session that
+// holds the source snapshot (pghaul asked it to), so the readers pghaul
+// reconnects import the same snapshot and the copy finishes in this run,
+// equal to its source, large object included; the hold ends with the copy.
+TEST_CASE("the link drops mid-COPY with the agent up: the agent holds the snapshot and the copy finishes") {
+    pki p;
+    const auto source_db = make_big_source();
+    connect("PGHAUL_SRC_A_SUPER", source_db).exec("SELECT lo_from_bytea(0, 'read after the link dropped')");
+    const auto target_db = unique_name("via_cut_tgt");
+    agent_process agent(p, {host_port("PGHAUL_SRC_A")});
+    link_cutter link(agent.port);
+    std::vector<std::string> args = {"copy",         "--source",   src(source_db),   "--target",
+                                     tgt(target_db), "--no-owner", "--retry-window", "60s",
+                                     "--via",        link.address(), "--via-ca",     p("ca.crt"),
+                                     "--via-cert",   p("host.crt"),  "--via-key",    p("host.key")};
+    auto copy = std::async(std::launch::async, [&] { return run_pghaul(args); });
+    REQUIRE(wait_for_statement("PGHAUL_SRC_A_SUPER", "pghaul/reader", "COPY%"));
+    link.cut();
+    auto r = copy.get();
+    CHECK_MESSAGE(r.exit_status == 0, r.err);
+    CHECK(agent.text().find("its server session is held") != std::string::npos);
+    CHECK(table_fingerprints("PGHAUL_TGT_SUPER", target_db) == table_fingerprints("PGHAUL_SRC_A_SUPER", source_db));
+    auto src_conn = connect("PGHAUL_SRC_A_SUPER", source_db);
+    auto tgt_conn = connect("PGHAUL_TGT_SUPER", target_db);
+    CHECK(large_objects(tgt_conn).size() == 1);
+    CHECK(large_objects(tgt_conn).begin()->second.substr(0, 32) == large_objects(src_conn).begin()->second.substr(0, 32));
+    // Released at the end: no pghaul session is left on the source.
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(100)))
+        gone = src_conn.exec("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pghaul/%' AND datname = current_database()")
+                   .i64(0, 0) == 0;
+    CHECK(gone);
+    CHECK(agent.text().find("released") != std::string::npos);
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
