@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "io/link/agent.hpp"
+#include "protocol/size.hpp"
 
 namespace pghaul::cli {
 
@@ -63,6 +64,14 @@ CLI::App* add_agent_command(CLI::App& app, command_handler& handler) {
         ->capture_default_str()
         ->check(CLI::Range(0, 86400))
         ->envname("PGHAUL_AGENT_MAX_HOLD")
+        ->group("Connection");
+    sub->add_option_function<std::string>(
+           "--memory-limit", [a](const std::string& v) { a->memory_limit = parse_size(v); },
+           "what all sessions together may hold in memory (their buffers and zstd contexts, as zstd "
+           "estimates them for each session's level): a session that does not fit waits up to 10 s, then "
+           "is refused (pghaul retries it), and a level that does not fit does not climb; e.g. 256MB")
+        ->default_str("256MB")
+        ->envname("PGHAUL_AGENT_MEMORY_LIMIT")
         ->group("Connection");
     sub->footer(
         "Runs in the foreground until SIGINT or SIGTERM; logs one line per session (client certificate, "

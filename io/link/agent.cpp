@@ -32,9 +32,11 @@
 
 #include "io/link/detail/pump.hpp"
 #include "io/link/scram.hpp"
+#include "io/memory_budget.hpp"
 #include "io/secret_file.hpp"
 #include "protocol/pgpass.hpp"
 #include "protocol/error.hpp"
+#include "protocol/size.hpp"
 
 namespace pghaul::link {
 namespace {
@@ -62,13 +64,21 @@ std::string peer_name(SSL* ssl) {
 }
 
 struct session {
-    session(tcp::socket s, asio::ssl::context& ctx, int level, int max_level, const log_fn& log)
-        : link(std::move(s), ctx), db(link.get_executor()), deflate(level), max_level(max_level), log(log) {
+    session(tcp::socket s, asio::ssl::context& ctx, int level, int max_level, memory_budget& budget,
+            const log_fn& log)
+        : link(std::move(s), ctx),
+          db(link.get_executor()),
+          deflate(level),
+          max_level(max_level),
+          inflate(agent_window_log),
+          budget(budget),
+          log(log) {
         boost::system::error_code ec;
         auto ep = link.next_layer().remote_endpoint(ec);
         from = ec ? "?" : ep.address().to_string();
     }
     ~session() {
+        budget.release(reserved);
         if (!server.empty())
             log(false, "session ended: client " + client + " (" + from + ") to " + server + ": " +
                            std::to_string(link_in) + " B in on the link (" + std::to_string(db_out) +
@@ -82,6 +92,16 @@ struct session {
         link.next_layer().close(ec);
         db.close(ec);
         if (hold_timer) hold_timer->cancel();
+    }
+    // The memory the session needs with its compressor at `level`, taken
+    // from the agent's budget if it is not held already (it is kept: zstd
+    // keeps a context's tables when its level goes down).
+    bool reserve_for(int level) {
+        const auto need = session_memory(level);
+        if (need <= reserved) return true;
+        if (!budget.try_acquire(need - reserved)) return false;
+        reserved = need;
+        return true;
     }
     // The server's end is open: no EOF or error waiting on it (data may be).
     bool server_alive() {
@@ -97,6 +117,8 @@ struct session {
     inflater inflate;
     std::string from, client = "?", server;
     std::uint64_t link_in = 0, db_out = 0, db_in = 0, link_out = 0;
+    memory_budget& budget;
+    std::size_t reserved = 0;
     const log_fn& log;
     // The forwarder's name for this session (CONNECT ... SESSION <id>), for HOLD and RELEASE.
     std::string id;
@@ -146,8 +168,11 @@ awaitable<void> to_server(std::shared_ptr<session> s) {
 
 awaitable<void> to_client(std::shared_ptr<session> s) {
     try {
-        co_await detail::deflate_pump(s->db, s->link, s->deflate, s->db_in, s->link_out,
-                                      detail::adapt{.max_level = s->max_level});
+        co_await detail::deflate_pump(
+            s->db, s->link, s->deflate, s->db_in, s->link_out,
+            detail::adapt{.max_level = s->max_level, .may_climb_to = [p = s.get()](int level) {
+                              return p->reserve_for(level);
+                          }});
     } catch (const std::exception&) {
     }
     pump_ended(s);
@@ -285,6 +310,27 @@ awaitable<bool> sign_in(std::shared_ptr<session> s, const std::string& passwords
     }
 }
 
+// A session starts once the memory it needs is free (--memory-limit): it
+// waits up to 10 s for others to end (inside the client's 15 s setup
+// deadline), then is refused with the reason; pghaul retries it.
+awaitable<bool> admit(std::shared_ptr<session> s) {
+    constexpr int tries = 100;
+    for (int i = 0; i < tries; ++i) {
+        if (s->reserve_for(s->deflate.level())) co_return true;
+        if (i == 0)
+            s->log(false, "client " + s->client + " waits for memory: the agent's --memory-limit of " +
+                              format_size(static_cast<std::int64_t>(s->budget.limit())) + " is taken by its sessions");
+        asio::steady_timer pause(s->link.get_executor(), std::chrono::milliseconds(100));
+        co_await pause.async_wait(use_awaitable);
+    }
+    s->log(true, "refused client " + s->client + " at " + s->from + ": the agent's --memory-limit of " +
+                     format_size(static_cast<std::int64_t>(s->budget.limit())) + " stayed taken for 10 s");
+    co_await detail::write_line(s->link, "ERR the agent is at its --memory-limit of " +
+                                             format_size(static_cast<std::int64_t>(s->budget.limit())) +
+                                             " (its other sessions); try again once some end");
+    co_return false;
+}
+
 // HOLD <id> <seconds> and RELEASE <id>: only the client whose session it is
 // (the same certificate name) may keep or end it.
 std::string hold_or_release(session& from, session_registry& sessions, const std::string& request, int max_hold_s) {
@@ -351,6 +397,7 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, cons
                                                      " (its --allow list does not name it)");
             co_return;
         }
+        if (!only_check && !co_await admit(s)) co_return;
         auto [host, port] = detail::split_address(server, "server");
         std::string failed;
         try {
@@ -398,7 +445,8 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, cons
 }
 
 awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const agent_options& opt,
-                            const std::string& passwords, session_registry& sessions, const log_fn& log) {
+                            const std::string& passwords, session_registry& sessions, memory_budget& budget,
+                            const log_fn& log) {
     // A failed accept (too many open files) is logged and the agent goes on
     // after a pause: out of a detached coroutine it would end the agent.
     for (;;) {
@@ -415,8 +463,8 @@ awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const a
         sock.set_option(asio::socket_base::keep_alive(true), ec);
         asio::co_spawn(
             acc.get_executor(),
-            serve(std::make_shared<session>(std::move(sock), ctx, opt.level, opt.max_level, log), opt, passwords,
-                  sessions),
+            serve(std::make_shared<session>(std::move(sock), ctx, opt.level, opt.max_level, budget, log), opt,
+                  passwords, sessions),
             asio::detached);
     }
 }
@@ -444,7 +492,15 @@ void run_agent(const agent_options& opt, const log_fn& log) {
         passwords = std::move(*text);
     }
     auto [host, port] = detail::split_address(opt.listen, "--listen");
-    session_registry sessions;  // outlives the io_context, which may destroy sessions last
+    if (opt.memory_limit < static_cast<std::int64_t>(session_memory(opt.level)))
+        throw error(exit_code::usage,
+                    "--memory-limit " + format_size(opt.memory_limit) + " is less than one session needs at zstd level " +
+                        std::to_string(opt.level) + " (" +
+                        format_size(static_cast<std::int64_t>(session_memory(opt.level))) + ")",
+                    "give the agent more memory, or a lower --compression-level");
+    // Both outlive the io_context, which may destroy the last sessions.
+    session_registry sessions;
+    memory_budget budget(static_cast<std::size_t>(opt.memory_limit));
     asio::io_context io(1);
     tcp::acceptor acc(io);
     try {
@@ -470,8 +526,8 @@ void run_agent(const agent_options& opt, const log_fn& log) {
                    std::to_string(opt.level) +
                    (opt.max_level > opt.level ? ", adapting up to " + std::to_string(opt.max_level)
                                               : std::string()) +
-                   ")");
-    asio::co_spawn(io, accept_loop(acc, ctx, opt, passwords, sessions, log), asio::detached);
+                   "; sessions within " + format_size(opt.memory_limit) + ")");
+    asio::co_spawn(io, accept_loop(acc, ctx, opt, passwords, sessions, budget, log), asio::detached);
     io.run();
 }
 

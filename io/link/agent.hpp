@@ -32,6 +32,12 @@ struct agent_options {
     // holds its source snapshot, so readers it reconnects can still import
     // it. 0: never held.
     int max_hold_s = 600;
+    // What the agent's sessions may hold in memory together: each reserves
+    // its buffers and zstd contexts (estimated by zstd for the level) before
+    // it connects, and again before its level climbs. A session that does not
+    // fit waits up to 10 s for one to end, then is refused (pghaul retries it
+    // within --retry-window); a level that does not fit stays where it is.
+    std::int64_t memory_limit = 256LL << 20;
 };
 
 // Serves until SIGINT or SIGTERM. Throws pghaul::error for bad options, TLS

@@ -1,6 +1,7 @@
 // zstd streams for the link (see the header).
 #include "io/link/zstd_pipe.hpp"
 
+#define ZSTD_STATIC_LINKING_ONLY  // the memory estimates
 #include <zstd.h>
 
 #include <string>
@@ -38,8 +39,16 @@ std::span<const char> deflater::push(std::span<const char> in) {
     return {out_.data(), written};
 }
 
-inflater::inflater() : ctx_(ZSTD_createDCtx()) {
+inflater::inflater(int max_window_log) : ctx_(ZSTD_createDCtx()) {
     if (!ctx_) throw error(exit_code::local, "out of memory for a zstd decompressor");
+    if (max_window_log > 0)
+        ZSTD_DCtx_setParameter(static_cast<ZSTD_DCtx*>(ctx_.get()), ZSTD_d_windowLogMax, max_window_log);
+}
+
+std::size_t session_memory(int level) {
+    // Each pump's 128 KiB read buffer and the codecs' output buffers, and TLS's records.
+    constexpr std::size_t buffers = 4 * (128 << 10) + (64 << 10);
+    return ZSTD_estimateCStreamSize(level) + ZSTD_estimateDStreamSize(std::size_t{1} << agent_window_log) + buffers;
 }
 
 std::span<const char> inflater::push(std::span<const char> in) {

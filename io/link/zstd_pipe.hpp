@@ -28,9 +28,18 @@ private:
     int level_;
 };
 
+// What one link session can hold in memory with its compressor at `level`:
+// zstd's own estimate of both streams' contexts, the pumps' buffers and TLS.
+// The agent decompresses with a window of at most this (pghaul's side
+// compresses the little it sends at level 1, whose window is smaller).
+inline constexpr int agent_window_log = 20;
+std::size_t session_memory(int level);
+
 class inflater {
 public:
-    inflater();
+    // `max_window_log` (0: zstd's default): frames that need a bigger window
+    // are refused, which bounds the context's memory (the agent's limit).
+    explicit inflater(int max_window_log = 0);
     // Whatever of the stream `in` completes, decoded; throws pghaul::error
     // (naming the link) on bytes that are not a zstd stream. Valid until the next call.
     std::span<const char> push(std::span<const char> in);

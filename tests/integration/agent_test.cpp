@@ -478,6 +478,46 @@ TEST_CASE("the link drops mid-COPY with the agent up: the agent holds the snapsh
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
 
+// The agent's memory is bounded: a limit below one session is refused at
+// start; a full agent makes a session wait, then refuses it with the reason
+// pghaul passes on; with room, the same copy goes through.
+TEST_CASE("the agent's --memory-limit: too small to start, full for a second session, enough for the copy") {
+    pki p;
+    auto tiny = run_pghaul({"agent", "--listen", "127.0.0.1:0", "--tls-cert", p("agent.crt"), "--tls-key",
+                            p("agent.key"), "--client-ca", p("ca.crt"), "--allow", "127.0.0.1:1",
+                            "--memory-limit", "1MB"});
+    CHECK(tiny.exit_status == 2);
+    CHECK(tiny.err.find("is less than one session needs at zstd level 1") != std::string::npos);
+
+    const auto db = unique_name("via_mem");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db).exec("CREATE TABLE t AS SELECT i, md5(i::text) FROM generate_series(1, 5000) i");
+    const auto target_db = unique_name("via_mem_tgt");
+    auto copy = [&](const agent_process& a) {
+        std::vector<std::string> args = {"copy", "--source", src(db), "--target", tgt(target_db), "--no-owner"};
+        for (auto& f : via_flags(p, a)) args.push_back(f);
+        return run_pghaul(args);
+    };
+    {
+        // Room for one session at level 1 (about 3.3 MB): the snapshot's. pg_dump's waits and is refused.
+        agent_process full(p, {host_port("PGHAUL_SRC_A")}, free_port(), "127.0.0.1", {},
+                           {"--memory-limit", "5MB", "--max-compression-level", "0"});
+        auto r = copy(full);
+        CHECK(r.exit_status != 0);
+        CHECK(r.err.find("the agent is at its --memory-limit of ") != std::string::npos);
+        CHECK(full.text().find("waits for memory") != std::string::npos);
+        CHECK(full.text().find("stayed taken for 10 s") != std::string::npos);
+        CHECK_FALSE(target_has_database(target_db));
+    }
+    agent_process roomy(p, {host_port("PGHAUL_SRC_A")}, free_port(), "127.0.0.1", {}, {"--memory-limit", "64MB"});
+    auto ok = copy(roomy);
+    CHECK_MESSAGE(ok.exit_status == 0, ok.err);
+    CHECK(table_fingerprints("PGHAUL_TGT_SUPER", target_db) == table_fingerprints("PGHAUL_SRC_A_SUPER", db));
+    CHECK(roomy.text().find("sessions within 64.0 MB") != std::string::npos);
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}
+
 // The link as it is meant to be used, on one machine: the agent in a
 // "source site" network namespace behind a veth pair shaped to 20 Mbit/s
 // (198.18.201.0/24, the benchmarking range; removed at the end), reaching the

@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <string>
@@ -66,13 +67,16 @@ boost::asio::awaitable<void> write_line(Stream& s, std::string line) {
 struct adapt {
     int max_level = 0;   // 0: a fixed level
     int min_level = -3;  // zstd's fast levels: less CPU, less ratio, for a link faster than the CPU
+    // Whether the level may climb to this one (the agent's memory limit); unset: always.
+    std::function<bool(int)> may_climb_to;
     std::chrono::steady_clock::duration compressing{}, waiting{};
     std::uint64_t since = 0;
     void after(deflater& z, std::uint64_t raw) {
         if (max_level == 0 || raw - since < (4u << 20)) return;
         // Level 0 is zstd's default (3), not "none": the steps skip it.
-        if (waiting > 2 * compressing && z.level() < max_level)
-            z.set_level(z.level() == -1 ? 1 : z.level() + 1);
+        const int up = z.level() == -1 ? 1 : z.level() + 1;
+        if (waiting > 2 * compressing && z.level() < max_level && (!may_climb_to || may_climb_to(up)))
+            z.set_level(up);
         else if (compressing > waiting && z.level() > min_level)
             z.set_level(z.level() == 1 ? -1 : z.level() - 1);
         since = raw;
