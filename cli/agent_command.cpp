@@ -69,7 +69,7 @@ CLI::App* add_agent_command(CLI::App& app, command_handler& handler) {
            "--memory-limit", [a](const std::string& v) { a->memory_limit = parse_size(v); },
            "what all sessions together may hold in memory (their buffers and zstd contexts, as zstd "
            "estimates them for each session's level): a session that does not fit waits up to 10 s, then "
-           "is refused (pghaul retries it), and a level that does not fit does not climb; e.g. 256MB")
+           "is refused with the reason, and a level that does not fit does not climb; e.g. 256MB")
         ->default_str("256MB")
         ->envname("PGHAUL_AGENT_MEMORY_LIMIT")
         ->group("Connection");

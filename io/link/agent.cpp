@@ -312,7 +312,7 @@ awaitable<bool> sign_in(std::shared_ptr<session> s, const std::string& passwords
 
 // A session starts once the memory it needs is free (--memory-limit): it
 // waits up to 10 s for others to end (inside the client's 15 s setup
-// deadline), then is refused with the reason; pghaul retries it.
+// deadline), then is refused with the reason, which pghaul shows.
 awaitable<bool> admit(std::shared_ptr<session> s) {
     constexpr int tries = 100;
     for (int i = 0; i < tries; ++i) {

@@ -35,8 +35,8 @@ struct agent_options {
     // What the agent's sessions may hold in memory together: each reserves
     // its buffers and zstd contexts (estimated by zstd for the level) before
     // it connects, and again before its level climbs. A session that does not
-    // fit waits up to 10 s for one to end, then is refused (pghaul retries it
-    // within --retry-window); a level that does not fit stays where it is.
+    // fit waits up to 10 s for one to end, then is refused with the reason (which
+    // pghaul shows); a level that does not fit stays where it is.
     std::int64_t memory_limit = 256LL << 20;
 };
 
