@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <semaphore>
 #include <set>
 #include <thread>
@@ -25,8 +26,10 @@
 #include "engine/copy/progress_tally.hpp"
 #include "engine/copy/report.hpp"
 #include "engine/copy/roles.hpp"
+#include "engine/copy/shard_split.hpp"
 #include "engine/copy/source_expand.hpp"
 #include "engine/copy/source_job.hpp"
+#include "engine/copy/source_sizes.hpp"
 #include "engine/copy/worker_pool.hpp"
 #include "io/link/forwarder.hpp"
 #include "protocol/size.hpp"
@@ -94,6 +97,77 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
     out += fmt::format("\ntotal {}; estimated {:.0f} s\n", format_size(total),
                        static_cast<double>(total) / 1048576.0 / assumed_mb_per_s);
     return out;
+}
+
+// --shards/--shard: every source of the manifest (after expansion) split by
+// size, and cfg.sources narrowed to this shard's. The state directory may be
+// shared by shards as it is: journals are one per target database
+// (journal::path_for), each locked while a run holds it, and shards run
+// disjoint sources, so disjoint target databases.
+struct shard_choice {
+    nlohmann::json report;  // the report's "shard": what a merge of the shards' reports checks
+    std::string table;      // for the dry run
+};
+
+shard_choice choose_shard(run_config& cfg, bool dry_run) {
+    const auto& spec = cfg.shard;
+    // A dry run of all shards writes the file the shards then read.
+    const bool writes = dry_run && spec.index < 0 && !spec.sizes_path.empty();
+    const bool from_file = !spec.sizes_path.empty() && !writes;
+    if (!from_file && !dry_run)
+        spdlog::warn(
+            "the split into shards comes from sizes read now: shards started at different times may "
+            "split the sources differently; write the sizes once with --shards {} --dry-run --sizes FILE "
+            "and start every shard with --sizes FILE",
+            spec.count);
+    const auto sizes =
+        from_file ? read_sizes_file(spec.sizes_path, cfg.sources) : read_live_sizes(cfg, dry_run);
+    if (writes) write_sizes_file(spec.sizes_path, sizes);
+    std::vector<sized_source> all;
+    std::int64_t total = 0, mine = 0;
+    for (auto& s : cfg.sources) {
+        all.push_back({s.name, sizes.at(s.name)});
+        total += all.back().bytes;
+    }
+    const auto shard_of = split_into_shards(all, spec.count);
+    shard_choice out;
+    out.report = {{"index", spec.index},
+                  {"count", spec.count},
+                  {"sizes_from", from_file ? spec.sizes_path : "live"},
+                  {"assignment", shard_of}};
+    if (dry_run)
+        out.table = fmt::format("{} in {} shards by database size ({} in all; shards numbered from 0){}:\n",
+                                counted(static_cast<std::int64_t>(all.size()), "source"), spec.count,
+                                format_size(total), from_file ? ", sizes from " + spec.sizes_path : "") +
+                    describe_shards(all, shard_of, spec.count, assumed_mb_per_s) +
+                    (spec.index < 0 ? "" : fmt::format("the plan is of shard {}'s sources\n", spec.index)) +
+                    "\n";
+    if (spec.index < 0) return out;
+    for (auto& s : all)
+        if (shard_of.at(s.name) == spec.index) mine += s.bytes;
+    std::erase_if(cfg.sources, [&](const source_config& s) { return shard_of.at(s.name) != spec.index; });
+    spdlog::info("shard {} of {} (0-based): {} of {} sources, {} of {}", spec.index, spec.count,
+                 cfg.sources.size(), all.size(), format_size(mine), format_size(total));
+    return out;
+}
+
+// A shard with no sources (more shards than sources) succeeds at once, with
+// its report: a merge still finds every shard's.
+run_result empty_shard(const run_config& cfg, const shard_choice& shard, bool dry_run,
+                       const event_sink& events) {
+    run_result res;
+    res.summary_line =
+        fmt::format("shard {} of {} has no sources: nothing to do", cfg.shard.index, cfg.shard.count);
+    res.plan = shard.table + res.summary_line + "\n";
+    res.report = {{"target", cfg.target.ci.endpoint()},
+                  {"seconds", 0.0},
+                  {"sources", nlohmann::json::array()},
+                  {"shard", shard.report},
+                  {"exit_code", 0}};
+    if (events && !dry_run)
+        events(
+            {{"event", "run_finished"}, {"exit_code", 0}, {"summary", res.summary_line}, {"seconds", 0.0}});
+    return res;
 }
 
 // Progress from what pghaul moves itself (bytes read from the sources) against
@@ -294,6 +368,9 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     }
     std::vector<std::string> matched;
     expand_sources(cfg, matched);
+    std::optional<shard_choice> shard;
+    if (cfg.shard.count > 0) shard = choose_shard(cfg, dry_run);
+    if (shard && cfg.sources.empty()) return empty_shard(cfg, *shard, dry_run, events);
     fresh_credentials target_creds(cfg.target, "the target", cfg.password_command_timeout,
                                    cfg.password_max_age);
     conninfo server = target_creds.get().with_dbname(cfg.maintenance_db);
@@ -332,7 +409,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     int workers = cfg.jobs;  // fewer if the target's connection limits say so
 
     if (dry_run) {
-        res.plan = dry_run_plan(jobs, roles, maint.endpoint(), cfg, matched);
+        res.plan = (shard ? shard->table : "") + dry_run_plan(jobs, roles, maint.endpoint(), cfg, matched);
     } else {
         const bool many = cfg.sources.size() > 1;
         std::vector<source_job*> ready;
@@ -411,6 +488,7 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
             format_size(static_cast<std::int64_t>(t.wire_received)), ratio, t.connections);
     }
     if (!profile.is_null()) res.report["profile"] = std::move(profile);
+    if (shard) res.report["shard"] = shard->report;
     std::uint64_t rows = 0, bytes = 0, tables = 0;
     for (auto& s : res.report["sources"]) {
         rows += s["rows"].get<std::uint64_t>();

@@ -56,6 +56,16 @@ struct source_config {
     }
 };
 
+// --shards/--shard (pghaul run): this run is shard `index` of `count`, 0-based
+// as JOB_COMPLETION_INDEX; index -1 with a count: a dry run of all shards.
+// The split comes from the sources' sizes: read from sizes_path if given
+// (a dry run of all shards writes it there), else from the servers.
+struct shard_spec {
+    int index = -1;
+    int count = 0;  // 0: not sharded
+    std::string sizes_path;
+};
+
 struct run_config {
     // --only/--exclude left part of the manifest out: even when this run
     // succeeds, the finished sources' state stays, so the full command run
@@ -112,6 +122,7 @@ struct run_config {
     // in ACCESS EXCLUSIVE mode (saying who, every 10 s); 0: as long as it takes.
     std::chrono::seconds lock_wait_timeout{0};
     enum class earlier_state { refuse, resume, restart } earlier = earlier_state::refuse;
+    shard_spec shard;
     std::vector<source_config> sources;
 };
 
