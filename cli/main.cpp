@@ -24,13 +24,13 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
-#include "cli/via_flags.hpp"
 #include "cli/logging.hpp"
 #include "cli/manifest.hpp"
 #include "cli/progress.hpp"
 #include "cli/run_settings.hpp"
 #include "cli/selection_flags.hpp"
-#include "protocol/suggest.hpp"
+#include "cli/shard_flags.hpp"
+#include "cli/via_flags.hpp"
 #include "engine/common/interrupt.hpp"
 #include "engine/copy/run.hpp"
 #include "engine/copy/source_expand.hpp"
@@ -38,6 +38,7 @@
 #include "io/process.hpp"
 #include "protocol/conninfo.hpp"
 #include "protocol/error.hpp"
+#include "protocol/suggest.hpp"
 
 namespace {
 
@@ -252,15 +253,19 @@ nlohmann::json failed_run_report(const pghaul::engine::run_config& cfg, const pg
                            {"seconds", 0.0},
                            {"timeline", nlohmann::json::array()},
                            {"table_details", nlohmann::json::array()}});
-    return {{"target", cfg.target.ci.endpoint()},
-            {"seconds", seconds},
-            {"sources", sources},
-            {"exit_code", static_cast<int>(e.code())},
-            {"error",
-             {{"code", static_cast<int>(e.code())},
-              {"message", e.what()},
-              {"hint", e.hint()},
-              {"sqlstate", e.sqlstate()}}}};
+    nlohmann::json out = {{"target", cfg.target.ci.endpoint()},
+                          {"seconds", seconds},
+                          {"sources", sources},
+                          {"exit_code", static_cast<int>(e.code())},
+                          {"error",
+                           {{"code", static_cast<int>(e.code())},
+                            {"message", e.what()},
+                            {"hint", e.hint()},
+                            {"sqlstate", e.sqlstate()}}}};
+    // Which shard failed; with no "assignment": it failed before the split,
+    // so its sources are the manifest's, not the shard's.
+    if (cfg.shard.count > 0) out["shard"] = {{"index", cfg.shard.index}, {"count", cfg.shard.count}};
+    return out;
 }
 
 // Runs the engine and reports: the summary table, the one-line summary, the
@@ -524,6 +529,9 @@ int main(int argc, char** argv) {
         ->envname("PGHAUL_EXCLUDE")
         ->group("Selection");
 
+    pghaul::cli::shard_flags shard_over;  // run only: copy has one source
+    pghaul::cli::add_shard_flags(*run, shard_over);
+
     pghaul::cli::logging_options log;  // audit, verify, clients, report
     for (auto [sub, f] : {std::pair{copy, &copy_flags}, std::pair{run, &run_flags}}) {
         f->state_dir = default_state_dir();
@@ -623,11 +631,16 @@ int main(int argc, char** argv) {
                 "pghaul starts; put it in ~/.pgpass, PGPASSWORD or the manifest's password_command instead");
         if (handler) return handler();
         if (*run) {
+            const auto shard = pghaul::cli::shard_spec_of(shard_over, f.dry_run);
             auto loaded = pghaul::cli::load_manifest(manifest);
             pghaul::cli::apply_run_setting_flags(run_settings, loaded);
             select_sources(loaded, run_over.only, run_over.exclude);
             apply_recovery(loaded, f.resume, f.restart, f.state_dir);
-            return execute(loaded, f.dry_run, true, progress, f.html_path, f.profile);
+            // Each shard writes its own reports, for a merge to read side by side.
+            loaded.shard = shard;
+            loaded.report_path = pghaul::cli::shard_path(loaded.report_path, shard);
+            return execute(loaded, f.dry_run, true, progress, pghaul::cli::shard_path(f.html_path, shard),
+                           f.profile);
         }
         // copy: the one-source shorthand of the same engine.
         pghaul::cli::apply_run_setting_flags(copy_settings, cfg);
