@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <functional>
 #include <queue>
+#include <tuple>
 #include <utility>
 
 #include "protocol/size.hpp"
@@ -19,16 +20,18 @@ std::map<std::string, int> split_into_shards(const std::vector<sized_source>& so
     std::sort(order.begin(), order.end(), [](const sized_source* a, const sized_source* b) {
         return a->bytes != b->bytes ? a->bytes > b->bytes : a->name < b->name;
     });
-    // (bytes so far, index): the smallest on top, so ties go to the lowest index.
-    using load = std::pair<std::int64_t, int>;
+    // (bytes so far, sources so far, index): the smallest on top, so equal
+    // bytes go to the shard with fewer sources (empty databases spread out),
+    // then to the lowest index.
+    using load = std::tuple<std::int64_t, int, int>;
     std::priority_queue<load, std::vector<load>, std::greater<>> least;
-    for (int i = 0; i < shards; ++i) least.push({0, i});
+    for (int i = 0; i < shards; ++i) least.push({0, 0, i});
     std::map<std::string, int> out;
     for (const auto* s : order) {
-        auto [bytes, index] = least.top();
+        auto [bytes, count, index] = least.top();
         least.pop();
         out[s->name] = index;
-        least.push({bytes + s->bytes, index});
+        least.push({bytes + s->bytes, count + 1, index});
     }
     return out;
 }

@@ -17,7 +17,7 @@ struct sized_source {
 
 // The shard (0 .. shards - 1) of each source, by name. Largest first (ties by
 // name, in byte order), each onto the shard with the fewest bytes so far
-// (ties: the lowest index): the same sources in any order give the same split.
+// (ties: the one with fewer sources, then the lowest index): the same sources in any order give the same split.
 // A source is never split; with more shards than sources some stay empty.
 std::map<std::string, int> split_into_shards(const std::vector<sized_source>& sources, int shards);
 
