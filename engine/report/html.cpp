@@ -128,12 +128,12 @@ std::string num_td(double v, const std::string& text) {
 }
 
 std::string status_td(const std::string& status) {
-    const char* cls = status == "done" ? "ok" : status == "failed" ? "bad" : "skip";
+    const char* cls = status == "done" ? "ok" : status == "failed" || status == "missing" ? "bad" : "skip";
     return fmt::format(R"(<td class="{}">{}</td>)", cls, html_escape(status));
 }
 
 struct totals {
-    int done = 0, failed = 0, skipped = 0, other = 0;
+    int done = 0, failed = 0, skipped = 0, missing = 0, other = 0;
     double tables = 0, rows = 0, bytes = 0;
 };
 
@@ -141,7 +141,11 @@ totals count(const json& report) {
     totals t;
     for (auto& s : json_arr(report, "sources")) {
         auto st = json_str(s, "status");
-        (st == "done" ? t.done : st == "failed" ? t.failed : st == "skipped" ? t.skipped : t.other)++;
+        (st == "done"      ? t.done
+         : st == "failed"  ? t.failed
+         : st == "skipped" ? t.skipped
+         : st == "missing" ? t.missing
+                           : t.other)++;
         t.tables += json_num(s, "tables");
         t.rows += json_num(s, "rows");
         t.bytes += json_num(s, "bytes");
@@ -150,11 +154,16 @@ totals count(const json& report) {
 }
 
 std::string verdict(const totals& t, int code, std::string& cls) {
-    int n = t.done + t.failed + t.skipped + t.other;
+    int n = t.done + t.failed + t.skipped + t.missing + t.other;
     cls = "ok";
-    if (t.failed > 0) {
+    if (t.failed > 0 || t.missing > 0) {
         cls = "bad";
-        return fmt::format("{} of {} source{} failed", t.failed, n, n == 1 ? "" : "s");
+        auto failed = fmt::format("{} of {} source{} failed", t.failed, n, n == 1 ? "" : "s");
+        // A merged sharded run: sources whose shard's report was not given.
+        auto missing = fmt::format("{} of {} source{} missing", t.missing, n, n == 1 ? "" : "s");
+        return t.missing == 0  ? failed
+               : t.failed == 0 ? missing
+                               : fmt::format("{} failed, {}", t.failed, missing);
     }
     if (code != 0) {
         cls = "bad";
@@ -195,9 +204,9 @@ std::string render_header(const json& report, std::string& title) {
         for (auto& s : sources) {
             auto st = json_str(s, "status");
             out += fmt::format(R"(<span class="{}">{} &rarr; {}</span> &nbsp; )",
-                               st == "done"     ? "ok"
-                               : st == "failed" ? "bad"
-                                                : "skip",
+                               st == "done"                        ? "ok"
+                               : st == "failed" || st == "missing" ? "bad"
+                                                                   : "skip",
                                html_escape(json_str(s, "name", "-")),
                                html_escape(json_str(s, "target_db", "-")));
         }
@@ -252,8 +261,10 @@ std::string render_sources(const json& report) {
         double bytes = json_num(s, "bytes"), secs = json_num(s, "seconds");
         double released = json_num(s, "snapshot_released_after_s", -1);
         bool verified = json_bool(s, "verified");
-        out += fmt::format(R"(<tr><td><b>{}</b><br><span class="sub">{}</span></td><td>{}</td>)",
+        const double shard = json_num(s, "shard", -1);
+        out += fmt::format(R"(<tr><td><b>{}</b><br><span class="sub">{}{}</span></td><td>{}</td>)",
                            html_escape(json_str(s, "name", "-")), html_escape(json_str(s, "source")),
+                           shard < 0 ? "" : " (shard " + fmt_int(shard) + ")",
                            html_escape(json_str(s, "target_db", "-")));
         out += status_td(json_str(s, "status", "pending"));
         out += num_td(tables, fmt::format("{} / {}", fmt_int(tables), fmt_int(planned)));
@@ -263,6 +274,31 @@ std::string render_sources(const json& report) {
         out += fmt::format(R"(<td class="{}">{}</td>)", verified ? "ok" : "",
                            html_escape(verified ? json_str(s, "verification", "yes") : "-"));
         out += num_td(released, released > 0 ? fmt_seconds(released) : "-") + "</tr>";
+    }
+    return out + "</tbody></table></section>";
+}
+
+// A merged sharded run's shards: which report each came from, how it ended,
+// and which were not given.
+std::string render_shards(const json& report) {
+    const auto& shards = json_arr(report, "shards");
+    if (shards.empty()) return "";
+    std::string out =
+        R"(<section id="shards"><h2>Shards</h2><p class="note">Each shard ran as its own run; a missing )"
+        R"(shard's sources are listed as missing.</p><table class="sortable"><thead><tr><th>shard</th>)"
+        R"(<th>report</th><th>status</th><th>exit code</th><th>sources</th><th>time</th><th>host</th>)"
+        R"(<th>started at</th></tr></thead><tbody>)";
+    for (auto& s : shards) {
+        const double index = json_num(s, "index", -1), code = json_num(s, "exit_code", -1),
+                     secs = json_num(s, "seconds");
+        out += "<tr>" + num_td(index, index < 0 ? "-" : fmt_int(index));
+        out +=
+            "<td>" + html_escape(json_str(s, "file", "-")) + "</td>" + status_td(json_str(s, "status", "-"));
+        out += num_td(code, code < 0 ? "-" : fmt_int(code));
+        out += num_td(json_num(s, "sources"), fmt_int(json_num(s, "sources")));
+        out += num_td(secs, fmt_seconds(secs));
+        out += "<td>" + html_escape(json_str(s, "host", "-")) + "</td><td>" +
+               html_escape(json_str(s, "started_at", "-")) + "</td></tr>";
     }
     return out + "</tbody></table></section>";
 }
@@ -430,6 +466,7 @@ std::string render_html_report(const json& report, const std::optional<std::stri
     out += render_timeline(report);
     out += render_throughput(report);
     out += render_sources(report);
+    out += render_shards(report);
     out += render_links(report);
     out += render_issues(report);
     out += render_plan(report);

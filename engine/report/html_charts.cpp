@@ -170,15 +170,21 @@ std::string bar(const nlohmann::json& e, const std::string& source, const time_a
 
 std::string render_timeline(const nlohmann::json& report) {
     auto ax = axis_of(report);
-    std::set<int> workers;
+    // A row per worker; in a merged sharded run's report, per shard and worker
+    // (each shard's worker 1 is another process, on its own time axis from 0).
+    using worker_id = std::pair<int, int>;  // shard (-1: none), worker
+    auto worker_of = [](const nlohmann::json& s, const nlohmann::json& e) {
+        return worker_id{static_cast<int>(json_num(s, "shard", -1)), static_cast<int>(json_num(e, "worker"))};
+    };
+    std::set<worker_id> workers;
     std::size_t bars = 0;
     for (auto& s : json_arr(report, "sources"))
         for (auto& e : json_arr(s, "timeline")) {
-            workers.insert(static_cast<int>(json_num(e, "worker")));
+            workers.insert(worker_of(s, e));
             ++bars;
         }
-    std::map<int, int> row_of;
-    for (int w : workers) row_of.emplace(w, static_cast<int>(row_of.size()));
+    std::map<worker_id, int> row_of;
+    for (auto w : workers) row_of.emplace(w, static_cast<int>(row_of.size()));
 
     double y = 26;
     std::string body = R"(<text class="lane" x="8" y="16">sources</text>)";
@@ -186,13 +192,15 @@ std::string render_timeline(const nlohmann::json& report) {
     double workers_top = y + 10;
     body += fmt::format(R"(<text class="lane" x="8" y="{:.1f}">workers</text>)", workers_top + 6);
     workers_top += 14;
-    for (auto& [w, row] : row_of)
-        body += row_label(workers_top + row * row_height, fmt::format("worker {}", w),
-                          fmt::format("worker {}", w));
+    for (auto& [w, row] : row_of) {
+        auto label = w.first < 0 ? fmt::format("worker {}", w.second)
+                                 : fmt::format("shard {} \u00b7 worker {}", w.first, w.second);
+        body += row_label(workers_top + row * row_height, label, label);
+    }
     for (auto& s : json_arr(report, "sources")) {
         auto source = json_str(s, "name", "?");
         for (auto& e : json_arr(s, "timeline")) {
-            int row = row_of[static_cast<int>(json_num(e, "worker"))];
+            int row = row_of[worker_of(s, e)];
             body += bar(e, source, ax, workers_top + row * row_height);
         }
     }
@@ -203,8 +211,11 @@ std::string render_timeline(const nlohmann::json& report) {
     out += fmt::format(
         R"(<p class="note">{} tasks on {} workers. Top: each source from start to end (the tick marks when )"
         R"(its snapshot was released). Below: what each worker ran. Hover a bar for details; hover a )"
-        R"(source to highlight its tasks.</p>)",
-        bars, workers.size());
+        R"(source to highlight its tasks.{}</p>)",
+        bars, workers.size(),
+        !workers.empty() && workers.rbegin()->first >= 0
+            ? " The shards ran as separate runs: each shard's times count from its own start."
+            : "");
     out += fmt::format(R"(<svg class="chart" viewBox="0 0 {} {:.0f}" role="img" aria-label="run timeline">)",
                        chart_width, height);
     out += grid(ax, 4, bottom);
