@@ -54,12 +54,9 @@ def codes(*starts):
 give_up = codes("bad arguments or manifest", "preflight failed", "verification mismatch")
 retry = codes("source failed", "target failed", "interrupted")
 
-# Flags the sharded run takes that land with issue 17's sharding, in parallel
-# with this file: accepted until `pghaul run --help` lists them.
-pending = {"--shards"}
 def flags_taken(args, help_of, command):
     for flag in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", " ".join(args)):
-        check(re.search(r"(?<![\w-])" + re.escape(flag) + r"(?![\w-])", help_of) or flag in pending,
+        check(re.search(r"(?<![\w-])" + re.escape(flag) + r"(?![\w-])", help_of),
               f"{command}: {flag} is not an option of pghaul {command.split()[0]} (--help)")
 def shard_count(args, where):
     n = args[args.index("--shards") + 1] if "--shards" in args else None
