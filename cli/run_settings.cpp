@@ -65,6 +65,17 @@ const std::vector<run_setting> table = {
      .default_text = "postgres",
      .group = conn,
      .apply = set_maintenance_db},
+    {.key = "max_connections",
+     .section = "target",
+     .kind = setting_kind::integer,
+     .help = "pghaul's connections to the target at most, across every pghaul process given the same cap (the "
+             "shards of a run): slots kept by the target itself in advisory locks; a process waits for a "
+             "slot and says so (0: no cap; at least 2: the maintenance connection and one worker)",
+     .default_text = "0",
+     .group = conn,
+     .lo = 0,
+     .hi = 100000,
+     .apply = set_number<&run_config::max_connections>},
     {.key = "pg_dump",
      .section = "run",
      .kind = setting_kind::text,

@@ -30,6 +30,7 @@
 #include "engine/copy/source_expand.hpp"
 #include "engine/copy/source_job.hpp"
 #include "engine/copy/source_sizes.hpp"
+#include "engine/copy/target_slots.hpp"
 #include "engine/copy/worker_pool.hpp"
 #include "io/link/forwarder.hpp"
 #include "protocol/size.hpp"
@@ -374,7 +375,24 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
     fresh_credentials target_creds(cfg.target, "the target", cfg.password_command_timeout,
                                    cfg.password_max_age);
     conninfo server = target_creds.get().with_dbname(cfg.maintenance_db);
-    auto maint = pg::connection::open(server, "pghaul/admin", exit_code::target);
+    // Under a cap: the maintenance connection, and a worker's connections (one,
+    // and two more to verify a source), each a slot. A dry run only looks: no slot.
+    const int per_worker = cfg.verify == run_config::verify_level::none ? 1 : 3;
+    if (cfg.max_connections > 0 && cfg.max_connections < 1 + per_worker)
+        throw error(exit_code::usage,
+                    "[target] max_connections = " + std::to_string(cfg.max_connections) +
+                        " leaves the run no worker: it needs " + std::to_string(1 + per_worker) +
+                        (per_worker > 1 ? " with --verify (a worker verifies on two more connections)" : "") +
+                        ", the maintenance connection and one worker's",
+                    "raise max_connections, or leave it out for no cap");
+    int slots = 0;
+    auto maint = [&] {
+        if (cfg.max_connections == 0 || dry_run) return pg::connection::open(server, "pghaul/admin", exit_code::target);
+        auto s = open_with_slots(server, cfg.max_connections, 1 + per_worker, 1 + per_worker * cfg.jobs,
+                                 run_stop_token());
+        slots = s.slots;
+        return std::move(s.conn);
+    }();
     spdlog::info("target {} ({}): PostgreSQL {}", maint.endpoint(), maint.transport(),
                  maint.server_version() / 10000);
     if (!maint.exec("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user")
@@ -440,6 +458,12 @@ run_result run(const run_config& requested, bool dry_run, const event_sink& even
             }
         });
         workers = workers_within_limits(maint, cfg.jobs);
+        if (slots > 0) {
+            workers = std::min(workers, (slots - 1) / per_worker);
+            spdlog::info("{} on the target within its max_connections = {} ({} slots held, with the "
+                         "maintenance connection)",
+                         counted(workers, "worker"), cfg.max_connections, slots);
+        }
         auto stats = run_pool(ready, workers, cfg.retry_window, many, events);
         ticker.request_stop();
         if (events) events(progress_event(jobs, path, t0));  // the final numbers

@@ -74,6 +74,10 @@ struct run_config {
     endpoint_config target;  // its dbname, if any, is the maintenance database
     std::string maintenance_db = "postgres";
     int jobs = 4;  // connections pghaul may use on the target in total
+    // [target] max_connections: pghaul's connections to the target at most,
+    // across every process with the same cap (the shards of a run): kept by
+    // the target in advisory locks (target_slots.hpp). 0: no such cap.
+    int max_connections = 0;
     on_existing existing = on_existing::fail;
     missing_roles_mode missing_roles = missing_roles_mode::fail;
     bool no_privileges = false;

@@ -18,7 +18,8 @@ void source_job::verify_against_snapshot(pg::connection& ddl, int worker) {
     timeline_entry bar{"verify", "", worker, std::chrono::steady_clock::now(), {}, true};
     verify_options opt;
     opt.checksums = run_.verify == run_config::verify_level::checksums;
-    opt.jobs = std::max(1, run_.jobs);
+    // Under a connection cap the run counted two connections for this (run.cpp).
+    opt.jobs = run_.max_connections > 0 ? 1 : std::max(1, run_.jobs);
     opt.role_map = cfg_.role_map;
     opt.source_snapshot = snapshot_id_;
     opt.privileges = !schema_opt_.no_privileges;

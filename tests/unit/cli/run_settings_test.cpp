@@ -123,7 +123,7 @@ std::string fingerprint(const engine::run_config& c) {
       << c.split_tables_larger_than << '|' << c.split_part_size << '|' << static_cast<int>(c.existing) << '|'
       << static_cast<int>(c.missing_roles) << '|' << c.no_privileges << '|' << static_cast<int>(c.verify)
       << '|' << c.report_path << '|' << c.retry_window.count() << '|' << c.lock_wait_timeout.count() << '|'
-      << c.password_command_timeout.count() << '|' << c.password_max_age.count();
+      << c.password_command_timeout.count() << '|' << c.password_max_age.count() << '|' << c.max_connections;
     return o.str();
 }
 
