@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -218,6 +219,27 @@ public:
         }
     }
 
+    // Where an endpoint's secret comes from: password_command, password_file
+    // (beside the manifest when relative) or password_env; one at most.
+    void secret_source(const toml::table& t, std::string_view prefix, engine::endpoint_config& ep) {
+        ep.password_command = argv(t, prefix);
+        if (auto file = string(t, "password_file", prefix, false)) ep.password_file = beside_manifest(path(), *file);
+        if (auto name = string(t, "password_env", prefix, false)) {
+            const bool valid = std::isalpha(static_cast<unsigned char>(name->front())) || name->front() == '_';
+            if (!valid || name->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+                              std::string::npos)
+                add(t.get("password_env")->source(),
+                    in_quotes(join(prefix, "password_env")) + " must name an environment variable (letters, digits, _)");
+            else
+                ep.password_env = *name;
+        }
+        const int given = !ep.password_command.empty() + !ep.password_file.empty() + !ep.password_env.empty();
+        if (given > 1)
+            add(t.source(), "give only one of " + in_quotes(join(prefix, "password_command")) + ", " +
+                                in_quotes(join(prefix, "password_file")) + " and " +
+                                in_quotes(join(prefix, "password_env")));
+    }
+
     // An argv; its elements are never quoted back, since one may be a secret.
     std::vector<std::string> argv(const toml::table& t, std::string_view prefix) {
         std::string full = join(prefix, "password_command");
@@ -374,14 +396,14 @@ void read_target(checker& c, const toml::table& root, engine::run_config& cfg) {
     auto* t = c.typed<toml::table>(root, "target", "", true, "a table");
     if (!t) return;
     auto keys = setting_keys("target");
-    keys.insert(keys.end(), {"conninfo", "password_command"});
+    keys.insert(keys.end(), {"conninfo", "password_command", "password_file", "password_env"});
     c.check_keys(*t, "target", keys);
     if (auto ci = c.conninfo_at(*t, "target")) {
         // Kept as written: the engine swaps in each target_db itself.
         if (auto db = ci->dbname(); db && !db->empty()) cfg.maintenance_db = *db;
         cfg.target.ci = std::move(*ci);
     }
-    cfg.target.password_command = c.argv(*t, "target");
+    c.secret_source(*t, "target", cfg.target);
     for (const auto& s : run_settings())
         if (s.section == "target") read_setting(c, *t, s, cfg);
 }
@@ -410,7 +432,7 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
                                   const std::string& maintenance_db) {
     c.check_keys(
         t, prefix,
-        {"name", "conninfo", "password_command", "target_db", "jobs", "role_map", "snapshot", "databases",
+        {"name", "conninfo", "password_command", "password_file", "password_env", "target_db", "jobs", "role_map", "snapshot", "databases",
          "exclude", "exclude_table_data", "exclude_table", "exclude_schema", "table", "schema", "via"});
     engine::source_config s;
     s.origin = c.path() + ":" + std::to_string(t.source().begin.line);
@@ -423,7 +445,7 @@ engine::source_config read_source(checker& c, const toml::table& t, const std::s
                                                in_quotes(*name));
     }
     if (auto ci = c.conninfo_at(t, prefix)) s.endpoint.ci = std::move(*ci);
-    s.endpoint.password_command = c.argv(t, prefix);
+    c.secret_source(t, prefix, s.endpoint);
     // via = { address = "agent-a.example.net:7433", ca = "...", cert = "...", key = "..." }
     if (auto* via = c.typed<toml::table>(t, "via", prefix, false, "a table of address, ca, cert and key")) {
         const auto at = join(prefix, "via");

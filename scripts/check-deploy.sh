@@ -3,8 +3,8 @@
 # Kubernetes Job is Indexed with as many completions as shards, its
 # podFailurePolicy and AWS Batch's retryStrategy name the exit codes
 # `pghaul --help` documents (read from it, not written here twice), every
-# flag they pass is one pghaul takes, and each password_command reads a
-# mounted Secret file or a secret's variable. Builds the image and runs
+# flag they pass is one pghaul takes, and each password_file is in a mounted
+# Secret and each password_env a secret's variable. Builds the image and runs
 # `pghaul --version` in it only where `docker info` works AND
 # PGHAUL_BUILD_IMAGE=1 (a build takes minutes); says which it did.
 set -euo pipefail
@@ -62,9 +62,9 @@ def shard_count(args, where):
     n = args[args.index("--shards") + 1] if "--shards" in args else None
     check(n is not None and n.isdigit(), f"{where}: no --shards N")
     return int(n) if n and n.isdigit() else None
-def password_commands(manifest):
+def secrets_of(manifest, key):
     for entry in [manifest.get("target", {})] + manifest.get("source", []):
-        yield entry.get("password_command"), entry.get("name", "target")
+        yield entry.get(key), entry.get("name", "target")
 
 # Kubernetes: the Indexed Job and its manifest.
 docs = list(yaml.safe_load_all(open("deploy/kubernetes/indexed-job.yaml")))
@@ -108,9 +108,9 @@ for name, v in volumes.items():
         manifest = tomllib.loads(maps[v["configMap"]["name"]]["data"][manifest_arg.rsplit("/", 1)[1]])
 check(manifest is not None, f"{where}: {manifest_arg} is no ConfigMap's file")
 secret_dirs = [mounts[n] for n, v in volumes.items() if "secret" in v and n in mounts]
-for cmd, who in password_commands(manifest or {}):
-    check(cmd and cmd[0] == "cat" and any(cmd[1].startswith(d + "/") for d in secret_dirs),
-          f"{where}: {who}'s password_command {cmd} reads no mounted Secret")
+for path, who in secrets_of(manifest or {}, "password_file"):
+    check(path and any(path.startswith(d + "/") for d in secret_dirs),
+          f"{where}: {who}'s password_file {path} is in no mounted Secret")
 check("--report" in args and any(args[args.index("--report") + 1].startswith(p + "/")
                                  for n, p in mounts.items() if "persistentVolumeClaim" in volumes.get(n, {})),
       f"{where}: the reports must go to the persistent volume")
@@ -141,9 +141,8 @@ check("*" in retried or retried >= {str(c) for c in retry}, f"{where}: no RETRY 
 secrets = {s["name"]: s["valueFrom"] for s in props.get("secrets", [])}
 check(all(v.startswith("arn:aws:secretsmanager:") for v in secrets.values()), f"{where}: secrets not from Secrets Manager")
 manifest = tomllib.load(open("deploy/aws-batch/fleet.toml", "rb"))
-for cmd, who in password_commands(manifest):
-    check(cmd and cmd[0] == "printenv" and cmd[1] in secrets,
-          f"aws-batch/fleet.toml: {who}'s password_command {cmd} reads no secret of the job definition")
+for name, who in secrets_of(manifest, "password_env"):
+    check(name in secrets, f"aws-batch/fleet.toml: {who}'s password_env {name} is no secret of the job definition")
 mount = props["mountPoints"][0]["containerPath"]
 check(command[1].startswith(mount + "/") and command[command.index("--report") + 1].startswith(mount + "/"),
       f"{where}: the manifest and the reports must be on the mounted volume")

@@ -4,6 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include "engine/common/via.hpp"
 #include "io/process.hpp"
 #include "protocol/error.hpp"
@@ -11,6 +17,7 @@
 namespace pghaul::engine {
 namespace {
 conninfo with_password(const endpoint_config& ep, std::string_view what, std::chrono::seconds timeout);
+conninfo with_secret(conninfo ci, std::string out, const std::string& name);
 }  // namespace
 
 conninfo resolve_credentials(const endpoint_config& ep, std::string_view what, std::chrono::seconds timeout) {
@@ -19,11 +26,37 @@ conninfo resolve_credentials(const endpoint_config& ep, std::string_view what, s
 
 namespace {
 
-// The conninfo with what password_command printed (the endpoint's own route aside).
+bool has_secret(const endpoint_config& ep) {
+    return !ep.password_command.empty() || !ep.password_file.empty() || !ep.password_env.empty();
+}
+
+// The text of password_file or password_env; `name` says which, for errors.
+std::string secret_from_file_or_env(const endpoint_config& ep, const std::string& name) {
+    if (!ep.password_env.empty()) {
+        const char* v = std::getenv(ep.password_env.c_str());
+        if (!v || !*v)
+            throw error(exit_code::preflight, name + ": the variable is not set or empty",
+                        "set it in the job's environment (e.g. from a Kubernetes Secret or AWS Secrets Manager)");
+        return v;
+    }
+    std::ifstream f(ep.password_file, std::ios::binary);
+    if (!f)
+        throw error(exit_code::preflight, name + ": cannot read it: " + std::strerror(errno),
+                    "check the path and that this user may read it (a mounted Secret's defaultMode)");
+    std::ostringstream text;
+    text << f.rdbuf();
+    return std::move(text).str();
+}
+
+// The conninfo with the secret password_command printed, or its file or
+// variable held (the endpoint's own route aside).
 conninfo with_password(const endpoint_config& ep, std::string_view what, std::chrono::seconds timeout) {
     conninfo ci = ep.ci;
-    if (ep.password_command.empty()) return ci;
-    const std::string name = "password_command of " + std::string(what);
+    if (!has_secret(ep)) return ci;
+    const std::string name = !ep.password_env.empty()    ? "password_env " + ep.password_env + " of " + std::string(what)
+                             : !ep.password_file.empty() ? "password_file " + ep.password_file + " of " + std::string(what)
+                                                         : "password_command of " + std::string(what);
+    if (ep.password_command.empty()) return with_secret(std::move(ci), secret_from_file_or_env(ep, name), name);
     process_result r;
     try {
         r = run_process(ep.password_command, {}, {}, timeout);
@@ -44,11 +77,16 @@ conninfo with_password(const endpoint_config& ep, std::string_view what, std::ch
                 (r.err.empty() ? std::string() : " (its error output is not shown: it may hold the secret)"),
             "run the command by hand to see its error and check it prints the password or a JSON "
             "secret");
-    std::string out = std::move(r.out);
+    return with_secret(std::move(ci), std::move(r.out), name);
+}
+
+// A bare password (one line) or a JSON secret, into the conninfo. Nothing of
+// it is ever quoted in an error.
+conninfo with_secret(conninfo ci, std::string out, const std::string& name) {
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     if (out.empty())
-        throw error(exit_code::preflight, name + " printed nothing",
-                    "it must print the password or a JSON secret");
+        throw error(exit_code::preflight, name + " gave nothing",
+                    "it must give the password or a JSON secret");
 
     if (out.front() != '{') {
         if (out.find('\n') != std::string::npos)
@@ -89,7 +127,7 @@ conninfo with_password(const endpoint_config& ep, std::string_view what, std::ch
 conninfo fresh_credentials::get() {
     std::lock_guard lk(mu_);
     const auto now = std::chrono::steady_clock::now();
-    if (!last_ || (!ep_.password_command.empty() && now - at_ >= max_age_)) {
+    if (!last_ || (has_secret(ep_) && now - at_ >= max_age_)) {
         last_ = resolve_credentials(ep_, what_, timeout_);
         at_ = now;
     }

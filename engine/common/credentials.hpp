@@ -13,18 +13,20 @@
 
 namespace pghaul::engine {
 
-// Runs the endpoint's password_command (if any) without a shell and returns its
-// conninfo with the password (and, from a JSON secret, user/host/port/dbname
-// where the conninfo leaves them unset). `what` names the endpoint in errors.
+// Runs the endpoint's password_command (if any) without a shell, or reads its
+// password_file or password_env, and returns its conninfo with the password
+// (and, from a JSON secret, user/host/port/dbname where the conninfo leaves
+// them unset). `what` names the endpoint in errors.
 // The secret never appears in an error, a log line or a child's argv/environment.
 // A command that runs longer than `timeout` is killed and named in the error.
 conninfo resolve_credentials(const endpoint_config& ep, std::string_view what,
                              std::chrono::seconds timeout = std::chrono::seconds(30));
 
-// An endpoint's credentials for a long run: password_command runs again for
-// a connection opened after the last result is older than `max_age`
-// (short-lived tokens: a cloud IAM database token lasts 15 minutes).
-// Thread-safe; without a password_command it is the conninfo as given.
+// An endpoint's credentials for a long run: password_command runs again (its
+// file or variable is read again) for a connection opened after the last
+// result is older than `max_age` (short-lived tokens: a cloud IAM database
+// token lasts 15 minutes; a mounted Secret is rewritten when it rotates).
+// Thread-safe; without any of them it is the conninfo as given.
 class fresh_credentials {
 public:
     fresh_credentials(endpoint_config ep, std::string what, std::chrono::seconds timeout,

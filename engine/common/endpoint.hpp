@@ -20,6 +20,11 @@ struct endpoint_config {
     // argv run without a shell; stdout is the password, or a JSON secret with
     // "password" and optionally "username", "host", "port", "dbname".
     std::vector<std::string> password_command;
+    // Or the same secret (a password, or such JSON) read from a file, as a
+    // Kubernetes Secret is mounted, or from an environment variable, as AWS
+    // Batch and ECS hand Secrets Manager values over. At most one of the three.
+    std::string password_file;
+    std::string password_env;
     // Reached through a pghaul agent (`--via`, the manifest's `via`): its
     // host:port and this host's TLS files. Empty address: directly.
     struct via_config {

@@ -432,3 +432,37 @@ TEST_CASE("password_command: one that hangs is killed and named; short-lived sec
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }
+
+// Secrets as containers get them: the target's from an environment variable
+// (AWS Batch, ECS), the source's from a mounted file (a Kubernetes Secret),
+// with pgpass out of reach; an unset variable or a missing file is a
+// preflight error naming it, and the secret is never printed.
+TEST_CASE("password_env and password_file: secrets from the environment and from a file") {
+    const auto db = unique_name("pwsrc"), target_db = unique_name("pwsrc_tgt");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db).exec("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 2000) g");
+    const auto src_pw = sandbox_password("PGHAUL_SRC_A"), tgt_pw = sandbox_password("PGHAUL_TGT");
+    temp_file secret("a-password", src_pw + "\n");
+    auto manifest_with = [&](const std::string& file) {
+        return "[target]\nconninfo = " + toml_string(server("PGHAUL_TGT").to_string()) +
+               "\npassword_env = \"PGHAUL_TEST_TARGET_PW\"\n[run]\nmissing_roles = \"owner\"\n\n[[source]]\n"
+               "name = \"s\"\nconninfo = " + toml_string(server("PGHAUL_SRC_A", db).to_string()) +
+               "\npassword_file = " + toml_string(file) + "\ntarget_db = " + toml_string(target_db) + "\n";
+    };
+    temp_file manifest("secrets.toml", manifest_with(secret.path));
+    auto unset = run_pghaul({"run", manifest.path}, {"PGPASSFILE=/nonexistent"});
+    CHECK(unset.exit_status == 3);
+    CHECK(unset.err.find("password_env PGHAUL_TEST_TARGET_PW of the target: the variable is not set") != std::string::npos);
+    temp_file missing("missing.toml", manifest_with("/nonexistent/a-password"));
+    auto no_file = run_pghaul({"run", missing.path}, {"PGPASSFILE=/nonexistent", "PGHAUL_TEST_TARGET_PW=" + tgt_pw});
+    CHECK(no_file.exit_status == 3);
+    CHECK(no_file.err.find("password_file /nonexistent/a-password of source \"s\": cannot read it") != std::string::npos);
+    CHECK_FALSE(target_has_database(target_db));
+
+    auto r = run_pghaul({"run", manifest.path}, {"PGPASSFILE=/nonexistent", "PGHAUL_TEST_TARGET_PW=" + tgt_pw});
+    CHECK_MESSAGE(r.exit_status == 0, r.err);
+    CHECK(table_fingerprints("PGHAUL_TGT_SUPER", target_db) == table_fingerprints("PGHAUL_SRC_A_SUPER", db));
+    CHECK_FALSE(contains_any(unset.out + unset.err + no_file.out + no_file.err + r.out + r.err, {src_pw, tgt_pw}));
+    drop_database("PGHAUL_TGT_SUPER", target_db);
+    drop_database("PGHAUL_SRC_A_SUPER", db);
+}

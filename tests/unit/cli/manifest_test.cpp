@@ -421,6 +421,42 @@ TEST_CASE("manifest: load_manifest reads a file and names an unreadable one with
     std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("manifest: a secret from a file (beside the manifest) or an environment variable, one source each") {
+    auto cfg = parse_manifest(R"([target]
+conninfo = "host=t user=admin"
+password_env = "TARGET_PASSWORD"
+
+[[source]]
+name = "a"
+conninfo = "host=a"
+password_file = "secrets/a-password"
+target_db = "a_db"
+)",
+                              "/etc/pghaul/fleet.toml");
+    CHECK(cfg.target.password_env == "TARGET_PASSWORD");
+    CHECK(cfg.target.password_command.empty());
+    CHECK(cfg.sources[0].endpoint.password_file == "/etc/pghaul/secrets/a-password");
+
+    check_contains(manifest_error(head + R"(password_command = ["x"]
+password_file = "/run/secret"
+
+[[source]]
+name = "a"
+conninfo = "host=a"
+target_db = "a_db"
+)"),
+                   {"give only one of \"target.password_command\", \"target.password_file\" and "
+                    "\"target.password_env\""});
+    check_contains(manifest_error(head + R"(
+[[source]]
+name = "a"
+conninfo = "host=a"
+password_env = "A-PASSWORD"
+target_db = "a_db"
+)"),
+                   {"must name an environment variable"});
+}
+
 TEST_SUITE_END();
 
 TEST_CASE("manifest: a source naming several databases, target_db a template") {
