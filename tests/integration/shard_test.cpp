@@ -256,6 +256,16 @@ TEST_CASE("three shards under max_connections = 4 stay within it; a shard killed
         }
     }
     CHECK(all.size() == source_of.size());
+    // One report for the night: the three shards' merged, every source in it, done.
+    temp_file merged("merged.json", "");
+    const auto dir = std::filesystem::path(report.path).parent_path();
+    auto merge = run_pghaul({"report", "--merge", (dir / "capped.shard-0-of-3.json").string(),
+                             (dir / "capped.shard-1-of-3.json").string(), (dir / "capped.shard-2-of-3.json").string(),
+                             "--json", merged.path});
+    CHECK_MESSAGE(merge.exit_status == 0, merge.err);
+    const auto night = nlohmann::json::parse(read_file(merged.path));
+    CHECK(night["sources"].size() == source_of.size());
+    CHECK(night["shards"].size() == 3);
     for (auto& [name, src] : source_of) {
         drop_database("PGHAUL_TGT_SUPER", src.second + "_copy");
         drop_database(src.first, src.second);
