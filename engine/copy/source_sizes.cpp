@@ -28,6 +28,7 @@ std::string server_key(const endpoint_config& ep) {
     ci.erase("dbname");
     std::string key = ci.to_string() + (named ? "" : "\n(default database)");
     for (auto& arg : ep.password_command) key += "\n" + arg;
+    key += "\n" + ep.password_file + "\n" + ep.password_env;
     return key + fmt::format("\n{}", fmt::ptr(ep.route.get()));
 }
 
