@@ -179,6 +179,7 @@ private:
                 cut_ = false;
                 continue;
             }
+            const std::size_t polled = pairs.size();  // fds describe these; an accepted pair waits for the next poll
             if (fds[0].revents & POLLIN) {
                 int c = accept(listener_, nullptr, nullptr);
                 int a = socket(AF_INET, SOCK_STREAM, 0);
@@ -191,8 +192,8 @@ private:
                 else
                     for (int fd : {c, a}) close(fd);
             }
-            std::vector<std::pair<int, int>> open;
-            for (std::size_t i = 0; i < pairs.size(); ++i) {
+            std::vector<std::pair<int, int>> open(pairs.begin() + static_cast<std::ptrdiff_t>(polled), pairs.end());
+            for (std::size_t i = 0; i < polled; ++i) {
                 auto [c, a] = pairs[i];
                 bool ok = true;
                 for (auto [from, to, ev] : {std::tuple{c, a, fds[2 + 2 * i].revents}, std::tuple{a, c, fds[3 + 2 * i].revents}})
