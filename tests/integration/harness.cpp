@@ -195,15 +195,51 @@ std::map<std::string, fingerprint> table_fingerprints(pghaul::pg::connection& co
     return out;
 }
 
-std::string make_big_source() {
-    auto db = unique_name("fail_src");
-    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
-    connect("PGHAUL_SRC_A_SUPER", db)
-        .exec(
+namespace {
+
+// The big source's template on srca, filled and hashed on first use and
+// dropped when the test program exits.
+struct big_template {
+    std::string name = unique_name("fail_src_template");
+    std::map<std::string, fingerprint> fingerprints;
+    big_template() {
+        create_database_from("PGHAUL_SRC_A_SUPER", name, "");
+        auto c = connect("PGHAUL_SRC_A_SUPER", name);
+        c.exec(
             "CREATE TABLE big (id bigint PRIMARY KEY, payload text);"
             "INSERT INTO big SELECT i, repeat(md5(i::text), 6) FROM generate_series(1, 1500000) i;"
             "CREATE TABLE small (id int PRIMARY KEY); INSERT INTO small SELECT generate_series(1, 10)");
+        fingerprints = table_fingerprints(c);
+    }
+    ~big_template() {
+        try {
+            drop_database("PGHAUL_SRC_A_SUPER", name);
+        } catch (...) {  // the server may be gone at exit; the sandbox is thrown away with it
+        }
+    }
+    big_template(const big_template&) = delete;
+    big_template& operator=(const big_template&) = delete;
+};
+
+big_template& the_big_template() {
+    static big_template t;
+    return t;
+}
+
+}  // namespace
+
+std::string make_big_source() {
+    auto& from = the_big_template();
+    auto db = unique_name("fail_src");
+    // FILE_COPY: the template's files as they are, not every block through the WAL.
+    connect("PGHAUL_SRC_A_SUPER")
+        .exec("CREATE DATABASE " + sql::ident(db) + " TEMPLATE " + sql::ident(from.name) +
+              " STRATEGY FILE_COPY");
     return db;
+}
+
+const std::map<std::string, fingerprint>& big_source_fingerprints() {
+    return the_big_template().fingerprints;
 }
 
 std::map<std::string, std::string> sequence_states(pghaul::pg::connection& conn) {
