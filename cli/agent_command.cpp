@@ -73,6 +73,13 @@ CLI::App* add_agent_command(CLI::App& app, command_handler& handler) {
         ->default_str("256MB")
         ->envname("PGHAUL_AGENT_MEMORY_LIMIT")
         ->group("Connection");
+    sub->add_option("--threads", a->threads,
+                    "threads that run the sessions' TLS and compression; a session uses one at a time, so "
+                    "this is how many sessions compress at once (0: one per core)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 256))
+        ->envname("PGHAUL_AGENT_THREADS")
+        ->group("Connection");
     sub->footer(
         "Runs in the foreground until SIGINT or SIGTERM; logs one line per session (client certificate, "
         "server, bytes both ways and the compression ratio) and per refusal.\n"

@@ -1,6 +1,9 @@
-// The agent (see the header). One io_context on the calling thread; each
-// session is a coroutine that authenticates, connects, then spawns the two
+// The agent (see the header). One io_context run by `threads` threads; each
+// session lives on a strand of its own (its sockets' executor), so two
+// sessions compress on two cores while each session's steps stay in order.
+// A session is a coroutine that authenticates, connects, then spawns the two
 // pumps, which share the session and close both sockets when either ends.
+// What sessions share (the registry, the memory budget, the log) is locked.
 #include "io/link/agent.hpp"
 
 #include <openssl/ssl.h>
@@ -10,23 +13,29 @@
 #include <utility>
 // clang-format on
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <cerrno>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -87,6 +96,7 @@ struct session {
                            ratio(db_in, link_out) + ", zstd level " + std::to_string(deflate.level()) +
                            " at the end)");
     }
+    // On the session's strand only.
     void close() {
         boost::system::error_code ec;
         link.next_layer().close(ec);
@@ -125,13 +135,17 @@ struct session {
     // HOLD: when the link drops, the server connection stays open this long
     // (its transaction, and a snapshot it exported, with it) instead of
     // closing with the link; RELEASE or the time up closes it.
-    std::chrono::seconds hold_for{0};
+    // Set by the HOLD or RELEASE session, on its own strand: atomic.
+    std::atomic<long> hold_for_s{0};
     bool holding = false;
     std::optional<asio::steady_timer> hold_timer;
 };
 
-// Sessions by id, for HOLD and RELEASE (one io_context thread: no lock).
-using session_registry = std::map<std::string, std::weak_ptr<session>>;
+// Sessions by id, for HOLD and RELEASE, which arrive on a session of their own.
+struct session_registry {
+    std::mutex mu;
+    std::map<std::string, std::weak_ptr<session>> by_id;
+};
 
 // A pump is over: its side or the other closed, or failed. A held session
 // whose server is still there loses only its link; anything else ends.
@@ -140,20 +154,22 @@ void pump_ended(const std::shared_ptr<session>& s) {
         if (!s->server_alive()) s->close();
         return;
     }
-    if (s->hold_for.count() == 0 || !s->server_alive()) {
+    const std::chrono::seconds hold_for{s->hold_for_s.load()};
+    if (hold_for.count() == 0 || !s->server_alive()) {
         s->close();
         return;
     }
     s->holding = true;
     boost::system::error_code ec;
     s->link.next_layer().close(ec);
-    s->log(true, "the link of client " + s->client + " to " + s->server + " dropped: its server session is held " +
-                     std::to_string(s->hold_for.count()) + " s (it holds a snapshot) unless released");
-    s->hold_timer.emplace(s->db.get_executor(), s->hold_for);
-    s->hold_timer->async_wait([s](const boost::system::error_code& e) {
+    s->log(true, "the link of client " + s->client + " to " + s->server +
+                     " dropped: its server session is held " + std::to_string(hold_for.count()) +
+                     " s (it holds a snapshot) unless released");
+    s->hold_timer.emplace(s->db.get_executor(), hold_for);
+    s->hold_timer->async_wait([s, hold_for](const boost::system::error_code& e) {
         if (e || !s->holding) return;
         s->log(false, "the held session of client " + s->client + " to " + s->server + " closed: its " +
-                          std::to_string(s->hold_for.count()) + " s are up");
+                          std::to_string(hold_for.count()) + " s are up");
         s->close();
     });
 }
@@ -339,18 +355,25 @@ std::string hold_or_release(session& from, session_registry& sessions, const std
     long seconds = 0;
     words >> verb >> id;
     if (verb == "HOLD" && !(words >> seconds && seconds > 0)) return "ERR HOLD needs a number of seconds";
-    auto it = sessions.find(id);
-    auto s = it == sessions.end() ? nullptr : it->second.lock();
+    std::shared_ptr<session> s;
+    {
+        std::lock_guard lk(sessions.mu);
+        if (auto it = sessions.by_id.find(id); it != sessions.by_id.end()) s = it->second.lock();
+    }
+    // Its client and server were set before it was registered, and stay.
     if (!s || s->client != from.client) return "ERR no session " + id + " of this client";
     if (verb == "HOLD") {
-        s->hold_for = std::chrono::seconds(std::min<long>(seconds, max_hold_s));
-        return "OK " + std::to_string(s->hold_for.count());
+        const long held = std::min<long>(seconds, max_hold_s);
+        s->hold_for_s = held;
+        return "OK " + std::to_string(held);
     }
-    s->hold_for = std::chrono::seconds(0);
-    if (s->holding) {
+    s->hold_for_s = 0;
+    // Its sockets and `holding` belong to its strand.
+    asio::post(s->link.get_executor(), [s] {
+        if (!s->holding) return;
         s->log(false, "the held session of client " + s->client + " to " + s->server + " released");
         s->close();
-    }
+    });
     return "OK";
 }
 
@@ -433,8 +456,9 @@ awaitable<void> serve(std::shared_ptr<session> s, const agent_options& opt, cons
         if (!opt.password_file.empty() && !co_await sign_in(s, passwords, server)) co_return;
         s->server = server;
         if (!s->id.empty()) {
-            std::erase_if(sessions, [](const auto& e) { return e.second.expired(); });
-            sessions[s->id] = s;
+            std::lock_guard lk(sessions.mu);
+            std::erase_if(sessions.by_id, [](const auto& e) { return e.second.expired(); });
+            sessions.by_id[s->id] = s;
         }
         auto ex = s->link.get_executor();
         asio::co_spawn(ex, to_server(s), asio::detached);
@@ -451,7 +475,9 @@ awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const a
     // after a pause: out of a detached coroutine it would end the agent.
     for (;;) {
         boost::system::error_code ec;
-        auto sock = co_await acc.async_accept(asio::redirect_error(use_awaitable, ec));
+        // Each session on a strand of its own: its steps in order, other sessions beside it.
+        tcp::socket sock(asio::make_strand(acc.get_executor()));
+        co_await acc.async_accept(sock, asio::redirect_error(use_awaitable, ec));
         if (ec == asio::error::operation_aborted) co_return;
         if (ec) {
             log(true, "could not accept a connection: " + ec.message());
@@ -461,8 +487,9 @@ awaitable<void> accept_loop(tcp::acceptor& acc, asio::ssl::context& ctx, const a
         }
         sock.set_option(tcp::no_delay(true), ec);
         sock.set_option(asio::socket_base::keep_alive(true), ec);
+        auto ex = sock.get_executor();
         asio::co_spawn(
-            acc.get_executor(),
+            ex,
             serve(std::make_shared<session>(std::move(sock), ctx, opt.level, opt.max_level, budget, log), opt,
                   passwords, sessions),
             asio::detached);
@@ -501,7 +528,9 @@ void run_agent(const agent_options& opt, const log_fn& log) {
     // Both outlive the io_context, which may destroy the last sessions.
     session_registry sessions;
     memory_budget budget(static_cast<std::size_t>(opt.memory_limit));
-    asio::io_context io(1);
+    const int threads =
+        opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    asio::io_context io(threads);
     tcp::acceptor acc(io);
     try {
         tcp::resolver resolver(io);
@@ -526,9 +555,15 @@ void run_agent(const agent_options& opt, const log_fn& log) {
                    std::to_string(opt.level) +
                    (opt.max_level > opt.level ? ", adapting up to " + std::to_string(opt.max_level)
                                               : std::string()) +
-                   "; sessions within " + format_size(opt.memory_limit) + ")");
+                   "; sessions within " + format_size(opt.memory_limit) + ", on " + std::to_string(threads) +
+                   (threads == 1 ? " thread)" : " threads)"));
     asio::co_spawn(io, accept_loop(acc, ctx, opt, passwords, sessions, budget, log), asio::detached);
-    io.run();
+    {
+        // Joined before the io_context and what its sessions refer to go.
+        std::vector<std::jthread> more;
+        for (int i = 1; i < threads; ++i) more.emplace_back([&io] { io.run(); });
+        io.run();
+    }
 }
 
 namespace detail {

@@ -38,6 +38,10 @@ struct agent_options {
     // fit waits up to 10 s for one to end, then is refused with the reason (which
     // pghaul shows); a level that does not fit stays where it is.
     std::int64_t memory_limit = 256LL << 20;
+    // Threads that run the sessions (TLS and zstd are per-byte work): each
+    // session stays on one at a time, so more sessions use more cores. 0: one
+    // per core.
+    int threads = 0;
 };
 
 // Serves until SIGINT or SIGTERM. Throws pghaul::error for bad options, TLS
