@@ -4,6 +4,7 @@
 # `pg_dump -Fc | pg_restore` on the target side, at each rate.
 #
 #   sudo bench/link.sh [--rates "100mbit 1gbit none"] [--size-mb 300] [--pghaul PATH] [--jobs 2]
+#                      [--memory-limit 64MB] [--base PATH]
 #
 # The "source site" is a network namespace joined by a veth pair shaped with
 # tbf on both ends (addresses 198.18.7.1/.2, the benchmarking range; nothing
@@ -13,16 +14,22 @@
 # bench's sandbox target (started by bench/fleet.sh --keep-sandbox), as its
 # non-superuser login. Everything made here is removed at the end (trap).
 # Prints wall time, the ratio to the agent's wall, and the link's bytes.
+# The agent runs under --memory-limit (its peak RSS is printed beside it).
+# --base PATH adds "agent_base": the same copy through another build's agent
+# (and its client), for an A/B of the link in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RATES="100mbit 1gbit none" SIZE_MB=300 PGHAUL=${PGHAUL_BIN:-build/release/cli/pghaul} JOBS=2
+MEMORY_LIMIT=64MB BASE=
 while [ $# -gt 0 ]; do
     case $1 in
     --rates) RATES=$2; shift 2 ;;
     --size-mb) SIZE_MB=$2; shift 2 ;;
     --pghaul) PGHAUL=$2; shift 2 ;;
     --jobs) JOBS=$2; shift 2 ;;
+    --memory-limit) MEMORY_LIMIT=$2; shift 2 ;;
+    --base) BASE=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -43,9 +50,11 @@ chown postgres: "$W"  # the source cluster and its socket live here
 NS=pghaul-link$$ VA=phl$$a VB=phl$$b SRC_PORT=55481
 cp "$PGHAUL" "$W/pghaul"
 PGHAUL=$W/pghaul
-AGENT_PID=
+[ -z "$BASE" ] || { cp "$BASE" "$W/pghaul-base"; BASE=$W/pghaul-base; }
+AGENT_PID= BASE_PID=
 cleanup() {
     [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null || true
+    [ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null || true
     su postgres -c "$BIN/pg_ctl -D $W/src -m immediate stop" >/dev/null 2>&1 || true
     psql "$TGT dbname=postgres" -qAtc "DROP DATABASE IF EXISTS link_tgt WITH (FORCE)" >/dev/null 2>&1 || true
     ip netns del "$NS" 2>/dev/null || true
@@ -94,9 +103,19 @@ log "certificates and the agent"
     openssl req -newkey rsa:2048 -nodes -keyout host.key -out host.csr -subj /CN=migration-host
     openssl x509 -req -in host.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out host.crt -days 1
 ) >/dev/null 2>&1
-ip netns exec "$NS" /usr/bin/time -f "%M" -o "$W/agent.rss" "$PGHAUL" agent --listen 198.18.7.2:7433 --tls-cert "$W/agent.crt" --tls-key "$W/agent.key" \
-    --client-ca "$W/ca.crt" --allow "127.0.0.1:$SRC_PORT" 2>"$W/agent.log" &
+start_agent() {  # binary port name
+    ip netns exec "$NS" /usr/bin/time -f "%M" -o "$W/$3.rss" "$1" agent --listen "198.18.7.2:$2" \
+        --tls-cert "$W/agent.crt" --tls-key "$W/agent.key" --client-ca "$W/ca.crt" \
+        --allow "127.0.0.1:$SRC_PORT" --memory-limit "$MEMORY_LIMIT" 2>"$W/$3.log" &
+}
+start_agent "$PGHAUL" 7433 agent
 AGENT_PID=$!
+APPROACHES="agent direct dump"
+if [ -n "$BASE" ]; then
+    start_agent "$BASE" 7434 agent_base
+    BASE_PID=$!
+    APPROACHES="agent agent_base direct dump"
+fi
 sleep 0.5
 
 run_one() {  # approach -> "wall wire_bytes"
@@ -104,9 +123,11 @@ run_one() {  # approach -> "wall wire_bytes"
     local s e wire=-
     s=$(date +%s.%N)
     case $1 in
-    agent)
-        "$PGHAUL" copy --source "host=127.0.0.1 port=$SRC_PORT user=postgres dbname=linkdb" \
-            --via 198.18.7.2:7433 --via-ca "$W/ca.crt" --via-cert "$W/host.crt" --via-key "$W/host.key" \
+    agent | agent_base)
+        local bin=$PGHAUL port=7433
+        [ "$1" = agent ] || bin=$BASE port=7434
+        "$bin" copy --source "host=127.0.0.1 port=$SRC_PORT user=postgres dbname=linkdb" \
+            --via "198.18.7.2:$port" --via-ca "$W/ca.crt" --via-cert "$W/host.crt" --via-key "$W/host.key" \
             --target "$TGT dbname=link_tgt" --no-owner --jobs "$JOBS" --progress none \
             --report "$W/report.json" >"$W/run.log" 2>&1
         wire=$(python3 -c "import json; print(json.load(open('$W/report.json'))['links'][0]['received_wire_bytes'])") ;;
@@ -135,7 +156,7 @@ printf '%-9s %-8s %8s %7s %14s\n' rate approach "wall s" ratio "wire bytes"
 for rate in $RATES; do
     shape "$rate"
     declare -A wall=()
-    for a in agent direct dump; do
+    for a in $APPROACHES; do
         log "$rate: $a"
         read -r w wire < <(run_one "$a")
         wall[$a]=$w
@@ -145,8 +166,12 @@ for rate in $RATES; do
 done
 shape none
 echo "ratio = wall / the agent's wall (>1: the agent is faster); wire bytes = the agent link's, received"
-pkill -TERM -f "^$PGHAUL agent --listen" || true  # the agent, not the time(1) around it
-for _ in $(seq 50); do [ -s "$W/agent.rss" ] && break; sleep 0.1; done
-echo "agent peak RSS: $(cat "$W/agent.rss" 2>/dev/null || echo '?') kB"
-grep -c "session ended" "$W/agent.log" | sed "s/^/agent sessions logged: /"
-grep "session ended" "$W/agent.log" | sort -t, -k2 | tail -2 | sed "s/^.*session ended: //"
+pkill -TERM -f "^$PGHAUL agent --listen" || true  # the agents, not the time(1) around them
+[ -z "$BASE" ] || pkill -TERM -f "^$BASE agent --listen" || true
+for a in agent ${BASE:+agent_base}; do
+    for _ in $(seq 50); do [ -s "$W/$a.rss" ] && break; sleep 0.1; done
+    echo "$a: peak RSS $(cat "$W/$a.rss" 2>/dev/null || echo '?') kB under --memory-limit $MEMORY_LIMIT;" \
+        "$(grep "listening on" "$W/$a.log" | sed 's/.*(zstd/zstd/;s/)$//')"
+    grep -c "session ended" "$W/$a.log" | sed "s/^/  sessions logged: /"
+    grep "session ended" "$W/$a.log" | sort -t, -k2 | tail -2 | sed "s/^.*session ended: /  /"
+done
