@@ -19,7 +19,9 @@
 // a big table's post-data first (the table just landed and is in cache; it
 // unlocks foreign keys and finish), then loads largest first, then small
 // tables' post-data (batched), except that a source's last small loads go
-// before everything (once read, its snapshot is released).
+// before everything (once read, its snapshot is released), and that while
+// no other worker reads from a source whose loads wait, a worker reads
+// rather than build a big table's indexes (the source's link stays busy).
 #pragma once
 
 #include <chrono>
@@ -168,6 +170,7 @@ private:
         int reader_cap = 0;
         int readers = 0;
         int running = 0;
+        int loading = 0;  // its loads running
         bool prepared = false, failed = false, done = false;
         source_plan plan;
         std::int64_t queued_load_bytes = 0;

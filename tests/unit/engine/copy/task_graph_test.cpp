@@ -290,6 +290,49 @@ TEST_CASE("a worker with nothing left at home helps another source rather than i
     CHECK(w1->source == 0);
 }
 
+TEST_CASE("a source is never left unread while its loads wait: with no other reader, a worker reads first") {
+    graph_options opt;
+    opt.tail_bytes = 0;
+    task_graph g(opt);
+    g.add_source(0);
+    source_plan p;
+    p.tables = {table(300 * MB, {0}), table(200 * MB, {1}), table(100 * MB, {2})};
+    auto prep = g.take(0, {});
+    g.prepared(0, p);
+    g.completed(*prep);
+    auto a = g.take(0, {0, 0});
+    auto b = g.take(1, {0, 0});
+    REQUIRE((a && b));
+    CHECK(describe(*a) == "copy 0");
+    CHECK(describe(*b) == "copy 1");
+    // Table 1 lands while worker 0 still reads table 0: worker 1 builds its index.
+    g.completed(*b);
+    auto c = g.take(1, {0, 0});
+    REQUIRE(c);
+    CHECK(describe(*c) == "index 1.1");
+    // Table 0 lands while worker 1 builds: nobody would read, so worker 0 reads
+    // table 2, and table 0's index waits for the builder.
+    g.completed(*a);
+    auto d = g.take(0, {0, 0});
+    REQUIRE(d);
+    CHECK(describe(*d) == "copy 2");
+    g.completed(*c);
+    auto e = g.take(1, {0, 0});
+    REQUIRE(e);
+    CHECK(describe(*e) == "index 0.0");
+}
+
+TEST_CASE("one worker alone builds a landed table's indexes before its next load (the table is in cache)") {
+    graph_options opt;
+    opt.tail_bytes = 0;
+    task_graph g(opt);
+    g.add_source(0);
+    source_plan p;
+    p.tables = {table(300 * MB, {0}), table(200 * MB, {1})};
+    auto order = run_alone(g, {p});
+    CHECK(position(order, "0: index 0.0") < position(order, "0: copy 1"));
+}
+
 TEST_CASE("affinity: a worker leaves its source only for a much bigger load") {
     task_graph g;
     g.add_source(0);
