@@ -4,7 +4,8 @@
 # `pg_dump -Fc | pg_restore` on the target side, at each rate.
 #
 #   sudo bench/link.sh [--rates "100mbit 1gbit none"] [--size-mb 300] [--pghaul PATH] [--jobs 2]
-#                      [--memory-limit 64MB] [--base PATH]
+#                      [--memory-limit 64MB] [--base PATH] [--approaches "agent direct dump"]
+#                      [--keep DIR]
 #
 # The "source site" is a network namespace joined by a veth pair shaped with
 # tbf on both ends (addresses 198.18.7.1/.2, the benchmarking range; nothing
@@ -16,12 +17,13 @@
 # Prints wall time, the ratio to the agent's wall, and the link's bytes.
 # The agent runs under --memory-limit (its peak RSS is printed beside it).
 # --base PATH adds "agent_base": the same copy through another build's agent
-# (and its client), for an A/B of the link in the same run.
+# (and its client), for an A/B of the link in the same run. --keep DIR keeps
+# each pghaul run's log (with --profile) and JSON report there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RATES="100mbit 1gbit none" SIZE_MB=300 PGHAUL=${PGHAUL_BIN:-build/release/cli/pghaul} JOBS=2
-MEMORY_LIMIT=64MB BASE=
+MEMORY_LIMIT=64MB BASE= APPROACHES= KEEP=
 while [ $# -gt 0 ]; do
     case $1 in
     --rates) RATES=$2; shift 2 ;;
@@ -30,6 +32,8 @@ while [ $# -gt 0 ]; do
     --jobs) JOBS=$2; shift 2 ;;
     --memory-limit) MEMORY_LIMIT=$2; shift 2 ;;
     --base) BASE=$2; shift 2 ;;
+    --approaches) APPROACHES=$2; shift 2 ;;
+    --keep) KEEP=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -110,12 +114,13 @@ start_agent() {  # binary port name
 }
 start_agent "$PGHAUL" 7433 agent
 AGENT_PID=$!
-APPROACHES="agent direct dump"
 if [ -n "$BASE" ]; then
     start_agent "$BASE" 7434 agent_base
     BASE_PID=$!
-    APPROACHES="agent agent_base direct dump"
+    : "${APPROACHES:=agent agent_base direct dump}"
 fi
+: "${APPROACHES:=agent direct dump}"
+[ -z "$KEEP" ] || mkdir -p "$KEEP"
 sleep 0.5
 
 run_one() {  # approach -> "wall wire_bytes"
@@ -129,17 +134,22 @@ run_one() {  # approach -> "wall wire_bytes"
         "$bin" copy --source "host=127.0.0.1 port=$SRC_PORT user=postgres dbname=linkdb" \
             --via "198.18.7.2:$port" --via-ca "$W/ca.crt" --via-cert "$W/host.crt" --via-key "$W/host.key" \
             --target "$TGT dbname=link_tgt" --no-owner --jobs "$JOBS" --progress none \
-            --report "$W/report.json" >"$W/run.log" 2>&1
+            --report "$W/report.json" ${KEEP:+--profile} >"$W/run.log" 2>&1
         wire=$(python3 -c "import json; print(json.load(open('$W/report.json'))['links'][0]['received_wire_bytes'])") ;;
     direct)
         "$PGHAUL" copy --source "host=198.18.7.2 port=$SRC_PORT user=postgres dbname=linkdb" \
-            --target "$TGT dbname=link_tgt" --no-owner --jobs "$JOBS" --progress none >"$W/run.log" 2>&1 ;;
+            --target "$TGT dbname=link_tgt" --no-owner --jobs "$JOBS" --progress none \
+            --report "$W/report.json" ${KEEP:+--profile} >"$W/run.log" 2>&1 ;;
     dump)
         createdb -h 127.0.0.1 -p $TGT_PORT -U haul_admin -T template0 link_tgt &&
             pg_dump -Fc -h 198.18.7.2 -p $SRC_PORT -U postgres linkdb |
             pg_restore --no-owner --no-privileges -d "$TGT dbname=link_tgt" >"$W/run.log" 2>&1 ;;
     esac
     e=$(date +%s.%N)
+    if [ -n "$KEEP" ]; then
+        cp "$W/run.log" "$KEEP/$1-$RATE.log"
+        [ ! -f "$W/report.json" ] || mv "$W/report.json" "$KEEP/$1-$RATE.json"
+    fi
     local got
     got=$(psql "$TGT dbname=link_tgt" -qAtc "$COUNTS_SQL")
     [ "$got" = "$WANT" ] || {
@@ -155,6 +165,7 @@ echo "linkdb: bench/gen-appdb.sh --shape wide --size-mb $SIZE_MB ($SIZE database
 printf '%-9s %-8s %8s %7s %14s\n' rate approach "wall s" ratio "wire bytes"
 for rate in $RATES; do
     shape "$rate"
+    RATE=$rate
     declare -A wall=()
     for a in $APPROACHES; do
         log "$rate: $a"
@@ -173,5 +184,8 @@ for a in agent ${BASE:+agent_base}; do
     echo "$a: peak RSS $(cat "$W/$a.rss" 2>/dev/null || echo '?') kB under --memory-limit $MEMORY_LIMIT;" \
         "$(grep "listening on" "$W/$a.log" | sed 's/.*(zstd/zstd/;s/)$//')"
     grep -c "session ended" "$W/$a.log" | sed "s/^/  sessions logged: /"
-    grep "session ended" "$W/$a.log" | sort -t, -k2 | tail -2 | sed "s/^.*session ended: /  /"
+    # The two that carried the most from the server.
+    grep "session ended" "$W/$a.log" | sed 's/.*session ended: //' |
+        awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "B" && $(i + 2) == "from") print $i "\t" $0 }' |
+        sort -n | tail -2 | cut -f2- | sed 's/^/  /' 
 done
