@@ -27,7 +27,7 @@ std::string make_source(int rows) {
     return db;
 }
 
-std::vector<std::string> copy_args(const std::string& src, const std::string& tgt) {
+std::vector<std::string> small_copy_args(const std::string& src, const std::string& tgt) {
     return {"copy",
             "--source",
             server("PGHAUL_SRC_A", src).to_string(),
@@ -44,7 +44,7 @@ TEST_CASE("--progress json: one event per line with the documented fields") {
     const auto src = make_source(20000);
     const auto tgt = unique_name("progress_tgt");
     temp_file html("run.html", "");
-    auto args = copy_args(src, tgt);
+    auto args = small_copy_args(src, tgt);
     args.insert(args.end(), {"--progress", "json", "--report-html", html.path});
     auto r = run_pghaul(args);
     REQUIRE(r.exit_status == 0);
@@ -108,7 +108,7 @@ TEST_CASE("--progress json: one event per line with the documented fields") {
 TEST_CASE("--progress plain prints a parseable line every interval; the bar draws in a terminal") {
     const auto src = make_source(1500000);  // long enough for a one-second progress tick
     const auto tgt = unique_name("progress_tgt");
-    auto args = copy_args(src, tgt);
+    auto args = small_copy_args(src, tgt);
     args.insert(args.end(), {"--progress", "plain", "--progress-interval", "1"});
     auto r = run_pghaul(args);
     REQUIRE(r.exit_status == 0);
@@ -121,7 +121,7 @@ TEST_CASE("--progress plain prints a parseable line every interval; the bar draw
     // with log lines above it, and cleared at the end.
     temp_file typescript("typescript", "");
     std::string cmd = std::string(PGHAUL_BIN);
-    auto bar_args = copy_args(src, tgt);
+    auto bar_args = small_copy_args(src, tgt);
     bar_args.insert(bar_args.end(), {"--on-existing", "replace"});
     for (auto& a : bar_args) cmd += " '" + a + "'";
     auto s = pghaul::run_process({"script", "-qfec", cmd, typescript.path});
@@ -146,7 +146,7 @@ TEST_CASE("--profile prints where pghaul's own time went; the report carries the
     const auto src = make_source(200000);
     const auto tgt = unique_name("profile_tgt");
     temp_file report("report.json", "");
-    auto args = copy_args(src, tgt);
+    auto args = small_copy_args(src, tgt);
     args.insert(args.end(), {"--profile", "--report", report.path});
     auto r = run_pghaul(args);
     REQUIRE(r.exit_status == 0);
@@ -176,7 +176,7 @@ TEST_CASE("a fatal error stays the last thing on a terminal and reaches the log 
     temp_file typescript("typescript", "");
     temp_file log("pghaul.log", "");
     std::string cmd = std::string(PGHAUL_BIN);
-    auto args = copy_args(src, tgt);
+    auto args = small_copy_args(src, tgt);
     args.insert(args.end(), {"--lock-wait-timeout", "2s", "--log-file", log.path});
     for (auto& a : args) cmd += " '" + a + "'";
     auto s = pghaul::run_process({"script", "-qfec", cmd, typescript.path});
@@ -197,7 +197,7 @@ TEST_CASE("a fatal error stays the last thing on a terminal and reaches the log 
     CHECK(ls.str().find("HINT: end or wait for that session") != std::string::npos);
     // --progress json: the stream's last event says how the run ended.
     auto j = run_pghaul([&] {
-        auto a = copy_args(src, tgt);
+        auto a = small_copy_args(src, tgt);
         a.insert(a.end(), {"--lock-wait-timeout", "1s", "--progress", "json"});
         return a;
     }());

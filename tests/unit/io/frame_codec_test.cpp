@@ -13,11 +13,9 @@
 using pghaul::frame_decoder;
 using pghaul::frame_encoder;
 
-namespace {
+using pghaul::test::bytes;
 
-std::span<const std::byte> bytes(const std::string& s) {
-    return std::as_bytes(std::span(s.data(), s.size()));
-}
+namespace {
 
 std::string decode_to_string(frame_decoder& d, std::span<const std::byte> frame, std::uint64_t seq,
                              std::size_t cap) {

@@ -17,16 +17,14 @@
 using pghaul::spool_dir;
 using pghaul::spool_file;
 
+using pghaul::test::bytes;
+
 namespace {
 
 mode_t mode_of(const std::filesystem::path& p) {
     struct stat st {};
     REQUIRE(::stat(p.c_str(), &st) == 0);
     return st.st_mode & 07777;
-}
-
-std::span<const std::byte> bytes(const std::string& s) {
-    return std::as_bytes(std::span(s.data(), s.size()));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Shared by the io unit tests: a replayable seed, a scratch directory, and
-// COPY-like test data (part compressible text, part random bytes).
+// Shared by the io unit tests: a replayable seed, a scratch directory,
+// COPY-like test data (part compressible text, part random bytes) and a
+// string's bytes.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <span>
 #include <string>
 
 namespace pghaul::test {
@@ -83,6 +85,10 @@ inline std::string difference(const std::string& got, const std::string& want) {
     while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
     return "got " + std::to_string(got.size()) + " bytes, want " + std::to_string(want.size()) +
            "; first difference at byte " + std::to_string(i);
+}
+
+inline std::span<const std::byte> bytes(const std::string& s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
 }
 
 }  // namespace pghaul::test
