@@ -5,7 +5,7 @@
 #
 #   sudo bench/link.sh [--rates "100mbit 1gbit none"] [--size-mb 300] [--pghaul PATH] [--jobs 2]
 #                      [--memory-limit 64MB] [--base PATH] [--approaches "agent direct dump"]
-#                      [--keep DIR]
+#                      [--keep DIR] [--pin-sites]
 #
 # The "source site" is a network namespace joined by a veth pair shaped with
 # tbf on both ends (addresses 198.18.7.1/.2, the benchmarking range; nothing
@@ -19,11 +19,15 @@
 # --base PATH adds "agent_base": the same copy through another build's agent
 # (and its client), for an A/B of the link in the same run. --keep DIR keeps
 # each pghaul run's log (with --profile) and JSON report there.
+# --pin-sites gives each site a core of its own, as two hosts would have:
+# the source cluster and the agent on CPU 0; the target cluster, pghaul (with
+# its forwarder) and pg_dump | pg_restore on CPU 1. Without it the agent's
+# compression and the forwarder's TLS share both cores with three servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RATES="100mbit 1gbit none" SIZE_MB=300 PGHAUL=${PGHAUL_BIN:-build/release/cli/pghaul} JOBS=2
-MEMORY_LIMIT=64MB BASE= APPROACHES= KEEP=
+MEMORY_LIMIT=64MB BASE= APPROACHES= KEEP= PIN=
 while [ $# -gt 0 ]; do
     case $1 in
     --rates) RATES=$2; shift 2 ;;
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
     --base) BASE=$2; shift 2 ;;
     --approaches) APPROACHES=$2; shift 2 ;;
     --keep) KEEP=$2; shift 2 ;;
+    --pin-sites) PIN=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -48,6 +53,18 @@ TGT="host=127.0.0.1 port=$TGT_PORT user=haul_admin"
 psql "$TGT dbname=postgres" -qAtc "SELECT 1" >/dev/null ||
     { echo "bench/link.sh: start the fleet sandbox first: bench/fleet.sh --keep-sandbox" >&2; exit 2; }
 
+# ON_SRC / ON_TGT prefix what runs at each site (empty: anywhere).
+ON_SRC= ON_TGT= TGT_PM=
+if [ -n "$PIN" ]; then
+    [ "$(nproc)" -ge 2 ] || { echo "bench/link.sh: --pin-sites needs two cores" >&2; exit 2; }
+    ON_SRC="taskset -c 0" ON_TGT="taskset -c 1"
+    TGT_PM=$(head -1 "$TGT_DIR/tgt/postmaster.pid")
+fi
+pin_target() {  # cpu list: the target's postmaster and the backends it has now (new ones inherit)
+    local pid
+    for pid in "$TGT_PM" $(pgrep -P "$TGT_PM"); do taskset -p -c "$1" "$pid" >/dev/null; done
+}
+
 W=$(mktemp -d /tmp/pghaul-link.XXXXXX)
 chmod 755 "$W"
 chown postgres: "$W"  # the source cluster and its socket live here
@@ -61,6 +78,7 @@ cleanup() {
     [ -n "$BASE_PID" ] && kill "$BASE_PID" 2>/dev/null || true
     su postgres -c "$BIN/pg_ctl -D $W/src -m immediate stop" >/dev/null 2>&1 || true
     psql "$TGT dbname=postgres" -qAtc "DROP DATABASE IF EXISTS link_tgt WITH (FORCE)" >/dev/null 2>&1 || true
+    [ -z "$TGT_PM" ] || pin_target "0-$(($(nproc) - 1))" || true
     ip netns del "$NS" 2>/dev/null || true
     ip link del "$VA" 2>/dev/null || true
     rm -rf "$W"
@@ -88,7 +106,7 @@ su postgres -c "$BIN/initdb -D $W/src -A trust -U postgres" >/dev/null
 cat >>"$W/src/pg_hba.conf" <<HBA
 host all all 198.18.7.0/24 trust
 HBA
-ip netns exec "$NS" su postgres -c "$BIN/pg_ctl -D $W/src -l $W/src.log -w -o \
+$ON_SRC ip netns exec "$NS" su postgres -c "$BIN/pg_ctl -D $W/src -l $W/src.log -w -o \
     '-p $SRC_PORT -k $W -c listen_addresses=127.0.0.1,198.18.7.2 -c shared_buffers=256MB' start" >/dev/null
 SRC_LOCAL="host=$W port=$SRC_PORT user=postgres"
 bench/gen-appdb.sh linkdb --shape wide --size-mb "$SIZE_MB" --conninfo "$SRC_LOCAL dbname=postgres" \
@@ -108,7 +126,7 @@ log "certificates and the agent"
     openssl x509 -req -in host.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out host.crt -days 1
 ) >/dev/null 2>&1
 start_agent() {  # binary port name
-    ip netns exec "$NS" /usr/bin/time -f "%M" -o "$W/$3.rss" "$1" agent --listen "198.18.7.2:$2" \
+    $ON_SRC ip netns exec "$NS" /usr/bin/time -f "%M" -o "$W/$3.rss" "$1" agent --listen "198.18.7.2:$2" \
         --tls-cert "$W/agent.crt" --tls-key "$W/agent.key" --client-ca "$W/ca.crt" \
         --allow "127.0.0.1:$SRC_PORT" --memory-limit "$MEMORY_LIMIT" 2>"$W/$3.log" &
 }
@@ -121,6 +139,7 @@ if [ -n "$BASE" ]; then
 fi
 : "${APPROACHES:=agent direct dump}"
 [ -z "$KEEP" ] || mkdir -p "$KEEP"
+[ -z "$TGT_PM" ] || pin_target 1
 sleep 0.5
 
 run_one() {  # approach -> "wall wire_bytes"
@@ -131,19 +150,19 @@ run_one() {  # approach -> "wall wire_bytes"
     agent | agent_base)
         local bin=$PGHAUL port=7433
         [ "$1" = agent ] || bin=$BASE port=7434
-        "$bin" copy --source "host=127.0.0.1 port=$SRC_PORT user=postgres dbname=linkdb" \
+        $ON_TGT "$bin" copy --source "host=127.0.0.1 port=$SRC_PORT user=postgres dbname=linkdb" \
             --via "198.18.7.2:$port" --via-ca "$W/ca.crt" --via-cert "$W/host.crt" --via-key "$W/host.key" \
             --target "$TGT dbname=link_tgt" --no-owner --jobs "$JOBS" --progress none \
             --report "$W/report.json" ${KEEP:+--profile} >"$W/run.log" 2>&1
         wire=$(python3 -c "import json; print(json.load(open('$W/report.json'))['links'][0]['received_wire_bytes'])") ;;
     direct)
-        "$PGHAUL" copy --source "host=198.18.7.2 port=$SRC_PORT user=postgres dbname=linkdb" \
+        $ON_TGT "$PGHAUL" copy --source "host=198.18.7.2 port=$SRC_PORT user=postgres dbname=linkdb" \
             --target "$TGT dbname=link_tgt" --no-owner --jobs "$JOBS" --progress none \
             --report "$W/report.json" ${KEEP:+--profile} >"$W/run.log" 2>&1 ;;
     dump)
         createdb -h 127.0.0.1 -p $TGT_PORT -U haul_admin -T template0 link_tgt &&
-            pg_dump -Fc -h 198.18.7.2 -p $SRC_PORT -U postgres linkdb |
-            pg_restore --no-owner --no-privileges -d "$TGT dbname=link_tgt" >"$W/run.log" 2>&1 ;;
+            $ON_TGT pg_dump -Fc -h 198.18.7.2 -p $SRC_PORT -U postgres linkdb |
+            $ON_TGT pg_restore --no-owner --no-privileges -d "$TGT dbname=link_tgt" >"$W/run.log" 2>&1 ;;
     esac
     e=$(date +%s.%N)
     if [ -n "$KEEP" ]; then
@@ -161,7 +180,7 @@ run_one() {  # approach -> "wall wire_bytes"
 }
 
 echo
-echo "linkdb: bench/gen-appdb.sh --shape wide --size-mb $SIZE_MB ($SIZE database), jobs $JOBS, fsync as the target's"
+echo "linkdb: bench/gen-appdb.sh --shape wide --size-mb $SIZE_MB ($SIZE database), jobs $JOBS, fsync as the target's${PIN:+, a core per site}"
 printf '%-9s %-8s %8s %7s %14s\n' rate approach "wall s" ratio "wire bytes"
 for rate in $RATES; do
     shape "$rate"
