@@ -142,8 +142,16 @@ fi
 [ -z "$TGT_PM" ] || pin_target 1
 sleep 0.5
 
-run_one() {  # approach -> "wall wire_bytes"
+drop_target() {  # autovacuum may still be at the last copy, and only a superuser may end it
+    local i
+    for i in $(seq 60); do
+        psql "$TGT dbname=postgres" -qAtc "DROP DATABASE IF EXISTS link_tgt WITH (FORCE)" >/dev/null 2>&1 && return
+        sleep 1
+    done
     psql "$TGT dbname=postgres" -qAtc "DROP DATABASE IF EXISTS link_tgt WITH (FORCE)" >/dev/null
+}
+run_one() {  # approach -> "wall wire_bytes"
+    drop_target
     local s e wire=-
     s=$(date +%s.%N)
     case $1 in
