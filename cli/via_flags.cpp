@@ -32,7 +32,9 @@ conninfo through_agent(const conninfo& ci, const engine::endpoint_config::via_co
                        std::shared_ptr<link::forwarder>& route) {
     check_via_flags(via);
     if (via.address.empty()) return ci;
-    engine::endpoint_config ep{.ci = ci, .via = via};
+    engine::endpoint_config ep;
+    ep.ci = ci;
+    ep.via = via;
     engine::open_route(ep, "the source", 1);
     route = ep.route;
     return engine::reroute(ep, ci);

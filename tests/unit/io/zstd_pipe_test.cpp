@@ -43,7 +43,8 @@ TEST_CASE("the link's zstd stream: bytes that are not one are an error, not garb
 TEST_CASE("the agent's level follows the link: up while it waits on the link, down while it waits on the CPU") {
     using namespace std::chrono_literals;
     deflater z(1);
-    pghaul::link::detail::adapt a{.max_level = 3};
+    pghaul::link::detail::adapt a;
+    a.max_level = 3;
     std::uint64_t raw = 0;
     auto step = [&](auto compressing, auto waiting) {
         a.compressing += compressing;
