@@ -93,7 +93,7 @@ struct session {
                            std::to_string(link_in) + " B in on the link (" + std::to_string(db_out) +
                            " B to the server, " + ratio(db_out, link_in) + "), " + std::to_string(db_in) +
                            " B from the server (" + std::to_string(link_out) + " B out on the link, " +
-                           ratio(db_in, link_out) + ", zstd level " + std::to_string(deflate.level()) +
+                           ratio(db_in, link_out) + ", zstd level " + level_name(deflate.level()) +
                            " at the end)");
     }
     // On the session's strand only.

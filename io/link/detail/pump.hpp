@@ -63,24 +63,31 @@ boost::asio::awaitable<void> write_line(Stream& s, std::string line) {
 // pump waited on the link longer than it compressed, the link is the
 // bottleneck and a higher level costs nothing (up to `max_level`); if it
 // compressed longer than it waited, the CPU is, and the level goes down
-// (into zstd's fast levels, to `min_level`). A slow link climbs.
+// (into zstd's fast levels, to `min_level`, then to stored frames, which
+// cost no CPU on either end). Stored goes back to `min_level` once writing
+// to the link takes longer than reading from the server: the link, not the
+// server, is then what the bytes wait for. A slow link climbs.
 struct adapt {
     int max_level = 0;   // 0: a fixed level
     int min_level = -3;  // zstd's fast levels: less CPU, less ratio, for a link faster than the CPU
     // Whether the level may climb to this one (the agent's memory limit); unset: always.
     std::function<bool(int)> may_climb_to;
-    std::chrono::steady_clock::duration compressing{}, waiting{};
+    std::chrono::steady_clock::duration reading{}, compressing{}, waiting{};
     std::uint64_t since = 0;
     void after(deflater& z, std::uint64_t raw) {
         if (max_level == 0 || raw - since < (4u << 20)) return;
-        // Level 0 is zstd's default (3), not "none": the steps skip it.
-        const int up = z.level() == -1 ? 1 : z.level() + 1;
-        if (waiting > 2 * compressing && z.level() < max_level && (!may_climb_to || may_climb_to(up)))
-            z.set_level(up);
-        else if (compressing > waiting && z.level() > min_level)
-            z.set_level(z.level() == 1 ? -1 : z.level() - 1);
+        const int level = z.level();
+        if (level == deflater::stored) {
+            if (waiting > reading) z.set_level(min_level);
+        } else if (waiting > 2 * compressing && level < max_level) {
+            // Level 0 is zstd's default (3), not "none": the steps skip it.
+            const int up = level == -1 ? 1 : level + 1;
+            if (!may_climb_to || may_climb_to(up)) z.set_level(up);
+        } else if (compressing > waiting) {
+            z.set_level(level > min_level ? (level == 1 ? -1 : level - 1) : deflater::stored);
+        }
         since = raw;
-        compressing = waiting = {};
+        reading = compressing = waiting = {};
     }
 };
 
@@ -91,15 +98,17 @@ boost::asio::awaitable<void> deflate_pump(From& from, To& to, deflater& z, Count
                                           adapt a = {}) {
     std::array<char, 128 * 1024> buf;
     for (;;) {
+        const auto t0 = std::chrono::steady_clock::now();
         const auto n = co_await from.async_read_some(boost::asio::buffer(buf), boost::asio::use_awaitable);
         raw += n;
-        const auto t0 = std::chrono::steady_clock::now();
-        auto out = z.push({buf.data(), n});
         const auto t1 = std::chrono::steady_clock::now();
+        auto out = z.push({buf.data(), n});
+        const auto t2 = std::chrono::steady_clock::now();
         co_await boost::asio::async_write(to, boost::asio::buffer(out.data(), out.size()),
                                           boost::asio::use_awaitable);
-        a.compressing += t1 - t0;
-        a.waiting += std::chrono::steady_clock::now() - t1;
+        a.reading += t1 - t0;
+        a.compressing += t2 - t1;
+        a.waiting += std::chrono::steady_clock::now() - t2;
         wire += out.size();
         a.after(z, static_cast<std::uint64_t>(raw));
     }

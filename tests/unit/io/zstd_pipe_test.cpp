@@ -46,7 +46,8 @@ TEST_CASE("the agent's level follows the link: up while it waits on the link, do
     pghaul::link::detail::adapt a;
     a.max_level = 3;
     std::uint64_t raw = 0;
-    auto step = [&](auto compressing, auto waiting) {
+    auto step = [&](auto compressing, auto waiting, std::chrono::milliseconds reading = 0ms) {
+        a.reading += reading;
         a.compressing += compressing;
         a.waiting += waiting;
         raw += 4u << 20;
@@ -61,7 +62,10 @@ TEST_CASE("the agent's level follows the link: up while it waits on the link, do
     CHECK(step(10ms, 1ms) == -1);  // into the fast levels, past 0 (zstd's default, 3)
     CHECK(step(10ms, 1ms) == -2);
     CHECK(step(10ms, 1ms) == -3);
-    CHECK(step(10ms, 1ms) == -3);  // not below min_level
+    CHECK(step(10ms, 1ms) == deflater::stored);  // below min_level: no compression at all
+    // The server is slower than the link: stored stays.
+    CHECK(step(0ms, 1ms, 10ms) == deflater::stored);
+    CHECK(step(0ms, 10ms, 1ms) == -3);  // the link is what the bytes wait for again
     CHECK(step(1ms, 10ms) == -2);
     CHECK(step(1ms, 10ms) == -1);
     CHECK(step(1ms, 10ms) == 1);
@@ -73,4 +77,70 @@ TEST_CASE("the agent's level follows the link: up while it waits on the link, do
     fixed.waiting += 50ms;
     fixed.after(z, raw + (8u << 20));
     CHECK(z.level() == 1);
+}
+
+namespace {
+
+// A COPY-like stream that compresses well at high levels and less at low ones.
+std::string copy_like(std::size_t size) {
+    std::mt19937 rng(11);
+    std::string s;
+    while (s.size() < size)
+        s += std::to_string(rng() % 100000) + "\tcustomer " + std::to_string(rng() % 5000) + "\t2024-0" +
+             std::to_string(rng() % 9 + 1) + "-1" + std::to_string(rng() % 9) + "\t" + std::to_string(rng()) +
+             "\n";
+    return s;
+}
+
+// Pushes `data` in 128 KiB reads, switching to `then` halfway; returns the
+// wire bytes of the second half, checking that every push decodes whole.
+std::size_t second_half_wire(const std::string& data, int first, int then, int max_window_log = 0) {
+    deflater d(first);
+    inflater u(max_window_log);
+    std::size_t wire = 0;
+    for (std::size_t at = 0; at < data.size(); at += 128 << 10) {
+        if (at == data.size() / 2 / (128 << 10) * (128 << 10)) {
+            d.set_level(then);
+            wire = 0;
+        }
+        const auto piece = std::string_view(data).substr(at, 128 << 10);
+        auto z = d.push({piece.data(), piece.size()});
+        wire += z.size();
+        auto out = u.push(z);
+        REQUIRE(std::string_view(out.data(), out.size()) == piece);
+    }
+    return wire;
+}
+
+}  // namespace
+
+TEST_CASE("the link's zstd stream: a new level changes the bytes from the next push on") {
+    const auto data = copy_like(8 << 20);
+    const auto stay = second_half_wire(data, 1, 1);
+    // zstd applies a level set mid-frame only to the next frame: were the
+    // frame left open, both would be level 1's bytes.
+    CHECK(second_half_wire(data, 1, 12) * 100 < stay * 95);
+    CHECK(second_half_wire(data, 1, -5) * 95 > stay * 100);
+}
+
+TEST_CASE(
+    "the link's zstd stream: stored frames cost a few bytes a block and decode under the agent's window") {
+    const auto data = copy_like(4 << 20);
+    const auto half = data.size() - data.size() / 2 / (128 << 10) * (128 << 10);
+    const auto wire = second_half_wire(data, 1, deflater::stored, agent_window_log);
+    CHECK(wire >= half);
+    CHECK(wire <= half + half / (128 << 10) * 16);
+    // And back: from stored to a level, in the same stream.
+    CHECK(second_half_wire(data, deflater::stored, 3) * 2 < half);
+    // A push bigger than a block, and an empty one.
+    deflater d(deflater::stored);
+    inflater u(agent_window_log);
+    const std::string big(300000, 'x');
+    auto z = d.push({big.data(), big.size()});
+    CHECK(z.size() == big.size() + 6 + 3 * 3);
+    auto out = u.push(z);
+    CHECK(std::string_view(out.data(), out.size()) == big);
+    CHECK(u.push(d.push({})).empty());
+    CHECK(level_name(deflater::stored) == "stored");
+    CHECK(level_name(-3) == "-3");
 }
