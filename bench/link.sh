@@ -18,7 +18,8 @@
 # The agent runs under --memory-limit (its peak RSS is printed beside it).
 # --base PATH adds "agent_base": the same copy through another build's agent
 # (and its client), for an A/B of the link in the same run. --keep DIR keeps
-# each pghaul run's log (with --profile) and JSON report there.
+# each pghaul run's log (with --profile) and JSON report there, and each
+# agent's log of its sessions.
 # --pin-sites gives each site a core of its own, as two hosts would have:
 # the source cluster and the agent on CPU 0; the target cluster, pghaul (with
 # its forwarder) and pg_dump | pg_restore on CPU 1. Without it the agent's
@@ -211,6 +212,7 @@ for a in agent ${BASE:+agent_base}; do
     echo "$a: peak RSS $(cat "$W/$a.rss" 2>/dev/null || echo '?') kB under --memory-limit $MEMORY_LIMIT;" \
         "$(grep "listening on" "$W/$a.log" | sed 's/.*(zstd/zstd/;s/)$//')"
     grep -c "session ended" "$W/$a.log" | sed "s/^/  sessions logged: /"
+    [ -z "$KEEP" ] || cp "$W/$a.log" "$KEEP/$a-sessions.log"  # each session's bytes, ratio and last level
     # The two that carried the most from the server.
     grep "session ended" "$W/$a.log" | sed 's/.*session ended: //' |
         awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "B" && $(i + 2) == "from") print $i "\t" $0 }' |

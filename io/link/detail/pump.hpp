@@ -67,24 +67,40 @@ boost::asio::awaitable<void> write_line(Stream& s, std::string line) {
 // cost no CPU on either end). Stored goes back to `min_level` once writing
 // to the link takes longer than reading from the server: the link, not the
 // server, is then what the bytes wait for. A slow link climbs.
+//
+// A step is taken only when `streak` windows in a row call for it: each
+// step starts a new zstd frame, whose first blocks compress without the
+// window, and on cores shared with the servers single windows disagree.
 struct adapt {
     int max_level = 0;   // 0: a fixed level
     int min_level = -3;  // zstd's fast levels: less CPU, less ratio, for a link faster than the CPU
+    int streak = 2;
     // Whether the level may climb to this one (the agent's memory limit); unset: always.
     std::function<bool(int)> may_climb_to;
     std::chrono::steady_clock::duration reading{}, compressing{}, waiting{};
     std::uint64_t since = 0;
+    int calls = 0;  // windows in a row that called for the level `wanted`
+    int wanted = 0;
     void after(deflater& z, std::uint64_t raw) {
         if (max_level == 0 || raw - since < (4u << 20)) return;
         const int level = z.level();
+        int next = level;
         if (level == deflater::stored) {
-            if (waiting > reading) z.set_level(min_level);
+            if (waiting > reading) next = min_level;
         } else if (waiting > 2 * compressing && level < max_level) {
-            // Level 0 is zstd's default (3), not "none": the steps skip it.
-            const int up = level == -1 ? 1 : level + 1;
-            if (!may_climb_to || may_climb_to(up)) z.set_level(up);
+            next = level == -1 ? 1 : level + 1;  // level 0 is zstd's default (3), not "none": skipped
         } else if (compressing > waiting) {
-            z.set_level(level > min_level ? (level == 1 ? -1 : level - 1) : deflater::stored);
+            next = level > min_level ? (level == 1 ? -1 : level - 1) : deflater::stored;
+        }
+        if (next == level)
+            calls = 0;
+        else
+            calls = next == wanted ? calls + 1 : 1;
+        wanted = next;
+        const bool climb = level != deflater::stored && next > level;
+        if (calls >= streak && (!climb || !may_climb_to || may_climb_to(next))) {
+            z.set_level(next);
+            calls = 0;
         }
         since = raw;
         reading = compressing = waiting = {};

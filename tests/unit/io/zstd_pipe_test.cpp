@@ -6,6 +6,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 #include "protocol/error.hpp"
 
@@ -45,6 +46,7 @@ TEST_CASE("the agent's level follows the link: up while it waits on the link, do
     deflater z(1);
     pghaul::link::detail::adapt a;
     a.max_level = 3;
+    a.streak = 1;  // a step per window here; the streak has its own case
     std::uint64_t raw = 0;
     auto step = [&](auto compressing, auto waiting, std::chrono::milliseconds reading = 0ms) {
         a.reading += reading;
@@ -77,6 +79,37 @@ TEST_CASE("the agent's level follows the link: up while it waits on the link, do
     fixed.waiting += 50ms;
     fixed.after(z, raw + (8u << 20));
     CHECK(z.level() == 1);
+}
+
+TEST_CASE("the agent's level moves only when windows in a row agree: each step restarts the zstd frame") {
+    using namespace std::chrono_literals;
+    deflater z(1);
+    pghaul::link::detail::adapt a;
+    a.max_level = 9;
+    std::vector<int> asked;
+    a.may_climb_to = [&](int level) {
+        asked.push_back(level);
+        return true;
+    };
+    std::uint64_t raw = 0;
+    auto step = [&](auto compressing, auto waiting) {
+        a.compressing += compressing;
+        a.waiting += waiting;
+        raw += 4u << 20;
+        a.after(z, raw);
+        return z.level();
+    };
+    CHECK(step(1ms, 10ms) == 1);  // one window says climb: not yet
+    CHECK(asked.empty());         // nor is memory reserved for it
+    CHECK(step(10ms, 1ms) == 1);  // the next says the opposite: still 1
+    CHECK(step(1ms, 10ms) == 1);
+    CHECK(step(1ms, 10ms) == 2);  // two in a row
+    CHECK(asked == std::vector<int>{2});
+    CHECK(step(1ms, 10ms) == 2);  // the streak starts again after a step
+    CHECK(step(1ms, 10ms) == 3);
+    CHECK(step(5ms, 5ms) == 3);  // neither: the streak is broken
+    CHECK(step(10ms, 1ms) == 3);
+    CHECK(step(10ms, 1ms) == 2);
 }
 
 namespace {
