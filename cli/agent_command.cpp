@@ -46,7 +46,8 @@ CLI::App* add_agent_command(CLI::App& app, command_handler& handler) {
         ->envname("PGHAUL_AGENT_COMPRESSION_LEVEL")
         ->group("Connection");
     sub->add_option("--max-compression-level", a->max_level,
-                    "raise the level up to this while the link, not the CPU, is what the agent waits for "
+                    "raise the level up to this while the link, not the CPU, is what the agent waits for, "
+                    "and lower it while the CPU is, down to sending the bytes uncompressed "
                     "(0: keep --compression-level)")
         ->capture_default_str()
         ->check(CLI::Range(0, 19))
