@@ -35,7 +35,8 @@ constexpr std::size_t stored_frame_header = 6;
 std::size_t append_stored_frame(char* out, std::span<const char> in) {
     // The magic number (little-endian); no content size, not single-segment,
     // no checksum, no dictionary; a window of 2^17 (exponent 17 - 10, mantissa 0).
-    static constexpr unsigned char header[stored_frame_header] = {0x28, 0xB5, 0x2F, 0xFD, 0x00, (17 - 10) << 3};
+    static constexpr unsigned char header[] = {0x28, 0xB5, 0x2F, 0xFD, 0x00, (17 - 10) << 3};
+    static_assert(sizeof header == stored_frame_header);
     std::memcpy(out, header, sizeof header);
     std::size_t at = sizeof header;
     std::size_t done = 0;
