@@ -62,7 +62,7 @@ boost::asio::awaitable<void> write_line(Stream& s, std::string line) {
 // The level follows the link, as `zstd --adapt` does: every 4 MB, if the
 // pump waited on the link longer than it compressed, the link is the
 // bottleneck and a higher level costs nothing (up to `max_level`); if it
-// compressed longer than it waited, the CPU is, and the level goes down
+// compressed more than twice as long as it waited, the CPU is, and the level goes down
 // (into zstd's fast levels, to `min_level`, then to stored frames, which
 // cost no CPU on either end). Stored goes back to `min_level` once writing
 // to the link takes longer than reading from the server: the link, not the
@@ -87,9 +87,9 @@ struct adapt {
         int next = level;
         if (level == deflater::stored) {
             if (waiting > reading) next = min_level;
-        } else if (waiting > 2 * compressing && level < max_level) {
+        } else if (waiting > compressing && level < max_level) {
             next = level == -1 ? 1 : level + 1;  // level 0 is zstd's default (3), not "none": skipped
-        } else if (compressing > waiting) {
+        } else if (compressing > 2 * waiting) {
             next = level > min_level ? (level == 1 ? -1 : level - 1) : deflater::stored;
         }
         if (next == level)
