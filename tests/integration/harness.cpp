@@ -228,6 +228,27 @@ big_template& the_big_template() {
 
 }  // namespace
 
+std::string make_stall_source(int first_big_rows) {
+    auto db = unique_name("stall_src");
+    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
+    connect("PGHAUL_SRC_A_SUPER", db)
+        .exec(
+            "CREATE TABLE first_big (id bigint PRIMARY KEY, payload text);"
+            "INSERT INTO first_big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, " +
+            std::to_string(first_big_rows) +
+            ") i;"
+            "CREATE TABLE stalled (id bigint PRIMARY KEY, payload text);"
+            "INSERT INTO stalled SELECT i, md5(i::text) || repeat(md5((i * 7)::text), 2) "
+            "FROM generate_series(1, 300000) i");
+    return db;
+}
+
+bool has_spool_dir(const std::filesystem::path& parent) {
+    for (auto& d : std::filesystem::directory_iterator(parent))
+        if (d.path().filename().string().starts_with("pghaul-")) return true;
+    return false;
+}
+
 std::string make_big_source() {
     auto& from = the_big_template();
     auto db = unique_name("fail_src");

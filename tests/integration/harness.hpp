@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -97,6 +98,13 @@ std::string make_big_source();
 // the template (each hash of the big table takes seconds): what a copy of an
 // unchanged big source must equal. A test that writes to its source hashes it.
 const std::map<std::string, fingerprint>& big_source_fingerprints();
+// A database on srca with two tables for one job to copy: while "first_big"
+// (`first_big_rows` rows, 600,000 are about 90 MB) copies, a test locks
+// "stalled" (300,000 rows) on the target, so its data waits in memory and
+// spool. Returns its name.
+std::string make_stall_source(int first_big_rows = 600000);
+// Whether a run's pghaul-* spool directory is under `parent`.
+bool has_spool_dir(const std::filesystem::path& parent);
 std::map<std::string, std::string> sequence_states(pghaul::pg::connection& conn);
 std::map<std::string, std::string> large_objects(pghaul::pg::connection& conn);
 std::string database_settings(pghaul::pg::connection& conn);  // ALTER DATABASE ... SET, comment, ACL

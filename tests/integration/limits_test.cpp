@@ -25,16 +25,9 @@ TEST_CASE(
     // Two tables, one job: while the first copies, the test locks the second
     // on the target; when its turn comes the source streams it into memory
     // and spool while the writer waits for the lock.
-    const auto source_db = unique_name("spill_src");
+    const auto source_db = make_stall_source();
     const auto target_db = unique_name("spill_tgt");
-    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
     auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
-    s.exec(
-        "CREATE TABLE first_big (id bigint PRIMARY KEY, payload text);"
-        "INSERT INTO first_big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 600000) i;"
-        "CREATE TABLE stalled (id bigint PRIMARY KEY, payload text);"
-        "INSERT INTO stalled SELECT i, md5(i::text) || repeat(md5((i * 7)::text), 2) FROM generate_series(1, "
-        "300000) i");
     temp_file spool_parent("keep", "");
     const auto spool_dir = std::filesystem::path(spool_parent.path).parent_path();
 
@@ -97,8 +90,7 @@ TEST_CASE(
     // The content arrived whole, and the spool is gone.
     auto t = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(table_fingerprints(t) == table_fingerprints(s));
-    for (auto& d : std::filesystem::directory_iterator(spool_dir))
-        CHECK(d.path().filename().string().rfind("pghaul-", 0) != 0);
+    CHECK_FALSE(has_spool_dir(spool_dir));
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }
@@ -108,16 +100,9 @@ TEST_CASE(
 // the write fails with EFBIG, which the spool treats as a full disk: the
 // reader waits for memory instead, and the copy completes.
 TEST_CASE("a file size limit on pghaul refuses spool writes past it; the read waits and nothing is lost") {
-    const auto source_db = unique_name("fsize_src");
+    const auto source_db = make_stall_source(200000);
     const auto target_db = unique_name("fsize_tgt");
-    create_database_from("PGHAUL_SRC_A_SUPER", source_db, "");
     auto s = connect("PGHAUL_SRC_A_SUPER", source_db);
-    s.exec(
-        "CREATE TABLE first_big (id bigint PRIMARY KEY, payload text);"
-        "INSERT INTO first_big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 200000) i;"
-        "CREATE TABLE stalled (id bigint PRIMARY KEY, payload text);"
-        "INSERT INTO stalled SELECT i, md5(i::text) || repeat(md5((i * 7)::text), 2) FROM generate_series(1, "
-        "300000) i");
     temp_file spool_parent("keep", "");
     const auto spool_dir = std::filesystem::path(spool_parent.path).parent_path();
     // Holds the target's `stalled` for 4 s once it exists, so its rows pile up.
@@ -141,8 +126,7 @@ TEST_CASE("a file size limit on pghaul refuses spool writes past it; the read wa
     CHECK(r.err.find("public.stalled: the spool could not grow") != std::string::npos);
     auto t = connect("PGHAUL_TGT_SUPER", target_db);
     CHECK(table_fingerprints(t) == table_fingerprints(s));
-    for (auto& d : std::filesystem::directory_iterator(spool_dir))
-        CHECK(d.path().filename().string().rfind("pghaul-", 0) != 0);
+    CHECK_FALSE(has_spool_dir(spool_dir));
     drop_database("PGHAUL_TGT_SUPER", target_db);
     drop_database("PGHAUL_SRC_A_SUPER", source_db);
 }

@@ -21,21 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Two tables, copied by one job: while "first_big" copies, the test locks
-// "stalled" on the target, so its data must wait in memory and spool.
-std::string make_stall_source() {
-    auto db = unique_name("spool_src");
-    create_database_from("PGHAUL_SRC_A_SUPER", db, "");
-    connect("PGHAUL_SRC_A_SUPER", db)
-        .exec(
-            "CREATE TABLE first_big (id bigint PRIMARY KEY, payload text);"
-            "INSERT INTO first_big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 600000) i;"
-            "CREATE TABLE stalled (id bigint PRIMARY KEY, payload text);"
-            "INSERT INTO stalled SELECT i, md5(i::text) || repeat(md5((i * 7)::text), 2) "
-            "FROM generate_series(1, 300000) i");
-    return db;
-}
-
 // The spool files of the unit of "stalled" under `parent` (in the run's
 // pghaul-* directory).
 std::vector<fs::path> stalled_spool_files(const fs::path& parent) {
@@ -47,12 +32,6 @@ std::vector<fs::path> stalled_spool_files(const fs::path& parent) {
             if (f.path().filename().string().find("stalled") != std::string::npos) out.push_back(f.path());
     }
     return out;
-}
-
-bool has_spool_dir(const fs::path& parent) {
-    for (auto& d : fs::directory_iterator(parent))
-        if (d.path().filename().string().starts_with("pghaul-")) return true;
-    return false;
 }
 
 // A tmpfs of `size` on a fresh directory (the suite runs as root), unmounted
