@@ -322,6 +322,7 @@ int execute(const pghaul::engine::run_config& cfg, bool dry_run, bool table,
     for (auto& f : res.failures) {
         pghaul::cli::log_fatal(f);
         std::fprintf(stderr, "pghaul: error: %s\n", f.what());
+        if (!f.hint().empty()) std::fprintf(stderr, "HINT: %s\n", f.hint().c_str());
     }
     return static_cast<int>(res.code);
 }

@@ -222,10 +222,16 @@ std::string conninfo::to_string() const {
 
 std::string conninfo::endpoint() const {
     std::string user = get("user").value_or(env_or("PGUSER", env_or("USER", "?")));
+    std::string db = get("dbname").value_or(env_or("PGDATABASE", user));
+    if (!shown_server_.empty()) return user + "@" + shown_server_ + "/" + db + shown_suffix_;
     std::string host = get("host").value_or(get("hostaddr").value_or(env_or("PGHOST", "local socket")));
     std::string port = get("port").value_or(env_or("PGPORT", "5432"));
-    std::string db = get("dbname").value_or(env_or("PGDATABASE", user));
     return user + "@" + host + ":" + port + "/" + db;
+}
+
+void conninfo::show_as(std::string server, std::string suffix) {
+    shown_server_ = std::move(server);
+    shown_suffix_ = std::move(suffix);
 }
 
 }  // namespace pghaul

@@ -29,6 +29,10 @@ public:
     std::string redacted() const;
     // user@host:port/dbname, with libpq's environment defaults filled in, for messages.
     std::string endpoint() const;
+    // Where the connection really goes, for endpoint(), when host and port
+    // are a local stand-in (the agent link's forwarder): "host:port", and
+    // what follows the dbname (" through the agent at ...").
+    void show_as(std::string server, std::string suffix);
     // The full string including any password: only for libpq and child processes.
     std::string to_string() const;
 
@@ -36,6 +40,7 @@ public:
 
 private:
     std::vector<std::pair<std::string, std::string>> options_;
+    std::string shown_server_, shown_suffix_;
 };
 
 // Hides the password value of a key/value string, or the userinfo secret of a URI,

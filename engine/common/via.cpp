@@ -74,6 +74,8 @@ conninfo reroute(const endpoint_config& ep, conninfo ci) {
     }
     ci.set("hostaddr", "127.0.0.1");
     ci.set("port", std::to_string(ep.route->port()));
+    // Errors name the source and the agent, not the forwarder's local port.
+    ci.show_as(ep.route->server(), " through the agent at " + ep.route->agent());
     // The link is TLS already: TLS to the server inside it would leave zstd
     // nothing to compress. A conninfo that asks for it keeps it.
     ci.set_default("sslmode", "disable");

@@ -77,9 +77,9 @@ struct session {
             const log_fn& log)
         : link(std::move(s), ctx),
           db(link.get_executor()),
-          deflate(level),
+          deflate(level, &budget),
           max_level(max_level),
-          inflate(agent_window_log),
+          inflate(agent_window_log, {&budget, request_decoder_credit()}),
           budget(budget),
           log(log) {
         boost::system::error_code ec;
@@ -94,7 +94,13 @@ struct session {
                            " B to the server, " + ratio(db_out, link_in) + "), " + std::to_string(db_in) +
                            " B from the server (" + std::to_string(link_out) + " B out on the link, " +
                            ratio(db_in, link_out) + ", zstd level " + level_name(deflate.level()) +
-                           " at the end)");
+                           " at the end" + starved_note() + ")");
+    }
+    std::string starved_note() const {
+        const auto n = deflate.starved();
+        return n == 0 ? ""
+                      : "; " + std::to_string(n) + " read" + (n == 1 ? "" : "s") +
+                            " sent uncompressed: the --memory-limit had no room for the level";
     }
     // On the session's strand only.
     void close() {
@@ -103,15 +109,19 @@ struct session {
         db.close(ec);
         if (hold_timer) hold_timer->cancel();
     }
-    // The memory the session needs with its compressor at `level`, taken
-    // from the agent's budget if it is not held already (it is kept: zstd
-    // keeps a context's tables when its level goes down).
-    bool reserve_for(int level) {
-        const auto need = session_memory(level);
-        if (need <= reserved) return true;
-        if (!budget.try_acquire(need - reserved)) return false;
-        reserved = need;
+    // What a session holds however idle, taken when it starts. Its zstd
+    // contexts are charged as zstd allocates them, and go back when it rests.
+    bool reserve_buffers() {
+        if (reserved > 0) return true;
+        if (!budget.try_acquire(session_buffers())) return false;
+        reserved = session_buffers();
         return true;
+    }
+    // Whether the budget has room now for the compressor at `level` (adapt
+    // asks before it climbs; the allocation itself is charged when zstd makes it).
+    bool room_for(int level) const {
+        const auto have = compressor_memory(deflate.level()), need = compressor_memory(level);
+        return need <= have || budget.used() + (need - have) <= budget.limit();
     }
     // The server's end is open: no EOF or error waiting on it (data may be).
     bool server_alive() {
@@ -128,7 +138,7 @@ struct session {
     std::string from, client = "?", server;
     std::uint64_t link_in = 0, db_out = 0, db_in = 0, link_out = 0;
     memory_budget& budget;
-    std::size_t reserved = 0;
+    std::size_t reserved = 0;  // the buffers
     const log_fn& log;
     // The forwarder's name for this session (CONNECT ... SESSION <id>), for HOLD and RELEASE.
     std::string id;
@@ -176,7 +186,8 @@ void pump_ended(const std::shared_ptr<session>& s) {
 
 awaitable<void> to_server(std::shared_ptr<session> s) {
     try {
-        co_await detail::inflate_pump(s->link, s->db, s->inflate, s->link_in, s->db_out);
+        // pghaul ends a frame with each request: between them the decompressor rests.
+        co_await detail::inflate_pump(s->link, s->db, s->inflate, s->link_in, s->db_out, detail::rest_always);
     } catch (const std::exception&) {
     }
     pump_ended(s);
@@ -185,10 +196,9 @@ awaitable<void> to_server(std::shared_ptr<session> s) {
 awaitable<void> to_client(std::shared_ptr<session> s) {
     try {
         co_await detail::deflate_pump(
-            s->db, s->link, s->deflate, s->db_in, s->link_out,
-            detail::adapt{.max_level = s->max_level, .may_climb_to = [p = s.get()](int level) {
-                              return p->reserve_for(level);
-                          }});
+            s->db, s->link, s->deflate, s->db_in, s->link_out, detail::rest_when_ready,
+            detail::adapt{.max_level = s->max_level,
+                          .may_climb_to = [p = s.get()](int level) { return p->room_for(level); }});
     } catch (const std::exception&) {
     }
     pump_ended(s);
@@ -326,13 +336,14 @@ awaitable<bool> sign_in(std::shared_ptr<session> s, const std::string& passwords
     }
 }
 
-// A session starts once the memory it needs is free (--memory-limit): it
-// waits up to 10 s for others to end (inside the client's 15 s setup
-// deadline), then is refused with the reason, which pghaul shows.
+// A session starts once its buffers fit (--memory-limit): it waits up to
+// 8 s for others to end, then is refused with the reason, which pghaul
+// shows: inside libpq's default connect_timeout (10 s), which would
+// otherwise end the wait with "timeout expired" and no reason.
 awaitable<bool> admit(std::shared_ptr<session> s) {
-    constexpr int tries = 100;
+    constexpr int tries = 80;
     for (int i = 0; i < tries; ++i) {
-        if (s->reserve_for(s->deflate.level())) co_return true;
+        if (s->reserve_buffers()) co_return true;
         if (i == 0)
             s->log(false, "client " + s->client + " waits for memory: the agent's --memory-limit of " +
                               format_size(static_cast<std::int64_t>(s->budget.limit())) + " is taken by its sessions");
@@ -340,7 +351,7 @@ awaitable<bool> admit(std::shared_ptr<session> s) {
         co_await pause.async_wait(use_awaitable);
     }
     s->log(true, "refused client " + s->client + " at " + s->from + ": the agent's --memory-limit of " +
-                     format_size(static_cast<std::int64_t>(s->budget.limit())) + " stayed taken for 10 s");
+                     format_size(static_cast<std::int64_t>(s->budget.limit())) + " stayed taken for 8 s");
     co_await detail::write_line(s->link, "ERR the agent is at its --memory-limit of " +
                                              format_size(static_cast<std::int64_t>(s->budget.limit())) +
                                              " (its other sessions); try again once some end");

@@ -32,11 +32,15 @@ struct agent_options {
     // holds its source snapshot, so readers it reconnects can still import
     // it. 0: never held.
     int max_hold_s = 600;
-    // What the agent's sessions may hold in memory together: each reserves
-    // its buffers and zstd contexts (estimated by zstd for the level) before
-    // it connects, and again before its level climbs. A session that does not
-    // fit waits up to 10 s for one to end, then is refused with the reason (which
-    // pghaul shows); a level that does not fit stays where it is.
+    // What the agent's sessions may hold in memory together: each takes its
+    // buffers (about 0.7 MB) before it connects, and its zstd contexts as zstd
+    // allocates them (1.4 MB to compress at level 1, 17.6 MB at level 9, about
+    // 1 MB to decompress), giving them back whenever its server waits for the
+    // next query: a snapshot held for a source that waits its turn costs the
+    // buffers only. A session whose buffers do not fit waits up to 8 s for
+    // one to end, then is refused with the reason (which pghaul shows); a level
+    // that does not fit is not climbed to, and bytes that find no memory for
+    // their level go uncompressed.
     std::int64_t memory_limit = 256LL << 20;
     // Threads that run the sessions (TLS and zstd are per-byte work): each
     // session stays on one at a time, so more sessions use more cores. 0: one

@@ -116,7 +116,10 @@ namespace {
 
 awaitable<void> upstream(std::shared_ptr<forward_session> s) {
     try {
-        co_await detail::deflate_pump(s->local, s->link, s->deflate, s->state->raw_sent, s->state->wire_sent);
+        // Each request is a frame of its own, so that the agent's
+        // decompressor can rest while the server answers (and between queries).
+        co_await detail::deflate_pump(s->local, s->link, s->deflate, s->state->raw_sent, s->state->wire_sent,
+                                      detail::rest_always);
     } catch (const std::exception&) {
     }
     s->close();
@@ -125,7 +128,7 @@ awaitable<void> upstream(std::shared_ptr<forward_session> s) {
 awaitable<void> downstream(std::shared_ptr<forward_session> s) {
     try {
         co_await detail::inflate_pump(s->link, s->local, s->inflate, s->state->wire_received,
-                                      s->state->raw_received);
+                                      s->state->raw_received, detail::rest_when_ready);
     } catch (const std::exception&) {
     }
     s->close();

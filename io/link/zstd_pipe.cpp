@@ -3,25 +3,83 @@
 
 #define ZSTD_STATIC_LINKING_ONLY  // the memory estimates
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "io/memory_budget.hpp"
 #include "protocol/error.hpp"
 
 namespace pghaul::link {
 
-deflater::deflater(int level) : ctx_(ZSTD_createCCtx()), level_(level) {
-    if (!ctx_) throw error(exit_code::local, "out of memory for a zstd compressor");
-    if (level != stored)
-        ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(ctx_.get()), ZSTD_c_compressionLevel, level);
+namespace {
+
+// zstd's allocations, charged: from the credit first, then the budget. Each
+// block carries what it took of each in front (a max_align_t apart, so the
+// pointer zstd gets keeps malloc's alignment), for the free, which is not
+// told the size. Null when the budget cannot give the rest.
+struct charged_block {
+    std::size_t from_credit, from_budget;
+};
+constexpr std::size_t charge_header = alignof(std::max_align_t);
+static_assert(sizeof(charged_block) <= charge_header);
+
+void* charged_alloc(void* opaque, std::size_t size) {
+    auto* c = static_cast<memory_charge*>(opaque);
+    const std::size_t total = size + charge_header;
+    charged_block b{std::min(total, c->credit), 0};
+    b.from_budget = total - b.from_credit;
+    if (b.from_budget > 0 && !c->budget->try_acquire(b.from_budget)) return nullptr;
+    auto* block = static_cast<char*>(std::malloc(total));
+    if (!block) {
+        if (b.from_budget > 0) c->budget->release(b.from_budget);
+        return nullptr;
+    }
+    c->credit -= b.from_credit;
+    std::memcpy(block, &b, sizeof b);
+    return block + charge_header;
 }
+
+void charged_free(void* opaque, void* address) {
+    if (!address) return;
+    auto* c = static_cast<memory_charge*>(opaque);
+    auto* block = static_cast<char*>(address) - charge_header;
+    charged_block b{};
+    std::memcpy(&b, block, sizeof b);
+    std::free(block);
+    c->credit += b.from_credit;
+    if (b.from_budget > 0) c->budget->release(b.from_budget);
+}
+
+ZSTD_customMem charged_to(memory_charge& c) {
+    return {charged_alloc, charged_free, &c};
+}
+
+}  // namespace
+
+deflater::deflater(int level, memory_budget* budget) : charge_{budget, 0}, level_(level) {}
 
 void deflater::set_level(int level) {
     level_changed_ = level_changed_ || level != level_;
     level_ = level;
+}
+
+void* deflater::context() {
+    if (!ctx_) {
+        auto* c = charge_.budget ? ZSTD_createCCtx_advanced(charged_to(charge_)) : ZSTD_createCCtx();
+        if (!c) {
+            if (!charge_.budget) throw error(exit_code::local, "out of memory for a zstd compressor");
+            return nullptr;
+        }
+        ctx_.reset(c);
+        ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level_);
+    }
+    return ctx_.get();
 }
 
 namespace {
@@ -56,22 +114,27 @@ std::size_t append_stored_frame(char* out, std::span<const char> in) {
 
 }  // namespace
 
-std::span<const char> deflater::push(std::span<const char> in) {
-    auto* cctx = static_cast<ZSTD_CCtx*>(ctx_.get());
+std::span<const char> deflater::push(std::span<const char> in, bool rest) {
     const auto stored_bound = stored_frame_header + (in.size() / stored_block + 1) * 3 + in.size();
     // Grown, never shrunk: a resize up zero-fills, and this runs per read.
     if (const auto bound = ZSTD_compressBound(in.size()) + stored_bound + 64; out_.size() < bound)
         out_.resize(bound);
     std::size_t written = 0;
+    // False when zstd could not allocate: only where a frame starts, before
+    // it writes anything of it.
     auto compress = [&](ZSTD_inBuffer& src, ZSTD_EndDirective how) {
+        auto* cctx = static_cast<ZSTD_CCtx*>(ctx_.get());
         for (;;) {
             ZSTD_outBuffer dst{out_.data() + written, out_.size() - written, 0};
             const auto left = ZSTD_compressStream2(cctx, &dst, &src, how);
-            if (ZSTD_isError(left))
+            if (ZSTD_isError(left)) {
+                if (ZSTD_getErrorCode(left) == ZSTD_error_memory_allocation && !in_frame_ && dst.pos == 0)
+                    return false;
                 throw error(exit_code::local,
                             std::string("compressing for the link: ") + ZSTD_getErrorName(left));
+            }
             written += dst.pos;
-            if (left == 0 && src.pos == src.size) return;
+            if (left == 0 && src.pos == src.size) return true;
             out_.resize(out_.size() * 2);
         }
     };
@@ -81,17 +144,27 @@ std::span<const char> deflater::push(std::span<const char> in) {
             compress(none, ZSTD_e_end);
             in_frame_ = false;
         }
-        if (level_ != stored) ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_);
+        if (level_ == stored)
+            ctx_.reset();  // stored needs no context: its memory goes back
+        else if (ctx_)
+            ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(ctx_.get()), ZSTD_c_compressionLevel, level_);
         level_changed_ = false;
     }
-    if (level_ == stored) {
-        if (out_.size() < written + stored_bound) out_.resize(written + stored_bound);
-        written += append_stored_frame(out_.data() + written, in);
-        return {out_.data(), written};
+    if (level_ != stored) {
+        ZSTD_inBuffer src{in.data(), in.size(), 0};
+        if (context() && compress(src, rest ? ZSTD_e_end : ZSTD_e_flush)) {
+            in_frame_ = !rest;
+            if (rest) ctx_.reset();
+            return {out_.data(), written};
+        }
+        // The budget has no memory for this level now: stored, until adapt
+        // climbs again.
+        ++starved_;
+        ctx_.reset();
+        level_ = stored;
     }
-    ZSTD_inBuffer src{in.data(), in.size(), 0};
-    compress(src, ZSTD_e_flush);
-    in_frame_ = true;
+    if (out_.size() < written + stored_bound) out_.resize(written + stored_bound);
+    written += append_stored_frame(out_.data() + written, in);
     return {out_.data(), written};
 }
 
@@ -99,22 +172,51 @@ std::string level_name(int level) {
     return level == deflater::stored ? "stored" : std::to_string(level);
 }
 
-inflater::inflater(int max_window_log) : ctx_(ZSTD_createDCtx()) {
-    if (!ctx_) throw error(exit_code::local, "out of memory for a zstd decompressor");
-    if (max_window_log > 0)
-        ZSTD_DCtx_setParameter(static_cast<ZSTD_DCtx*>(ctx_.get()), ZSTD_d_windowLogMax, max_window_log);
+inflater::inflater(int max_window_log, memory_charge charge)
+    : charge_(charge), max_window_log_(max_window_log) {}
+
+void* inflater::context() {
+    if (!ctx_) {
+        auto* d = charge_.budget ? ZSTD_createDCtx_advanced(charged_to(charge_)) : ZSTD_createDCtx();
+        if (!d) throw error(exit_code::local, "out of memory for a zstd decompressor");
+        ctx_.reset(d);
+        if (max_window_log_ > 0) ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, max_window_log_);
+    }
+    return ctx_.get();
+}
+
+void inflater::rest() {
+    if (between_frames_) ctx_.reset();
+}
+
+std::size_t request_decoder_credit() {
+    return 128 << 10;
+}
+
+std::size_t session_buffers() {
+    // Each pump's 128 KiB read buffer and the codecs' output buffers, and TLS's records.
+    return 4 * (128 << 10) + (64 << 10) + request_decoder_credit();
+}
+
+std::size_t compressor_memory(int level) {
+    return level == deflater::stored ? 0 : ZSTD_estimateCStreamSize(level);
 }
 
 std::size_t session_memory(int level) {
-    // Each pump's 128 KiB read buffer and the codecs' output buffers, and TLS's records.
-    constexpr std::size_t buffers = 4 * (128 << 10) + (64 << 10);
-    // Stored needs no more than the context holds already.
-    return ZSTD_estimateCStreamSize(level == deflater::stored ? 1 : level) +
-           ZSTD_estimateDStreamSize(std::size_t{1} << agent_window_log) + buffers;
+    return compressor_memory(level) + ZSTD_estimateDStreamSize(std::size_t{1} << agent_window_log) +
+           session_buffers();
+}
+
+bool ends_ready_for_query(std::span<const char> bytes) noexcept {
+    if (bytes.size() < 6) return false;
+    const auto* z = reinterpret_cast<const unsigned char*>(bytes.data() + bytes.size() - 6);
+    return z[0] == 'Z' && z[1] == 0 && z[2] == 0 && z[3] == 0 && z[4] == 5 &&
+           (z[5] == 'I' || z[5] == 'T' || z[5] == 'E');
 }
 
 std::span<const char> inflater::push(std::span<const char> in) {
-    auto* dctx = static_cast<ZSTD_DCtx*>(ctx_.get());
+    if (in.empty()) return {};
+    auto* dctx = static_cast<ZSTD_DCtx*>(context());
     ZSTD_inBuffer src{in.data(), in.size(), 0};
     std::size_t written = 0;
     // Until the input is used up and zstd leaves room in the output (else it
@@ -123,10 +225,14 @@ std::span<const char> inflater::push(std::span<const char> in) {
         if (out_.size() - written < ZSTD_DStreamOutSize()) out_.resize(written + 2 * ZSTD_DStreamOutSize());
         ZSTD_outBuffer dst{out_.data() + written, out_.size() - written, 0};
         const auto r = ZSTD_decompressStream(dctx, &dst, &src);
-        if (ZSTD_isError(r))
+        if (ZSTD_isError(r)) {
+            if (ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)
+                throw error(exit_code::local, "no memory left under the limit to decompress the link's data");
             throw error(exit_code::source,
                         std::string("the link's data is not a pghaul zstd stream: ") + ZSTD_getErrorName(r));
+        }
         written += dst.pos;
+        between_frames_ = r == 0;  // a frame ended, decoded and flushed, and none began
         if (src.pos == src.size && dst.pos < dst.size) break;
     }
     return {out_.data(), written};

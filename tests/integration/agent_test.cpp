@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "engine/common/endpoint.hpp"
+#include "engine/common/via.hpp"
 #include "harness.hpp"
 
 using namespace harness;
@@ -487,7 +489,9 @@ TEST_CASE("the link drops mid-COPY with the agent up: the agent holds the snapsh
 // The agent's memory is bounded: a limit below one session is refused at
 // start; a full agent makes a session wait, then refuses it with the reason
 // pghaul passes on; with room, the same copy goes through.
-TEST_CASE("the agent's --memory-limit: too small to start, full for a second session, enough for the copy") {
+TEST_CASE(
+    "the agent's --memory-limit: too small to start, full of idle sessions for a copy, and a run of more "
+    "sources than it holds compressors for") {
     pki p;
     auto tiny = run_pghaul({"agent", "--listen", "127.0.0.1:0", "--tls-cert", p("agent.crt"), "--tls-key",
                             p("agent.key"), "--client-ca", p("ca.crt"), "--allow", "127.0.0.1:1",
@@ -505,14 +509,26 @@ TEST_CASE("the agent's --memory-limit: too small to start, full for a second ses
         return run_pghaul(args);
     };
     {
-        // Room for one session at level 1 (about 3.3 MB): the snapshot's. pg_dump's waits and is refused.
+        // 4 MB: the buffers of five sessions (0.7 MB each). Five idle
+        // sessions, signed in and waiting for a query as a held snapshot
+        // session does, take them all: their compressors went back when the
+        // server said ReadyForQuery. The copy's first session waits and is
+        // refused, with the reason, before libpq's connect_timeout.
         agent_process full(p, {host_port("PGHAUL_SRC_A")}, free_port(), "127.0.0.1", {},
-                           {"--memory-limit", "5MB", "--max-compression-level", "0"});
+                           {"--memory-limit", "4MB"});
+        pghaul::engine::endpoint_config ep{.ci = server("PGHAUL_SRC_A").with_dbname(db)};
+        ep.via = {full.address(), {p("ca.crt"), p("host.crt"), p("host.key")}};
+        pghaul::engine::open_route(ep, "the idle sessions' source", 1);
+        std::vector<pghaul::pg::connection> idle;
+        for (int i = 0; i < 5; ++i)
+            idle.push_back(pghaul::pg::connection::open(pghaul::engine::reroute(ep, ep.ci), "idle",
+                                                        pghaul::exit_code::source));
+        for (auto& c : idle) CHECK(c.exec("SELECT count(*) FROM t").str(0, 0) == "5000");
         auto r = copy(full);
         CHECK(r.exit_status != 0);
-        CHECK(r.err.find("the agent is at its --memory-limit of ") != std::string::npos);
+        CHECK_MESSAGE(r.err.find("the agent is at its --memory-limit of 4.0 MB") != std::string::npos, r.err);
         CHECK(full.text().find("waits for memory") != std::string::npos);
-        CHECK(full.text().find("stayed taken for 10 s") != std::string::npos);
+        CHECK(full.text().find("stayed taken for 8 s") != std::string::npos);
         CHECK_FALSE(target_has_database(target_db));
     }
     agent_process roomy(p, {host_port("PGHAUL_SRC_A")}, free_port(), "127.0.0.1", {}, {"--memory-limit", "64MB"});
@@ -521,6 +537,34 @@ TEST_CASE("the agent's --memory-limit: too small to start, full for a second ses
     CHECK(table_fingerprints("PGHAUL_TGT_SUPER", target_db) == table_fingerprints("PGHAUL_SRC_A_SUPER", db));
     CHECK(roomy.text().find("sessions within 64.0 MB") != std::string::npos);
     drop_database("PGHAUL_TGT_SUPER", target_db);
+
+    // A run holds a snapshot session per source through the link from the
+    // start. Six sources under 8 MB: when each session kept its contexts
+    // (3.5 MB at level 1) the agent let two in and refused the rest; now
+    // the waiting sources cost their buffers, and reads with no room for a
+    // compressor go stored. Every copy equals its source.
+    agent_process tight(p, {host_port("PGHAUL_SRC_A")}, free_port(), "127.0.0.1", {},
+                        {"--memory-limit", "8MB"});
+    std::vector<std::string> targets;
+    std::string manifest = "[target]\nconninfo = " + toml(server("PGHAUL_TGT").to_string()) +
+                           "\n[run]\njobs = 2\nmissing_roles = \"owner\"\n";
+    for (int i = 0; i < 6; ++i) {
+        targets.push_back(unique_name("via_many_tgt"));
+        manifest += "[[source]]\nname = \"s" + std::to_string(i) +
+                    "\"\nconninfo = " + toml(server("PGHAUL_SRC_A", db).to_string()) +
+                    "\ntarget_db = " + toml(targets.back()) + "\nvia = { address = " + toml(tight.address()) +
+                    ", ca = " + toml(p("ca.crt")) + ", cert = " + toml(p("host.crt")) +
+                    ", key = " + toml(p("host.key")) + " }\n";
+    }
+    temp_file m("many.toml", manifest);
+    auto run = run_pghaul({"run", m.path});
+    CHECK_MESSAGE(run.exit_status == 0, run.err);
+    CHECK(tight.text().find("refused") == std::string::npos);
+    const auto want = table_fingerprints("PGHAUL_SRC_A_SUPER", db);
+    for (auto& t : targets) {
+        CHECK(table_fingerprints("PGHAUL_TGT_SUPER", t) == want);
+        drop_database("PGHAUL_TGT_SUPER", t);
+    }
     drop_database("PGHAUL_SRC_A_SUPER", db);
 }
 

@@ -18,6 +18,7 @@
 #include <functional>
 #include <istream>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "io/link/zstd_pipe.hpp"
@@ -97,7 +98,7 @@ struct adapt {
         else
             calls = next == wanted ? calls + 1 : 1;
         wanted = next;
-        const bool climb = level != deflater::stored && next > level;
+        const bool climb = next > level;  // from stored too: a context to allocate
         if (calls >= streak && (!climb || !may_climb_to || may_climb_to(next))) {
             z.set_level(next);
             calls = 0;
@@ -107,18 +108,29 @@ struct adapt {
     }
 };
 
+// Which reads let their stream rest (deflater::push, inflater::rest): after
+// each one (pghaul's requests, each answered before the next), or after the
+// server's ReadyForQuery (it waits for the next request).
+inline bool rest_always(std::span<const char>) {
+    return true;
+}
+inline bool rest_when_ready(std::span<const char> bytes) {
+    return ends_ready_for_query(bytes);
+}
+using rest_rule = bool (*)(std::span<const char>);
+
 // Reads `from` until it ends, compressing each read into `to`.
 // The counters are plain or atomic (read by another thread while they move).
 template <class From, class To, class Counter>
 boost::asio::awaitable<void> deflate_pump(From& from, To& to, deflater& z, Counter& raw, Counter& wire,
-                                          adapt a = {}) {
+                                          rest_rule rest, adapt a = {}) {
     std::array<char, 128 * 1024> buf;
     for (;;) {
         const auto t0 = std::chrono::steady_clock::now();
         const auto n = co_await from.async_read_some(boost::asio::buffer(buf), boost::asio::use_awaitable);
         raw += n;
         const auto t1 = std::chrono::steady_clock::now();
-        auto out = z.push({buf.data(), n});
+        auto out = z.push({buf.data(), n}, rest({buf.data(), n}));
         const auto t2 = std::chrono::steady_clock::now();
         co_await boost::asio::async_write(to, boost::asio::buffer(out.data(), out.size()),
                                           boost::asio::use_awaitable);
@@ -132,12 +144,14 @@ boost::asio::awaitable<void> deflate_pump(From& from, To& to, deflater& z, Count
 
 // Reads the link `from` until it ends, decompressing into `to`.
 template <class From, class To, class Counter>
-boost::asio::awaitable<void> inflate_pump(From& from, To& to, inflater& z, Counter& wire, Counter& raw) {
+boost::asio::awaitable<void> inflate_pump(From& from, To& to, inflater& z, Counter& wire, Counter& raw,
+                                          rest_rule rest) {
     std::array<char, 128 * 1024> buf;
     for (;;) {
         const auto n = co_await from.async_read_some(boost::asio::buffer(buf), boost::asio::use_awaitable);
         wire += n;
         auto out = z.push({buf.data(), n});
+        if (z.between_frames() && rest(out)) z.rest();
         if (out.empty()) continue;
         co_await boost::asio::async_write(to, boost::asio::buffer(out.data(), out.size()),
                                           boost::asio::use_awaitable);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "io/memory_budget.hpp"
 #include "protocol/error.hpp"
 
 using namespace pghaul::link;
@@ -176,4 +177,48 @@ TEST_CASE(
     CHECK(u.push(d.push({})).empty());
     CHECK(level_name(deflater::stored) == "stored");
     CHECK(level_name(-3) == "-3");
+}
+
+TEST_CASE(
+    "the link's zstd contexts are charged to a budget, go back when the stream rests, and a level with no "
+    "room goes stored") {
+    pghaul::memory_budget budget(64u << 20);
+    const std::string rows = copy_like(300 << 10);
+    const std::string ready = std::string("Z\0\0\0\5I", 6);
+    CHECK(ends_ready_for_query({ready.data(), ready.size()}));
+    CHECK_FALSE(ends_ready_for_query({rows.data(), rows.size()}));
+
+    deflater d(1, &budget);
+    inflater u(agent_window_log, {&budget, 0});
+    CHECK(budget.used() == 0);  // nothing until bytes flow
+    auto z = d.push({rows.data(), rows.size()});
+    const auto compressing = budget.used();
+    CHECK(compressing > (1u << 20));  // level 1's context: about 1.4 MB
+    auto out = u.push(z);
+    CHECK(std::string(out.data(), out.size()) == rows);
+    CHECK(budget.used() > compressing);              // and the decompressor's
+    CHECK_FALSE(u.between_frames());                 // the frame goes on
+    z = d.push({ready.data(), ready.size()}, true);  // the server waits: the frame ends
+    out = u.push(z);
+    CHECK(std::string(out.data(), out.size()) == ready);
+    CHECK(u.between_frames());
+    u.rest();
+    CHECK(budget.used() == 0);               // both contexts went back
+    z = d.push({rows.data(), rows.size()});  // and come again with the next bytes
+    out = u.push(z);
+    CHECK(std::string(out.data(), out.size()) == rows);
+    CHECK(d.level() == 1);
+    CHECK(d.starved() == 0);
+
+    // A budget with no room for a compressor: the bytes go stored, the level with them.
+    pghaul::memory_budget small(256u << 10);
+    deflater tight(1, &small);
+    inflater any;
+    z = tight.push({rows.data(), rows.size()});
+    CHECK(z.size() > rows.size());  // raw blocks, no compression
+    out = any.push(z);
+    CHECK(std::string(out.data(), out.size()) == rows);
+    CHECK(tight.starved() == 1);
+    CHECK(tight.level() == deflater::stored);
+    CHECK(small.used() == 0);
 }
