@@ -7,7 +7,7 @@
 #   bench/fleet.sh [--k 8] [--cases fleet,single,tiny] [--approaches LIST] [--repeat 1]
 #                  [--jobs 2] [--shape app|wide] [--tables N] [--size-mb M] [--tiny-tables 2000]
 #                  [--pghaul PATH] [--pghaul-base PATH] [--sandbox DIR] [--port N]
-#                  [--keep-sandbox] [--use-env] [--keep]
+#                  [--keep-sandbox] [--use-env] [--keep] [--via] [--agent-memory-limit 64MB]
 #
 #   --k LIST         fleet sizes, one round each (default 8; e.g. 1,8,40)
 #   --cases LIST     subset of fleet,single,tiny, run in this order (default all)
@@ -28,6 +28,12 @@
 #                    ports 55491-55493); started with fsync on if not running,
 #                    stopped (and deleted) at the end if started here
 #   --keep-sandbox   leave it running, so the next run reuses the databases
+#   --via            pghaul (and pghaul_base) reach every source through one
+#                    `pghaul agent` on loopback (the --pghaul binary's; TLS,
+#                    zstd, made-up certificates), as a consolidation across
+#                    accounts does through one agent per source network; the
+#                    loops stay direct. The agent runs under
+#                    --agent-memory-limit (default 64MB); its log is kept with --keep
 #   --use-env        no private sandbox: PGHAUL_SRC_A/B, PGHAUL_TGT and their
 #                    _SUPER variants from the environment (or the shared sandbox)
 #   --keep           keep the last run's target databases and the work dir
@@ -95,6 +101,9 @@ PRIV_DIR=/tmp/pghaul-bench-fleet
 PRIV_PORT=55491
 USE_ENV=0
 KEEP=0
+VIA=0
+AGENT_MEMORY=64MB
+AGENT_PID=
 while [ $# -gt 0 ]; do
     case "$1" in
         --k) K_ARG=${2:?--k needs a value}; shift 2 ;;
@@ -113,6 +122,8 @@ while [ $# -gt 0 ]; do
         --keep-sandbox) PRIV_KEEP=1; shift ;;
         --use-env) USE_ENV=1; shift ;;
         --keep) KEEP=1; shift ;;
+        --via) VIA=1; shift ;;
+        --agent-memory-limit) AGENT_MEMORY=${2:?--agent-memory-limit needs a value}; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument '$1'" ;;
     esac
@@ -199,6 +210,7 @@ cleanup() {
     else
         echo "kept: work dir $WORK (logs, manifests, reports) and the last approach's fleet_tgt_* databases"
     fi
+    [ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null || true
     [ "$USE_ENV" = 1 ] || priv_down
     exit "$rc"
 }
@@ -256,6 +268,45 @@ if has_case tiny; then ensure_source fleet_tiny a --shape tiny --tables "$TINY_T
 GEN_S=$(secs_since "$t_gen")
 log "sources ready after $GEN_S s"
 
+toml_str() { # a TOML basic string
+    local s=${1//\\/\\\\}
+    printf '"%s"' "${s//\"/\\\"}"
+}
+
+# ---------------------------------------------------------------- the agent (--via)
+VIA_TOML= VIA_FLAGS=()
+if [ "$VIA" = 1 ]; then
+    has_approach pghaul || has_approach pghaul_base || die "--via needs approach pghaul or pghaul_base"
+    AGENT_BIN=$PGHAUL
+    has_approach pghaul || AGENT_BIN=$PGHAUL_BASE
+    mkdir -p "$WORK/pki"
+    (
+        cd "$WORK/pki"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=fleet-ca
+        openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr -subj /CN=agent
+        echo "subjectAltName=IP:127.0.0.1" >agent.ext
+        openssl x509 -req -in agent.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out agent.crt -days 1 -extfile agent.ext
+        openssl req -newkey rsa:2048 -nodes -keyout host.key -out host.csr -subj /CN=migration-host
+        openssl x509 -req -in host.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out host.crt -days 1
+    ) >/dev/null 2>&1 || die "--via: openssl could not make the certificates"
+    conn_hp() { # conninfo -> host:port, as the agent's --allow names it
+        local h p
+        h=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$1")
+        p=$(sed -n 's/.*port=\([^ ]*\).*/\1/p' <<<"$1")
+        echo "$h:$p"
+    }
+    AGENT_ADDR=127.0.0.1:$((PRIV_PORT + 40))
+    "$AGENT_BIN" agent --listen "$AGENT_ADDR" --tls-cert "$WORK/pki/agent.crt" --tls-key "$WORK/pki/agent.key" \
+        --client-ca "$WORK/pki/ca.crt" --allow "$(conn_hp "$PGHAUL_SRC_A")" --allow "$(conn_hp "$PGHAUL_SRC_B")" \
+        --memory-limit "$AGENT_MEMORY" 2>"$WORK/agent.log" &
+    AGENT_PID=$!
+    for _ in $(seq 100); do grep -q "listening on" "$WORK/agent.log" 2>/dev/null && break; sleep 0.1; done
+    grep -q "listening on" "$WORK/agent.log" || { cat "$WORK/agent.log" >&2; die "--via: the agent did not start"; }
+    VIA_TOML="via = { address = $(toml_str "$AGENT_ADDR"), ca = $(toml_str "$WORK/pki/ca.crt"), cert = $(toml_str "$WORK/pki/host.crt"), key = $(toml_str "$WORK/pki/host.key") }"
+    VIA_FLAGS=(--via "$AGENT_ADDR" --via-ca "$WORK/pki/ca.crt" --via-cert "$WORK/pki/host.crt" --via-key "$WORK/pki/host.key")
+    log "pghaul reaches the sources through one agent at $AGENT_ADDR (--memory-limit $AGENT_MEMORY)"
+fi
+
 # Counting every source row also reads every source once, so the page cache
 # is equally warm for every approach, the first one included.
 log "counting source rows (also warms the cache)"
@@ -286,10 +337,6 @@ createdb_target() { # key part tgtdb: a plain empty database, as the target's lo
 # exit status (stopping there, as a `set -e` script would). Tool output goes
 # to $LOG; GNU time files to $WORK/$KEY.<part>.time.
 
-toml_str() { # a TOML basic string
-    local s=${1//\\/\\\\}
-    printf '"%s"' "${s//\"/\\\"}"
-}
 
 write_manifest() { # file report
     local j
@@ -308,6 +355,7 @@ write_manifest() { # file report
             echo "name = $(toml_str "${PAIR_SRC[j]}")"
             echo "conninfo = $(toml_str "${SRC_CONN[${PAIR_SRC[j]}]}")"
             echo "target_db = $(toml_str "$(tgt_db "$j")")"
+            [ -z "$VIA_TOML" ] || echo "$VIA_TOML"
         done
     } >"$1"
 }
@@ -320,7 +368,7 @@ run_pghaul_bin() { # binary
         write_manifest "$WORK/$KEY.toml" "$REPORT"
         timed "$KEY" run "$1" run --state-dir "$WORK/state-$KEY" "$WORK/$KEY.toml" >>"$LOG" 2>&1
     else
-        timed "$KEY" copy "$1" copy --source "${SRC_CONN[${PAIR_SRC[1]}]}" --target "$(tgt_conn "$(tgt_db 1)")" \
+        timed "$KEY" copy "$1" copy --source "${SRC_CONN[${PAIR_SRC[1]}]}" --target "$(tgt_conn "$(tgt_db 1)")" "${VIA_FLAGS[@]}" \
             --jobs "$JOBS" --no-owner --report "$REPORT" --state-dir "$WORK/state-$KEY" >>"$LOG" 2>&1
     fi
 }

@@ -79,7 +79,8 @@ struct session {
           db(link.get_executor()),
           deflate(level, &budget),
           max_level(max_level),
-          inflate(agent_window_log, {&budget, request_decoder_credit()}),
+          inflate(agent_window_log,
+                  {.budget = &budget, .credit = request_decoder_credit(), .overdraw = true}),
           budget(budget),
           log(log) {
         boost::system::error_code ec;
@@ -98,9 +99,13 @@ struct session {
     }
     std::string starved_note() const {
         const auto n = deflate.starved();
-        return n == 0 ? ""
-                      : "; " + std::to_string(n) + " read" + (n == 1 ? "" : "s") +
-                            " sent uncompressed: the --memory-limit had no room for the level";
+        std::string note = n == 0 ? ""
+                                  : "; " + std::to_string(n) + " read" + (n == 1 ? "" : "s") +
+                                        " sent uncompressed: the --memory-limit had no room for the level";
+        if (const auto over = inflate.most_overdrawn(); over > 0)
+            note += "; decompressing its requests (an older pghaul's, in one long frame) took " +
+                    format_size(static_cast<std::int64_t>(over)) + " past the --memory-limit";
+        return note;
     }
     // On the session's strand only.
     void close() {

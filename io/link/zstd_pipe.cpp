@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "io/memory_budget.hpp"
 #include "protocol/error.hpp"
@@ -20,27 +21,32 @@ namespace pghaul::link {
 namespace {
 
 // zstd's allocations, charged: from the credit first, then the budget. Each
-// block carries what it took of each in front (a max_align_t apart, so the
+// block carries what it took of each in front (whole max_align_t units, so the
 // pointer zstd gets keeps malloc's alignment), for the free, which is not
 // told the size. Null when the budget cannot give the rest.
 struct charged_block {
-    std::size_t from_credit, from_budget;
+    std::size_t from_credit, from_budget, overdrawn;
 };
-constexpr std::size_t charge_header = alignof(std::max_align_t);
+constexpr std::size_t charge_header = 2 * alignof(std::max_align_t);
 static_assert(sizeof(charged_block) <= charge_header);
 
 void* charged_alloc(void* opaque, std::size_t size) {
     auto* c = static_cast<memory_charge*>(opaque);
     const std::size_t total = size + charge_header;
-    charged_block b{std::min(total, c->credit), 0};
+    charged_block b{std::min(total, c->credit), 0, 0};
     b.from_budget = total - b.from_credit;
-    if (b.from_budget > 0 && !c->budget->try_acquire(b.from_budget)) return nullptr;
+    if (b.from_budget > 0 && !c->budget->try_acquire(b.from_budget)) {
+        if (!c->overdraw) return nullptr;
+        b.overdrawn = std::exchange(b.from_budget, 0);
+    }
     auto* block = static_cast<char*>(std::malloc(total));
     if (!block) {
         if (b.from_budget > 0) c->budget->release(b.from_budget);
         return nullptr;
     }
     c->credit -= b.from_credit;
+    c->overdrawn += b.overdrawn;
+    c->most_overdrawn = std::max(c->most_overdrawn, c->overdrawn);
     std::memcpy(block, &b, sizeof b);
     return block + charge_header;
 }
@@ -53,6 +59,7 @@ void charged_free(void* opaque, void* address) {
     std::memcpy(&b, block, sizeof b);
     std::free(block);
     c->credit += b.from_credit;
+    c->overdrawn -= b.overdrawn;
     if (b.from_budget > 0) c->budget->release(b.from_budget);
 }
 

@@ -33,9 +33,16 @@ namespace pghaul::link {
 
 // What a codec's zstd allocations are charged to: `credit` bytes paid for
 // already (taken first), then the budget. None: nothing is counted.
+// `overdraw`: what the budget refuses is allocated anyway and counted in
+// `overdrawn` (the agent's decompressor: an older pghaul sends its requests
+// in one long frame, whose context outgrows the credit, and failing it
+// would end the session mid-way).
 struct memory_charge {
     memory_budget* budget = nullptr;
     std::size_t credit = 0;
+    bool overdraw = false;
+    std::size_t overdrawn = 0;  // now, past the budget
+    std::size_t most_overdrawn = 0;
 };
 
 class deflater {
@@ -108,6 +115,8 @@ public:
     bool between_frames() const noexcept { return between_frames_; }
     // Frees the decompressor (the next push makes it again). Between frames only.
     void rest();
+    // The most its context held past the budget at once (see memory_charge::overdraw).
+    std::size_t most_overdrawn() const noexcept { return charge_.most_overdrawn; }
 
 private:
     void* context();

@@ -221,4 +221,17 @@ TEST_CASE(
     CHECK(tight.starved() == 1);
     CHECK(tight.level() == deflater::stored);
     CHECK(small.used() == 0);
+
+    // An older pghaul's requests: one long frame, whose decompressor outgrows
+    // the credit. The agent's decoder goes past the budget rather than end
+    // the session, and says by how much; a strict one refuses the frame.
+    deflater old_client(1);
+    z = old_client.push({rows.data(), rows.size()});
+    const std::string frame(z.data(), z.size());
+    inflater lenient(agent_window_log, {.budget = &small, .credit = 128 << 10, .overdraw = true});
+    out = lenient.push({frame.data(), frame.size()});
+    CHECK(std::string(out.data(), out.size()) == rows);
+    CHECK(lenient.most_overdrawn() > 0);
+    inflater strict(agent_window_log, {.budget = &small, .credit = 128 << 10});
+    CHECK_THROWS_AS(strict.push({frame.data(), frame.size()}), pghaul::error);
 }
