@@ -221,6 +221,9 @@ void source_job::preflight_source(int target_version, std::counting_semaphore<>*
                         std::to_string(target_version / 10000) + ") does not have",
                     "copy into a PostgreSQL 17 or newer server");
     source_transport_ = holder_->connection().transport();
+    // libpq's own view ends at the forwarder: the link itself is TLS.
+    if (cfg_.endpoint.route)
+        source_transport_ = "TLS and zstd to the agent, " + source_transport_ + " beyond it";
     // Not in a dry run (no dump gate there): it only looks.
     if (dump_gate && cfg_.endpoint.route && cfg_.snapshot.empty()) ask_agent_to_hold();
     std::int64_t table_bytes = 0;  // as the plan, the progress and the report count them

@@ -516,7 +516,8 @@ TEST_CASE(
         // refused, with the reason, before libpq's connect_timeout.
         agent_process full(p, {host_port("PGHAUL_SRC_A")}, free_port(), "127.0.0.1", {},
                            {"--memory-limit", "4MB"});
-        pghaul::engine::endpoint_config ep{.ci = server("PGHAUL_SRC_A").with_dbname(db)};
+        pghaul::engine::endpoint_config ep;
+        ep.ci = server("PGHAUL_SRC_A").with_dbname(db);
         ep.via = {full.address(), {p("ca.crt"), p("host.crt"), p("host.key")}};
         pghaul::engine::open_route(ep, "the idle sessions' source", 1);
         std::vector<pghaul::pg::connection> idle;
