@@ -280,15 +280,7 @@ if [ "$VIA" = 1 ]; then
     AGENT_BIN=$PGHAUL
     has_approach pghaul || AGENT_BIN=$PGHAUL_BASE
     mkdir -p "$WORK/pki"
-    (
-        cd "$WORK/pki"
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=fleet-ca
-        openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr -subj /CN=agent
-        echo "subjectAltName=IP:127.0.0.1" >agent.ext
-        openssl x509 -req -in agent.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out agent.crt -days 1 -extfile agent.ext
-        openssl req -newkey rsa:2048 -nodes -keyout host.key -out host.csr -subj /CN=migration-host
-        openssl x509 -req -in host.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out host.crt -days 1
-    ) >/dev/null 2>&1 || die "--via: openssl could not make the certificates"
+    make_link_certs "$WORK/pki" 127.0.0.1 || die "--via: openssl could not make the certificates"
     conn_hp() { # conninfo -> host:port, as the agent's --allow names it
         local h p
         h=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$1")

@@ -196,3 +196,19 @@ ticks_diff_s() { # before after
     awk -v a="$1" -v b="$2" -v hz="$CLK_TCK" 'BEGIN {
         if (a == "-" || b == "-" || a == "" || b == "") print "-"; else printf "%.2f\n", (b - a) / hz }'
 }
+
+# For a `pghaul agent` on this machine: in DIR, a CA (ca.crt), the agent's
+# certificate for AGENT_IP (agent.crt, agent.key) and a migration host's
+# (host.crt, host.key), made by openssl; fails when openssl does.
+make_link_certs() { # dir agent_ip
+    (
+        cd "$1" &&
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=pghaul-bench-ca &&
+            openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr -subj /CN=agent &&
+            echo "subjectAltName=IP:$2" >agent.ext &&
+            openssl x509 -req -in agent.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out agent.crt -days 1 \
+                -extfile agent.ext &&
+            openssl req -newkey rsa:2048 -nodes -keyout host.key -out host.csr -subj /CN=migration-host &&
+            openssl x509 -req -in host.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out host.crt -days 1
+    ) >/dev/null 2>&1
+}

@@ -26,6 +26,8 @@
 # compression and the forwarder's TLS share both cores with three servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. bench/lib.sh  # make_link_certs; this script's own log() below writes to stderr
 
 RATES="100mbit 1gbit none" SIZE_MB=300 PGHAUL=${PGHAUL_BIN:-build/release/cli/pghaul} JOBS=2
 MEMORY_LIMIT=64MB BASE= APPROACHES= KEEP= PIN=
@@ -117,15 +119,7 @@ COUNTS_SQL="SELECT string_agg(format('%s=%s', c.oid::regclass, (xpath('/row/n/te
 WANT=$(psql "$SRC_LOCAL dbname=linkdb" -qAtc "$COUNTS_SQL")
 
 log "certificates and the agent"
-(
-    cd "$W"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=link-ca
-    openssl req -newkey rsa:2048 -nodes -keyout agent.key -out agent.csr -subj /CN=agent
-    echo "subjectAltName=IP:198.18.7.2" >agent.ext
-    openssl x509 -req -in agent.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out agent.crt -days 1 -extfile agent.ext
-    openssl req -newkey rsa:2048 -nodes -keyout host.key -out host.csr -subj /CN=migration-host
-    openssl x509 -req -in host.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out host.crt -days 1
-) >/dev/null 2>&1
+make_link_certs "$W" 198.18.7.2 || { echo "bench/link.sh: openssl could not make the certificates" >&2; exit 1; }
 start_agent() {  # binary port name
     $ON_SRC ip netns exec "$NS" /usr/bin/time -f "%M" -o "$W/$3.rss" "$1" agent --listen "198.18.7.2:$2" \
         --tls-cert "$W/agent.crt" --tls-key "$W/agent.key" --client-ca "$W/ca.crt" \

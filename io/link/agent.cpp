@@ -95,9 +95,10 @@ struct session {
                            " B to the server, " + ratio(db_out, link_in) + "), " + std::to_string(db_in) +
                            " B from the server (" + std::to_string(link_out) + " B out on the link, " +
                            ratio(db_in, link_out) + ", zstd level " + level_name(deflate.level()) +
-                           " at the end" + starved_note() + ")");
+                           " at the end" + memory_note() + ")");
     }
-    std::string starved_note() const {
+    // What the --memory-limit did to the session, if anything.
+    std::string memory_note() const {
         const auto n = deflate.starved();
         std::string note = n == 0 ? ""
                                   : "; " + std::to_string(n) + " read" + (n == 1 ? "" : "s") +
@@ -201,7 +202,7 @@ awaitable<void> to_server(std::shared_ptr<session> s) {
 awaitable<void> to_client(std::shared_ptr<session> s) {
     try {
         co_await detail::deflate_pump(
-            s->db, s->link, s->deflate, s->db_in, s->link_out, detail::rest_when_ready,
+            s->db, s->link, s->deflate, s->db_in, s->link_out, ends_ready_for_query,
             detail::adapt{.max_level = s->max_level,
                           .may_climb_to = [p = s.get()](int level) { return p->room_for(level); }});
     } catch (const std::exception&) {

@@ -128,7 +128,7 @@ awaitable<void> upstream(std::shared_ptr<forward_session> s) {
 awaitable<void> downstream(std::shared_ptr<forward_session> s) {
     try {
         co_await detail::inflate_pump(s->link, s->local, s->inflate, s->state->wire_received,
-                                      s->state->raw_received, detail::rest_when_ready);
+                                      s->state->raw_received, ends_ready_for_query);
     } catch (const std::exception&) {
     }
     s->close();

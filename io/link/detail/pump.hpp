@@ -109,15 +109,12 @@ struct adapt {
 };
 
 // Which reads let their stream rest (deflater::push, inflater::rest): after
-// each one (pghaul's requests, each answered before the next), or after the
-// server's ReadyForQuery (it waits for the next request).
-inline bool rest_always(std::span<const char>) {
+// each one (pghaul's requests, each answered before the next), or
+// ends_ready_for_query (the server waits for the next request).
+inline bool rest_always(std::span<const char>) noexcept {
     return true;
 }
-inline bool rest_when_ready(std::span<const char> bytes) {
-    return ends_ready_for_query(bytes);
-}
-using rest_rule = bool (*)(std::span<const char>);
+using rest_rule = bool (*)(std::span<const char>) noexcept;
 
 // Reads `from` until it ends, compressing each read into `to`.
 // The counters are plain or atomic (read by another thread while they move).
