@@ -8,6 +8,7 @@
 #                  [--jobs 2] [--shape app|wide] [--tables N] [--size-mb M] [--tiny-tables 2000]
 #                  [--pghaul PATH] [--pghaul-base PATH] [--sandbox DIR] [--port N]
 #                  [--keep-sandbox] [--use-env] [--keep] [--via] [--agent-memory-limit 64MB]
+#                  [--big-mb M]
 #
 #   --k LIST         fleet sizes, one round each (default 8; e.g. 1,8,40)
 #   --cases LIST     subset of fleet,single,tiny, run in this order (default all)
@@ -34,6 +35,11 @@
 #                    accounts does through one agent per source network; the
 #                    loops stay direct. The agent runs under
 #                    --agent-memory-limit (default 64MB); its log is kept with --keep
+#   --big-mb M       the fleet case also copies fleet_big, one wide database of
+#                    about M MB on srcb (gen-appdb.sh --shape wide --tables 6),
+#                    listed LAST in the manifest: a consolidation often carries one
+#                    bigger database among its small ones, and its copy should
+#                    start first, not after the small ones (default: none)
 #   --use-env        no private sandbox: PGHAUL_SRC_A/B, PGHAUL_TGT and their
 #                    _SUPER variants from the environment (or the shared sandbox)
 #   --keep           keep the last run's target databases and the work dir
@@ -104,6 +110,7 @@ KEEP=0
 VIA=0
 AGENT_MEMORY=64MB
 AGENT_PID=
+BIG_MB=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --k) K_ARG=${2:?--k needs a value}; shift 2 ;;
@@ -124,6 +131,7 @@ while [ $# -gt 0 ]; do
         --keep) KEEP=1; shift ;;
         --via) VIA=1; shift ;;
         --agent-memory-limit) AGENT_MEMORY=${2:?--agent-memory-limit needs a value}; shift 2 ;;
+        --big-mb) BIG_MB=${2:?--big-mb needs a value}; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument '$1'" ;;
     esac
@@ -131,6 +139,7 @@ done
 [[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs must be a positive integer"
 [[ "$TINY_TABLES" =~ ^[1-9][0-9]*$ ]] || die "--tiny-tables must be a positive integer"
 [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive integer"
+[[ "$BIG_MB" =~ ^[0-9]+$ ]] || die "--big-mb must be a whole number of MB"
 case "$SHAPE" in app | wide) ;; *) die "--shape must be app or wide" ;; esac
 IFS=, read -r -a KS <<<"$K_ARG"
 MAX_K=0
@@ -265,6 +274,9 @@ for ((i = 1; i <= NSRC; i++)); do
     ensure_source "$(app_db "$i")" "$(server_of "$i")" "${GEN_ARGS[@]}" --seed "$i"
 done
 if has_case tiny; then ensure_source fleet_tiny a --shape tiny --tables "$TINY_TABLES" --seed 1; fi
+if [ "$BIG_MB" -gt 0 ] && has_case fleet; then
+    ensure_source fleet_big b --shape wide --tables 6 --size-mb "$BIG_MB" --seed 1
+fi
 GEN_S=$(secs_since "$t_gen")
 log "sources ready after $GEN_S s"
 
@@ -577,7 +589,11 @@ run_round() { # case k
     RID=r$((${#ROUNDS[@]} + 1))
     ROUNDS+=("$RID")
     case "$1" in
-        fleet) NPAIRS=$2; for ((j = 1; j <= NPAIRS; j++)); do PAIR_SRC[j]=$(app_db "$j"); done ;;
+        fleet)
+            NPAIRS=$2
+            for ((j = 1; j <= NPAIRS; j++)); do PAIR_SRC[j]=$(app_db "$j"); done
+            if [ "$BIG_MB" -gt 0 ]; then NPAIRS=$((NPAIRS + 1)); PAIR_SRC[NPAIRS]=fleet_big; fi
+            ;;
         single) NPAIRS=1; PAIR_SRC[1]=$(app_db 1) ;;
         tiny) NPAIRS=1; PAIR_SRC[1]=fleet_tiny ;;
     esac
@@ -587,7 +603,11 @@ run_round() { # case k
         if [ "${SRC_SERVER[$db]}" = srca ]; then na=$((na + 1)); else nb=$((nb + 1)); fi
     done
     case "$1" in
-        fleet) title="fleet K=$NPAIRS: $NPAIRS $SHAPE database$([ "$NPAIRS" = 1 ] || echo s) ($na on srca, $nb on srcb)" ;;
+        fleet)
+            title="fleet K=$2: $2 $SHAPE database$([ "$2" = 1 ] || echo s)"
+            [ "$BIG_MB" = 0 ] || title="$title and fleet_big (${SRC_TABLES[fleet_big]} wide tables, listed last)"
+            title="$title ($na on srca, $nb on srcb)"
+            ;;
         single) title="single: one $SHAPE database ($(app_db 1), ${SRC_TABLES[$(app_db 1)]} tables)" ;;
         tiny) title="tiny: one database of ${SRC_TABLES[fleet_tiny]} tables (~20 rows each)" ;;
     esac

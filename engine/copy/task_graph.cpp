@@ -31,11 +31,11 @@ std::string step_name(const step& s) {
         s);
 }
 
-source_id task_graph::add_source(int reader_cap) {
+source_id task_graph::add_source(int reader_cap, std::int64_t bytes) {
     sources_.emplace_back();
     sources_.back().reader_cap = reader_cap;
     const source_id s = sources_.size() - 1;
-    queue(s, prepare_step{});
+    queue(s, prepare_step{}, bytes);
     return s;
 }
 

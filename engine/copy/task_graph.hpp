@@ -126,8 +126,11 @@ public:
     explicit task_graph(graph_options opt = {}) : opt_(opt) {}
 
     // A source to copy; its prepare is queued. `reader_cap`: at most this many
-    // reader connections to it at once (0: no cap of its own).
-    source_id add_source(int reader_cap);
+    // reader connections to it at once (0: no cap of its own). `bytes`: its
+    // tables' size in all, so the biggest sources are prepared first (a big
+    // database listed after forty small ones would otherwise start last and
+    // be the night's tail).
+    source_id add_source(int reader_cap, std::int64_t bytes = 0);
     // Its prepare ran: its tables, post-data and foreign keys join the graph.
     void prepared(source_id s, source_plan plan);
 

@@ -276,6 +276,21 @@ TEST_CASE("J workers start J sources' pipelines before any source gets a second 
     CHECK(c->source != b->source);
 }
 
+TEST_CASE("the biggest sources are prepared first, wherever the manifest lists them") {
+    task_graph g;
+    for (std::int64_t bytes : {5 * MB, 4 * MB, 900 * MB, 6 * MB}) g.add_source(0, bytes);
+    auto first = g.take(0, {});
+    auto second = g.take(1, {});
+    REQUIRE((first && second));
+    CHECK(std::holds_alternative<prepare_step>(first->what));
+    CHECK(first->source == 2);
+    CHECK(second->source == 3);
+    // Equal sizes (or none known) keep the manifest's order.
+    task_graph same;
+    for (int i = 0; i < 3; ++i) same.add_source(0);
+    CHECK(same.take(0, {})->source == 0);
+}
+
 TEST_CASE("a worker with nothing left at home helps another source rather than idling") {
     task_graph g;
     g.add_source(0);
