@@ -8,7 +8,7 @@
 #                  [--jobs 2] [--shape app|wide] [--tables N] [--size-mb M] [--tiny-tables 2000]
 #                  [--pghaul PATH] [--pghaul-base PATH] [--sandbox DIR] [--port N]
 #                  [--keep-sandbox] [--use-env] [--keep] [--via] [--agent-memory-limit 64MB]
-#                  [--big-mb M]
+#                  [--big-mb M] [--big-jobs N]
 #
 #   --k LIST         fleet sizes, one round each (default 8; e.g. 1,8,40)
 #   --cases LIST     subset of fleet,single,tiny, run in this order (default all)
@@ -40,6 +40,9 @@
 #                    listed LAST in the manifest: a consolidation often carries one
 #                    bigger database among its small ones, and its copy should
 #                    start first, not after the small ones (default: none)
+#   --big-jobs N     pghaul's manifest caps fleet_big at N readers (its
+#                    [[source]] jobs): a big source whose server or link allows
+#                    few connections, where when it starts decides the night
 #   --use-env        no private sandbox: PGHAUL_SRC_A/B, PGHAUL_TGT and their
 #                    _SUPER variants from the environment (or the shared sandbox)
 #   --keep           keep the last run's target databases and the work dir
@@ -111,6 +114,7 @@ VIA=0
 AGENT_MEMORY=64MB
 AGENT_PID=
 BIG_MB=0
+BIG_JOBS=
 while [ $# -gt 0 ]; do
     case "$1" in
         --k) K_ARG=${2:?--k needs a value}; shift 2 ;;
@@ -132,6 +136,7 @@ while [ $# -gt 0 ]; do
         --via) VIA=1; shift ;;
         --agent-memory-limit) AGENT_MEMORY=${2:?--agent-memory-limit needs a value}; shift 2 ;;
         --big-mb) BIG_MB=${2:?--big-mb needs a value}; shift 2 ;;
+        --big-jobs) BIG_JOBS=${2:?--big-jobs needs a value}; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument '$1'" ;;
     esac
@@ -140,6 +145,7 @@ done
 [[ "$TINY_TABLES" =~ ^[1-9][0-9]*$ ]] || die "--tiny-tables must be a positive integer"
 [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive integer"
 [[ "$BIG_MB" =~ ^[0-9]+$ ]] || die "--big-mb must be a whole number of MB"
+[[ -z "$BIG_JOBS" || "$BIG_JOBS" =~ ^[1-9][0-9]*$ ]] || die "--big-jobs must be a positive integer"
 case "$SHAPE" in app | wide) ;; *) die "--shape must be app or wide" ;; esac
 IFS=, read -r -a KS <<<"$K_ARG"
 MAX_K=0
@@ -359,6 +365,7 @@ write_manifest() { # file report
             echo "name = $(toml_str "${PAIR_SRC[j]}")"
             echo "conninfo = $(toml_str "${SRC_CONN[${PAIR_SRC[j]}]}")"
             echo "target_db = $(toml_str "$(tgt_db "$j")")"
+            [ "${PAIR_SRC[j]}" != fleet_big ] || [ -z "$BIG_JOBS" ] || echo "jobs = $BIG_JOBS"
             [ -z "$VIA_TOML" ] || echo "$VIA_TOML"
         done
     } >"$1"
@@ -605,7 +612,7 @@ run_round() { # case k
     case "$1" in
         fleet)
             title="fleet K=$2: $2 $SHAPE database$([ "$2" = 1 ] || echo s)"
-            [ "$BIG_MB" = 0 ] || title="$title and fleet_big (${SRC_TABLES[fleet_big]} wide tables, listed last)"
+            [ "$BIG_MB" = 0 ] || title="$title and fleet_big (${SRC_TABLES[fleet_big]} wide tables, listed last${BIG_JOBS:+, pghaul caps it at $BIG_JOBS readers})"
             title="$title ($na on srca, $nb on srcb)"
             ;;
         single) title="single: one $SHAPE database ($(app_db 1), ${SRC_TABLES[$(app_db 1)]} tables)" ;;
