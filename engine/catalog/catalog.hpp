@@ -153,6 +153,15 @@ struct source_catalog {
     // public.keep needs public.audit": pg_dump would write it and the target
     // would refuse it halfway through the schema.
     std::vector<std::string> excluded_dependents;
+
+    // The tables' bytes the copy reads (heap + TOAST; data_excluded tables
+    // have none to read): the dry run's plan and the order sources start in.
+    std::int64_t data_bytes() const {
+        std::int64_t sum = 0;
+        for (const auto& t : tables)
+            if (!t.data_excluded) sum += t.bytes;
+        return sum;
+    }
 };
 
 // How long to wait for table locks another session holds (see lock_tables).

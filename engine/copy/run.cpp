@@ -69,9 +69,7 @@ std::string dry_run_plan(const std::vector<std::unique_ptr<source_job>>& jobs, c
         if (cat.tables.empty() && o.failure) continue;
         // The tables' sizes, as the table list, the progress and the report
         // count them; the database's size on disk (catalog, free space) apart.
-        std::int64_t bytes = 0;
-        for (auto& t : cat.tables)
-            if (!t.data_excluded) bytes += t.bytes;
+        const std::int64_t bytes = cat.data_bytes();
         total += bytes;
         out += fmt::format(
             "  {} in {} tables ({} database on disk), {} sequences, {} large objects; estimated {:.0f} s at "

@@ -79,11 +79,7 @@ public:
           retry_window_(retry_window),
           log_failures_(log_failures),
           events_(events) {
-        for (auto* j : jobs_) {
-            std::int64_t bytes = 0;
-            for (const auto& t : j->catalog().tables) bytes += t.bytes;
-            graph_.add_source(j->config().jobs, bytes);
-        }
+        for (auto* j : jobs_) graph_.add_source(j->config().jobs, j->catalog().data_bytes());
         cleaned_.assign(jobs_.size(), 0);
     }
 
